@@ -1,0 +1,407 @@
+#include "config/settings.h"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <variant>
+
+namespace seedbox::config {
+namespace {
+
+using json = nlohmann::json;
+using Field = std::variant<bool*, std::int64_t*, std::string*, std::vector<std::string>*>;
+// Returns an empty string when the value is acceptable, else why not.
+using Check = std::function<std::string(Field const&)>;
+
+struct Key {
+    std::string_view name;
+    std::function<Field(Config&)> field;
+    std::string_view help;
+    Check check;
+    bool secret = false;
+};
+
+Check range(std::int64_t lo, std::int64_t hi)
+{
+    return [lo, hi](Field const& f) -> std::string {
+        auto v = *std::get<std::int64_t*>(f);
+        if (v < lo || v > hi)
+            return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+        return {};
+    };
+}
+
+Check one_of(std::vector<std::string> allowed)
+{
+    return [allowed](Field const& f) -> std::string {
+        auto const& v = *std::get<std::string*>(f);
+        if (std::find(allowed.begin(), allowed.end(), v) != allowed.end())
+            return {};
+        std::string msg = "must be one of";
+        for (auto const& a : allowed)
+            msg += " \"" + a + "\"";
+        return msg;
+    };
+}
+
+std::string check_endpoint(Field const& f)
+{
+    return parse_endpoint(*std::get<std::string*>(f)) ? ""
+                                                      : "must be HOST:PORT, e.g. 127.0.0.1:9180";
+}
+
+std::string check_nonempty(Field const& f)
+{
+    return std::get<std::string*>(f)->empty() ? "must not be empty" : "";
+}
+
+std::vector<Key> const& table()
+{
+    static std::vector<Key> const t = {
+        {"state_dir", [](Config& c) -> Field { return &c.state_dir; },
+         "directory for state.db, rpc.token and other state", check_nonempty},
+        {"log_level", [](Config& c) -> Field { return &c.log_level; },
+         "trace, debug, info, warn, error or off",
+         one_of({"trace", "debug", "info", "warn", "error", "off"})},
+        {"rpc.bind", [](Config& c) -> Field { return &c.rpc.bind; },
+         "HOST:PORT for the JSON-RPC/WebSocket listener (port 0 = any free port)", check_endpoint},
+        {"rpc.token", [](Config& c) -> Field { return &c.rpc.token; },
+         "bearer token; empty = read or generate rpc.token_file", nullptr, true},
+        {"rpc.token_file", [](Config& c) -> Field { return &c.rpc.token_file; },
+         "token file (0600), default <state_dir>/rpc.token", nullptr},
+        {"rpc.allowed_hosts", [](Config& c) -> Field { return &c.rpc.allowed_hosts; },
+         "extra Host header names accepted (loopback names and the bind address always are)",
+         nullptr},
+        {"rpc.allowed_origins", [](Config& c) -> Field { return &c.rpc.allowed_origins; },
+         "browser Origins allowed to use the API (none by default)", nullptr},
+        {"rpc.max_body_bytes", [](Config& c) -> Field { return &c.rpc.max_body_bytes; },
+         "largest request body or WebSocket message", range(1024, 1LL << 30)},
+        {"rpc.max_header_bytes", [](Config& c) -> Field { return &c.rpc.max_header_bytes; },
+         "largest request header block", range(512, 1 << 20)},
+        {"rpc.max_json_depth", [](Config& c) -> Field { return &c.rpc.max_json_depth; },
+         "deepest JSON nesting accepted", range(2, 1000)},
+        {"rpc.max_batch", [](Config& c) -> Field { return &c.rpc.max_batch; },
+         "most calls in one JSON-RPC batch", range(1, 100000)},
+        {"rpc.max_connections", [](Config& c) -> Field { return &c.rpc.max_connections; },
+         "concurrent HTTP/WebSocket connections", range(1, 100000)},
+        {"rpc.idle_timeout", [](Config& c) -> Field { return &c.rpc.idle_timeout; },
+         "seconds before an idle HTTP connection is closed", range(1, 86400)},
+        {"rpc.ws_max_queue", [](Config& c) -> Field { return &c.rpc.ws_max_queue; },
+         "queued outgoing messages before a slow WebSocket client is dropped", range(16, 1000000)},
+        {"rpc.workers", [](Config& c) -> Field { return &c.rpc.workers; },
+         "threads that run RPC handlers", range(1, 64)},
+        {"bt.listen_interfaces", [](Config& c) -> Field { return &c.bt.listen_interfaces; },
+         "BitTorrent listen addresses, libtorrent syntax (ADDR:PORT,...)", check_nonempty},
+        {"bt.dht", [](Config& c) -> Field { return &c.bt.dht; }, "enable the DHT", nullptr},
+        {"bt.lsd", [](Config& c) -> Field { return &c.bt.lsd; }, "enable local service discovery",
+         nullptr},
+        {"bt.upnp", [](Config& c) -> Field { return &c.bt.upnp; }, "enable UPnP port mapping",
+         nullptr},
+        {"bt.natpmp", [](Config& c) -> Field { return &c.bt.natpmp; },
+         "enable NAT-PMP port mapping", nullptr},
+        {"bt.pex", [](Config& c) -> Field { return &c.bt.pex; }, "enable peer exchange", nullptr},
+        {"bt.encryption", [](Config& c) -> Field { return &c.bt.encryption; },
+         "peer protocol encryption", one_of({"enabled", "forced", "disabled"})},
+        {"bt.download_rate_limit", [](Config& c) -> Field { return &c.bt.download_rate_limit; },
+         "global download limit, bytes/s (0 = unlimited)", range(0, 1LL << 40)},
+        {"bt.upload_rate_limit", [](Config& c) -> Field { return &c.bt.upload_rate_limit; },
+         "global upload limit, bytes/s (0 = unlimited)", range(0, 1LL << 40)},
+        {"bt.connections_limit", [](Config& c) -> Field { return &c.bt.connections_limit; },
+         "global peer connection limit", range(2, 1000000)},
+        {"bt.active_downloads", [](Config& c) -> Field { return &c.bt.active_downloads; },
+         "queued torrents downloading at once (-1 = unlimited)", range(-1, 1000000)},
+        {"bt.active_seeds", [](Config& c) -> Field { return &c.bt.active_seeds; },
+         "queued torrents seeding at once (-1 = unlimited)", range(-1, 1000000)},
+        {"bt.active_limit", [](Config& c) -> Field { return &c.bt.active_limit; },
+         "queued torrents active at once (-1 = unlimited)", range(-1, 1000000)},
+        {"bt.file_pool_size", [](Config& c) -> Field { return &c.bt.file_pool_size; },
+         "files kept open (raise LimitNOFILE to match)", range(16, 1000000)},
+        {"bt.alert_queue_size", [](Config& c) -> Field { return &c.bt.alert_queue_size; },
+         "libtorrent alert queue; large so bursts are not dropped", range(1000, 10000000)},
+        {"bt.local_peers_unthrottled",
+         [](Config& c) -> Field { return &c.bt.local_peers_unthrottled; },
+         "exempt loopback/LAN peers from rate limits (libtorrent's local class)", nullptr},
+        {"bt.user_agent", [](Config& c) -> Field { return &c.bt.user_agent; },
+         "user agent sent to trackers and peers", nullptr},
+        {"torrent.default_save_path",
+         [](Config& c) -> Field { return &c.torrent.default_save_path; },
+         "where new torrents go, default <state_dir>/downloads", nullptr},
+        {"torrent.allowed_roots", [](Config& c) -> Field { return &c.torrent.allowed_roots; },
+         "directories RPC paths must stay under (default: [default_save_path])", nullptr},
+        {"torrent.max_metainfo_bytes",
+         [](Config& c) -> Field { return &c.torrent.max_metainfo_bytes; },
+         "largest .torrent accepted", range(1024, 1LL << 30)},
+        {"torrent.url_add", [](Config& c) -> Field { return &c.torrent.url_add; },
+         "allow torrent.add from http(s) URLs", nullptr},
+        {"torrent.url_timeout", [](Config& c) -> Field { return &c.torrent.url_timeout; },
+         "seconds to fetch a .torrent URL", range(1, 3600)},
+        {"state.resume_save_interval",
+         [](Config& c) -> Field { return &c.state.resume_save_interval; },
+         "seconds between resume-data saves of changed torrents", range(1, 86400)},
+        {"state.shutdown_timeout", [](Config& c) -> Field { return &c.state.shutdown_timeout; },
+         "seconds to wait for resume data at shutdown", range(1, 3600)},
+    };
+    return t;
+}
+
+Key const* find_key(std::string_view name)
+{
+    for (auto const& k : table())
+        if (k.name == name)
+            return &k;
+    return nullptr;
+}
+
+std::string type_of(Field const& f)
+{
+    return std::visit(
+        [](auto* p) -> std::string {
+            using T = std::remove_pointer_t<decltype(p)>;
+            if constexpr (std::is_same_v<T, bool>)
+                return "boolean";
+            else if constexpr (std::is_same_v<T, std::int64_t>)
+                return "integer";
+            else if constexpr (std::is_same_v<T, std::string>)
+                return "string";
+            else
+                return "string[]";
+        },
+        f);
+}
+
+// Assigns a JSON value to a field; returns why not on a type mismatch.
+std::string assign(Field const& f, json const& v)
+{
+    return std::visit(
+        [&v](auto* p) -> std::string {
+            using T = std::remove_pointer_t<decltype(p)>;
+            if constexpr (std::is_same_v<T, bool>) {
+                if (!v.is_boolean())
+                    return "expected true or false";
+                *p = v.get<bool>();
+            } else if constexpr (std::is_same_v<T, std::int64_t>) {
+                if (!v.is_number_integer())
+                    return "expected an integer";
+                *p = v.get<std::int64_t>();
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                if (!v.is_string())
+                    return "expected a string";
+                *p = v.get<std::string>();
+            } else {
+                if (!v.is_array() ||
+                    !std::all_of(v.begin(), v.end(), [](json const& e) { return e.is_string(); }))
+                    return "expected an array of strings";
+                *p = v.get<std::vector<std::string>>();
+            }
+            return {};
+        },
+        f);
+}
+
+json value_of(Field const& f)
+{
+    return std::visit([](auto* p) { return json(*p); }, f);
+}
+
+std::string set_key(Config& cfg, Key const& key, json const& v, std::string_view origin)
+{
+    Config trial = cfg;
+    auto field = key.field(trial);
+    auto why = assign(field, v);
+    if (why.empty() && key.check)
+        why = key.check(field);
+    if (!why.empty())
+        return std::string(origin) + ": key \"" + std::string(key.name) + "\": " + why;
+    cfg = std::move(trial);
+    return {};
+}
+
+std::string walk(Config& cfg, json const& obj, std::string const& prefix, std::string_view origin)
+{
+    for (auto const& [name, v] : obj.items()) {
+        auto full = prefix.empty() ? name : prefix + "." + name;
+        if (v.is_object()) {
+            bool is_section = std::any_of(table().begin(), table().end(), [&](Key const& k) {
+                return k.name.substr(0, full.size() + 1) == full + ".";
+            });
+            if (!is_section)
+                return std::string(origin) + ": unknown key \"" + full + "\"";
+            if (auto err = walk(cfg, v, full, origin); !err.empty())
+                return err;
+            continue;
+        }
+        auto const* key = find_key(full);
+        if (!key)
+            return std::string(origin) + ": unknown key \"" + full + "\"";
+        if (auto err = set_key(cfg, *key, v, origin); !err.empty())
+            return err;
+    }
+    return {};
+}
+
+} // namespace
+
+std::optional<Endpoint> parse_endpoint(std::string_view text)
+{
+    Endpoint ep;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+            return std::nullopt;
+        ep.host = std::string(text.substr(1, close - 1));
+        port = text.substr(close + 2);
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string_view::npos || text.find(':') != colon)
+            return std::nullopt;
+        ep.host = std::string(text.substr(0, colon));
+        port = text.substr(colon + 1);
+    }
+    unsigned value = 0;
+    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ep.host.empty() || port.empty() || ec != std::errc{} || ptr != port.data() + port.size() ||
+        value > 65535)
+        return std::nullopt;
+    ep.port = static_cast<std::uint16_t>(value);
+    return ep;
+}
+
+std::string env_name(std::string_view key)
+{
+    std::string out = "SEEDBOXD_";
+    for (char c : key)
+        out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+void Config::resolve()
+{
+    namespace fs = std::filesystem;
+    if (rpc.token_file.empty())
+        rpc.token_file = (fs::path(state_dir) / "rpc.token").string();
+    if (torrent.default_save_path.empty())
+        torrent.default_save_path = (fs::path(state_dir) / "downloads").string();
+    if (torrent.allowed_roots.empty())
+        torrent.allowed_roots = {torrent.default_save_path};
+}
+
+std::string apply_json(Config& cfg, std::string_view text, std::string_view origin)
+{
+    json doc;
+    try {
+        doc = json::parse(text, nullptr, true, /*ignore_comments=*/true);
+    } catch (json::parse_error const& e) {
+        return std::string(origin) + ": not valid JSON: " + e.what();
+    }
+    if (!doc.is_object())
+        return std::string(origin) + ": the top level must be an object";
+    return walk(cfg, doc, "", origin);
+}
+
+std::string apply_string(Config& cfg, std::string_view key_name, std::string_view value,
+                         std::string_view origin)
+{
+    auto const* key = find_key(key_name);
+    if (!key)
+        return std::string(origin) + ": unknown key \"" + std::string(key_name) + "\"";
+    auto type = type_of(key->field(cfg));
+    std::string s(value);
+    json v;
+    if (type == "boolean") {
+        if (s == "true" || s == "1" || s == "yes" || s == "on")
+            v = true;
+        else if (s == "false" || s == "0" || s == "no" || s == "off")
+            v = false;
+        else
+            v = s; // rejected by assign with a message naming the key
+    } else if (type == "integer") {
+        std::int64_t n = 0;
+        auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+        if (ec == std::errc{} && ptr == s.data() + s.size() && !s.empty())
+            v = n;
+        else
+            v = s;
+    } else if (type == "string[]") {
+        if (!s.empty() && s.front() == '[') {
+            v = json::parse(s, nullptr, false);
+            if (v.is_discarded())
+                v = s;
+        } else {
+            v = json::array();
+            std::stringstream ss(s);
+            std::string item;
+            while (std::getline(ss, item, ','))
+                if (!item.empty())
+                    v.push_back(item);
+        }
+    } else {
+        v = s;
+    }
+    return set_key(cfg, *key, v, origin);
+}
+
+LoadResult load(Sources const& sources)
+{
+    Config cfg;
+    if (sources.config_file) {
+        std::ifstream in(*sources.config_file, std::ios::binary);
+        if (!in)
+            return {std::nullopt, "cannot read config file " + *sources.config_file};
+        std::stringstream ss;
+        ss << in.rdbuf();
+        if (auto err = apply_json(cfg, ss.str(), *sources.config_file); !err.empty())
+            return {std::nullopt, err};
+    }
+    for (auto const& [name, value] : sources.env) {
+        if (name == "SEEDBOXD_CONFIG")
+            continue; // names the file, not a key
+        auto const* key = [&]() -> Key const* {
+            for (auto const& k : table())
+                if (env_name(k.name) == name)
+                    return &k;
+            return nullptr;
+        }();
+        if (!key)
+            return {std::nullopt, "environment: unknown variable " + name};
+        if (auto err = apply_string(cfg, key->name, value, "environment " + name); !err.empty())
+            return {std::nullopt, err};
+    }
+    for (auto const& [name, value] : sources.overrides)
+        if (auto err = apply_string(cfg, name, value, "command line"); !err.empty())
+            return {std::nullopt, err};
+    cfg.resolve();
+    return {cfg, {}};
+}
+
+nlohmann::json to_json(Config const& cfg)
+{
+    Config copy = cfg;
+    json out = json::object();
+    for (auto const& k : table()) {
+        json v = value_of(k.field(copy));
+        if (k.secret && v.is_string() && !v.get<std::string>().empty())
+            v = "<redacted>";
+        std::string pointer = "/" + std::string(k.name);
+        std::replace(pointer.begin(), pointer.end(), '.', '/');
+        out[json::json_pointer(pointer)] = v;
+    }
+    return out;
+}
+
+std::vector<KeyInfo> keys()
+{
+    Config defaults;
+    std::vector<KeyInfo> out;
+    for (auto const& k : table()) {
+        auto f = k.field(defaults);
+        out.push_back(
+            {std::string(k.name), type_of(f), std::string(k.help), value_of(f), k.secret});
+    }
+    return out;
+}
+
+} // namespace seedbox::config

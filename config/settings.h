@@ -1,0 +1,121 @@
+// The daemon's configuration: one key table (kKeys in settings.cpp) drives the JSON config file,
+// SEEDBOXD_* environment variables, --set flags, validation, defaults, help and --print-config.
+// Pure code: no threads, no I/O except reading the config file named by the caller.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace seedbox::config {
+
+struct RpcConfig {
+    std::string bind = "127.0.0.1:9180";
+    std::string token;      // secret; empty = use token_file (generated on first start)
+    std::string token_file; // empty = <state_dir>/rpc.token
+    std::vector<std::string> allowed_hosts;   // extra Host header names; loopback + bind always ok
+    std::vector<std::string> allowed_origins; // Origin values allowed on WebSocket and POST
+    std::int64_t max_body_bytes = 16 * 1024 * 1024;
+    std::int64_t max_header_bytes = 8 * 1024;
+    std::int64_t max_json_depth = 32;
+    std::int64_t max_batch = 100;
+    std::int64_t max_connections = 64;
+    std::int64_t idle_timeout = 60; // seconds
+    std::int64_t ws_max_queue = 1024;
+    std::int64_t workers = 2;
+};
+
+struct BtConfig {
+    std::string listen_interfaces = "0.0.0.0:6881,[::]:6881";
+    bool dht = false;
+    bool lsd = false;
+    bool upnp = false;
+    bool natpmp = false;
+    bool pex = true;
+    std::string encryption = "enabled";   // enabled | forced | disabled
+    std::int64_t download_rate_limit = 0; // bytes/s, 0 = unlimited
+    std::int64_t upload_rate_limit = 0;
+    std::int64_t connections_limit = 500;
+    std::int64_t active_downloads = 8;
+    std::int64_t active_seeds = -1; // -1 = unlimited
+    std::int64_t active_limit = -1;
+    std::int64_t file_pool_size = 2000;
+    std::int64_t alert_queue_size = 50000;
+    bool local_peers_unthrottled = true; // libtorrent's "local" peer class for LAN/loopback
+    std::string user_agent = "seedboxd";
+};
+
+struct TorrentConfig {
+    std::string default_save_path;          // empty = <state_dir>/downloads
+    std::vector<std::string> allowed_roots; // empty = [default_save_path]
+    std::int64_t max_metainfo_bytes = 10 * 1024 * 1024;
+    bool url_add = true;
+    std::int64_t url_timeout = 30; // seconds
+};
+
+struct StateConfig {
+    std::int64_t resume_save_interval = 60; // seconds
+    std::int64_t shutdown_timeout = 30;     // seconds
+};
+
+struct Config {
+    std::string state_dir = "./var";
+    std::string log_level = "info";
+    RpcConfig rpc;
+    BtConfig bt;
+    TorrentConfig torrent;
+    StateConfig state;
+
+    // Fills derived defaults (token_file, default_save_path, allowed_roots) from state_dir.
+    void resolve();
+};
+
+struct KeyInfo {
+    std::string name;
+    std::string type; // "boolean" | "integer" | "string" | "string[]"
+    std::string help;
+    nlohmann::json default_value;
+    bool secret = false;
+};
+
+// Where values come from, lowest precedence first: defaults, file, env, overrides (flags).
+struct Sources {
+    std::optional<std::string> config_file;
+    std::vector<std::pair<std::string, std::string>> env;       // name -> value, SEEDBOXD_* only
+    std::vector<std::pair<std::string, std::string>> overrides; // key -> value (from flags)
+};
+
+struct LoadResult {
+    std::optional<Config> config;
+    std::string error; // names the key or the file; empty on success
+};
+
+// Reads, merges and validates; unknown keys and bad values give an error that names the key.
+[[nodiscard]] LoadResult load(Sources const& sources);
+
+// Parses a JSON config document (comments allowed) onto `cfg`; error names the offending key.
+[[nodiscard]] std::string apply_json(Config& cfg, std::string_view text, std::string_view origin);
+
+// Sets one key from its string form (env/flag syntax: booleans, integers, lists as JSON or CSV).
+[[nodiscard]] std::string apply_string(Config& cfg, std::string_view key, std::string_view value,
+                                       std::string_view origin);
+
+// Effective configuration in the config file's shape; secrets are redacted.
+[[nodiscard]] nlohmann::json to_json(Config const& cfg);
+
+[[nodiscard]] std::vector<KeyInfo> keys();
+
+// "rpc.bind" -> "SEEDBOXD_RPC_BIND"
+[[nodiscard]] std::string env_name(std::string_view key);
+
+struct Endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+};
+// "127.0.0.1:9180", "[::1]:0", "localhost:80"
+[[nodiscard]] std::optional<Endpoint> parse_endpoint(std::string_view text);
+
+} // namespace seedbox::config

@@ -1,0 +1,154 @@
+#include "daemon/app.h"
+
+#include "daemon/events.h"
+#include "daemon/torrent/engine.h"
+#include "ledger/state_store.h"
+#include "rpc/auth.h"
+#include "rpc/dispatch.h"
+#include "rpc/server.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+
+namespace seedbox::daemon {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Writes atomically (temp + rename) so a reader never sees a partial address.
+bool write_ready_file(std::string const& path, std::string const& text)
+{
+    auto tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << text << "\n";
+        if (!out.flush())
+            return false;
+    }
+    return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+std::int64_t unix_now()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
+int run_app(config::Config const& cfg, RunOptions const& opts)
+{
+    std::error_code ec;
+    fs::create_directories(cfg.state_dir, ec);
+    if (ec) {
+        spdlog::critical("cannot create state directory {}: {}", cfg.state_dir, ec.message());
+        return 1;
+    }
+    ::chmod(cfg.state_dir.c_str(), 0700);
+
+    auto bind = config::parse_endpoint(cfg.rpc.bind);
+    std::string token = cfg.rpc.token;
+    if (token.empty()) {
+        bool exists = fs::exists(cfg.rpc.token_file, ec);
+        if (!exists && !rpc::is_loopback_host(bind->host)) {
+            spdlog::critical("refusing to listen on non-loopback {} without a token: set rpc.token "
+                             "or create {} (0600) first",
+                             cfg.rpc.bind, cfg.rpc.token_file);
+            return 1;
+        }
+        bool created = false;
+        if (auto err = rpc::load_or_create_token(cfg.rpc.token_file, token, created);
+            !err.empty()) {
+            spdlog::critical("{}", err);
+            return 1;
+        }
+        spdlog::info("RPC token {} {}", created ? "generated in" : "read from", cfg.rpc.token_file);
+    } else if (token.size() < 16) {
+        spdlog::critical("rpc.token must be at least 16 characters");
+        return 1;
+    }
+
+    std::string err;
+    auto store = ledger::StateStore::open((fs::path(cfg.state_dir) / "state.db").string(), err);
+    if (!store) {
+        spdlog::critical("{}", err);
+        return 1;
+    }
+
+    boost::asio::io_context io(1);
+    EventHub events(io);
+    Engine engine(io, cfg, *store, events);
+    if (auto e = engine.start([](std::string const& s) { spdlog::info("{}", s); }); !e.empty()) {
+        spdlog::critical("{}", e);
+        return 1;
+    }
+
+    rpc::Context ctx{engine, cfg, token, unix_now()};
+    rpc::Dispatcher dispatcher(rpc::build_method_table(), ctx,
+                               {static_cast<std::size_t>(cfg.rpc.max_json_depth),
+                                static_cast<std::size_t>(cfg.rpc.max_batch)});
+    ctx.methods = &dispatcher.table();
+    rpc::Server server(io, dispatcher, events, cfg.rpc, token);
+    auto bound = server.listen(*bind, err);
+    if (bound.empty()) {
+        spdlog::critical("{}", err);
+        engine.shutdown([&io] { io.stop(); });
+        io.run();
+        return 1;
+    }
+    spdlog::info("JSON-RPC listening on http://{}/rpc (WebSocket on the same path)", bound);
+    if (!opts.ready_file.empty() && !write_ready_file(opts.ready_file, bound)) {
+        spdlog::critical("cannot write ready file {}: {}", opts.ready_file, std::strerror(errno));
+        return 1;
+    }
+
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    boost::asio::steady_timer deadline(io);
+    bool stopping = false;
+    std::function<void()> wait_signal = [&] {
+        signals.async_wait([&](boost::system::error_code sec, int sig) {
+            if (sec)
+                return;
+            if (stopping) {
+                spdlog::warn("signal {} again: still saving state, please wait", sig);
+            } else {
+                stopping = true;
+                spdlog::info("signal {}: shutting down", sig);
+                server.stop();
+                engine.shutdown([&] {
+                    deadline.cancel();
+                    signals.cancel();
+                    io.stop();
+                });
+                // Backstop in case libtorrent never answers: the process must exit in bounded time.
+                deadline.expires_after(std::chrono::seconds(cfg.state.shutdown_timeout + 5));
+                deadline.async_wait([&](boost::system::error_code dec) {
+                    if (!dec) {
+                        spdlog::error("shutdown did not finish in time; exiting anyway");
+                        io.stop();
+                    }
+                });
+            }
+            wait_signal();
+        });
+    };
+    wait_signal();
+
+    io.run();
+    server.join_workers();
+    spdlog::info("seedboxd stopped");
+    return 0;
+}
+
+} // namespace seedbox::daemon

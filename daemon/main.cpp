@@ -1,0 +1,94 @@
+// seedboxd entry point: flags, environment and config file -> Config, logging, then run_app().
+#include "config/settings.h"
+#include "daemon/app.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+extern char** environ;
+
+namespace {
+
+void setup_logging(std::string const& level)
+{
+    auto logger = spdlog::stderr_color_mt("seedboxd");
+    // Under systemd the journal timestamps each line; don't print a second one.
+    if (std::getenv("JOURNAL_STREAM"))
+        logger->set_pattern("[%l] %v");
+    else
+        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    logger->set_level(spdlog::level::from_str(level));
+    logger->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    using namespace seedbox;
+    CLI::App app{"seedboxd: a headless BitTorrent seedbox daemon with a JSON-RPC 2.0 API"};
+    app.set_version_flag("--version", std::string("seedboxd ") + SEEDBOXD_VERSION);
+    std::string config_file, state_dir, rpc_bind, ready_file, log_level;
+    std::vector<std::string> sets;
+    bool print_config = false, help_config = false;
+    app.add_option("-c,--config", config_file, "JSON config file (comments allowed)");
+    app.add_option("--state-dir", state_dir, "state directory (state_dir)");
+    app.add_option("--rpc-bind", rpc_bind, "RPC listen address HOST:PORT, port 0 = any (rpc.bind)");
+    app.add_option("--ready-file", ready_file, "write the bound RPC HOST:PORT here once listening");
+    app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off (log_level)");
+    app.add_option("--set", sets, "KEY=VALUE for any config key, e.g. --set bt.dht=true");
+    app.add_flag("--print-config", print_config, "print the effective configuration and exit");
+    app.add_flag("--help-config", help_config, "list every config key and exit");
+    CLI11_PARSE(app, argc, argv);
+
+    if (help_config) {
+        for (auto const& k : config::keys())
+            std::printf("%-28s %-9s default %-24s %s (env %s)\n", k.name.c_str(), k.type.c_str(),
+                        k.default_value.dump().c_str(), k.help.c_str(),
+                        config::env_name(k.name).c_str());
+        return 0;
+    }
+
+    config::Sources sources;
+    for (char** e = environ; *e; ++e) {
+        std::string_view kv(*e);
+        if (kv.rfind("SEEDBOXD_", 0) != 0)
+            continue;
+        auto eq = kv.find('=');
+        sources.env.emplace_back(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+    }
+    if (!config_file.empty())
+        sources.config_file = config_file;
+    else if (auto const* env_cfg = std::getenv("SEEDBOXD_CONFIG"))
+        sources.config_file = env_cfg;
+    for (auto const& s : sets) {
+        auto eq = s.find('=');
+        if (eq == std::string::npos) {
+            std::fprintf(stderr, "seedboxd: --set %s: expected KEY=VALUE\n", s.c_str());
+            return 2;
+        }
+        sources.overrides.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+    }
+    if (!state_dir.empty())
+        sources.overrides.emplace_back("state_dir", state_dir);
+    if (!rpc_bind.empty())
+        sources.overrides.emplace_back("rpc.bind", rpc_bind);
+    if (!log_level.empty())
+        sources.overrides.emplace_back("log_level", log_level);
+
+    auto loaded = config::load(sources);
+    if (!loaded.config) {
+        std::fprintf(stderr, "seedboxd: configuration error: %s\n", loaded.error.c_str());
+        return 2;
+    }
+    if (print_config) {
+        std::printf("%s\n", config::to_json(*loaded.config).dump(2).c_str());
+        return 0;
+    }
+    setup_logging(loaded.config->log_level);
+    return daemon::run_app(*loaded.config, {ready_file});
+}

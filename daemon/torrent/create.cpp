@@ -1,0 +1,87 @@
+// torrent.create: hash a file or folder under an allowed root into a .torrent, optionally add it
+// in seed mode (the data was just hashed, so no second check). Blocks while hashing: worker only.
+#include "daemon/torrent/engine_impl.h"
+
+#include "daemon/paths.h"
+
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/create_torrent.hpp>
+#include <spdlog/spdlog.h>
+
+namespace seedbox::daemon {
+
+Result<CreateResult> Engine::create(CreateRequest const& req)
+{
+    auto& m = *impl_;
+    auto path = confine(req.path, m.cfg.torrent.allowed_roots);
+    if (!path)
+        return make_error(Errc::path_not_allowed, "path: " + path.error().message);
+    std::error_code fec;
+    if (!std::filesystem::exists(*path, fec))
+        return make_error(Errc::create_failed, "path: " + path->string() + " does not exist");
+    auto const ps = req.piece_size;
+    if (ps != 0 && (ps < 16 * 1024 || ps > 128 * 1024 * 1024 || (ps & (ps - 1)) != 0))
+        return make_error(
+            Errc::invalid_argument,
+            "piece_size: must be 0 (automatic) or a power of two from 16 KiB to 128 MiB");
+    lt::create_flags_t flags{};
+    if (req.version == "v1")
+        flags = lt::create_torrent::v1_only;
+    else if (req.version == "v2")
+        flags = lt::create_torrent::v2_only;
+    else if (req.version != "hybrid")
+        return make_error(Errc::invalid_argument, "version: expected \"v1\", \"hybrid\" or \"v2\"");
+    for (auto const& t : req.trackers)
+        if (t.rfind("http://", 0) != 0 && t.rfind("https://", 0) != 0 && t.rfind("udp://", 0) != 0)
+            return make_error(Errc::invalid_tracker,
+                              "trackers: \"" + t + "\" is not an http(s):// or udp:// URL");
+
+    lt::file_storage fs;
+    lt::add_files(fs, path->string(), [](std::string const& p) {
+        auto name = std::filesystem::path(p).filename().string();
+        return name.empty() || name.front() != '.'; // skip hidden files, as mktorrent does
+    });
+    if (fs.num_files() == 0)
+        return make_error(Errc::create_failed, "path: " + path->string() + " holds no files");
+    std::string metainfo;
+    try {
+        lt::create_torrent ct(fs, static_cast<int>(ps), flags);
+        int tier = 0;
+        for (auto const& t : req.trackers)
+            ct.add_tracker(t, tier++);
+        for (auto const& w : req.web_seeds)
+            ct.add_url_seed(w);
+        if (!req.comment.empty())
+            ct.set_comment(req.comment.c_str());
+        ct.set_creator("seedboxd");
+        ct.set_priv(req.is_private);
+        lt::error_code ec;
+        lt::set_piece_hashes(ct, path->parent_path().string(), ec);
+        if (ec)
+            return make_error(Errc::create_failed,
+                              "hashing " + path->string() + " failed: " + ec.message());
+        lt::bencode(std::back_inserter(metainfo), ct.generate());
+    } catch (std::exception const& ex) {
+        return make_error(Errc::create_failed, std::string("cannot create torrent: ") + ex.what());
+    }
+    lt::error_code ec;
+    lt::torrent_info ti(lt::span<char const>(metainfo), ec, lt::from_span);
+    if (ec)
+        return make_error(Errc::create_failed, "created torrent does not parse: " + ec.message());
+    CreateResult out{metainfo, id_of(ti.info_hashes()), ti.name(), false};
+    spdlog::info("created torrent {} ({}) from {}", out.name, out.id, path->string());
+    if (req.add) {
+        AddRequest add;
+        add.metainfo = metainfo;
+        add.save_path = path->parent_path().string();
+        add.seed_mode = true;
+        add.labels = req.labels;
+        auto added = this->add(add);
+        if (!added)
+            return added.error();
+        out.added = added->added;
+    }
+    return out;
+}
+
+} // namespace seedbox::daemon

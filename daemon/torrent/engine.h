@@ -1,0 +1,121 @@
+// TorrentEngine: owns the libtorrent session, its alert pump, the status cache, resume data and
+// per-torrent settings. The only code that sees libtorrent (its headers stay in engine_impl.h).
+//
+// Threads: start()/shutdown() run on the io thread, which also drains alerts and runs the timers.
+// Every other public method is thread-safe and may block briefly on libtorrent or on the state
+// store's writer, so call them from RPC worker threads, never from the io thread.
+#pragma once
+
+#include "config/settings.h"
+#include "daemon/errors.h"
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace seedbox::ledger {
+class StateStore;
+}
+
+namespace seedbox::daemon {
+
+class EventHub;
+
+struct AddRequest {
+    std::string metainfo;  // bencoded .torrent bytes (already decoded / fetched / read)
+    std::string magnet;    // or a magnet URI
+    std::string save_path; // empty = default; confined to allowed roots
+    bool paused = false;
+    bool seed_mode = false; // trust that the data is complete: no initial check
+    std::vector<std::string> labels;
+};
+
+struct AddResult {
+    std::string id;
+    std::string name;
+    bool added = false;
+};
+
+struct CreateRequest {
+    std::string path; // file or folder under an allowed root
+    std::int64_t piece_size = 0;
+    std::vector<std::string> trackers; // one tier each
+    std::vector<std::string> web_seeds;
+    std::string comment;
+    bool is_private = false;
+    std::string version = "v1"; // v1 | hybrid | v2
+    bool add = false;
+    std::vector<std::string> labels;
+};
+
+struct CreateResult {
+    std::string metainfo; // bencoded
+    std::string id;
+    std::string name;
+    bool added = false;
+};
+
+class Engine {
+public:
+    Engine(boost::asio::io_context& io, config::Config const& cfg, ledger::StateStore& store,
+           EventHub& events);
+    ~Engine();
+    Engine(Engine const&) = delete;
+
+    // Io thread. Creates the session, restores session state and every stored torrent.
+    // `on_status` receives progress lines (for logs / sd_notify STATUS=). Error text or empty.
+    [[nodiscard]] std::string start(std::function<void(std::string const&)> on_status = {});
+
+    // Io thread. Pauses, saves resume data of changed torrents and session state, waits at most
+    // state.shutdown_timeout, then calls `done` (on the io thread).
+    void shutdown(std::function<void()> done);
+    [[nodiscard]] bool stopping() const;
+
+    Result<AddResult> add(AddRequest const& req);
+    Status remove(std::vector<std::string> const& ids, bool delete_data);
+    Status start_torrents(std::vector<std::string> const& ids);
+    Status stop_torrents(std::vector<std::string> const& ids);
+    Status recheck(std::vector<std::string> const& ids);
+    Status reannounce(std::vector<std::string> const& ids);
+    Status move(std::string const& id, std::string const& path);
+
+    // `ids` empty = all torrents. Unknown fields are an error naming the field.
+    Result<nlohmann::json> list(std::vector<std::string> const& fields,
+                                std::vector<std::string> const& ids,
+                                std::optional<std::string> const& label);
+    Result<nlohmann::json> get(std::string const& id, std::vector<std::string> const& fields);
+
+    Result<nlohmann::json> files(std::string const& id);
+    Status set_files(std::string const& id, nlohmann::json const& changes);
+    Result<nlohmann::json> peers(std::string const& id);
+    Status add_peers(std::string const& id, std::vector<std::string> const& endpoints);
+    Result<nlohmann::json> trackers(std::string const& id);
+    Status set_trackers(std::string const& id, nlohmann::json const& params);
+    // Applies per-torrent settings (see torrent.set); validates everything before changing
+    // anything.
+    Status set(std::vector<std::string> const& ids, nlohmann::json const& settings);
+
+    Result<CreateResult> create(CreateRequest const& req);
+
+    [[nodiscard]] nlohmann::json session_stats();
+    [[nodiscard]] nlohmann::json session_settings();
+    Status set_session_settings(nlohmann::json const& changes);
+
+    // The fields torrent.list / torrent.get understand, with one-line help each.
+    static std::vector<std::pair<std::string, std::string>> const& fields();
+    // The keys session.settings has, with help.
+    static std::vector<std::pair<std::string, std::string>> const& session_setting_keys();
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+[[nodiscard]] std::string libtorrent_version();
+
+} // namespace seedbox::daemon

@@ -1,0 +1,114 @@
+// Engine internals shared by the engine's .cpp files. Not to be included outside daemon/torrent/.
+#pragma once
+
+#include "daemon/events.h"
+#include "daemon/torrent/engine.h"
+#include "ledger/state_store.h"
+
+#include <boost/asio/steady_timer.hpp>
+#include <libtorrent/alert_types.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/torrent_handle.hpp>
+#include <libtorrent/torrent_status.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+namespace seedbox::daemon {
+
+// Our own per-torrent settings, persisted as JSON in state.db (torrents.meta).
+struct TorrentMeta {
+    std::vector<std::string> labels;
+    std::int64_t added_time = 0;
+    std::int64_t completed_time = 0;
+    bool stopped = false;
+    std::int64_t upload_limit = 0; // bytes/s, 0 = unlimited
+    std::int64_t download_limit = 0;
+    std::int64_t max_connections = -1;
+    bool sequential = false;
+    double ratio_limit = -1;           // -1 = none
+    std::int64_t seed_time_limit = -1; // seconds, -1 = none
+    std::string limit_action = "stop"; // stop | remove | remove_data
+
+    [[nodiscard]] nlohmann::json to_json() const;
+    static TorrentMeta from_json(nlohmann::json const& j);
+};
+
+struct Entry {
+    std::string id;
+    lt::torrent_handle handle;
+    lt::torrent_status status; // latest from state_update_alert
+    bool have_status = false;
+    TorrentMeta meta;
+    std::string save_path;
+    std::string resume_state = "none"; // none | accepted | rejected
+    std::int64_t resume_saved_time = 0;
+    bool dirty = true;
+    bool source_is_magnet = false; // until metadata is stored as a .torrent
+    std::string error;
+};
+
+std::string id_of(lt::info_hash_t const& ih);
+std::int64_t now_unix();
+
+struct Engine::Impl {
+    Impl(boost::asio::io_context& io, config::Config const& cfg, ledger::StateStore& store,
+         EventHub& events)
+        : io(io), cfg(cfg), store(store), events(events), tick_timer(io), resume_timer(io),
+          shutdown_timer(io)
+    {
+    }
+
+    boost::asio::io_context& io;
+    config::Config cfg;
+    ledger::StateStore& store;
+    EventHub& events;
+    std::unique_ptr<lt::session> ses;
+
+    mutable std::mutex mutex; // guards torrents, stats and runtime_settings
+    std::map<std::string, Entry> torrents;
+    std::mutex add_mutex; // serialises adds so duplicates are detected exactly once
+
+    // session statistics (io thread writes under mutex)
+    std::vector<std::int64_t> counters, prev_counters;
+    std::chrono::steady_clock::time_point counters_time{}, prev_counters_time{};
+    std::int64_t started_time = now_unix();
+    int listen_port = 0;
+    nlohmann::json runtime_settings = nlohmann::json::object();
+
+    boost::asio::steady_timer tick_timer, resume_timer, shutdown_timer;
+    std::atomic<bool> stopping{false};
+    int outstanding_saves = 0;
+    std::function<void()> shutdown_done;
+
+    // engine.cpp
+    void drain_alerts();
+    void handle(lt::alert* a);
+    void on_state_update(lt::state_update_alert const& a);
+    void on_save_resume(lt::save_resume_data_alert const& a);
+    void on_tick();
+    void schedule_tick();
+    void schedule_resume_save();
+    void save_dirty(bool all);
+    void finish_shutdown();
+    void check_share_limits();
+    Result<Entry*> find(std::string const& id); // caller holds mutex
+    Status for_each_id(std::vector<std::string> const& ids, std::function<void(Entry&)> const& fn);
+    std::string persist_meta(std::string const& id);
+    void restore(ledger::TorrentRow const& row);
+    void publish_state(Entry const& e, std::string const& previous);
+    [[nodiscard]] std::string state_of(Entry const& e) const;
+    nlohmann::json summary(Entry const& e) const;
+
+    // session_settings.cpp
+    lt::settings_pack base_settings() const;
+    Status apply_settings(nlohmann::json const& changes, bool persist);
+    nlohmann::json current_settings() const;
+};
+
+std::string state_name(lt::torrent_status const& st);
+
+} // namespace seedbox::daemon

@@ -1,0 +1,354 @@
+// torrent.list / torrent.get: one table of fields, each computed from the cached torrent_status,
+// so a list call never touches libtorrent and costs only the fields asked for.
+#include "daemon/torrent/engine_impl.h"
+
+#include <algorithm>
+#include <spdlog/spdlog.h>
+
+namespace seedbox::daemon {
+
+using json = nlohmann::json;
+
+namespace {
+
+using FieldFn = json (*)(Entry const&);
+
+struct Field {
+    char const* name;
+    char const* help;
+    FieldFn fn;
+};
+
+std::int64_t secs(std::chrono::seconds s)
+{
+    return s.count();
+}
+
+double ratio_of(lt::torrent_status const& st)
+{
+    auto base = std::max(st.all_time_download, st.total_wanted_done);
+    return base > 0 ? static_cast<double>(st.all_time_upload) / static_cast<double>(base) : 0.0;
+}
+
+std::int64_t eta_of(lt::torrent_status const& st)
+{
+    auto left = st.total_wanted - st.total_wanted_done;
+    if (left <= 0)
+        return 0;
+    if (st.download_payload_rate <= 0)
+        return -1;
+    return left / st.download_payload_rate;
+}
+
+std::string hex_v2(lt::torrent_status const& st)
+{
+    if (!st.info_hashes.has_v2())
+        return {};
+    std::ostringstream os;
+    os << st.info_hashes.v2;
+    return os.str();
+}
+
+std::vector<Field> const& table()
+{
+    static std::vector<Field> const t = {
+        {"id", "info-hash hex (v1, or v2 for v2-only torrents)",
+         [](Entry const& e) -> json { return e.id; }},
+        {"name", "torrent name", [](Entry const& e) -> json { return e.status.name; }},
+        {"state",
+         "stopped, queued, checking_resume, checking, downloading_metadata, downloading, "
+         "finished, seeding, moving or error",
+         [](Entry const&) -> json { return nullptr; }}, // filled by Impl::state_of
+        {"progress", "fraction of wanted data downloaded, 0..1",
+         [](Entry const& e) -> json { return e.status.progress; }},
+        {"total_size", "bytes in the torrent",
+         [](Entry const& e) -> json {
+             return e.status.has_metadata ? e.status.total : std::int64_t{0};
+         }},
+        {"size_when_done", "bytes of the wanted files",
+         [](Entry const& e) -> json { return e.status.total_wanted; }},
+        {"left_until_done", "wanted bytes still missing",
+         [](Entry const& e) -> json { return e.status.total_wanted - e.status.total_wanted_done; }},
+        {"downloaded", "payload bytes downloaded, all time",
+         [](Entry const& e) -> json { return e.status.all_time_download; }},
+        {"uploaded", "payload bytes uploaded, all time",
+         [](Entry const& e) -> json { return e.status.all_time_upload; }},
+        {"have_bytes", "verified bytes on disk",
+         [](Entry const& e) -> json { return e.status.total_done; }},
+        {"download_rate", "payload bytes/s down",
+         [](Entry const& e) -> json { return e.status.download_payload_rate; }},
+        {"upload_rate", "payload bytes/s up",
+         [](Entry const& e) -> json { return e.status.upload_payload_rate; }},
+        {"ratio", "uploaded / downloaded (or / size for torrents added complete)",
+         [](Entry const& e) -> json { return ratio_of(e.status); }},
+        {"peers", "connected peers", [](Entry const& e) -> json { return e.status.num_peers; }},
+        {"seeds", "connected seeds", [](Entry const& e) -> json { return e.status.num_seeds; }},
+        {"swarm_seeds", "seeds in the swarm per the tracker (-1 unknown)",
+         [](Entry const& e) -> json { return e.status.num_complete; }},
+        {"swarm_leechers", "leechers in the swarm per the tracker (-1 unknown)",
+         [](Entry const& e) -> json { return e.status.num_incomplete; }},
+        {"eta", "seconds until done, 0 when done, -1 unknown",
+         [](Entry const& e) -> json { return eta_of(e.status); }},
+        {"save_path", "directory holding the data",
+         [](Entry const& e) -> json { return e.save_path; }},
+        {"labels", "labels", [](Entry const& e) -> json { return e.meta.labels; }},
+        {"added_time", "unix time added", [](Entry const& e) -> json { return e.meta.added_time; }},
+        {"completed_time", "unix time the download completed, 0 if not yet",
+         [](Entry const& e) -> json { return e.meta.completed_time; }},
+        {"error", "error text, empty if none",
+         [](Entry const& e) -> json {
+             if (e.status.errc)
+                 return e.status.errc.message();
+             return e.error;
+         }},
+        {"paused", "true when stopped or queued",
+         [](Entry const& e) -> json {
+             return static_cast<bool>(e.status.flags & lt::torrent_flags::paused);
+         }},
+        {"sequential", "sequential download",
+         [](Entry const& e) -> json { return e.meta.sequential; }},
+        {"upload_limit", "bytes/s, 0 = unlimited",
+         [](Entry const& e) -> json { return e.meta.upload_limit; }},
+        {"download_limit", "bytes/s, 0 = unlimited",
+         [](Entry const& e) -> json { return e.meta.download_limit; }},
+        {"max_connections", "peer connection limit, -1 = unlimited",
+         [](Entry const& e) -> json { return e.meta.max_connections; }},
+        {"ratio_limit", "stop or remove at this ratio, -1 = none",
+         [](Entry const& e) -> json { return e.meta.ratio_limit; }},
+        {"seed_time_limit", "seconds of seeding before the limit action, -1 = none",
+         [](Entry const& e) -> json { return e.meta.seed_time_limit; }},
+        {"limit_action", "stop, remove or remove_data when a share limit is reached",
+         [](Entry const& e) -> json { return e.meta.limit_action; }},
+        {"seeding_time", "seconds spent seeding",
+         [](Entry const& e) -> json { return secs(e.status.seeding_duration); }},
+        {"active_time", "seconds spent active",
+         [](Entry const& e) -> json { return secs(e.status.active_duration); }},
+        {"num_pieces", "pieces in the torrent",
+         [](Entry const& e) -> json { return e.status.num_pieces; }},
+        {"piece_size", "bytes per piece (0 without metadata)",
+         [](Entry const& e) -> json {
+             auto ti = e.status.torrent_file.lock();
+             return ti ? ti->piece_length() : 0;
+         }},
+        {"has_metadata", "false while a magnet link fetches metadata",
+         [](Entry const& e) -> json { return e.status.has_metadata; }},
+        {"info_hash_v2", "v2 info-hash hex, empty for v1-only torrents",
+         [](Entry const& e) -> json { return hex_v2(e.status); }},
+        {"current_tracker", "tracker of the last successful announce",
+         [](Entry const& e) -> json { return e.status.current_tracker; }},
+        {"queue_position", "position in the download queue, -1 when not queued",
+         [](Entry const& e) -> json { return static_cast<int>(e.status.queue_position); }},
+        {"resume", "none (checked from scratch), accepted (fast resume) or rejected",
+         [](Entry const& e) -> json { return e.resume_state; }},
+        {"resume_saved_time", "unix time resume data was last written to state.db",
+         [](Entry const& e) -> json { return e.resume_saved_time; }},
+    };
+    return t;
+}
+
+Field const* find_field(std::string const& name)
+{
+    for (auto const& f : table())
+        if (name == f.name)
+            return &f;
+    return nullptr;
+}
+
+std::vector<std::string> const kDefaultFields = {
+    "id",          "name",  "state", "progress", "total_size", "download_rate",
+    "upload_rate", "ratio", "eta",   "labels"};
+
+} // namespace
+
+std::string state_name(lt::torrent_status const& st)
+{
+    if (st.errc)
+        return "error";
+    if (st.moving_storage)
+        return "moving";
+    if (st.flags & lt::torrent_flags::paused)
+        return (st.flags & lt::torrent_flags::auto_managed) ? "queued" : "stopped";
+    switch (st.state) {
+    case lt::torrent_status::checking_files:
+        return "checking";
+    case lt::torrent_status::downloading_metadata:
+        return "downloading_metadata";
+    case lt::torrent_status::downloading:
+        return "downloading";
+    case lt::torrent_status::finished:
+        return "finished";
+    case lt::torrent_status::seeding:
+        return "seeding";
+    case lt::torrent_status::checking_resume_data:
+        return "checking_resume";
+    default:
+        return "unknown";
+    }
+}
+
+std::string Engine::Impl::state_of(Entry const& e) const
+{
+    if (!e.have_status)
+        return "checking_resume";
+    if (!e.error.empty() && !e.status.errc)
+        return "error";
+    return state_name(e.status);
+}
+
+json Engine::Impl::summary(Entry const& e) const
+{
+    return {{"id", e.id},
+            {"name", e.status.name},
+            {"state", state_of(e)},
+            {"progress", e.status.progress},
+            {"download_rate", e.status.download_payload_rate},
+            {"upload_rate", e.status.upload_payload_rate},
+            {"downloaded", e.status.all_time_download},
+            {"uploaded", e.status.all_time_upload},
+            {"peers", e.status.num_peers},
+            {"seeds", e.status.num_seeds},
+            {"ratio", ratio_of(e.status)},
+            {"eta", eta_of(e.status)}};
+}
+
+std::vector<std::pair<std::string, std::string>> const& Engine::fields()
+{
+    static auto const list = [] {
+        std::vector<std::pair<std::string, std::string>> v;
+        for (auto const& f : table())
+            v.emplace_back(f.name, f.help);
+        return v;
+    }();
+    return list;
+}
+
+namespace {
+
+Result<std::vector<Field const*>> resolve_fields(std::vector<std::string> const& names)
+{
+    std::vector<Field const*> out;
+    for (auto const& n : names.empty() ? kDefaultFields : names) {
+        auto const* f = find_field(n);
+        if (!f)
+            return make_error(Errc::invalid_argument,
+                              "fields: unknown field \"" + n + "\" (see rpc.discover)");
+        out.push_back(f);
+    }
+    return out;
+}
+
+} // namespace
+
+static json render(Engine::Impl const& m, Entry const& e, std::vector<Field const*> const& fields)
+{
+    json obj = json::object();
+    for (auto const* f : fields) {
+        if (f->name == std::string_view("state"))
+            obj["state"] = m.state_of(e);
+        else
+            obj[f->name] = f->fn(e);
+    }
+    return obj;
+}
+
+Result<json> Engine::list(std::vector<std::string> const& fields,
+                          std::vector<std::string> const& ids,
+                          std::optional<std::string> const& label)
+{
+    auto& m = *impl_;
+    auto fs = resolve_fields(fields);
+    if (!fs)
+        return fs.error();
+    std::lock_guard lock(m.mutex);
+    std::vector<Entry const*> picked;
+    if (!ids.empty()) {
+        for (auto const& id : ids) {
+            auto it = m.torrents.find(id);
+            if (it == m.torrents.end())
+                return make_error(Errc::torrent_not_found, "no torrent with id " + id);
+            picked.push_back(&it->second);
+        }
+    } else {
+        picked.reserve(m.torrents.size());
+        for (auto const& [id, e] : m.torrents) {
+            if (label && std::find(e.meta.labels.begin(), e.meta.labels.end(), *label) ==
+                             e.meta.labels.end())
+                continue;
+            picked.push_back(&e);
+        }
+        std::sort(picked.begin(), picked.end(), [](Entry const* a, Entry const* b) {
+            return std::tie(a->meta.added_time, a->id) < std::tie(b->meta.added_time, b->id);
+        });
+    }
+    json out = json::array();
+    for (auto const* e : picked)
+        out.push_back(render(m, *e, *fs));
+    return out;
+}
+
+Result<json> Engine::get(std::string const& id, std::vector<std::string> const& fields)
+{
+    auto& m = *impl_;
+    std::vector<std::string> names = fields;
+    if (names.empty())
+        for (auto const& f : table())
+            names.emplace_back(f.name);
+    auto fs = resolve_fields(names);
+    if (!fs)
+        return fs.error();
+    std::lock_guard lock(m.mutex);
+    auto e = m.find(id);
+    if (!e)
+        return e.error();
+    return render(m, **e, *fs);
+}
+
+void Engine::Impl::check_share_limits()
+{
+    std::vector<std::pair<std::string, std::string>> hits; // id, action
+    {
+        std::lock_guard lock(mutex);
+        for (auto& [id, e] : torrents) {
+            if (!e.have_status || e.meta.stopped || !e.status.is_finished)
+                continue;
+            bool ratio_hit = e.meta.ratio_limit >= 0 && ratio_of(e.status) >= e.meta.ratio_limit;
+            bool time_hit = e.meta.seed_time_limit >= 0 &&
+                            secs(e.status.seeding_duration) >= e.meta.seed_time_limit;
+            if (!ratio_hit && !time_hit)
+                continue;
+            spdlog::info("torrent {} reached its {} limit: {}", id,
+                         ratio_hit ? "ratio" : "seed time", e.meta.limit_action);
+            hits.emplace_back(id, e.meta.limit_action);
+            if (e.meta.limit_action == "stop") {
+                e.meta.stopped = true;
+                e.handle.unset_flags(lt::torrent_flags::auto_managed);
+                e.handle.pause();
+                e.dirty = true;
+                store.update_meta(id, e.meta.to_json().dump(), e.save_path);
+            }
+        }
+    }
+    for (auto const& [id, action] : hits) {
+        if (action == "stop")
+            continue;
+        lt::torrent_handle h;
+        std::string name;
+        {
+            std::lock_guard lock(mutex);
+            auto it = torrents.find(id);
+            if (it == torrents.end())
+                continue;
+            h = it->second.handle;
+            name = it->second.status.name;
+            torrents.erase(it);
+        }
+        bool with_data = action == "remove_data";
+        ses->remove_torrent(h, with_data ? lt::session::delete_files : lt::remove_flags_t{});
+        store.remove_torrent(id);
+        events.publish(
+            "torrent.removed",
+            {{"id", id}, {"name", name}, {"deleted_data", with_data}, {"reason", "share_limit"}});
+    }
+}
+
+} // namespace seedbox::daemon

@@ -1,0 +1,364 @@
+// Per-torrent details that need a (blocking) libtorrent call: files, peers, trackers, and
+// per-torrent settings. Called from RPC worker threads; the handle is copied out of the cache so
+// no lock is held across a libtorrent call.
+#include "daemon/torrent/engine_impl.h"
+
+#include "config/settings.h"
+
+#include <libtorrent/announce_entry.hpp>
+#include <libtorrent/peer_info.hpp>
+
+namespace seedbox::daemon {
+
+using json = nlohmann::json;
+
+namespace {
+
+Result<lt::torrent_handle> handle_of(Engine::Impl& m, std::string const& id)
+{
+    std::lock_guard lock(m.mutex);
+    auto e = m.find(id);
+    if (!e)
+        return e.error();
+    return (*e)->handle;
+}
+
+std::string peer_flags(lt::peer_info const& p)
+{
+    std::string f;
+    if (p.flags & lt::peer_info::interesting)
+        f += 'd'; // we are interested in it
+    if (p.flags & lt::peer_info::remote_interested)
+        f += 'u';
+    if (p.flags & lt::peer_info::choked)
+        f += 'c';
+    if (p.flags & lt::peer_info::remote_choked)
+        f += 'C';
+    if (p.flags & lt::peer_info::rc4_encrypted)
+        f += 'E';
+    if (p.flags & lt::peer_info::seed)
+        f += 'S';
+    if (p.source & lt::peer_info::incoming)
+        f += 'I';
+    return f;
+}
+
+bool valid_tracker_url(std::string const& url)
+{
+    return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0 ||
+           url.rfind("udp://", 0) == 0;
+}
+
+} // namespace
+
+Result<json> Engine::files(std::string const& id)
+{
+    auto h = handle_of(*impl_, id);
+    if (!h)
+        return h.error();
+    auto ti = h->torrent_file();
+    if (!ti)
+        return make_error(Errc::no_metadata, "torrent " + id + " has no metadata yet");
+    std::vector<std::int64_t> progress;
+    h->file_progress(progress);
+    auto priorities = h->get_file_priorities();
+    auto const& fs = ti->files();
+    json out = json::array();
+    for (auto i : fs.file_range()) {
+        if (fs.pad_file_at(i))
+            continue;
+        auto idx = static_cast<std::size_t>(static_cast<int>(i));
+        auto size = fs.file_size(i);
+        auto done = idx < progress.size() ? progress[idx] : 0;
+        auto prio = idx < priorities.size()
+                        ? static_cast<int>(static_cast<std::uint8_t>(priorities[idx]))
+                        : 4;
+        out.push_back(
+            {{"index", static_cast<int>(i)},
+             {"path", fs.file_path(i)},
+             {"size", size},
+             {"downloaded", done},
+             {"progress", size > 0 ? static_cast<double>(done) / static_cast<double>(size) : 1.0},
+             {"priority", prio},
+             {"wanted", prio > 0}});
+    }
+    return out;
+}
+
+Status Engine::set_files(std::string const& id, json const& changes)
+{
+    auto h = handle_of(*impl_, id);
+    if (!h)
+        return h.error();
+    auto ti = h->torrent_file();
+    if (!ti)
+        return make_error(Errc::no_metadata, "torrent " + id + " has no metadata yet");
+    auto priorities = h->get_file_priorities();
+    auto const n = ti->num_files();
+    priorities.resize(static_cast<std::size_t>(n), lt::default_priority);
+    for (auto const& c : changes) {
+        if (!c.is_object() || !c.contains("index") || !c["index"].is_number_integer())
+            return make_error(Errc::invalid_argument,
+                              "files: each entry needs an integer \"index\"");
+        auto idx = c["index"].get<std::int64_t>();
+        if (idx < 0 || idx >= n)
+            return make_error(Errc::invalid_file_index, "files: index " + std::to_string(idx) +
+                                                            " is out of range (0.." +
+                                                            std::to_string(n - 1) + ")");
+        auto& p = priorities[static_cast<std::size_t>(idx)];
+        if (c.contains("priority")) {
+            if (!c["priority"].is_number_integer() || c["priority"].get<int>() < 0 ||
+                c["priority"].get<int>() > 7)
+                return make_error(Errc::invalid_argument,
+                                  "files: priority must be an integer 0..7");
+            p = lt::download_priority_t(static_cast<std::uint8_t>(c["priority"].get<int>()));
+        }
+        if (c.contains("wanted")) {
+            if (!c["wanted"].is_boolean())
+                return make_error(Errc::invalid_argument, "files: wanted must be true or false");
+            if (!c["wanted"].get<bool>())
+                p = lt::dont_download;
+            else if (p == lt::dont_download)
+                p = lt::default_priority;
+        }
+    }
+    h->prioritize_files(priorities);
+    std::lock_guard lock(impl_->mutex);
+    if (auto e = impl_->find(id))
+        (*e)->dirty = true;
+    return Ok{};
+}
+
+Result<json> Engine::peers(std::string const& id)
+{
+    auto h = handle_of(*impl_, id);
+    if (!h)
+        return h.error();
+    std::vector<lt::peer_info> peers;
+    h->get_peer_info(peers);
+    json out = json::array();
+    for (auto const& p : peers) {
+        out.push_back({{"ip", p.ip.address().to_string()},
+                       {"port", p.ip.port()},
+                       {"client", p.client},
+                       {"progress", p.progress},
+                       {"download_rate", p.payload_down_speed},
+                       {"upload_rate", p.payload_up_speed},
+                       {"downloaded", p.total_download},
+                       {"uploaded", p.total_upload},
+                       {"flags", peer_flags(p)},
+                       {"seed", static_cast<bool>(p.flags & lt::peer_info::seed)},
+                       {"connection", (p.flags & lt::peer_info::utp_socket) ? "utp" : "tcp"},
+                       {"incoming", static_cast<bool>(p.source & lt::peer_info::incoming)}});
+    }
+    return out;
+}
+
+Status Engine::add_peers(std::string const& id, std::vector<std::string> const& endpoints)
+{
+    std::vector<boost::asio::ip::tcp::endpoint> eps;
+    for (auto const& s : endpoints) {
+        auto ep = config::parse_endpoint(s);
+        boost::system::error_code ec;
+        auto addr = ep ? boost::asio::ip::make_address(ep->host, ec) : boost::asio::ip::address{};
+        if (!ep || ec || ep->port == 0)
+            return make_error(Errc::invalid_argument,
+                              "peers: \"" + s + "\" is not IP:PORT (IPv6 as [ADDR]:PORT)");
+        eps.emplace_back(addr, ep->port);
+    }
+    auto h = handle_of(*impl_, id);
+    if (!h)
+        return h.error();
+    for (auto const& ep : eps)
+        h->connect_peer(ep);
+    return Ok{};
+}
+
+Result<json> Engine::trackers(std::string const& id)
+{
+    auto h = handle_of(*impl_, id);
+    if (!h)
+        return h.error();
+    json out = json::array();
+    for (auto const& t : h->trackers()) {
+        std::string status = "not_contacted", message;
+        int seeds = -1, leechers = -1, downloaded = -1, fails = 0;
+        for (auto const& ep : t.endpoints) {
+            for (auto const& ih : ep.info_hashes) {
+                if (ih.updating)
+                    status = "updating";
+                else if (ih.last_error)
+                    status = status == "working" ? status : "error";
+                else if (ih.start_sent)
+                    status = "working";
+                if (!ih.message.empty())
+                    message = ih.message;
+                if (ih.last_error && message.empty())
+                    message = ih.last_error.message();
+                seeds = std::max(seeds, ih.scrape_complete);
+                leechers = std::max(leechers, ih.scrape_incomplete);
+                downloaded = std::max(downloaded, ih.scrape_downloaded);
+                fails = std::max(fails, static_cast<int>(ih.fails));
+            }
+        }
+        out.push_back({{"url", t.url},
+                       {"tier", t.tier},
+                       {"status", status},
+                       {"message", message},
+                       {"seeds", seeds},
+                       {"leechers", leechers},
+                       {"downloaded", downloaded},
+                       {"fails", fails}});
+    }
+    return out;
+}
+
+Status Engine::set_trackers(std::string const& id, json const& params)
+{
+    auto h = handle_of(*impl_, id);
+    if (!h)
+        return h.error();
+    auto parse_list = [](json const& list, char const* what,
+                         std::vector<lt::announce_entry>& out) -> Status {
+        int tier = 0;
+        for (auto const& t : list) {
+            lt::announce_entry ae;
+            if (t.is_string()) {
+                ae.url = t.get<std::string>();
+                ae.tier = static_cast<std::uint8_t>(tier++);
+            } else if (t.is_object() && t.contains("url") && t["url"].is_string()) {
+                ae.url = t["url"].get<std::string>();
+                auto tr = t.value("tier", tier++);
+                if (tr < 0 || tr > 255)
+                    return make_error(Errc::invalid_tracker,
+                                      std::string(what) + ": tier must be 0..255");
+                ae.tier = static_cast<std::uint8_t>(tr);
+            } else {
+                return make_error(Errc::invalid_tracker,
+                                  std::string(what) + ": each tracker is a URL or {url, tier}");
+            }
+            if (!valid_tracker_url(ae.url))
+                return make_error(Errc::invalid_tracker,
+                                  std::string(what) + ": \"" + ae.url +
+                                      "\" is not an http(s):// or udp:// URL");
+            out.push_back(std::move(ae));
+        }
+        return Ok{};
+    };
+    std::vector<lt::announce_entry> result;
+    if (params.contains("trackers")) {
+        if (auto st = parse_list(params["trackers"], "trackers", result); !st)
+            return st;
+    } else {
+        result = h->trackers();
+        std::vector<lt::announce_entry> add;
+        if (params.contains("add"))
+            if (auto st = parse_list(params["add"], "add", add); !st)
+                return st;
+        if (params.contains("remove")) {
+            for (auto const& r : params["remove"]) {
+                if (!r.is_string())
+                    return make_error(Errc::invalid_tracker, "remove: expected tracker URLs");
+                auto url = r.get<std::string>();
+                auto it = std::remove_if(result.begin(), result.end(),
+                                         [&](lt::announce_entry const& a) { return a.url == url; });
+                if (it == result.end())
+                    return make_error(Errc::invalid_tracker,
+                                      "remove: the torrent has no tracker " + url);
+                result.erase(it, result.end());
+            }
+        }
+        int next_tier = 0;
+        for (auto const& r : result)
+            next_tier = std::max(next_tier, r.tier + 1);
+        for (auto& a : add) {
+            if (std::none_of(result.begin(), result.end(),
+                             [&](lt::announce_entry const& r) { return r.url == a.url; })) {
+                if (!params["add"].empty() && params["add"][0].is_string())
+                    a.tier = static_cast<std::uint8_t>(std::min(next_tier++, 255));
+                result.push_back(a);
+            }
+        }
+    }
+    h->replace_trackers(result);
+    std::lock_guard lock(impl_->mutex);
+    if (auto e = impl_->find(id))
+        (*e)->dirty = true;
+    return Ok{};
+}
+
+Status Engine::set(std::vector<std::string> const& ids, json const& s)
+{
+    auto& m = *impl_;
+    auto bad = [](std::string const& why) { return make_error(Errc::invalid_argument, why); };
+    auto int_in = [&](char const* key, std::int64_t lo, std::int64_t hi) -> Status {
+        if (!s.contains(key))
+            return Ok{};
+        if (!s[key].is_number_integer() || s[key].get<std::int64_t>() < lo ||
+            s[key].get<std::int64_t>() > hi)
+            return bad(std::string(key) + ": expected an integer " + std::to_string(lo) + ".." +
+                       std::to_string(hi));
+        return Ok{};
+    };
+    for (auto const& [key, lo, hi] : {std::tuple{"upload_limit", 0LL, 2147483647LL},
+                                      {"download_limit", 0LL, 2147483647LL},
+                                      {"max_connections", -1LL, 65535LL},
+                                      {"seed_time_limit", -1LL, 1LL << 40}})
+        if (auto st = int_in(key, lo, hi); !st)
+            return st;
+    if (s.contains("sequential") && !s["sequential"].is_boolean())
+        return bad("sequential: expected true or false");
+    if (s.contains("ratio_limit") &&
+        (!s["ratio_limit"].is_number() ||
+         (s["ratio_limit"].get<double>() < 0 && s["ratio_limit"].get<double>() != -1)))
+        return bad("ratio_limit: expected a number >= 0, or -1 for none");
+    if (s.contains("limit_action")) {
+        auto const& a = s["limit_action"];
+        if (!a.is_string() || (a != "stop" && a != "remove" && a != "remove_data"))
+            return bad("limit_action: expected \"stop\", \"remove\" or \"remove_data\"");
+    }
+    if (s.contains("labels") &&
+        (!s["labels"].is_array() || !std::all_of(s["labels"].begin(), s["labels"].end(),
+                                                 [](json const& l) { return l.is_string(); })))
+        return bad("labels: expected an array of strings");
+
+    auto st = m.for_each_id(ids, [&](Entry& e) {
+        auto& meta = e.meta;
+        if (s.contains("upload_limit")) {
+            meta.upload_limit = s["upload_limit"].get<std::int64_t>();
+            e.handle.set_upload_limit(static_cast<int>(meta.upload_limit));
+        }
+        if (s.contains("download_limit")) {
+            meta.download_limit = s["download_limit"].get<std::int64_t>();
+            e.handle.set_download_limit(static_cast<int>(meta.download_limit));
+        }
+        if (s.contains("max_connections")) {
+            meta.max_connections = s["max_connections"].get<std::int64_t>();
+            e.handle.set_max_connections(static_cast<int>(meta.max_connections));
+        }
+        if (s.contains("sequential")) {
+            meta.sequential = s["sequential"].get<bool>();
+            if (meta.sequential)
+                e.handle.set_flags(lt::torrent_flags::sequential_download);
+            else
+                e.handle.unset_flags(lt::torrent_flags::sequential_download);
+        }
+        if (s.contains("labels"))
+            meta.labels = s["labels"].get<std::vector<std::string>>();
+        if (s.contains("ratio_limit"))
+            meta.ratio_limit = s["ratio_limit"].get<double>();
+        if (s.contains("seed_time_limit"))
+            meta.seed_time_limit = s["seed_time_limit"].get<std::int64_t>();
+        if (s.contains("limit_action"))
+            meta.limit_action = s["limit_action"].get<std::string>();
+        e.dirty = true;
+    });
+    if (!st)
+        return st;
+    for (auto const& id : ids)
+        if (auto err = m.persist_meta(id); !err.empty())
+            return make_error(Errc::storage_failed, err);
+    return Ok{};
+}
+
+} // namespace seedbox::daemon

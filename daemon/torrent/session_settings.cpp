@@ -1,0 +1,298 @@
+// session.settings / session.set_settings / session.stats, and the libtorrent settings_pack the
+// daemon starts from.
+#include "daemon/torrent/engine_impl.h"
+
+#include <libtorrent/session_stats.hpp>
+#include <libtorrent/settings_pack.hpp>
+#include <spdlog/spdlog.h>
+
+#include <regex>
+
+namespace seedbox::daemon {
+
+using json = nlohmann::json;
+
+namespace {
+
+int clamp_int(std::int64_t v)
+{
+    return static_cast<int>(std::clamp<std::int64_t>(v, -1, INT32_MAX));
+}
+
+lt::settings_pack::enc_policy policy_of(std::string const& s)
+{
+    if (s == "forced")
+        return lt::settings_pack::pe_forced;
+    if (s == "disabled")
+        return lt::settings_pack::pe_disabled;
+    return lt::settings_pack::pe_enabled;
+}
+
+std::string policy_name(int p)
+{
+    if (p == lt::settings_pack::pe_forced)
+        return "forced";
+    if (p == lt::settings_pack::pe_disabled)
+        return "disabled";
+    return "enabled";
+}
+
+// Replaces the port of every "ADDR:PORT" in a libtorrent listen_interfaces string.
+std::string with_port(std::string const& interfaces, std::int64_t port)
+{
+    static std::regex const port_re(R"(:(\d+)(s?)(?=,|$))");
+    return std::regex_replace(interfaces, port_re, ":" + std::to_string(port) + "$2");
+}
+
+struct SettingKey {
+    char const* name;
+    char const* type; // boolean | integer | string
+    char const* help;
+};
+
+std::vector<SettingKey> const kKeys = {
+    {"download_rate_limit", "integer", "global download limit, bytes/s (0 = unlimited)"},
+    {"upload_rate_limit", "integer", "global upload limit, bytes/s (0 = unlimited)"},
+    {"connections_limit", "integer", "global peer connection limit"},
+    {"active_downloads", "integer", "queued torrents downloading at once (-1 = unlimited)"},
+    {"active_seeds", "integer", "queued torrents seeding at once (-1 = unlimited)"},
+    {"active_limit", "integer", "queued torrents active at once (-1 = unlimited)"},
+    {"encryption", "string", "enabled, forced or disabled"},
+    {"dht", "boolean", "DHT on/off"},
+    {"pex", "boolean", "peer exchange on/off (applies to every torrent)"},
+    {"lsd", "boolean", "local service discovery on/off"},
+    {"upnp", "boolean", "UPnP port mapping on/off"},
+    {"natpmp", "boolean", "NAT-PMP port mapping on/off"},
+    {"listen_interfaces", "string", "BitTorrent listen addresses, ADDR:PORT,..."},
+    {"listen_port", "integer", "set: change the port of every listen address; get: bound port"},
+};
+
+} // namespace
+
+std::vector<std::pair<std::string, std::string>> const& Engine::session_setting_keys()
+{
+    static auto const list = [] {
+        std::vector<std::pair<std::string, std::string>> v;
+        for (auto const& k : kKeys)
+            v.emplace_back(k.name, std::string(k.type) + ": " + k.help);
+        return v;
+    }();
+    return list;
+}
+
+lt::settings_pack Engine::Impl::base_settings() const
+{
+    auto p = lt::high_performance_seed();
+    auto const& bt = cfg.bt;
+    p.set_int(lt::settings_pack::alert_mask,
+              lt::alert_category::error | lt::alert_category::status | lt::alert_category::storage |
+                  lt::alert_category::performance_warning);
+    p.set_int(lt::settings_pack::alert_queue_size, clamp_int(bt.alert_queue_size));
+    p.set_str(lt::settings_pack::listen_interfaces, bt.listen_interfaces);
+    p.set_str(lt::settings_pack::user_agent, bt.user_agent);
+    p.set_bool(lt::settings_pack::enable_dht, bt.dht);
+    p.set_bool(lt::settings_pack::enable_lsd, bt.lsd);
+    p.set_bool(lt::settings_pack::enable_upnp, bt.upnp);
+    p.set_bool(lt::settings_pack::enable_natpmp, bt.natpmp);
+    p.set_int(lt::settings_pack::in_enc_policy, policy_of(bt.encryption));
+    p.set_int(lt::settings_pack::out_enc_policy, policy_of(bt.encryption));
+    p.set_int(lt::settings_pack::download_rate_limit, clamp_int(bt.download_rate_limit));
+    p.set_int(lt::settings_pack::upload_rate_limit, clamp_int(bt.upload_rate_limit));
+    p.set_int(lt::settings_pack::connections_limit, clamp_int(bt.connections_limit));
+    p.set_int(lt::settings_pack::active_downloads, clamp_int(bt.active_downloads));
+    p.set_int(lt::settings_pack::active_seeds, clamp_int(bt.active_seeds));
+    p.set_int(lt::settings_pack::active_limit, clamp_int(bt.active_limit));
+    p.set_bool(lt::settings_pack::dont_count_slow_torrents, true);
+    p.set_int(lt::settings_pack::file_pool_size, clamp_int(bt.file_pool_size));
+    // A finite slot count keeps choking meaningful (high_performance_seed sets -1).
+    p.set_int(lt::settings_pack::unchoke_slots_limit, 64);
+    p.set_int(lt::settings_pack::seed_choking_algorithm, lt::settings_pack::fastest_upload);
+    p.set_int(lt::settings_pack::stop_tracker_timeout, 2);
+    // Loopback tests and LAN seedboxes run several peers per IP.
+    p.set_bool(lt::settings_pack::allow_multiple_connections_per_ip, true);
+    return p;
+}
+
+json Engine::Impl::current_settings() const
+{
+    auto p = ses->get_settings();
+    int port = 0;
+    bool pex = cfg.bt.pex;
+    {
+        std::lock_guard lock(mutex);
+        port = listen_port;
+        pex = runtime_settings.value("pex", pex);
+    }
+    return {{"download_rate_limit", p.get_int(lt::settings_pack::download_rate_limit)},
+            {"upload_rate_limit", p.get_int(lt::settings_pack::upload_rate_limit)},
+            {"connections_limit", p.get_int(lt::settings_pack::connections_limit)},
+            {"active_downloads", p.get_int(lt::settings_pack::active_downloads)},
+            {"active_seeds", p.get_int(lt::settings_pack::active_seeds)},
+            {"active_limit", p.get_int(lt::settings_pack::active_limit)},
+            {"encryption", policy_name(p.get_int(lt::settings_pack::out_enc_policy))},
+            {"dht", p.get_bool(lt::settings_pack::enable_dht)},
+            {"pex", pex},
+            {"lsd", p.get_bool(lt::settings_pack::enable_lsd)},
+            {"upnp", p.get_bool(lt::settings_pack::enable_upnp)},
+            {"natpmp", p.get_bool(lt::settings_pack::enable_natpmp)},
+            {"listen_interfaces", p.get_str(lt::settings_pack::listen_interfaces)},
+            {"listen_port", port}};
+}
+
+Status Engine::Impl::apply_settings(json const& changes, bool persist)
+{
+    if (!changes.is_object())
+        return make_error(Errc::invalid_argument, "settings must be an object");
+    lt::settings_pack p;
+    std::optional<bool> pex;
+    for (auto const& [key, v] : changes.items()) {
+        auto const k = std::find_if(kKeys.begin(), kKeys.end(),
+                                    [&](SettingKey const& s) { return key == s.name; });
+        if (k == kKeys.end())
+            return make_error(Errc::invalid_argument,
+                              "settings: unknown key \"" + key + "\" (see session.settings)");
+        std::string type = k->type;
+        if ((type == "boolean" && !v.is_boolean()) || (type == "string" && !v.is_string()) ||
+            (type == "integer" && !v.is_number_integer()))
+            return make_error(Errc::invalid_argument, "settings." + key + ": expected " +
+                                                          (type == "integer" ? "an " : "a ") +
+                                                          type);
+        auto bad = [&](std::string const& why) {
+            return make_error(Errc::invalid_argument, "settings." + key + ": " + why);
+        };
+        if (key == "encryption") {
+            auto s = v.get<std::string>();
+            if (s != "enabled" && s != "forced" && s != "disabled")
+                return bad("must be enabled, forced or disabled");
+            p.set_int(lt::settings_pack::in_enc_policy, policy_of(s));
+            p.set_int(lt::settings_pack::out_enc_policy, policy_of(s));
+        } else if (key == "download_rate_limit" || key == "upload_rate_limit") {
+            auto n = v.get<std::int64_t>();
+            if (n < 0 || n > INT32_MAX)
+                return bad("must be between 0 and 2147483647");
+            p.set_int(key == "download_rate_limit" ? lt::settings_pack::download_rate_limit
+                                                   : lt::settings_pack::upload_rate_limit,
+                      static_cast<int>(n));
+        } else if (key == "connections_limit") {
+            auto n = v.get<std::int64_t>();
+            if (n < 2 || n > 1000000)
+                return bad("must be between 2 and 1000000");
+            p.set_int(lt::settings_pack::connections_limit, static_cast<int>(n));
+        } else if (key == "active_downloads" || key == "active_seeds" || key == "active_limit") {
+            auto n = v.get<std::int64_t>();
+            if (n < -1 || n > 1000000)
+                return bad("must be between -1 and 1000000");
+            auto name = key == "active_downloads" ? lt::settings_pack::active_downloads
+                        : key == "active_seeds"   ? lt::settings_pack::active_seeds
+                                                  : lt::settings_pack::active_limit;
+            p.set_int(name, static_cast<int>(n));
+        } else if (key == "dht") {
+            p.set_bool(lt::settings_pack::enable_dht, v.get<bool>());
+        } else if (key == "lsd") {
+            p.set_bool(lt::settings_pack::enable_lsd, v.get<bool>());
+        } else if (key == "upnp") {
+            p.set_bool(lt::settings_pack::enable_upnp, v.get<bool>());
+        } else if (key == "natpmp") {
+            p.set_bool(lt::settings_pack::enable_natpmp, v.get<bool>());
+        } else if (key == "pex") {
+            pex = v.get<bool>();
+        } else if (key == "listen_interfaces") {
+            if (v.get<std::string>().empty())
+                return bad("must not be empty");
+            p.set_str(lt::settings_pack::listen_interfaces, v.get<std::string>());
+        } else if (key == "listen_port") {
+            auto n = v.get<std::int64_t>();
+            if (n < 0 || n > 65535)
+                return bad("must be between 0 and 65535");
+            auto base = p.has_val(lt::settings_pack::listen_interfaces)
+                            ? p.get_str(lt::settings_pack::listen_interfaces)
+                            : ses->get_settings().get_str(lt::settings_pack::listen_interfaces);
+            p.set_str(lt::settings_pack::listen_interfaces, with_port(base, n));
+        }
+    }
+    ses->apply_settings(std::move(p));
+    json stored;
+    {
+        std::lock_guard lock(mutex);
+        for (auto const& [key, v] : changes.items())
+            runtime_settings[key] = v;
+        if (pex) {
+            for (auto& [id, e] : torrents) {
+                if (*pex)
+                    e.handle.unset_flags(lt::torrent_flags::disable_pex);
+                else
+                    e.handle.set_flags(lt::torrent_flags::disable_pex);
+            }
+        }
+        stored = runtime_settings;
+    }
+    if (pex)
+        cfg.bt.pex = *pex;
+    if (persist) {
+        auto text = stored.dump();
+        auto err = ledger::StateStore::wait([&](auto done) {
+            store.put_blob("settings", ledger::Blob(text.begin(), text.end()), std::move(done));
+        });
+        if (!err.empty())
+            return make_error(Errc::storage_failed, "cannot store settings: " + err);
+    }
+    return Ok{};
+}
+
+json Engine::session_settings()
+{
+    return impl_->current_settings();
+}
+
+Status Engine::set_session_settings(json const& changes)
+{
+    auto st = impl_->apply_settings(changes, true);
+    if (st)
+        spdlog::info("session settings changed: {}", changes.dump());
+    return st;
+}
+
+json Engine::session_stats()
+{
+    auto& m = *impl_;
+    static int const sent = lt::find_metric_idx("net.sent_payload_bytes");
+    static int const recv = lt::find_metric_idx("net.recv_payload_bytes");
+    static int const peers = lt::find_metric_idx("peer.num_peers_connected");
+    static int const dht_nodes = lt::find_metric_idx("dht.dht_nodes");
+    static int const disk_jobs = lt::find_metric_idx("disk.queued_disk_jobs");
+    static int const disk_read = lt::find_metric_idx("disk.num_blocks_read");
+    static int const disk_write = lt::find_metric_idx("disk.num_blocks_written");
+    std::lock_guard lock(m.mutex);
+    auto at = [&](std::vector<std::int64_t> const& c, int i) -> std::int64_t {
+        return i >= 0 && static_cast<std::size_t>(i) < c.size() ? c[static_cast<std::size_t>(i)]
+                                                                : 0;
+    };
+    std::int64_t up_rate = 0, down_rate = 0;
+    if (!m.prev_counters.empty() && !m.counters.empty()) {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(m.counters_time -
+                                                                        m.prev_counters_time)
+                      .count();
+        if (ms > 0) {
+            up_rate = (at(m.counters, sent) - at(m.prev_counters, sent)) * 1000 / ms;
+            down_rate = (at(m.counters, recv) - at(m.prev_counters, recv)) * 1000 / ms;
+        }
+    }
+    json by_state = json::object();
+    for (auto const& [id, e] : m.torrents)
+        by_state[m.state_of(e)] = by_state.value(m.state_of(e), 0) + 1;
+    return {{"download_rate", down_rate},
+            {"upload_rate", up_rate},
+            {"downloaded", at(m.counters, recv)},
+            {"uploaded", at(m.counters, sent)},
+            {"torrents", m.torrents.size()},
+            {"torrents_by_state", by_state},
+            {"peers", at(m.counters, peers)},
+            {"dht_nodes", at(m.counters, dht_nodes)},
+            {"disk_queued_jobs", at(m.counters, disk_jobs)},
+            {"disk_blocks_read", at(m.counters, disk_read)},
+            {"disk_blocks_written", at(m.counters, disk_write)},
+            {"listen_port", m.listen_port},
+            {"uptime", now_unix() - m.started_time}};
+}
+
+} // namespace seedbox::daemon

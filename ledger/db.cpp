@@ -1,0 +1,199 @@
+#include "ledger/db.h"
+
+#include <sqlite3.h>
+
+namespace seedbox::ledger {
+
+Db::Db(Db&& other) noexcept : db_(other.db_)
+{
+    other.db_ = nullptr;
+}
+
+Db& Db::operator=(Db&& other) noexcept
+{
+    if (this != &other) {
+        if (db_)
+            sqlite3_close_v2(db_);
+        db_ = other.db_;
+        other.db_ = nullptr;
+    }
+    return *this;
+}
+
+Db::~Db()
+{
+    if (db_)
+        sqlite3_close_v2(db_);
+}
+
+std::string Db::open(std::string const& path, std::string_view synchronous)
+{
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string err = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        sqlite3_close_v2(db_);
+        db_ = nullptr;
+        return "cannot open " + path + ": " + err;
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    auto err = exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=" + std::string(synchronous) +
+                    "; PRAGMA foreign_keys=ON;");
+    if (!err.empty())
+        return path + ": " + err;
+    return {};
+}
+
+std::string Db::exec(std::string_view sql)
+{
+    char* msg = nullptr;
+    int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &msg);
+    if (rc == SQLITE_OK)
+        return {};
+    std::string err = msg ? msg : sqlite3_errstr(rc);
+    sqlite3_free(msg);
+    return err;
+}
+
+Stmt Db::prepare(std::string_view sql)
+{
+    return Stmt(db_, sql);
+}
+
+std::string Db::last_error() const
+{
+    return db_ ? sqlite3_errmsg(db_) : "database not open";
+}
+
+std::int64_t Db::changes() const
+{
+    return sqlite3_changes64(db_);
+}
+
+Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db)
+{
+    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
+        SQLITE_OK) {
+        error_ = sqlite3_errmsg(db);
+        stmt_ = nullptr;
+    }
+}
+
+Stmt::Stmt(Stmt&& other) noexcept
+    : db_(other.db_), stmt_(other.stmt_), error_(std::move(other.error_))
+{
+    other.stmt_ = nullptr;
+}
+
+Stmt::~Stmt()
+{
+    sqlite3_finalize(stmt_);
+}
+
+Stmt& Stmt::bind(int index, std::int64_t value)
+{
+    if (stmt_)
+        sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+}
+
+Stmt& Stmt::bind(int index, std::string_view value)
+{
+    if (stmt_)
+        sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
+                            SQLITE_UTF8);
+    return *this;
+}
+
+Stmt& Stmt::bind(int index, std::span<std::uint8_t const> value)
+{
+    if (stmt_)
+        sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT);
+    return *this;
+}
+
+Stmt& Stmt::bind_null(int index)
+{
+    if (stmt_)
+        sqlite3_bind_null(stmt_, index);
+    return *this;
+}
+
+bool Stmt::step()
+{
+    if (!stmt_)
+        return false;
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW)
+        return true;
+    if (rc != SQLITE_DONE)
+        error_ = sqlite3_errmsg(db_);
+    return false;
+}
+
+bool Stmt::run()
+{
+    while (step()) {
+    }
+    return stmt_ && error_.empty();
+}
+
+void Stmt::reset()
+{
+    if (stmt_) {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+    error_.clear();
+}
+
+std::int64_t Stmt::column_int(int i) const
+{
+    return sqlite3_column_int64(stmt_, i);
+}
+
+std::string Stmt::column_text(int i) const
+{
+    auto const* p = reinterpret_cast<char const*>(sqlite3_column_text(stmt_, i));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))) : "";
+}
+
+Blob Stmt::column_blob(int i) const
+{
+    auto const* p = static_cast<std::uint8_t const*>(sqlite3_column_blob(stmt_, i));
+    return p ? Blob(p, p + sqlite3_column_bytes(stmt_, i)) : Blob{};
+}
+
+bool Stmt::column_null(int i) const
+{
+    return sqlite3_column_type(stmt_, i) == SQLITE_NULL;
+}
+
+char const* sqlite_version()
+{
+    return sqlite3_libversion();
+}
+
+std::string migrate(Db& db, std::vector<std::string_view> const& steps)
+{
+    auto version_stmt = db.prepare("PRAGMA user_version");
+    if (!version_stmt.step())
+        return "cannot read schema version: " + db.last_error();
+    auto version = version_stmt.column_int(0);
+    if (version > static_cast<std::int64_t>(steps.size()))
+        return "database schema version " + std::to_string(version) +
+               " is newer than this seedboxd understands (" + std::to_string(steps.size()) + ")";
+    for (auto v = version; v < static_cast<std::int64_t>(steps.size()); ++v) {
+        std::string sql = "BEGIN IMMEDIATE;";
+        sql += steps[static_cast<std::size_t>(v)];
+        sql += ";PRAGMA user_version=" + std::to_string(v + 1) + ";COMMIT;";
+        if (auto err = db.exec(sql); !err.empty()) {
+            (void)db.exec("ROLLBACK");
+            return "migration " + std::to_string(v + 1) + " failed: " + err;
+        }
+    }
+    return {};
+}
+
+} // namespace seedbox::ledger

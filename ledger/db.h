@@ -1,0 +1,85 @@
+// Thin RAII over SQLite: a connection, prepared statements, and errors as values.
+// A Db is used by one thread at a time (the owner); it is not internally locked.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace seedbox::ledger {
+
+using Blob = std::vector<std::uint8_t>;
+
+class Stmt;
+
+class Db {
+public:
+    Db() = default;
+    Db(Db&&) noexcept;
+    Db& operator=(Db&&) noexcept;
+    Db(Db const&) = delete;
+    Db& operator=(Db const&) = delete;
+    ~Db();
+
+    // Opens (creating if needed) with WAL and the given synchronous level ("NORMAL" or "FULL").
+    // Returns an error message, empty on success.
+    [[nodiscard]] std::string open(std::string const& path, std::string_view synchronous);
+
+    // Runs one or more statements without results; returns an error message or empty.
+    [[nodiscard]] std::string exec(std::string_view sql);
+
+    [[nodiscard]] Stmt prepare(std::string_view sql);
+    [[nodiscard]] std::string last_error() const;
+    [[nodiscard]] sqlite3* handle() const { return db_; }
+    [[nodiscard]] std::int64_t changes() const;
+
+private:
+    sqlite3* db_ = nullptr;
+};
+
+class Stmt {
+public:
+    Stmt(sqlite3* db, std::string_view sql);
+    Stmt(Stmt&&) noexcept;
+    Stmt(Stmt const&) = delete;
+    ~Stmt();
+
+    [[nodiscard]] bool ok() const { return stmt_ != nullptr; }
+    [[nodiscard]] std::string const& error() const { return error_; }
+
+    Stmt& bind(int index, std::int64_t value);
+    Stmt& bind(int index, std::string_view value);
+    Stmt& bind(int index, std::span<std::uint8_t const> value);
+    Stmt& bind_null(int index);
+
+    // Steps once: true when a row is available, false when done; error() says if it failed.
+    bool step();
+    // Steps to completion; returns false on error.
+    bool run();
+    void reset();
+
+    [[nodiscard]] std::int64_t column_int(int i) const;
+    [[nodiscard]] std::string column_text(int i) const;
+    [[nodiscard]] Blob column_blob(int i) const;
+    [[nodiscard]] bool column_null(int i) const;
+
+private:
+    sqlite3* db_ = nullptr;
+    sqlite3_stmt* stmt_ = nullptr;
+    std::string error_;
+};
+
+[[nodiscard]] char const* sqlite_version();
+
+// Applies numbered migrations in order, recording the version in PRAGMA user_version, each in its
+// own transaction. Returns an error message or empty.
+[[nodiscard]] std::string migrate(Db& db, std::vector<std::string_view> const& steps);
+
+} // namespace seedbox::ledger

@@ -1,0 +1,155 @@
+#include "ledger/state_store.h"
+
+namespace seedbox::ledger {
+namespace {
+
+std::vector<std::string_view> const kMigrations = {
+    R"sql(
+CREATE TABLE torrents (
+    id          TEXT PRIMARY KEY,
+    source_kind TEXT NOT NULL CHECK (source_kind IN ('metainfo', 'magnet')),
+    source      BLOB NOT NULL,
+    save_path   TEXT NOT NULL,
+    meta        TEXT NOT NULL DEFAULT '{}',
+    added_time  INTEGER NOT NULL,
+    resume      BLOB,
+    resume_time INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE blobs (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+)sql",
+};
+
+std::string run_stmt(Stmt& s)
+{
+    if (!s.ok() || !s.run())
+        return s.error();
+    return {};
+}
+
+} // namespace
+
+StateStore::StateStore(std::unique_ptr<Writer> writer, Db reader)
+    : writer_(std::move(writer)), reader_(std::move(reader))
+{
+}
+
+std::unique_ptr<StateStore> StateStore::open(std::string const& path, std::string& error)
+{
+    Db db;
+    if (error = db.open(path, "NORMAL"); !error.empty())
+        return nullptr;
+    if (error = migrate(db, kMigrations); !error.empty()) {
+        error = path + ": " + error;
+        return nullptr;
+    }
+    Db reader;
+    if (error = reader.open(path, "NORMAL"); !error.empty())
+        return nullptr;
+    return std::unique_ptr<StateStore>(
+        new StateStore(std::make_unique<Writer>(std::move(db)), std::move(reader)));
+}
+
+std::vector<TorrentRow> StateStore::load_torrents()
+{
+    std::lock_guard lock(read_mutex_);
+    std::vector<TorrentRow> rows;
+    auto s = reader_.prepare("SELECT id, source_kind, source, save_path, meta, added_time, resume, "
+                             "resume_time FROM torrents ORDER BY added_time, id");
+    while (s.step()) {
+        rows.push_back({s.column_text(0), s.column_text(1), s.column_blob(2), s.column_text(3),
+                        s.column_text(4), s.column_int(5), s.column_blob(6), s.column_int(7)});
+    }
+    return rows;
+}
+
+std::optional<Blob> StateStore::get_blob(std::string const& key)
+{
+    std::lock_guard lock(read_mutex_);
+    auto s = reader_.prepare("SELECT value FROM blobs WHERE key = ?");
+    s.bind(1, key);
+    if (!s.step())
+        return std::nullopt;
+    return s.column_blob(0);
+}
+
+void StateStore::insert_torrent(TorrentRow const& row, Writer::Done done)
+{
+    writer_->submit(
+        [row](Db& db) {
+            auto s = db.prepare("INSERT OR REPLACE INTO torrents (id, source_kind, source, "
+                                "save_path, meta, added_time, resume, resume_time) "
+                                "VALUES (?,?,?,?,?,?,?,?)");
+            s.bind(1, row.id).bind(2, row.source_kind).bind(3, row.source).bind(4, row.save_path);
+            s.bind(5, row.meta_json).bind(6, row.added_time);
+            if (row.resume.empty())
+                s.bind_null(7);
+            else
+                s.bind(7, row.resume);
+            s.bind(8, row.resume_time);
+            return run_stmt(s);
+        },
+        std::move(done));
+}
+
+void StateStore::update_meta(std::string const& id, std::string const& meta_json,
+                             std::string const& save_path, Writer::Done done)
+{
+    writer_->submit(
+        [=](Db& db) {
+            auto s = db.prepare("UPDATE torrents SET meta = ?, save_path = ? WHERE id = ?");
+            s.bind(1, meta_json).bind(2, save_path).bind(3, id);
+            return run_stmt(s);
+        },
+        std::move(done));
+}
+
+void StateStore::remove_torrent(std::string const& id, Writer::Done done)
+{
+    writer_->submit(
+        [id](Db& db) {
+            auto s = db.prepare("DELETE FROM torrents WHERE id = ?");
+            s.bind(1, id);
+            return run_stmt(s);
+        },
+        std::move(done));
+}
+
+void StateStore::put_blob(std::string const& key, Blob value, Writer::Done done)
+{
+    writer_->submit(
+        [key, value = std::move(value)](Db& db) {
+            auto s = db.prepare("INSERT OR REPLACE INTO blobs (key, value) VALUES (?, ?)");
+            s.bind(1, key).bind(2, value);
+            return run_stmt(s);
+        },
+        std::move(done));
+}
+
+void StateStore::save_resume(std::string const& id, Blob resume, std::int64_t when,
+                             Writer::Done done)
+{
+    writer_->submit(
+        [id, resume = std::move(resume), when](Db& db) {
+            auto s = db.prepare("UPDATE torrents SET resume = ?, resume_time = ? WHERE id = ?");
+            s.bind(1, resume).bind(2, when).bind(3, id);
+            return run_stmt(s);
+        },
+        std::move(done));
+}
+
+void StateStore::save_source(std::string const& id, Blob metainfo, Writer::Done done)
+{
+    writer_->submit(
+        [id, metainfo = std::move(metainfo)](Db& db) {
+            auto s =
+                db.prepare("UPDATE torrents SET source_kind = 'metainfo', source = ? WHERE id = ?");
+            s.bind(1, metainfo).bind(2, id);
+            return run_stmt(s);
+        },
+        std::move(done));
+}
+
+} // namespace seedbox::ledger

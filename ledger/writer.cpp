@@ -1,0 +1,81 @@
+#include "ledger/writer.h"
+
+#include <vector>
+
+namespace seedbox::ledger {
+
+Writer::Writer(Db db) : db_(std::move(db)), thread_([this] { loop(); }) {}
+
+Writer::~Writer()
+{
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+}
+
+void Writer::submit(Job job, Done done)
+{
+    {
+        std::lock_guard lock(mutex_);
+        queue_.emplace_back(std::move(job), std::move(done));
+    }
+    cv_.notify_one();
+}
+
+std::string Writer::run(Job job)
+{
+    std::promise<std::string> promise;
+    auto result = promise.get_future();
+    submit(std::move(job), [&promise](std::string const& err) { promise.set_value(err); });
+    return result.get();
+}
+
+void Writer::flush()
+{
+    (void)run([](Db&) { return std::string(); });
+}
+
+void Writer::loop()
+{
+    for (;;) {
+        std::deque<std::pair<Job, Done>> batch;
+        {
+            std::unique_lock lock(mutex_);
+            cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+            if (queue_.empty() && stop_)
+                return;
+            batch.swap(queue_);
+        }
+        std::vector<std::string> errors(batch.size());
+        std::string tx_error = db_.exec("BEGIN IMMEDIATE");
+        if (tx_error.empty()) {
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                if (auto e = db_.exec("SAVEPOINT job"); !e.empty()) {
+                    errors[i] = e;
+                    continue;
+                }
+                try {
+                    errors[i] = batch[i].first(db_);
+                } catch (std::exception const& ex) {
+                    errors[i] = ex.what();
+                }
+                if (!errors[i].empty())
+                    (void)db_.exec("ROLLBACK TO job");
+                (void)db_.exec("RELEASE job");
+            }
+            tx_error = db_.exec("COMMIT");
+            if (!tx_error.empty())
+                (void)db_.exec("ROLLBACK");
+        }
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (!batch[i].second)
+                continue;
+            batch[i].second(tx_error.empty() ? errors[i] : "commit failed: " + tx_error);
+        }
+    }
+}
+
+} // namespace seedbox::ledger

@@ -1,0 +1,49 @@
+// A thread that owns the only write connection to one SQLite file. Jobs run FIFO; all jobs queued
+// at the moment the thread wakes run in one transaction, each inside its own SAVEPOINT so a failing
+// job rolls back alone. A job's completion callback runs on the writer thread after COMMIT, so a
+// caller told "done" knows the row is on disk (as durable as the file's synchronous level).
+#pragma once
+
+#include "ledger/db.h"
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace seedbox::ledger {
+
+class Writer {
+public:
+    // A job returns an error message (empty = success).
+    using Job = std::function<std::string(Db&)>;
+    using Done = std::function<void(std::string const& error)>;
+
+    explicit Writer(Db db);
+    Writer(Writer const&) = delete;
+    ~Writer(); // drains the queue, then joins
+
+    // Thread-safe. `done` (may be empty) runs on the writer thread after the commit.
+    void submit(Job job, Done done = {});
+
+    // Thread-safe; blocks the caller until the job is committed. Never call from the io thread.
+    [[nodiscard]] std::string run(Job job);
+
+    // Blocks until every job submitted so far has committed.
+    void flush();
+
+private:
+    void loop();
+
+    Db db_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::pair<Job, Done>> queue_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+
+} // namespace seedbox::ledger

@@ -1,0 +1,46 @@
+// session.*: statistics and global settings.
+#include "daemon/torrent/engine.h"
+#include "rpc/method.h"
+
+namespace seedbox::rpc {
+
+void add_session_methods(MethodTable& t)
+{
+    t.push_back({"session.stats",
+                 "Session-wide rates, totals since start, torrents by state, peers, disk.",
+                 false,
+                 {},
+                 {{"type", "object"}},
+                 [](Call& c) { return c.engine().session_stats(); }});
+    t.push_back({"session.settings",
+                 "Current global settings.",
+                 false,
+                 {},
+                 {{"type", "object"}},
+                 [](Call& c) { return c.engine().session_settings(); }});
+
+    // Params come from the engine's own key table, so the two cannot drift.
+    std::vector<Param> params;
+    for (auto const& [name, help] : daemon::Engine::session_setting_keys()) {
+        auto type = help.substr(0, help.find(':'));
+        params.push_back({name,
+                          type == "boolean"   ? Type::boolean
+                          : type == "integer" ? Type::integer
+                                              : Type::string,
+                          false, help.substr(help.find(':') + 2)});
+    }
+    t.push_back({"session.set_settings",
+                 "Change global settings; they apply at once and persist in state.db.",
+                 true,
+                 std::move(params),
+                 {{"type", "object"}},
+                 [](Call& c) {
+                     if (c.params().empty())
+                         throw RpcError(kInvalidParams, "invalid_params",
+                                        "Invalid params: give at least one setting");
+                     unwrap(c.engine().set_session_settings(c.params()));
+                     return c.engine().session_settings();
+                 }});
+}
+
+} // namespace seedbox::rpc

@@ -1,0 +1,70 @@
+// system.*, rpc.discover and auth.login.
+#include "daemon/torrent/engine.h"
+#include "ledger/db.h"
+#include "rpc/auth.h"
+#include "rpc/method.h"
+
+#include <boost/version.hpp>
+#include <chrono>
+#include <openssl/opensslv.h>
+
+namespace seedbox::rpc {
+
+void add_system_methods(MethodTable& t)
+{
+    t.push_back({"system.version",
+                 "Versions of seedboxd and the libraries it runs on.",
+                 false,
+                 {},
+                 {{"type", "object"}},
+                 [](Call& c) {
+                     auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+                     return json{{"version", SEEDBOXD_VERSION},
+                                 {"api", "1"},
+                                 {"libtorrent", daemon::libtorrent_version()},
+                                 {"boost", BOOST_LIB_VERSION},
+                                 {"sqlite", ledger::sqlite_version()},
+                                 {"openssl", OPENSSL_VERSION_TEXT},
+                                 {"uptime", now - c.ctx().started_time}};
+                 }});
+    t.push_back(
+        {"system.methods", "Names of every method.", false, {}, {{"type", "object"}}, [](Call& c) {
+             json names = json::array();
+             for (auto const& m : *c.ctx().methods)
+                 names.push_back(m.name);
+             return json{{"methods", names}};
+         }});
+    t.push_back({"rpc.discover",
+                 "OpenRPC document describing every method.",
+                 false,
+                 {},
+                 {{"type", "object"}},
+                 [](Call& c) { return openrpc_document(*c.ctx().methods); }});
+    Method login{"auth.login",
+                 "Authenticate a WebSocket that could not send an Authorization header.",
+                 false,
+                 {{"token", Type::string, true, "the RPC token"}},
+                 {{"type", "object"}, {"properties", {{"authenticated", {{"type", "boolean"}}}}}},
+                 [](Call& c) {
+                     if (!token_equal(c.arg<std::string>("token"), c.ctx().token))
+                         throw RpcError(kUnauthorized, "unauthorized", "Unauthorized: wrong token");
+                     c.connection().set_authenticated();
+                     return json{{"authenticated", true}};
+                 }};
+    login.public_method = true;
+    t.push_back(std::move(login));
+}
+
+MethodTable build_method_table()
+{
+    MethodTable t;
+    add_system_methods(t);
+    add_session_methods(t);
+    add_torrent_methods(t);
+    add_event_methods(t);
+    return t;
+}
+
+} // namespace seedbox::rpc

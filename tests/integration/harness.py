@@ -1,0 +1,235 @@
+"""Drives the real seedboxd binary the way users do: spawn it on 127.0.0.1 port 0 in a temp state
+dir, read the bound address from --ready-file, talk JSON-RPC over HTTP and WebSocket.
+
+Every wait has a deadline; nothing sleeps and hopes."""
+
+import base64
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+BIN = os.environ.get("SEEDBOX_TEST_BIN", "build/seedboxd")
+
+
+def wait_until(predicate, timeout=20.0, interval=0.05, what="condition"):
+    """Polls predicate() until it returns a truthy value, or fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001 - keep polling, report the last error
+            last_exc = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}" +
+                         (f" (last error: {last_exc!r})" if last_exc else ""))
+
+
+class RpcError(Exception):
+    def __init__(self, error):
+        super().__init__(f"{error.get('code')}: {error.get('message')}")
+        self.code = error.get("code")
+        self.message = error.get("message")
+        self.token = (error.get("data") or {}).get("token")
+
+
+class Daemon:
+    """One seedboxd process with its own state dir. Use as a context manager."""
+
+    def __init__(self, state_dir=None, args=(), env=None, bt_iface="127.0.0.1:0"):
+        self.tmp = None
+        if state_dir is None:
+            self.tmp = tempfile.mkdtemp(prefix="seedboxd-it-")
+            state_dir = self.tmp
+        self.dir = state_dir
+        self.state_dir = os.path.join(state_dir, "var")
+        self.downloads = os.path.join(self.state_dir, "downloads")
+        self.args = list(args)
+        self.env = dict(env or {})
+        self.bt_iface = bt_iface
+        self.proc = None
+        self.addr = None
+        self.token = None
+        self.log_path = os.path.join(state_dir, "seedboxd.log")
+
+    # -- process -----------------------------------------------------------------------------
+    def command(self):
+        return [BIN, "--state-dir", self.state_dir, "--rpc-bind", "127.0.0.1:0",
+                "--ready-file", self.ready_file, "--set", f"bt.listen_interfaces={self.bt_iface}",
+                "--log-level", "debug"] + self.args
+
+    @property
+    def ready_file(self):
+        return os.path.join(self.dir, "ready")
+
+    def start(self, timeout=30):
+        if os.path.exists(self.ready_file):
+            os.unlink(self.ready_file)
+        env = dict(os.environ)
+        env.update(self.env)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=env, stdin=subprocess.DEVNULL)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"seedboxd exited with {self.proc.returncode}:\n{self.logs()}")
+            if os.path.exists(self.ready_file):
+                with open(self.ready_file) as f:
+                    text = f.read().strip()
+                return text or None
+            return None
+        self.addr = wait_until(ready, timeout, what="the ready file")
+        with open(os.path.join(self.state_dir, "rpc.token")) as f:
+            self.token = f.read().strip()
+        return self
+
+    def logs(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")[-6000:]
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=40):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"seedboxd did not exit within {timeout}s of signal {sig}")
+        finally:
+            self.log.close()
+        return code
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        try:
+            self.stop()
+        finally:
+            if self.tmp and not os.environ.get("SEEDBOX_TEST_KEEP"):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- HTTP --------------------------------------------------------------------------------
+    @property
+    def host(self):
+        return self.addr.rsplit(":", 1)[0]
+
+    @property
+    def port(self):
+        return int(self.addr.rsplit(":", 1)[1])
+
+    def post(self, body, headers=None, path="/rpc", method="POST", auth=True, timeout=60):
+        """Raw HTTP request; returns (status, headers dict, body bytes)."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        h = {"Content-Type": "application/json"}
+        if auth:
+            h["Authorization"] = f"Bearer {self.token}"
+        h.update(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        conn.request(method, path, body=body, headers=h)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+
+    def call(self, method, **params):
+        """JSON-RPC call; returns the result or raises RpcError."""
+        status, _, data = self.post({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+        assert status == 200, (status, data)
+        reply = json.loads(data)
+        if "error" in reply:
+            raise RpcError(reply["error"])
+        return reply["result"]
+
+    def error_of(self, method, **params):
+        """Calls and returns the RpcError it must raise."""
+        try:
+            result = self.call(method, **params)
+        except RpcError as e:
+            return e
+        raise AssertionError(f"{method} was expected to fail but returned {result!r}")
+
+    def ws(self, auth=True, headers=None, origin=None):
+        import websocket  # python3-websocket
+        h = [f"Authorization: Bearer {self.token}"] if auth else []
+        h += headers or []
+        extra = {"origin": origin} if origin else {}
+        return websocket.create_connection(f"ws://{self.addr}/rpc", header=h, timeout=30, **extra)
+
+    def torrent(self, tid, *fields):
+        return self.call("torrent.get", id=tid, fields=list(fields) or ["id", "state", "progress"])
+
+    def wait_state(self, tid, states, timeout=60):
+        states = {states} if isinstance(states, str) else set(states)
+        return wait_until(lambda: self.torrent(tid, "state")["state"] in states and
+                          self.torrent(tid, "state", "progress", "error"),
+                          timeout, what=f"torrent {tid} to reach {states}")
+
+
+# -- content helpers ---------------------------------------------------------------------------
+def make_file(path, size):
+    """Random file content; returns its sha256."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    h = hashlib.sha256()
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            chunk = os.urandom(min(left, 1 << 20))
+            f.write(chunk)
+            h.update(chunk)
+            left -= len(chunk)
+    return h.hexdigest()
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def mktorrent(source, out, piece_kib=64, trackers=()):
+    """Makes a .torrent with Debian's mktorrent (a tool we did not write)."""
+    exp = {16: 14, 32: 15, 64: 16, 256: 18, 1024: 20}[piece_kib]
+    cmd = ["mktorrent", "-l", str(exp), "-o", out]
+    for t in trackers:
+        cmd += ["-a", t]
+    if os.path.exists(out):
+        os.unlink(out)
+    subprocess.run(cmd + [source], check=True, stdout=subprocess.DEVNULL)
+    with open(out, "rb") as f:
+        return f.read()
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+def free_port(host="127.0.0.1"):
+    s = socket.socket()
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -1,0 +1,82 @@
+"""Configuration: file (with comments) < env < flags; unknown keys and bad values refused at start."""
+import json
+import os
+import subprocess
+import tempfile
+
+from harness import BIN, Daemon
+
+
+def run(args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([BIN] + args, capture_output=True, text=True, env=e, timeout=30)
+
+
+def test_print_config_has_file_shape_and_precedence(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text("""{
+        // a comment
+        "rpc": {"bind": "127.0.0.1:1111", "max_batch": 5},
+        "bt": {"upload_rate_limit": 1000}
+    }""")
+    r = run(["--config", str(cfg), "--print-config", "--rpc-bind", "127.0.0.1:2222"],
+            {"SEEDBOXD_RPC_MAX_BATCH": "9", "SEEDBOXD_BT_DHT": "true"})
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["rpc"]["bind"] == "127.0.0.1:2222"      # flag beats file
+    assert doc["rpc"]["max_batch"] == 9                # env beats file
+    assert doc["bt"]["upload_rate_limit"] == 1000      # file beats default
+    assert doc["bt"]["dht"] is True
+    # The printed document is itself a valid config file.
+    cfg2 = tmp_path / "c2.json"
+    cfg2.write_text(r.stdout)
+    r2 = run(["--config", str(cfg2), "--print-config"])
+    assert r2.returncode == 0, r2.stderr
+    assert json.loads(r2.stdout) == doc
+
+
+def test_secret_token_is_redacted(tmp_path):
+    r = run(["--print-config"], {"SEEDBOXD_RPC_TOKEN": "averyveryverysecrettoken"})
+    assert r.returncode == 0
+    assert "averyveryverysecrettoken" not in r.stdout
+    assert json.loads(r.stdout)["rpc"]["token"] == "<redacted>"
+
+
+def test_unknown_key_in_file_is_refused_naming_it(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text('{"rpc": {"bnid": "127.0.0.1:1"}}')
+    r = run(["--config", str(cfg), "--print-config"])
+    assert r.returncode == 2
+    assert "rpc.bnid" in r.stderr
+
+
+def test_bad_values_are_refused_naming_the_key(tmp_path):
+    r = run(["--print-config"], {"SEEDBOXD_RPC_MAX_CONNECTIONS": "lots"})
+    assert r.returncode == 2 and "rpc.max_connections" in r.stderr
+    r = run(["--print-config", "--set", "bt.encryption=sometimes"])
+    assert r.returncode == 2 and "bt.encryption" in r.stderr
+    r = run(["--print-config", "--rpc-bind", "nowhere"])
+    assert r.returncode == 2 and "rpc.bind" in r.stderr
+    r = run(["--print-config"], {"SEEDBOXD_NO_SUCH_THING": "1"})
+    assert r.returncode == 2 and "SEEDBOXD_NO_SUCH_THING" in r.stderr
+    r = run(["--print-config", "--set", "bt.dht"])
+    assert r.returncode == 2 and "KEY=VALUE" in r.stderr
+
+
+def test_config_file_drives_a_running_daemon(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text('{"bt": {"upload_rate_limit": 12345}, /* block comment */ "rpc": {"max_batch": 2}}')
+    with Daemon(args=["--config", str(cfg)]) as d:
+        assert d.call("session.settings")["upload_rate_limit"] == 12345
+        status, _, body = d.post([{"jsonrpc": "2.0", "id": i, "method": "system.version"} for i in range(3)])
+        assert json.loads(body)["error"]["data"]["token"] == "batch_too_large"
+
+
+def test_ready_file_names_the_bound_address_and_token_file_is_private():
+    with Daemon() as d:
+        host, port = d.addr.rsplit(":", 1)
+        assert host == "127.0.0.1" and int(port) > 0
+        mode = os.stat(os.path.join(d.state_dir, "rpc.token")).st_mode & 0o777
+        assert mode == 0o600
+        assert d.token not in d.logs()

@@ -1,0 +1,94 @@
+#include "config/settings.h"
+
+#include <doctest/doctest.h>
+
+using namespace seedbox::config;
+
+TEST_CASE("defaults are secure and resolve from state_dir")
+{
+    auto r = load({});
+    REQUIRE(r.config);
+    CHECK(r.config->rpc.bind == "127.0.0.1:9180");
+    CHECK_FALSE(r.config->bt.dht);
+    CHECK(r.config->rpc.token_file == "./var/rpc.token");
+    CHECK(r.config->torrent.allowed_roots == std::vector<std::string>{"./var/downloads"});
+}
+
+TEST_CASE("file, env and flags override in that order")
+{
+    Sources s;
+    Config c;
+    CHECK(apply_json(c, R"({
+        // comments are allowed
+        "rpc": {"bind": "127.0.0.1:1000", "max_batch": 7},
+        "bt": {"dht": true}
+    })",
+                     "test")
+              .empty());
+    CHECK(c.rpc.bind == "127.0.0.1:1000");
+    CHECK(c.rpc.max_batch == 7);
+    CHECK(c.bt.dht);
+    CHECK(apply_string(c, "rpc.bind", "[::1]:0", "flag").empty());
+    CHECK(c.rpc.bind == "[::1]:0");
+    CHECK(apply_string(c, "torrent.allowed_roots", "/a,/b", "env").empty());
+    CHECK(c.torrent.allowed_roots == std::vector<std::string>{"/a", "/b"});
+    CHECK(apply_string(c, "torrent.allowed_roots", R"(["/x"])", "env").empty());
+    CHECK(c.torrent.allowed_roots == std::vector<std::string>{"/x"});
+}
+
+TEST_CASE("unknown keys and bad values name the key and change nothing")
+{
+    Config c;
+    auto err = apply_json(c, R"({"rpc": {"bnid": "x"}})", "f.json");
+    CHECK(err.find("rpc.bnid") != std::string::npos);
+    err = apply_json(c, R"({"rpc": {"max_connections": "many"}})", "f.json");
+    CHECK(err.find("rpc.max_connections") != std::string::npos);
+    CHECK(c.rpc.max_connections == 64);
+    err = apply_json(c, R"({"rpc": {"max_connections": 0}})", "f.json");
+    CHECK(err.find("between") != std::string::npos);
+    err = apply_string(c, "bt.encryption", "sometimes", "env");
+    CHECK(err.find("bt.encryption") != std::string::npos);
+    err = apply_string(c, "rpc.bind", "nonsense", "flag");
+    CHECK(err.find("HOST:PORT") != std::string::npos);
+    err = apply_string(c, "bt.dht", "maybe", "flag");
+    CHECK(err.find("bt.dht") != std::string::npos);
+    CHECK(apply_json(c, "[1]", "f").find("object") != std::string::npos);
+    CHECK(apply_json(c, "{", "f").find("not valid JSON") != std::string::npos);
+}
+
+TEST_CASE("environment variables map to keys and unknown ones are refused")
+{
+    CHECK(env_name("rpc.max_body_bytes") == "SEEDBOXD_RPC_MAX_BODY_BYTES");
+    Sources s;
+    s.env = {{"SEEDBOXD_RPC_MAX_BATCH", "3"}};
+    auto r = load(s);
+    REQUIRE(r.config);
+    CHECK(r.config->rpc.max_batch == 3);
+    s.env = {{"SEEDBOXD_NOPE", "1"}};
+    CHECK(load(s).error.find("SEEDBOXD_NOPE") != std::string::npos);
+}
+
+TEST_CASE("print-config has the file's shape and hides secrets")
+{
+    Config c;
+    c.rpc.token = "supersecretsupersecret";
+    c.resolve();
+    auto j = to_json(c);
+    CHECK(j["rpc"]["bind"] == "127.0.0.1:9180");
+    CHECK(j["rpc"]["token"] == "<redacted>");
+    CHECK(j.dump().find("supersecret") == std::string::npos);
+    Config back;
+    j["rpc"].erase("token");
+    CHECK(apply_json(back, j.dump(), "roundtrip").empty());
+    CHECK(back.rpc.token_file == c.rpc.token_file);
+}
+
+TEST_CASE("endpoints")
+{
+    CHECK(parse_endpoint("127.0.0.1:0")->port == 0);
+    CHECK(parse_endpoint("[::1]:9180")->host == "::1");
+    CHECK_FALSE(parse_endpoint("::1:80"));
+    CHECK_FALSE(parse_endpoint("host:99999"));
+    CHECK_FALSE(parse_endpoint("host:"));
+    CHECK_FALSE(parse_endpoint(":80"));
+}
