@@ -57,7 +57,7 @@ std::vector<TorrentRow> StateStore::load_torrents()
     std::lock_guard lock(read_mutex_);
     std::vector<TorrentRow> rows;
     auto s = reader_.prepare("SELECT id, source_kind, source, save_path, meta, added_time, resume, "
-                             "resume_time FROM torrents ORDER BY added_time, id");
+                             "resume_time FROM torrents ORDER BY rowid");
     while (s.step()) {
         rows.push_back({s.column_text(0), s.column_text(1), s.column_blob(2), s.column_text(3),
                         s.column_text(4), s.column_int(5), s.column_blob(6), s.column_int(7)});

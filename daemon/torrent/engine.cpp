@@ -159,7 +159,7 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
     }
     spdlog::info("session started: libtorrent {}, {} torrent(s) restored", lt::version(),
                  m.torrents.size());
-    m.ses->post_torrent_updates();
+    m.ses->post_torrent_updates(kStatusFlags);
     m.schedule_tick();
     m.schedule_resume_save();
     return {};
@@ -228,6 +228,7 @@ void Engine::Impl::restore(ledger::TorrentRow const& row)
     e.source_is_magnet = row.source_kind == "magnet";
     e.dirty = resume_state != "accepted";
     std::lock_guard lock(mutex);
+    e.seq = next_seq++;
     torrents.emplace(row.id, std::move(e));
 }
 
@@ -255,7 +256,7 @@ void Engine::Impl::schedule_resume_save()
 
 void Engine::Impl::on_tick()
 {
-    ses->post_torrent_updates();
+    ses->post_torrent_updates(kStatusFlags);
     ses->post_session_stats();
     check_share_limits();
 }
@@ -335,7 +336,7 @@ void Engine::Impl::handle(lt::alert* a)
         tf->handle.save_resume_data(lt::torrent_handle::save_info_dict |
                                     lt::torrent_handle::flush_disk_cache);
         events.publish("torrent.finished", note);
-        ses->post_torrent_updates();
+        ses->post_torrent_updates(kStatusFlags);
     } else if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a)) {
         auto id = id_of(te->handle.info_hashes());
         {
@@ -348,7 +349,7 @@ void Engine::Impl::handle(lt::alert* a)
                                          {"name", te->torrent_name()},
                                          {"error", te->error.message()},
                                          {"file", te->filename()}});
-        ses->post_torrent_updates();
+        ses->post_torrent_updates(kStatusFlags);
     } else if (auto* fe = lt::alert_cast<lt::file_error_alert>(a)) {
         auto id = id_of(fe->handle.info_hashes());
         spdlog::warn("{}", fe->message());
@@ -390,7 +391,7 @@ void Engine::Impl::handle(lt::alert* a)
         spdlog::error("{}", lf->message());
     } else if (auto* ad = lt::alert_cast<lt::alerts_dropped_alert>(a)) {
         spdlog::warn("{} (raise bt.alert_queue_size)", ad->message());
-        ses->post_torrent_updates();
+        ses->post_torrent_updates(kStatusFlags);
     } else if (lt::alert_cast<lt::metadata_received_alert>(a) ||
                lt::alert_cast<lt::torrent_checked_alert>(a) ||
                lt::alert_cast<lt::state_changed_alert>(a) ||
@@ -406,7 +407,7 @@ void Engine::Impl::handle(lt::alert* a)
         }
         if (save_now)
             ta->handle.save_resume_data(lt::torrent_handle::save_info_dict);
-        ses->post_torrent_updates();
+        ses->post_torrent_updates(kStatusFlags);
     } else if (a->category() & lt::alert_category::error) {
         spdlog::warn("{}", a->message());
     } else if (lt::alert_cast<lt::performance_alert>(a)) {
@@ -632,18 +633,19 @@ Result<AddResult> Engine::add(AddRequest const& req)
     e.meta = meta;
     e.save_path = row.save_path;
     e.source_is_magnet = row.source_kind == "magnet";
-    e.status = h.status();
+    e.status = h.status(kStatusFlags);
     e.have_status = true;
     json note;
     {
         std::lock_guard lock(m.mutex);
+        e.seq = m.next_seq++;
         auto& stored = m.torrents.emplace(id, std::move(e)).first->second;
         note = m.summary(stored);
     }
     note["save_path"] = row.save_path;
     note["labels"] = req.labels;
     m.events.publish("torrent.added", std::move(note));
-    m.ses->post_torrent_updates();
+    m.ses->post_torrent_updates(kStatusFlags);
     spdlog::info("added torrent {} ({})", name, id);
     return AddResult{id, name, true};
 }
@@ -696,7 +698,7 @@ Status Engine::start_torrents(std::vector<std::string> const& ids)
     for (auto const& id : ids)
         if (auto err = m.persist_meta(id); !err.empty())
             return make_error(Errc::storage_failed, err);
-    m.ses->post_torrent_updates();
+    m.ses->post_torrent_updates(kStatusFlags);
     return Ok{};
 }
 
@@ -716,14 +718,14 @@ Status Engine::stop_torrents(std::vector<std::string> const& ids)
     for (auto const& id : ids)
         if (auto err = m.persist_meta(id); !err.empty())
             return make_error(Errc::storage_failed, err);
-    m.ses->post_torrent_updates();
+    m.ses->post_torrent_updates(kStatusFlags);
     return Ok{};
 }
 
 Status Engine::recheck(std::vector<std::string> const& ids)
 {
     auto st = impl_->for_each_id(ids, [](Entry& e) { e.handle.force_recheck(); });
-    impl_->ses->post_torrent_updates();
+    impl_->ses->post_torrent_updates(kStatusFlags);
     return st;
 }
 

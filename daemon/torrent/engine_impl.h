@@ -39,6 +39,7 @@ struct TorrentMeta {
 
 struct Entry {
     std::string id;
+    std::uint64_t seq = 0; // insertion order: lists are ordered by it
     lt::torrent_handle handle;
     lt::torrent_status status; // latest from state_update_alert
     bool have_status = false;
@@ -52,6 +53,10 @@ struct Entry {
 };
 
 std::string id_of(lt::info_hash_t const& ih);
+
+// What the status cache asks libtorrent for: cheap fields only (no piece bitfields).
+inline constexpr lt::status_flags_t kStatusFlags =
+    lt::torrent_handle::query_name | lt::torrent_handle::query_torrent_file;
 std::int64_t now_unix();
 
 struct Engine::Impl {
@@ -70,6 +75,7 @@ struct Engine::Impl {
 
     mutable std::mutex mutex; // guards torrents, stats and runtime_settings
     std::map<std::string, Entry> torrents;
+    std::uint64_t next_seq = 1;
     std::mutex add_mutex; // serialises adds so duplicates are detected exactly once
 
     // session statistics (io thread writes under mutex)

@@ -63,7 +63,8 @@ std::vector<Field> const& table()
          [](Entry const& e) -> json { return e.status.progress; }},
         {"total_size", "bytes in the torrent",
          [](Entry const& e) -> json {
-             return e.status.has_metadata ? e.status.total : std::int64_t{0};
+             auto ti = e.status.torrent_file.lock();
+             return ti ? ti->total_size() : std::int64_t{0};
          }},
         {"size_when_done", "bytes of the wanted files",
          [](Entry const& e) -> json { return e.status.total_wanted; }},
@@ -276,9 +277,8 @@ Result<json> Engine::list(std::vector<std::string> const& fields,
                 continue;
             picked.push_back(&e);
         }
-        std::sort(picked.begin(), picked.end(), [](Entry const* a, Entry const* b) {
-            return std::tie(a->meta.added_time, a->id) < std::tie(b->meta.added_time, b->id);
-        });
+        std::sort(picked.begin(), picked.end(),
+                  [](Entry const* a, Entry const* b) { return a->seq < b->seq; });
     }
     json out = json::array();
     for (auto const* e : picked)
