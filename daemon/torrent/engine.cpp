@@ -317,25 +317,22 @@ void Engine::Impl::handle(lt::alert* a)
         counters_time = std::chrono::steady_clock::now();
     } else if (auto* tf = lt::alert_cast<lt::torrent_finished_alert>(a)) {
         auto id = id_of(tf->handle.info_hashes());
-        json note;
         {
             std::lock_guard lock(mutex);
             auto it = torrents.find(id);
             if (it == torrents.end())
                 return;
             auto& e = it->second;
-            bool first = e.meta.completed_time == 0;
-            if (first) {
+            if (e.meta.completed_time == 0) {
                 e.meta.completed_time = now_unix();
                 store.update_meta(id, e.meta.to_json().dump(), e.save_path);
             }
             e.dirty = true;
-            note = summary(e);
+            e.finished_pending = true;
         }
         // Save now so a finished download survives kill -9 without a recheck.
         tf->handle.save_resume_data(lt::torrent_handle::save_info_dict |
                                     lt::torrent_handle::flush_disk_cache);
-        events.publish("torrent.finished", note);
         ses->post_torrent_updates(kStatusFlags);
     } else if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a)) {
         auto id = id_of(te->handle.info_hashes());
@@ -419,6 +416,7 @@ void Engine::Impl::on_state_update(lt::state_update_alert const& a)
 {
     json changed = json::array();
     std::vector<std::pair<json, std::string>> transitions;
+    std::vector<json> finished;
     {
         std::lock_guard lock(mutex);
         for (auto const& st : a.status) {
@@ -436,6 +434,13 @@ void Engine::Impl::on_state_update(lt::state_update_alert const& a)
             auto after = state_of(e);
             if (!before.empty() && before != after)
                 transitions.emplace_back(summary(e), before);
+            if (e.finished_pending) {
+                e.finished_pending = false;
+                auto note = summary(e);
+                note["save_path"] = e.save_path;
+                note["completed_time"] = e.meta.completed_time;
+                finished.push_back(std::move(note));
+            }
             changed.push_back(summary(e));
         }
     }
@@ -443,6 +448,8 @@ void Engine::Impl::on_state_update(lt::state_update_alert const& a)
         note["previous_state"] = previous;
         events.publish("torrent.state_changed", std::move(note));
     }
+    for (auto& note : finished)
+        events.publish("torrent.finished", std::move(note));
     if (!changed.empty() && events.subscribers() > 0)
         events.publish("torrent.stats", {{"torrents", std::move(changed)}});
 }

@@ -49,6 +49,7 @@ struct Entry {
     std::int64_t resume_saved_time = 0;
     bool dirty = true;
     bool source_is_magnet = false; // until metadata is stored as a .torrent
+    bool finished_pending = false; // publish torrent.finished with the next (fresh) status
     std::string error;
 };
 

@@ -51,6 +51,7 @@ class Daemon:
             self.tmp = tempfile.mkdtemp(prefix="seedboxd-it-")
             state_dir = self.tmp
         self.dir = state_dir
+        os.makedirs(state_dir, exist_ok=True)
         self.state_dir = os.path.join(state_dir, "var")
         self.downloads = os.path.join(self.state_dir, "downloads")
         self.args = list(args)
