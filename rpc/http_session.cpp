@@ -9,6 +9,8 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
+
 namespace seedbox::rpc {
 
 namespace asio = boost::asio;
@@ -157,7 +159,7 @@ private:
         auto res = make_response(status, "text/plain", std::move(body));
         if (close)
             res.keep_alive(false);
-        write(std::move(res));
+        write(std::move(res), close);
     }
 
     void send_empty(http::status status)
@@ -169,18 +171,20 @@ private:
         write(std::move(res));
     }
 
-    void write(http::response<http::string_body> res)
+    void write(http::response<http::string_body> res, bool linger = false)
     {
         auto sp = std::make_shared<http::response<http::string_body>>(std::move(res));
         bool const close_after = !sp->keep_alive();
         stream_.expires_after(std::chrono::seconds(shared_->cfg.idle_timeout));
-        http::async_write(
-            stream_, *sp,
-            [self = shared_from_this(), sp, close_after](beast::error_code ec, std::size_t) {
-                if (ec || close_after || self->shared_->stopping)
-                    return self->close();
-                self->do_read();
-            });
+        http::async_write(stream_, *sp,
+                          [self = shared_from_this(), sp, close_after, linger](beast::error_code ec,
+                                                                               std::size_t) {
+                              if (!ec && linger)
+                                  return self->linger_close();
+                              if (ec || close_after || self->shared_->stopping)
+                                  return self->close();
+                              self->do_read();
+                          });
     }
 
     void close()
@@ -190,11 +194,33 @@ private:
         stream_.close();
     }
 
+    // After refusing a request mid-upload, drain what the client is still sending before closing,
+    // so its kernel does not turn our close into a reset that eats the error response.
+    void linger_close()
+    {
+        boost::system::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.expires_after(std::chrono::seconds(2));
+        drain_ = std::make_shared<std::array<char, 16384>>();
+        do_drain(0);
+    }
+
+    void do_drain(std::size_t total)
+    {
+        stream_.async_read_some(asio::buffer(*drain_), [self = shared_from_this(), total](
+                                                           beast::error_code ec, std::size_t n) {
+            if (ec || total + n > (64u << 20))
+                return self->stream_.close();
+            self->do_drain(total + n);
+        });
+    }
+
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::shared_ptr<Shared> shared_;
     std::uint64_t id_;
+    std::shared_ptr<std::array<char, 16384>> drain_;
     bool keep_alive_ = true;
     unsigned version_ = 11;
 };

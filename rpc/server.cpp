@@ -11,7 +11,8 @@ using tcp = asio::ip::tcp;
 Server::Server(asio::io_context& io, Dispatcher& dispatcher, daemon::EventHub& events,
                config::RpcConfig const& cfg, std::string const& token)
     : io_(io), workers_(static_cast<std::size_t>(cfg.workers)), acceptor_(io),
-      shared_(std::make_shared<Shared>(Shared{io, workers_, dispatcher, events, cfg, {}, token}))
+      shared_(std::make_shared<Shared>(
+          Shared{io, workers_, dispatcher, events, cfg, {}, token, 0, 0, false, {}, 1}))
 {
 }
 

@@ -97,6 +97,7 @@ Engine::Engine(boost::asio::io_context& io, config::Config const& cfg, ledger::S
                EventHub& events)
     : impl_(std::make_unique<Impl>(io, cfg, store, events))
 {
+    impl_->pex = cfg.bt.pex;
 }
 
 Engine::~Engine() = default;
@@ -207,7 +208,7 @@ void Engine::Impl::restore(ledger::TorrentRow const& row)
     atp.flags |= meta.stopped ? lt::torrent_flags::paused : lt::torrent_flags::auto_managed;
     if (meta.sequential)
         atp.flags |= lt::torrent_flags::sequential_download;
-    if (!cfg.bt.pex)
+    if (!pex)
         atp.flags |= lt::torrent_flags::disable_pex;
     atp.upload_limit = static_cast<int>(meta.upload_limit);
     atp.download_limit = static_cast<int>(meta.download_limit);
@@ -617,7 +618,7 @@ Result<AddResult> Engine::add(AddRequest const& req)
     atp.flags |= req.paused ? lt::torrent_flags::paused : lt::torrent_flags::auto_managed;
     if (req.seed_mode)
         atp.flags |= lt::torrent_flags::seed_mode;
-    if (!m.cfg.bt.pex)
+    if (!m.pex)
         atp.flags |= lt::torrent_flags::disable_pex;
     auto h = m.ses->add_torrent(std::move(atp), ec);
     if (ec)

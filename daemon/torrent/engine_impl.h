@@ -88,6 +88,7 @@ struct Engine::Impl {
 
     boost::asio::steady_timer tick_timer, resume_timer, shutdown_timer;
     std::atomic<bool> stopping{false};
+    std::atomic<bool> pex{true}; // runtime value of the pex setting (cfg.bt.pex at start)
     int outstanding_saves = 0;
     std::function<void()> shutdown_done;
 

@@ -8,6 +8,8 @@
 #include <libtorrent/announce_entry.hpp>
 #include <libtorrent/peer_info.hpp>
 
+#include <thread>
+
 namespace seedbox::daemon {
 
 using json = nlohmann::json;
@@ -123,6 +125,11 @@ Status Engine::set_files(std::string const& id, json const& changes)
         }
     }
     h->prioritize_files(priorities);
+    // libtorrent applies priorities after a disk-thread round trip; answer once they read back, so
+    // a client's next torrent.files shows its change (bounded: a busy disk only delays the echo).
+    auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (h->get_file_priorities() != priorities && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     std::lock_guard lock(impl_->mutex);
     if (auto e = impl_->find(id))
         (*e)->dirty = true;

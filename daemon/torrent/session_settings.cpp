@@ -117,11 +117,9 @@ json Engine::Impl::current_settings() const
 {
     auto p = ses->get_settings();
     int port = 0;
-    bool pex = cfg.bt.pex;
     {
         std::lock_guard lock(mutex);
         port = listen_port;
-        pex = runtime_settings.value("pex", pex);
     }
     return {{"download_rate_limit", p.get_int(lt::settings_pack::download_rate_limit)},
             {"upload_rate_limit", p.get_int(lt::settings_pack::upload_rate_limit)},
@@ -131,7 +129,7 @@ json Engine::Impl::current_settings() const
             {"active_limit", p.get_int(lt::settings_pack::active_limit)},
             {"encryption", policy_name(p.get_int(lt::settings_pack::out_enc_policy))},
             {"dht", p.get_bool(lt::settings_pack::enable_dht)},
-            {"pex", pex},
+            {"pex", pex.load()},
             {"lsd", p.get_bool(lt::settings_pack::enable_lsd)},
             {"upnp", p.get_bool(lt::settings_pack::enable_upnp)},
             {"natpmp", p.get_bool(lt::settings_pack::enable_natpmp)},
@@ -144,7 +142,7 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
     if (!changes.is_object())
         return make_error(Errc::invalid_argument, "settings must be an object");
     lt::settings_pack p;
-    std::optional<bool> pex;
+    std::optional<bool> want_pex;
     for (auto const& [key, v] : changes.items()) {
         auto const k = std::find_if(kKeys.begin(), kKeys.end(),
                                     [&](SettingKey const& s) { return key == s.name; });
@@ -195,7 +193,7 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
         } else if (key == "natpmp") {
             p.set_bool(lt::settings_pack::enable_natpmp, v.get<bool>());
         } else if (key == "pex") {
-            pex = v.get<bool>();
+            want_pex = v.get<bool>();
         } else if (key == "listen_interfaces") {
             if (v.get<std::string>().empty())
                 return bad("must not be empty");
@@ -216,9 +214,9 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
         std::lock_guard lock(mutex);
         for (auto const& [key, v] : changes.items())
             runtime_settings[key] = v;
-        if (pex) {
+        if (want_pex) {
             for (auto& [id, e] : torrents) {
-                if (*pex)
+                if (*want_pex)
                     e.handle.unset_flags(lt::torrent_flags::disable_pex);
                 else
                     e.handle.set_flags(lt::torrent_flags::disable_pex);
@@ -226,8 +224,8 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
         }
         stored = runtime_settings;
     }
-    if (pex)
-        cfg.bt.pex = *pex;
+    if (want_pex)
+        pex = *want_pex;
     if (persist) {
         auto text = stored.dump();
         auto err = ledger::StateStore::wait([&](auto done) {

@@ -243,3 +243,18 @@ def test_discover_describes_every_method(d):
     assert {p["name"] for p in add["params"]} >= {"metainfo", "magnet", "url", "path", "save_path",
                                                   "paused", "labels"}
     assert all(m["summary"] for m in doc["methods"])
+
+
+def test_readme_documents_every_method(d):
+    import re
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+    missing = [m for m in d.call("system.methods")["methods"]
+               if not re.search(r'\\?"method\\?":\\?"' + re.escape(m) + r'\\?"', readme)]
+    assert missing == [], f"README lacks a curl example for {missing}"
+
+
+def test_listen_port_can_be_changed_live(d):
+    from harness import free_port
+    port = free_port()
+    assert d.call("session.set_settings", listen_port=port)["listen_interfaces"].endswith(f":{port}")
+    wait_until(lambda: d.call("session.stats")["listen_port"] == port, 10, what="the new listen port")

@@ -1,0 +1,70 @@
+"""Swarms through a real tracker (Debian's opentracker) with clients we did not write: aria2c
+downloads from the daemon, and the daemon downloads from transmission-cli. Each peer has its own
+loopback address, as the notes on libtorrent's self-connection ban advise."""
+import os
+import signal
+import subprocess
+
+import pytest
+
+from harness import Daemon, b64, free_port, make_file, mktorrent, sha256_file, wait_until
+
+SIZE = 12 * 1024 * 1024
+
+
+@pytest.fixture()
+def tracker(tmp_path):
+    """Starts opentracker for the given info-hashes (Debian builds it whitelist-only)."""
+    procs = []
+
+    def start(*info_hashes):
+        port = free_port("127.0.0.1")
+        # opentracker chroots into -d and drops to nobody before reading the whitelist.
+        root = tmp_path / "opentracker"
+        root.mkdir(exist_ok=True)
+        os.chmod(root, 0o755)
+        (root / "whitelist").write_text("".join(h + "\n" for h in info_hashes))
+        os.chmod(root / "whitelist", 0o644)
+        proc = subprocess.Popen(["opentracker", "-i", "127.0.0.1", "-p", str(port), "-P", str(port),
+                                 "-w", "whitelist", "-d", str(root)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+
+        def up():
+            if proc.poll() is not None:
+                raise AssertionError(f"opentracker exited with {proc.returncode}")
+            import socket
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        wait_until(up, 10, what="opentracker")
+        return f"http://127.0.0.1:{port}/announce"
+    yield start
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+        p.wait(10)
+
+
+def test_aria2c_downloads_from_the_daemon_via_opentracker(tracker, tmp_path):
+    with Daemon(bt_iface="127.0.0.5:0") as d:
+        src = os.path.join(d.downloads, "dist.iso")
+        digest = make_file(src, SIZE)
+        tfile = str(tmp_path / "dist.torrent")
+        meta = mktorrent(src, tfile, piece_kib=256)
+        info_hash = d.call("torrent.add", metainfo=b64(meta), paused=True)["id"]
+        d.call("torrent.remove", ids=[info_hash])
+        url = tracker(info_hash)
+        meta = mktorrent(src, tfile, piece_kib=256, trackers=[url])
+        tid = d.call("torrent.add", metainfo=b64(meta))["id"]
+        assert tid == info_hash  # announce URLs are outside the info dict
+        d.wait_state(tid, "seeding")
+        wait_until(lambda: any(t["status"] == "working" for t in d.call("torrent.trackers", id=tid)["trackers"]),
+                   30, what="the daemon's announce")
+        out = tmp_path / "aria2"
+        r = subprocess.run(["aria2c", "--interface=127.0.0.6", "--seed-time=0", "--enable-dht=false",
+                            "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+                            "--listen-port=" + str(free_port("127.0.0.6")), "--dir", str(out),
+                            "--summary-interval=0", "--console-log-level=warn", tfile],
+                           capture_output=True, text=True, timeout=180)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert sha256_file(str(out / "dist.iso")) == digest
+        wait_until(lambda: d.torrent(tid, "uploaded")["uploaded"] >= SIZE, 10, what="upload counter")
