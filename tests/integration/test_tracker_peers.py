@@ -1,6 +1,7 @@
 """Swarms through a real tracker (Debian's opentracker) with clients we did not write: aria2c
 downloads from the daemon, and the daemon downloads from transmission-cli. Each peer has its own
 loopback address, as the notes on libtorrent's self-connection ban advise."""
+import json
 import os
 import signal
 import subprocess
@@ -68,3 +69,39 @@ def test_aria2c_downloads_from_the_daemon_via_opentracker(tracker, tmp_path):
         assert r.returncode == 0, r.stdout + r.stderr
         assert sha256_file(str(out / "dist.iso")) == digest
         wait_until(lambda: d.torrent(tid, "uploaded")["uploaded"] >= SIZE, 10, what="upload counter")
+
+
+def test_daemon_downloads_from_transmission_via_opentracker(tracker, tmp_path):
+    seed_dir = tmp_path / "tr-seed"
+    digest = make_file(str(seed_dir / "show.mkv"), SIZE)
+    tfile = str(tmp_path / "show.torrent")
+    import libtorrent as lt
+    mktorrent(str(seed_dir / "show.mkv"), tfile, piece_kib=256)
+    url = tracker(str(lt.torrent_info(tfile).info_hashes().v1))
+    meta = mktorrent(str(seed_dir / "show.mkv"), tfile, piece_kib=256, trackers=[url])
+
+    cfg = tmp_path / "tr-config"
+    cfg.mkdir()
+    tr_port = free_port("127.0.0.1")
+    (cfg / "settings.json").write_text(json.dumps({
+        "dht-enabled": False, "lpd-enabled": False, "pex-enabled": False, "utp-enabled": False,
+        # Transmission announces from 127.0.0.1 (libcurl does not bind), so it must listen there.
+        "port-forwarding-enabled": False, "bind-address-ipv4": "0.0.0.0",
+        "peer-port": tr_port, "speed-limit-up-enabled": False}))
+    tr = subprocess.Popen(["transmission-cli", "-g", str(cfg), "-w", str(seed_dir), "-M", "-v", tfile],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        with Daemon(bt_iface="127.0.0.8:0") as d:
+            tid = d.call("torrent.add", metainfo=b64(meta))["id"]
+            # The daemon announced before Transmission did and will not re-announce for the
+            # tracker's interval; dial the seeder directly as an operator would.
+            d.call("torrent.add_peers", id=tid, peers=[f"127.0.0.1:{tr_port}"])
+            t = d.wait_state(tid, "seeding", timeout=120)
+            assert t["progress"] == 1.0
+            assert sha256_file(os.path.join(d.downloads, "show.mkv")) == digest
+    finally:
+        tr.send_signal(signal.SIGINT)
+        try:
+            tr.wait(15)
+        except subprocess.TimeoutExpired:
+            tr.kill()
