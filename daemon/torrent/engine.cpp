@@ -222,6 +222,9 @@ void Engine::Impl::restore(ledger::TorrentRow const& row)
     Entry e;
     e.id = row.id;
     e.handle = h;
+    // Start-up runs before the RPC listens: a synchronous status makes the first list complete.
+    e.status = h.status(kStatusFlags);
+    e.have_status = true;
     e.meta = meta;
     e.save_path = row.save_path;
     e.resume_state = resume_state;

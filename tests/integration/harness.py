@@ -94,10 +94,10 @@ class Daemon:
             self.token = f.read().strip()
         return self
 
-    def logs(self):
+    def logs(self, tail=6000):
         try:
             with open(self.log_path, "rb") as f:
-                return f.read().decode(errors="replace")[-6000:]
+                return f.read().decode(errors="replace")[-tail:]
         except OSError:
             return ""
 
@@ -115,6 +115,14 @@ class Daemon:
             self.log.close()
         return code
 
+    def check_clean_exit(self, code):
+        """A SIGTERM'd daemon exits 0 and its log holds no sanitizer report."""
+        log = self.logs(tail=1 << 30)
+        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer"):
+            assert marker not in log, f"sanitizer report in the daemon log:\n{log}"
+        if code is not None:
+            assert code == 0, f"seedboxd exited with {code} after SIGTERM:\n{log}"
+
     def kill9(self):
         self.proc.kill()
         self.proc.wait()
@@ -123,9 +131,12 @@ class Daemon:
     def __enter__(self):
         return self.start()
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
         try:
-            self.stop()
+            running = self.proc is not None and self.proc.poll() is None
+            code = self.stop()
+            if exc_type is None:
+                self.check_clean_exit(code if running else None)
         finally:
             if self.tmp and not os.environ.get("SEEDBOX_TEST_KEEP"):
                 shutil.rmtree(self.tmp, ignore_errors=True)
