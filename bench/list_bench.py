@@ -96,7 +96,7 @@ def main():
     n, k = a.torrents, a.calls
     tmp = tempfile.mkdtemp(prefix="seedbox-bench-")
     try:
-        d = Daemon(state_dir=os.path.join(tmp, "sbx"), args=["--log-level", "warn"]).start()
+        d = Daemon(state_dir=os.path.join(tmp, "sbx"), args=["--set", "log_level=warn"]).start()
         t0 = time.perf_counter()
         for start in range(0, n, 100):
             d.post([{"jsonrpc": "2.0", "id": i, "method": "torrent.add",
