@@ -54,6 +54,9 @@ struct Entry {
 };
 
 std::string id_of(lt::info_hash_t const& ih);
+ledger::Blob to_blob(std::vector<char> const& v);
+// A .torrent built from a torrent_info's raw info section, so the info-hash is preserved exactly.
+ledger::Blob torrent_file_of(lt::torrent_info const& ti);
 
 // What the status cache asks libtorrent for: cheap fields only (no piece bitfields).
 inline constexpr lt::status_flags_t kStatusFlags =
@@ -97,6 +100,11 @@ struct Engine::Impl {
     void handle(lt::alert* a);
     void on_state_update(lt::state_update_alert const& a);
     void on_save_resume(lt::save_resume_data_alert const& a);
+    void on_finished(lt::torrent_finished_alert const& a);
+    void on_session_stats(lt::session_stats_alert const& a);
+    void on_resume_attempt_done();
+    // Runs fn on the cached entry of h under the mutex; false if the torrent is unknown.
+    bool with_entry(lt::torrent_handle const& h, std::function<void(Entry&)> const& fn);
     void on_tick();
     void schedule_tick();
     void schedule_resume_save();

@@ -105,3 +105,30 @@ def test_stats_notifications_carry_changed_torrents(d, tmp_path):
             assert {"state", "progress", "download_rate", "upload_rate", "peers"} <= set(t)
             break
     ws.close()
+
+
+def test_storage_error_is_reported_as_event_and_state(d, tmp_path):
+    src = os.path.join(d.downloads, "doomed.bin")
+    make_file(src, 1_000_000)
+    meta = mktorrent(src, str(tmp_path / "doomed.torrent"), piece_kib=64)
+    tid = d.call("torrent.add", metainfo=b64(meta))["id"]
+    d.wait_state(tid, "seeding")
+    ws = d.ws()
+    ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "events.subscribe",
+                        "params": {"events": ["torrent.error"]}}))
+    assert json.loads(ws.recv())["result"]
+    os.unlink(src)
+    os.mkdir(src)  # the file is now a directory: reading it fails
+    d.call("torrent.recheck", ids=[tid])
+    msg = json.loads(ws.recv())
+    assert msg["method"] == "torrent.error" and msg["params"]["id"] == tid
+    assert msg["params"]["name"] == "doomed.bin" and msg["params"]["error"]
+    t = d.wait_state(tid, "error", timeout=20)
+    assert t["error"]
+    ws.close()
+    # Clearing the cause and starting again recovers.
+    os.rmdir(src)
+    make_file(src, 1_000_000)
+    d.call("torrent.start", ids=[tid])
+    d.call("torrent.recheck", ids=[tid])
+    assert d.wait_state(tid, ("seeding", "downloading"), timeout=20)["state"] != "error"

@@ -1,0 +1,207 @@
+// The alert pump: everything libtorrent reports arrives here, on the io thread, and becomes cache
+// updates, state.db writes (never blocking: the store's writer thread commits) and notifications.
+#include "daemon/torrent/engine_impl.h"
+
+#include <libtorrent/write_resume_data.hpp>
+#include <spdlog/spdlog.h>
+
+namespace seedbox::daemon {
+
+using json = nlohmann::json;
+
+namespace {
+
+json error_note(lt::torrent_alert const& a, lt::error_code const& ec, std::string const& file,
+                char const* operation)
+{
+    json note = {{"id", id_of(a.handle.info_hashes())},
+                 {"name", a.torrent_name()},
+                 {"error", ec.message()},
+                 {"file", file}};
+    if (operation)
+        note["operation"] = operation;
+    return note;
+}
+
+} // namespace
+
+bool Engine::Impl::with_entry(lt::torrent_handle const& h, std::function<void(Entry&)> const& fn)
+{
+    std::lock_guard lock(mutex);
+    auto it = torrents.find(id_of(h.info_hashes()));
+    if (it == torrents.end())
+        return false;
+    fn(it->second);
+    return true;
+}
+
+void Engine::Impl::on_finished(lt::torrent_finished_alert const& a)
+{
+    bool known = with_entry(a.handle, [this](Entry& e) {
+        if (e.meta.completed_time == 0) {
+            e.meta.completed_time = now_unix();
+            store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
+        }
+        e.dirty = true;
+        e.finished_pending = true; // published with the next status, which shows it finished
+    });
+    if (!known)
+        return;
+    // Save now so a finished download survives kill -9 without a recheck.
+    a.handle.save_resume_data(lt::torrent_handle::save_info_dict |
+                              lt::torrent_handle::flush_disk_cache);
+    ses->post_torrent_updates(kStatusFlags);
+}
+
+void Engine::Impl::on_session_stats(lt::session_stats_alert const& a)
+{
+    auto c = a.counters();
+    std::lock_guard lock(mutex);
+    prev_counters = std::move(counters);
+    prev_counters_time = counters_time;
+    counters.assign(c.begin(), c.end());
+    counters_time = std::chrono::steady_clock::now();
+}
+
+void Engine::Impl::on_resume_attempt_done()
+{
+    if (stopping && --outstanding_saves <= 0)
+        finish_shutdown();
+}
+
+void Engine::Impl::handle(lt::alert* a)
+{
+    using namespace lt;
+    if (auto* su = alert_cast<state_update_alert>(a)) {
+        on_state_update(*su);
+    } else if (auto* sr = alert_cast<save_resume_data_alert>(a)) {
+        on_save_resume(*sr);
+    } else if (auto* sf = alert_cast<save_resume_data_failed_alert>(a)) {
+        if (sf->error != errors::resume_data_not_modified)
+            spdlog::warn("{}", sf->message());
+        on_resume_attempt_done();
+    } else if (auto* ss = alert_cast<session_stats_alert>(a)) {
+        on_session_stats(*ss);
+    } else if (auto* tf = alert_cast<torrent_finished_alert>(a)) {
+        on_finished(*tf);
+    } else if (auto* te = alert_cast<torrent_error_alert>(a)) {
+        spdlog::warn("{}", te->message());
+        with_entry(te->handle, [&](Entry& e) { e.error = te->error.message(); });
+        events.publish("torrent.error", error_note(*te, te->error, te->filename(), nullptr));
+        ses->post_torrent_updates(kStatusFlags);
+    } else if (auto* fe = alert_cast<file_error_alert>(a)) {
+        spdlog::warn("{}", fe->message());
+        events.publish("torrent.error",
+                       error_note(*fe, fe->error, fe->filename(), operation_name(fe->op)));
+    } else if (auto* fr = alert_cast<fastresume_rejected_alert>(a)) {
+        spdlog::warn("{}", fr->message());
+        with_entry(fr->handle, [](Entry& e) {
+            e.resume_state = "rejected";
+            e.dirty = true;
+        });
+    } else if (auto* sm = alert_cast<storage_moved_alert>(a)) {
+        spdlog::info("{}", sm->message());
+        with_entry(sm->handle, [&](Entry& e) {
+            e.save_path = sm->storage_path();
+            e.dirty = true;
+            store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
+        });
+    } else if (auto* smf = alert_cast<storage_moved_failed_alert>(a)) {
+        spdlog::warn("{}", smf->message());
+        events.publish("torrent.error", error_note(*smf, smf->error, smf->file_path(), "move"));
+    } else if (auto* ls = alert_cast<listen_succeeded_alert>(a)) {
+        spdlog::info("{}", ls->message());
+        if (ls->socket_type == socket_type_t::tcp) {
+            std::lock_guard lock(mutex);
+            listen_port = ls->port;
+        }
+    } else if (auto* lf = alert_cast<listen_failed_alert>(a)) {
+        spdlog::error("{}", lf->message());
+    } else if (auto* ad = alert_cast<alerts_dropped_alert>(a)) {
+        spdlog::warn("{} (raise bt.alert_queue_size)", ad->message());
+        ses->post_torrent_updates(kStatusFlags);
+    } else if (alert_cast<metadata_received_alert>(a) || alert_cast<torrent_checked_alert>(a) ||
+               alert_cast<state_changed_alert>(a) || alert_cast<torrent_paused_alert>(a) ||
+               alert_cast<torrent_resumed_alert>(a)) {
+        auto const& ta = *static_cast<torrent_alert const*>(a);
+        with_entry(ta.handle, [](Entry& e) { e.dirty = true; });
+        if (alert_cast<metadata_received_alert>(a))
+            ta.handle.save_resume_data(torrent_handle::save_info_dict);
+        ses->post_torrent_updates(kStatusFlags);
+    } else if ((a->category() & alert_category::error) || alert_cast<performance_alert>(a)) {
+        spdlog::warn("{}", a->message());
+    }
+}
+
+void Engine::Impl::on_state_update(lt::state_update_alert const& a)
+{
+    json changed = json::array();
+    std::vector<std::pair<json, std::string>> transitions;
+    std::vector<json> finished;
+    {
+        std::lock_guard lock(mutex);
+        for (auto const& st : a.status) {
+            auto it = torrents.find(id_of(st.info_hashes));
+            if (it == torrents.end())
+                continue;
+            auto& e = it->second;
+            auto before = e.have_status ? state_of(e) : std::string();
+            e.status = st;
+            e.have_status = true;
+            if (st.need_save_resume)
+                e.dirty = true;
+            if (!st.errc)
+                e.error.clear();
+            auto after = state_of(e);
+            if (!before.empty() && before != after)
+                transitions.emplace_back(summary(e), before);
+            if (e.finished_pending) {
+                e.finished_pending = false;
+                auto note = summary(e);
+                note["save_path"] = e.save_path;
+                note["completed_time"] = e.meta.completed_time;
+                finished.push_back(std::move(note));
+            }
+            changed.push_back(summary(e));
+        }
+    }
+    for (auto& [note, previous] : transitions) {
+        note["previous_state"] = previous;
+        events.publish("torrent.state_changed", std::move(note));
+    }
+    for (auto& note : finished)
+        events.publish("torrent.finished", std::move(note));
+    if (!changed.empty() && events.subscribers() > 0)
+        events.publish("torrent.stats", {{"torrents", std::move(changed)}});
+}
+
+void Engine::Impl::on_save_resume(lt::save_resume_data_alert const& a)
+{
+    auto id = id_of(a.params.info_hashes);
+    bool magnet_source = false;
+    {
+        std::lock_guard lock(mutex);
+        auto it = torrents.find(id);
+        if (it != torrents.end()) {
+            magnet_source = it->second.source_is_magnet && a.params.ti;
+            if (magnet_source)
+                it->second.source_is_magnet = false;
+        }
+    }
+    if (magnet_source)
+        store.save_source(id, torrent_file_of(*a.params.ti));
+    auto when = now_unix();
+    store.save_resume(id, to_blob(lt::write_resume_data_buf(a.params)), when,
+                      [this, id, when](std::string const& err) {
+                          if (!err.empty()) {
+                              spdlog::error("torrent {}: saving resume data failed: {}", id, err);
+                              return;
+                          }
+                          std::lock_guard lock(mutex);
+                          if (auto it = torrents.find(id); it != torrents.end())
+                              it->second.resume_saved_time = when;
+                      });
+    on_resume_attempt_done();
+}
+
+} // namespace seedbox::daemon

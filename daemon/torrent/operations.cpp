@@ -1,0 +1,213 @@
+// Torrent operations called from RPC worker threads: add, remove, start, stop, recheck,
+// reannounce, move. Each validates everything before changing anything.
+#include "daemon/torrent/engine_impl.h"
+
+#include "daemon/paths.h"
+
+#include <libtorrent/magnet_uri.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace seedbox::daemon {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+Result<AddResult> Engine::add(AddRequest const& req)
+{
+    auto& m = *impl_;
+    if (m.stopping)
+        return make_error(Errc::shutting_down, "the daemon is shutting down");
+    lt::add_torrent_params atp;
+    ledger::TorrentRow row;
+    lt::error_code ec;
+    if (!req.metainfo.empty()) {
+        if (static_cast<std::int64_t>(req.metainfo.size()) > m.cfg.torrent.max_metainfo_bytes)
+            return make_error(Errc::invalid_metainfo,
+                              "the .torrent is " + std::to_string(req.metainfo.size()) +
+                                  " bytes; the limit is " +
+                                  std::to_string(m.cfg.torrent.max_metainfo_bytes));
+        std::shared_ptr<lt::torrent_info> ti;
+        try {
+            ti = std::make_shared<lt::torrent_info>(lt::span<char const>(req.metainfo), ec,
+                                                    lt::from_span);
+        } catch (std::exception const& ex) {
+            return make_error(Errc::invalid_metainfo,
+                              std::string("invalid .torrent: ") + ex.what());
+        }
+        if (ec)
+            return make_error(Errc::invalid_metainfo, "invalid .torrent: " + ec.message());
+        atp.ti = std::move(ti);
+        row.source_kind = "metainfo";
+        row.source.assign(req.metainfo.begin(), req.metainfo.end());
+    } else {
+        atp = lt::parse_magnet_uri(req.magnet, ec);
+        if (ec)
+            return make_error(Errc::invalid_magnet, "invalid magnet link: " + ec.message());
+        row.source_kind = "magnet";
+        row.source.assign(req.magnet.begin(), req.magnet.end());
+    }
+    auto save = confine(req.save_path.empty() ? m.cfg.torrent.default_save_path : req.save_path,
+                        m.cfg.torrent.allowed_roots);
+    if (!save)
+        return make_error(Errc::path_not_allowed, "save_path: " + save.error().message);
+    auto id = id_of(atp.ti ? atp.ti->info_hashes() : atp.info_hashes);
+    auto name = atp.ti ? atp.ti->name() : (atp.name.empty() ? id : atp.name);
+
+    std::lock_guard add_lock(m.add_mutex);
+    {
+        std::lock_guard lock(m.mutex);
+        if (auto it = m.torrents.find(id); it != m.torrents.end())
+            return AddResult{id, it->second.have_status ? it->second.status.name : name, false};
+    }
+    TorrentMeta meta;
+    meta.labels = req.labels;
+    meta.added_time = now_unix();
+    meta.stopped = req.paused;
+    atp.save_path = save->string();
+    atp.flags &= ~(lt::torrent_flags::paused | lt::torrent_flags::auto_managed);
+    atp.flags |= req.paused ? lt::torrent_flags::paused : lt::torrent_flags::auto_managed;
+    if (req.seed_mode)
+        atp.flags |= lt::torrent_flags::seed_mode;
+    if (!m.pex)
+        atp.flags |= lt::torrent_flags::disable_pex;
+    auto h = m.ses->add_torrent(std::move(atp), ec);
+    if (ec)
+        return make_error(Errc::invalid_metainfo,
+                          "libtorrent refused the torrent: " + ec.message());
+
+    row.id = id;
+    row.save_path = save->string();
+    row.meta_json = meta.to_json().dump();
+    row.added_time = meta.added_time;
+    auto err =
+        ledger::StateStore::wait([&](auto done) { m.store.insert_torrent(row, std::move(done)); });
+    if (!err.empty()) {
+        m.ses->remove_torrent(h);
+        return make_error(Errc::storage_failed, "cannot record the torrent in state.db: " + err);
+    }
+    Entry e;
+    e.id = id;
+    e.handle = h;
+    e.meta = meta;
+    e.save_path = row.save_path;
+    e.source_is_magnet = row.source_kind == "magnet";
+    e.status = h.status(kStatusFlags);
+    e.have_status = true;
+    json note;
+    {
+        std::lock_guard lock(m.mutex);
+        e.seq = m.next_seq++;
+        auto& stored = m.torrents.emplace(id, std::move(e)).first->second;
+        note = m.summary(stored);
+    }
+    note["save_path"] = row.save_path;
+    note["labels"] = req.labels;
+    m.events.publish("torrent.added", std::move(note));
+    m.ses->post_torrent_updates(kStatusFlags);
+    spdlog::info("added torrent {} ({})", name, id);
+    return AddResult{id, name, true};
+}
+
+Status Engine::remove(std::vector<std::string> const& ids, bool delete_data)
+{
+    auto& m = *impl_;
+    std::vector<std::pair<std::string, lt::torrent_handle>> gone;
+    std::vector<json> notes;
+    auto st = m.for_each_id(ids, [&](Entry& e) {
+        gone.emplace_back(e.id, e.handle);
+        notes.push_back({{"id", e.id},
+                         {"name", e.have_status ? e.status.name : e.id},
+                         {"deleted_data", delete_data}});
+    });
+    if (!st)
+        return st;
+    for (auto const& [id, h] : gone) {
+        m.ses->remove_torrent(h, delete_data ? lt::session::delete_files : lt::remove_flags_t{});
+        {
+            std::lock_guard lock(m.mutex);
+            m.torrents.erase(id);
+        }
+        auto err = ledger::StateStore::wait(
+            [&](auto done) { m.store.remove_torrent(id, std::move(done)); });
+        if (!err.empty())
+            return make_error(Errc::storage_failed,
+                              "cannot remove " + id + " from state.db: " + err);
+        spdlog::info("removed torrent {}{}", id, delete_data ? " and its data" : "");
+    }
+    for (auto& n : notes)
+        m.events.publish("torrent.removed", std::move(n));
+    return Ok{};
+}
+
+Status Engine::start_torrents(std::vector<std::string> const& ids)
+{
+    auto& m = *impl_;
+    auto st = m.for_each_id(ids, [](Entry& e) {
+        e.meta.stopped = false;
+        e.handle.clear_error();
+        e.handle.set_flags(lt::torrent_flags::auto_managed);
+        e.handle.resume();
+        e.status.flags |= lt::torrent_flags::auto_managed;
+        e.status.flags &= ~lt::torrent_flags::paused;
+        e.dirty = true;
+    });
+    if (!st)
+        return st;
+    for (auto const& id : ids)
+        if (auto err = m.persist_meta(id); !err.empty())
+            return make_error(Errc::storage_failed, err);
+    m.ses->post_torrent_updates(kStatusFlags);
+    return Ok{};
+}
+
+Status Engine::stop_torrents(std::vector<std::string> const& ids)
+{
+    auto& m = *impl_;
+    auto st = m.for_each_id(ids, [](Entry& e) {
+        e.meta.stopped = true;
+        e.handle.unset_flags(lt::torrent_flags::auto_managed);
+        e.handle.pause();
+        e.status.flags &= ~lt::torrent_flags::auto_managed;
+        e.status.flags |= lt::torrent_flags::paused;
+        e.dirty = true;
+    });
+    if (!st)
+        return st;
+    for (auto const& id : ids)
+        if (auto err = m.persist_meta(id); !err.empty())
+            return make_error(Errc::storage_failed, err);
+    m.ses->post_torrent_updates(kStatusFlags);
+    return Ok{};
+}
+
+Status Engine::recheck(std::vector<std::string> const& ids)
+{
+    auto st = impl_->for_each_id(ids, [](Entry& e) { e.handle.force_recheck(); });
+    impl_->ses->post_torrent_updates(kStatusFlags);
+    return st;
+}
+
+Status Engine::reannounce(std::vector<std::string> const& ids)
+{
+    return impl_->for_each_id(ids, [](Entry& e) { e.handle.force_reannounce(); });
+}
+
+Status Engine::move(std::string const& id, std::string const& path)
+{
+    auto& m = *impl_;
+    auto target = confine(path, m.cfg.torrent.allowed_roots);
+    if (!target)
+        return make_error(Errc::path_not_allowed, "path: " + target.error().message);
+    std::error_code ec;
+    fs::create_directories(*target, ec);
+    if (ec)
+        return make_error(Errc::storage_failed,
+                          "cannot create " + target->string() + ": " + ec.message());
+    return m.for_each_id({id}, [&](Entry& e) {
+        e.handle.move_storage(target->string(), lt::move_flags_t::dont_replace);
+    });
+}
+
+} // namespace seedbox::daemon
