@@ -359,6 +359,22 @@ Status Engine::Impl::for_each_id(std::vector<std::string> const& ids,
     return Ok{};
 }
 
+Status Engine::Impl::change_persisted(std::vector<std::string> const& ids,
+                                      std::function<void(Entry&)> const& fn)
+{
+    auto st = for_each_id(ids, [&fn](Entry& e) {
+        fn(e);
+        e.dirty = true;
+    });
+    if (!st)
+        return st;
+    for (auto const& id : ids)
+        if (auto err = persist_meta(id); !err.empty())
+            return make_error(Errc::storage_failed, err);
+    ses->post_torrent_updates(kStatusFlags);
+    return Ok{};
+}
+
 std::string Engine::Impl::persist_meta(std::string const& id)
 {
     std::string meta, save_path;

@@ -114,6 +114,10 @@ struct Engine::Impl {
     Result<Entry*> find(std::string const& id); // caller holds mutex
     Status for_each_id(std::vector<std::string> const& ids, std::function<void(Entry&)> const& fn);
     std::string persist_meta(std::string const& id);
+    // for_each_id, then marks each entry dirty, commits its meta to state.db and asks for a
+    // status refresh: the shape of every settings-changing operation.
+    Status change_persisted(std::vector<std::string> const& ids,
+                            std::function<void(Entry&)> const& fn);
     void restore(ledger::TorrentRow const& row);
     void publish_state(Entry const& e, std::string const& previous);
     [[nodiscard]] std::string state_of(Entry const& e) const;

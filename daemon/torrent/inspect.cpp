@@ -329,7 +329,7 @@ Status Engine::set(std::vector<std::string> const& ids, json const& s)
                                                  [](json const& l) { return l.is_string(); })))
         return bad("labels: expected an array of strings");
 
-    auto st = m.for_each_id(ids, [&](Entry& e) {
+    return m.change_persisted(ids, [&](Entry& e) {
         auto& meta = e.meta;
         if (s.contains("upload_limit")) {
             meta.upload_limit = s["upload_limit"].get<std::int64_t>();
@@ -358,14 +358,7 @@ Status Engine::set(std::vector<std::string> const& ids, json const& s)
             meta.seed_time_limit = s["seed_time_limit"].get<std::int64_t>();
         if (s.contains("limit_action"))
             meta.limit_action = s["limit_action"].get<std::string>();
-        e.dirty = true;
     });
-    if (!st)
-        return st;
-    for (auto const& id : ids)
-        if (auto err = m.persist_meta(id); !err.empty())
-            return make_error(Errc::storage_failed, err);
-    return Ok{};
 }
 
 } // namespace seedbox::daemon

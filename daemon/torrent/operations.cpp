@@ -143,43 +143,25 @@ Status Engine::remove(std::vector<std::string> const& ids, bool delete_data)
 
 Status Engine::start_torrents(std::vector<std::string> const& ids)
 {
-    auto& m = *impl_;
-    auto st = m.for_each_id(ids, [](Entry& e) {
+    return impl_->change_persisted(ids, [](Entry& e) {
         e.meta.stopped = false;
         e.handle.clear_error();
         e.handle.set_flags(lt::torrent_flags::auto_managed);
         e.handle.resume();
         e.status.flags |= lt::torrent_flags::auto_managed;
         e.status.flags &= ~lt::torrent_flags::paused;
-        e.dirty = true;
     });
-    if (!st)
-        return st;
-    for (auto const& id : ids)
-        if (auto err = m.persist_meta(id); !err.empty())
-            return make_error(Errc::storage_failed, err);
-    m.ses->post_torrent_updates(kStatusFlags);
-    return Ok{};
 }
 
 Status Engine::stop_torrents(std::vector<std::string> const& ids)
 {
-    auto& m = *impl_;
-    auto st = m.for_each_id(ids, [](Entry& e) {
+    return impl_->change_persisted(ids, [](Entry& e) {
         e.meta.stopped = true;
         e.handle.unset_flags(lt::torrent_flags::auto_managed);
         e.handle.pause();
         e.status.flags &= ~lt::torrent_flags::auto_managed;
         e.status.flags |= lt::torrent_flags::paused;
-        e.dirty = true;
     });
-    if (!st)
-        return st;
-    for (auto const& id : ids)
-        if (auto err = m.persist_meta(id); !err.empty())
-            return make_error(Errc::storage_failed, err);
-    m.ses->post_torrent_updates(kStatusFlags);
-    return Ok{};
 }
 
 Status Engine::recheck(std::vector<std::string> const& ids)
