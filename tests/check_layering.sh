@@ -14,4 +14,5 @@ check rpc '#include <libtorrent/' "libtorrent headers must stay in daemon/"
 check ledger '#include <(libtorrent|boost/beast)' "ledger/ must not see libtorrent or Beast"
 check daemon '#include <boost/beast' "Beast belongs in rpc/"
 check rpc '#include <sqlite3.h>' "SQLite belongs in ledger/"
+check ledger/tron '#include (<sqlite3.h>|<boost/(asio|beast)|<libtorrent/|"ledger/(db|writer|state_store))' "ledger/tron/ is pure: no SQLite, no sockets"
 exit $fail
