@@ -141,6 +141,10 @@ std::vector<Key> const& table()
         {"state.resume_save_interval",
          [](Config& c) -> Field { return &c.state.resume_save_interval; },
          "seconds between resume-data saves of changed torrents", range(1, 86400)},
+        {"tron.key_file", [](Config& c) -> Field { return &c.tron.key_file; },
+         "the node's secp256k1 key (0600), default <state_dir>/tron.key", nullptr},
+        {"tron.generate_key", [](Config& c) -> Field { return &c.tron.generate_key; },
+         "create tron.key_file on first start when it is missing", nullptr},
         {"state.shutdown_timeout", [](Config& c) -> Field { return &c.state.shutdown_timeout; },
          "seconds to wait for resume data at shutdown", range(1, 3600)},
     };
@@ -285,6 +289,8 @@ void Config::resolve()
         rpc.token_file = (fs::path(state_dir) / "rpc.token").string();
     if (torrent.default_save_path.empty())
         torrent.default_save_path = (fs::path(state_dir) / "downloads").string();
+    if (tron.key_file.empty())
+        tron.key_file = (fs::path(state_dir) / "tron.key").string();
     if (torrent.allowed_roots.empty())
         torrent.allowed_roots = {torrent.default_save_path};
 }

@@ -56,6 +56,11 @@ struct TorrentConfig {
     std::int64_t url_timeout = 30; // seconds
 };
 
+struct TronConfig {
+    std::string key_file;      // empty = <state_dir>/tron.key
+    bool generate_key = false; // create key_file on first start when it is missing
+};
+
 struct StateConfig {
     std::int64_t resume_save_interval = 60; // seconds
     std::int64_t shutdown_timeout = 30;     // seconds
@@ -68,6 +73,7 @@ struct Config {
     BtConfig bt;
     TorrentConfig torrent;
     StateConfig state;
+    TronConfig tron;
 
     // Fills derived defaults (token_file, default_save_path, allowed_roots) from state_dir.
     void resolve();

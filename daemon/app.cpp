@@ -2,6 +2,7 @@
 
 #include "daemon/events.h"
 #include "daemon/torrent/engine.h"
+#include "ledger/key_file.h"
 #include "ledger/state_store.h"
 #include "rpc/auth.h"
 #include "rpc/dispatch.h"
@@ -79,6 +80,20 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         return 1;
     }
 
+    auto key = ledger::load_or_create_key(cfg.tron.key_file, cfg.tron.generate_key);
+    if (!key.error.empty()) {
+        spdlog::critical("{}", key.error);
+        return 1;
+    }
+    std::optional<tron::Address> wallet;
+    if (key.key) {
+        wallet = key.key->address();
+        spdlog::info("TRON address {} (key {} {})", wallet->base58(),
+                     key.created ? "generated in" : "read from", cfg.tron.key_file);
+    } else {
+        spdlog::info("no TRON key at {}: wallet and payments are off", cfg.tron.key_file);
+    }
+
     std::string err;
     auto store = ledger::StateStore::open((fs::path(cfg.state_dir) / "state.db").string(), err);
     if (!store) {
@@ -94,7 +109,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         return 1;
     }
 
-    rpc::Context ctx{engine, cfg, token, unix_now()};
+    rpc::Context ctx{engine, cfg, token, unix_now(), nullptr, wallet};
     rpc::Dispatcher dispatcher(rpc::build_method_table(), ctx,
                                {static_cast<std::size_t>(cfg.rpc.max_json_depth),
                                 static_cast<std::size_t>(cfg.rpc.max_batch)});

@@ -32,6 +32,8 @@ enum Code : int {
     kInvalidFileIndex = 1010,
     kInvalidTracker = 1011,
     kInvalidBase64 = 1012,
+    // 2xxx: ledger and wallet
+    kNoWallet = 2001,
 };
 
 // Thrown by handlers and the dispatcher only (the RPC boundary); never below rpc/.

@@ -3,6 +3,7 @@
 // and the README method list are generated from it.
 #pragma once
 
+#include "ledger/tron/address.h"
 #include "rpc/errors.h"
 
 #include <functional>
@@ -55,6 +56,7 @@ struct Context {
     std::string const& token;
     std::int64_t started_time;
     std::vector<struct Method> const* methods = nullptr; // set once the dispatcher exists
+    std::optional<tron::Address> wallet;                 // the node's address; never its key
 };
 
 struct Method;
@@ -103,6 +105,7 @@ void add_system_methods(MethodTable& table);
 void add_torrent_methods(MethodTable& table);
 void add_session_methods(MethodTable& table);
 void add_event_methods(MethodTable& table);
+void add_wallet_methods(MethodTable& table);
 
 [[nodiscard]] MethodTable build_method_table();
 

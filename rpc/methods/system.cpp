@@ -64,6 +64,7 @@ MethodTable build_method_table()
     add_session_methods(t);
     add_torrent_methods(t);
     add_event_methods(t);
+    add_wallet_methods(t);
     return t;
 }
 

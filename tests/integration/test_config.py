@@ -80,3 +80,32 @@ def test_ready_file_names_the_bound_address_and_token_file_is_private():
         mode = os.stat(os.path.join(d.state_dir, "rpc.token")).st_mode & 0o777
         assert mode == 0o600
         assert d.token not in d.logs()
+
+
+def test_tron_key_is_generated_private_stable_and_never_logged(tmp_path):
+    d = Daemon(state_dir=str(tmp_path), args=["--set", "tron.generate_key=true"])
+    with d:
+        w = d.call("wallet.address")
+        assert w["address"].startswith("T") and len(w["address"]) == 34
+        assert w["hex"].startswith("41") and len(w["hex"]) == 42
+    key_path = os.path.join(d.state_dir, "tron.key")
+    assert os.stat(key_path).st_mode & 0o777 == 0o600
+    secret = open(key_path).read().strip()
+    assert len(secret) == 64
+    with Daemon(state_dir=str(tmp_path)) as d2:  # no generate flag needed once it exists
+        assert d2.call("wallet.address") == w
+        doc = d2.call("rpc.discover")
+        assert secret not in json.dumps(doc)
+        assert secret not in d2.logs(tail=1 << 30)
+    assert secret not in d.logs(tail=1 << 30)
+    os.chmod(key_path, 0o640)
+    r = subprocess.run([BIN, "--state-dir", d.state_dir, "--rpc-bind", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "chmod 600" in r.stderr and secret not in r.stderr
+
+
+def test_without_a_key_wallet_is_off(tmp_path):
+    with Daemon(state_dir=str(tmp_path)) as d:
+        e = d.error_of("wallet.address")
+        assert e.code == 2001 and e.token == "no_wallet"
+    assert not os.path.exists(os.path.join(d.state_dir, "tron.key"))
