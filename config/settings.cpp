@@ -53,6 +53,14 @@ std::string check_endpoint(Field const& f)
                                                       : "must be HOST:PORT, e.g. 127.0.0.1:9180";
 }
 
+std::string check_amount(Field const& f)
+{
+    auto const& v = *std::get<std::string*>(f);
+    bool digits = !v.empty() && v.size() <= 78 && (v.size() == 1 || v.front() != '0') &&
+                  std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return digits ? "" : "must be a whole number of BTT base units as a decimal string";
+}
+
 std::string check_nonempty(Field const& f)
 {
     return std::get<std::string*>(f)->empty() ? "must not be empty" : "";
@@ -145,6 +153,10 @@ std::vector<Key> const& table()
          "the node's secp256k1 key (0600), default <state_dir>/tron.key", nullptr},
         {"tron.generate_key", [](Config& c) -> Field { return &c.tron.generate_key; },
          "create tron.key_file on first start when it is missing", nullptr},
+        {"ledger.flush_interval", [](Config& c) -> Field { return &c.ledger.flush_interval; },
+         "seconds between ledger.db flushes of per-peer byte counts", range(1, 3600)},
+        {"payments.price_per_gib", [](Config& c) -> Field { return &c.payments.price_per_gib; },
+         "what we charge, in BTT base units (18 decimals) per GiB uploaded", check_amount},
         {"state.shutdown_timeout", [](Config& c) -> Field { return &c.state.shutdown_timeout; },
          "seconds to wait for resume data at shutdown", range(1, 3600)},
     };

@@ -61,6 +61,14 @@ struct TronConfig {
     bool generate_key = false; // create key_file on first start when it is missing
 };
 
+struct LedgerConfig {
+    std::int64_t flush_interval = 5; // seconds
+};
+
+struct PaymentsConfig {
+    std::string price_per_gib = "1000000000000000000"; // BTT base units per GiB uploaded (1 BTT)
+};
+
 struct StateConfig {
     std::int64_t resume_save_interval = 60; // seconds
     std::int64_t shutdown_timeout = 30;     // seconds
@@ -74,6 +82,8 @@ struct Config {
     TorrentConfig torrent;
     StateConfig state;
     TronConfig tron;
+    LedgerConfig ledger;
+    PaymentsConfig payments;
 
     // Fills derived defaults (token_file, default_save_path, allowed_roots) from state_dir.
     void resolve();

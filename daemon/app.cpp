@@ -1,8 +1,11 @@
 #include "daemon/app.h"
 
+#include "daemon/btt_pay/accounting.h"
 #include "daemon/events.h"
+#include "daemon/ledger_service.h"
 #include "daemon/torrent/engine.h"
 #include "ledger/key_file.h"
+#include "ledger/ledger.h"
 #include "ledger/state_store.h"
 #include "rpc/auth.h"
 #include "rpc/dispatch.h"
@@ -101,15 +104,29 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         return 1;
     }
 
+    auto ledger = ledger::Ledger::open((fs::path(cfg.state_dir) / "ledger.db").string(), err);
+    if (!ledger) {
+        spdlog::critical("{}", err);
+        return 1;
+    }
+    auto price = tron::parse_uint256(cfg.payments.price_per_gib);
+    if (!price) {
+        spdlog::critical("payments.price_per_gib is above 2^256 - 1");
+        return 1;
+    }
+
     boost::asio::io_context io(1);
     EventHub events(io);
-    Engine engine(io, cfg, *store, events);
+    auto accounting = std::make_shared<Accounting>();
+    Engine engine(io, cfg, *store, events, accounting);
+    LedgerService ledger_service(io, *ledger, accounting, *price,
+                                 std::chrono::seconds(cfg.ledger.flush_interval), events);
     if (auto e = engine.start([](std::string const& s) { spdlog::info("{}", s); }); !e.empty()) {
         spdlog::critical("{}", e);
         return 1;
     }
 
-    rpc::Context ctx{engine, cfg, token, unix_now(), nullptr, wallet};
+    rpc::Context ctx{engine, cfg, token, unix_now(), nullptr, wallet, ledger.get()};
     rpc::Dispatcher dispatcher(rpc::build_method_table(), ctx,
                                {static_cast<std::size_t>(cfg.rpc.max_json_depth),
                                 static_cast<std::size_t>(cfg.rpc.max_batch)});
@@ -122,6 +139,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         io.run();
         return 1;
     }
+    ledger_service.start();
     spdlog::info("JSON-RPC listening on http://{}/rpc (WebSocket on the same path)", bound);
     if (!opts.ready_file.empty() && !write_ready_file(opts.ready_file, bound)) {
         spdlog::critical("cannot write ready file {}: {}", opts.ready_file, std::strerror(errno));
@@ -141,6 +159,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
                 stopping = true;
                 spdlog::info("signal {}: shutting down", sig);
                 server.stop();
+                ledger_service.stop();
                 engine.shutdown([&] {
                     deadline.cancel();
                     signals.cancel();
@@ -162,6 +181,8 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
 
     io.run();
     server.join_workers();
+    engine.close(); // peers disconnect: their last byte counts reach the ledger below
+    ledger_service.final_flush();
     spdlog::info("seedboxd stopped");
     return 0;
 }

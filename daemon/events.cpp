@@ -32,8 +32,8 @@ void EventHub::publish(std::string method, nlohmann::json params)
 std::vector<std::string> const& EventHub::names()
 {
     static std::vector<std::string> const n = {
-        "torrent.added",    "torrent.removed", "torrent.state_changed",
-        "torrent.finished", "torrent.error",   "torrent.stats",
+        "torrent.added", "torrent.removed", "torrent.state_changed", "torrent.finished",
+        "torrent.error", "torrent.stats",   "ledger.credited",
     };
     return n;
 }

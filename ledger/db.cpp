@@ -71,6 +71,11 @@ std::int64_t Db::changes() const
     return sqlite3_changes64(db_);
 }
 
+std::int64_t Db::last_insert_id() const
+{
+    return sqlite3_last_insert_rowid(db_);
+}
+
 Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db)
 {
     if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=

@@ -39,6 +39,7 @@ public:
     [[nodiscard]] std::string last_error() const;
     [[nodiscard]] sqlite3* handle() const { return db_; }
     [[nodiscard]] std::int64_t changes() const;
+    [[nodiscard]] std::int64_t last_insert_id() const;
 
 private:
     sqlite3* db_ = nullptr;

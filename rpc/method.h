@@ -16,6 +16,9 @@
 namespace seedbox::config {
 struct Config;
 }
+namespace seedbox::ledger {
+class Ledger;
+}
 namespace seedbox::daemon {
 class Engine;
 class EventHub;
@@ -57,6 +60,7 @@ struct Context {
     std::int64_t started_time;
     std::vector<struct Method> const* methods = nullptr; // set once the dispatcher exists
     std::optional<tron::Address> wallet;                 // the node's address; never its key
+    ledger::Ledger* ledger = nullptr;
 };
 
 struct Method;
@@ -106,6 +110,7 @@ void add_torrent_methods(MethodTable& table);
 void add_session_methods(MethodTable& table);
 void add_event_methods(MethodTable& table);
 void add_wallet_methods(MethodTable& table);
+void add_ledger_methods(MethodTable& table);
 
 [[nodiscard]] MethodTable build_method_table();
 

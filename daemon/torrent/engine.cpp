@@ -1,5 +1,6 @@
 #include "daemon/torrent/engine_impl.h"
 
+#include "daemon/btt_pay/plugin.h"
 #include "daemon/paths.h"
 
 #include <boost/asio/post.hpp>
@@ -90,10 +91,16 @@ TorrentMeta TorrentMeta::from_json(json const& j)
 }
 
 Engine::Engine(boost::asio::io_context& io, config::Config const& cfg, ledger::StateStore& store,
-               EventHub& events)
+               EventHub& events, std::shared_ptr<Accounting> accounting)
     : impl_(std::make_unique<Impl>(io, cfg, store, events))
 {
     impl_->pex = cfg.bt.pex;
+    impl_->accounting = std::move(accounting);
+}
+
+void Engine::close()
+{
+    impl_->ses.reset();
 }
 
 Engine::~Engine() = default;
@@ -134,6 +141,8 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
                    boost::asio::ip::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), all);
         m.ses->set_peer_class_filter(f);
     }
+    if (m.accounting)
+        m.ses->add_extension(make_btt_pay_plugin(m.accounting));
     m.ses->set_alert_notify([&m] { boost::asio::post(m.io, [&m] { m.drain_alerts(); }); });
 
     if (auto blob = m.store.get_blob("settings")) {

@@ -24,6 +24,7 @@ class StateStore;
 namespace seedbox::daemon {
 
 class EventHub;
+class Accounting;
 
 struct AddRequest {
     std::string metainfo;  // bencoded .torrent bytes (already decoded / fetched / read)
@@ -61,8 +62,9 @@ struct CreateResult {
 
 class Engine {
 public:
+    // `accounting` (may be null) receives per-peer byte counts from the btt_pay plugin.
     Engine(boost::asio::io_context& io, config::Config const& cfg, ledger::StateStore& store,
-           EventHub& events);
+           EventHub& events, std::shared_ptr<Accounting> accounting = nullptr);
     ~Engine();
     Engine(Engine const&) = delete;
 
@@ -74,6 +76,9 @@ public:
     // state.shutdown_timeout, then calls `done` (on the io thread).
     void shutdown(std::function<void()> done);
     [[nodiscard]] bool stopping() const;
+    // After the io thread has stopped: destroys the session, which disconnects every peer (their
+    // last byte counts reach Accounting) and sends tracker "stopped" announces (bounded).
+    void close();
 
     Result<AddResult> add(AddRequest const& req);
     Status remove(std::vector<std::string> const& ids, bool delete_data);

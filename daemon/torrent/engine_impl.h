@@ -1,6 +1,7 @@
 // Engine internals shared by the engine's .cpp files. Not to be included outside daemon/torrent/.
 #pragma once
 
+#include "daemon/btt_pay/accounting.h"
 #include "daemon/events.h"
 #include "daemon/torrent/engine.h"
 #include "ledger/state_store.h"
@@ -75,6 +76,7 @@ struct Engine::Impl {
     config::Config cfg;
     ledger::StateStore& store;
     EventHub& events;
+    std::shared_ptr<Accounting> accounting;
     std::unique_ptr<lt::session> ses;
 
     mutable std::mutex mutex; // guards torrents, stats and runtime_settings

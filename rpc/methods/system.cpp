@@ -65,6 +65,7 @@ MethodTable build_method_table()
     add_torrent_methods(t);
     add_event_methods(t);
     add_wallet_methods(t);
+    add_ledger_methods(t);
     return t;
 }
 

@@ -22,7 +22,8 @@ struct Fixture {
     std::string token = "0123456789abcdef0123";
     seedbox::config::Config cfg;
     // The engine is never touched by these methods.
-    Context ctx{*reinterpret_cast<seedbox::daemon::Engine*>(this), cfg, token, 0, nullptr, {}};
+    Context ctx{
+        *reinterpret_cast<seedbox::daemon::Engine*>(this), cfg, token, 0, nullptr, {}, nullptr};
     Dispatcher dispatcher{table(), ctx, {4, 3}};
     FakeConn conn;
 

@@ -1,0 +1,71 @@
+// ledger.db: money only, separate from state.db so a torrent-state problem can never touch it.
+// SQLite in WAL with synchronous=FULL. The journal is append-only (enforced by triggers); balances
+// are sums of journal rows. Amounts are uint256 BTT base units stored as decimal TEXT.
+//
+// Counterparties: a peer that authenticated a TRON address accrues to that address across
+// torrents and restarts; any other peer is (torrent, IP, client) with bytes only, never priced.
+//
+// Threads: flush() never blocks (one transaction on the writer thread); the read methods use their
+// own read-only connection and may be called from any thread except the io thread.
+#pragma once
+
+#include "ledger/db.h"
+#include "ledger/tron/uint256.h"
+#include "ledger/writer.h"
+
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+namespace seedbox::ledger {
+
+// Bytes moved with one counterparty since the last flush.
+struct Delta {
+    std::string torrent; // info-hash hex
+    std::string ip;
+    std::string client;
+    std::string address; // Base58 TRON address when authenticated, else empty
+    std::int64_t up = 0; // payload bytes we sent
+    std::int64_t down = 0;
+};
+
+struct FlushSummary {
+    std::int64_t flush = 0;
+    std::size_t rows = 0;
+    std::int64_t bytes_up = 0;
+    std::int64_t bytes_down = 0;
+    tron::Uint256 credits = 0;
+};
+
+class Ledger {
+public:
+    static std::unique_ptr<Ledger> open(std::string const& path, std::string& error);
+
+    // One transaction: a journal row per delta, credits for addressed counterparties at
+    // `price_per_gib` (base units per 2^30 bytes), rounding down and carrying the remainder.
+    void flush(std::vector<Delta> deltas, tron::Uint256 price_per_gib,
+               std::function<void(std::string const& error, FlushSummary const&)> done = {});
+    void sync() { writer_->flush(); }
+
+    [[nodiscard]] nlohmann::json summary();
+    // sort: "bytes_up" | "bytes_down" | "credits" | "last_seen"; `after` is the last id seen.
+    [[nodiscard]] nlohmann::json peers(std::int64_t limit, std::int64_t after,
+                                       std::string const& sort);
+    [[nodiscard]] nlohmann::json journal(std::int64_t limit, std::int64_t after);
+    // Recomputes every credit from the journal and checks the stored state against it.
+    [[nodiscard]] nlohmann::json verify();
+
+    // Credit for `bytes` at `price` given the carried remainder; updates `carry`. Exposed for
+    // tests.
+    [[nodiscard]] static tron::Uint256 credit(std::int64_t bytes, tron::Uint256 const& price,
+                                              tron::Uint256& carry);
+
+private:
+    Ledger(std::unique_ptr<Writer> writer, Db reader);
+
+    std::unique_ptr<Writer> writer_;
+    std::mutex read_mutex_;
+    Db reader_;
+};
+
+} // namespace seedbox::ledger
