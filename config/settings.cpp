@@ -157,6 +157,10 @@ std::vector<Key> const& table()
          "seconds between ledger.db flushes of per-peer byte counts", range(1, 3600)},
         {"payments.price_per_gib", [](Config& c) -> Field { return &c.payments.price_per_gib; },
          "what we charge, in BTT base units (18 decimals) per GiB uploaded", check_amount},
+        {"payments.chain_id", [](Config& c) -> Field { return &c.payments.chain_id; },
+         "TIP-712 chain id peers must share (728126428 = TRON mainnet)", range(0, 0xffffffffLL)},
+        {"payments.hub", [](Config& c) -> Field { return &c.payments.hub; },
+         "claim-hub contract address (Base58 or 41-hex) peers must share", nullptr},
         {"state.shutdown_timeout", [](Config& c) -> Field { return &c.state.shutdown_timeout; },
          "seconds to wait for resume data at shutdown", range(1, 3600)},
     };

@@ -67,6 +67,8 @@ struct LedgerConfig {
 
 struct PaymentsConfig {
     std::string price_per_gib = "1000000000000000000"; // BTT base units per GiB uploaded (1 BTT)
+    std::int64_t chain_id = 728126428;                 // TIP-712 chain id: TRON mainnet
+    std::string hub; // claim-hub contract address; empty = none yet
 };
 
 struct StateConfig {

@@ -1,6 +1,7 @@
 #include "daemon/app.h"
 
 #include "daemon/btt_pay/accounting.h"
+#include "daemon/btt_pay/identity.h"
 #include "daemon/events.h"
 #include "daemon/ledger_service.h"
 #include "daemon/torrent/engine.h"
@@ -115,10 +116,26 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         return 1;
     }
 
+    std::shared_ptr<PayIdentity const> identity;
+    if (key.key) {
+        tron::Address hub;
+        std::string why;
+        if (!cfg.payments.hub.empty()) {
+            auto parsed = tron::Address::parse(cfg.payments.hub, &why);
+            if (!parsed) {
+                spdlog::critical("payments.hub: {}", why);
+                return 1;
+            }
+            hub = *parsed;
+        }
+        identity = std::make_shared<PayIdentity const>(
+            PayIdentity{*key.key, *wallet, cfg.payments.chain_id, hub, cfg.payments.price_per_gib});
+    }
+
     boost::asio::io_context io(1);
     EventHub events(io);
     auto accounting = std::make_shared<Accounting>();
-    Engine engine(io, cfg, *store, events, accounting);
+    Engine engine(io, cfg, *store, events, accounting, identity);
     LedgerService ledger_service(io, *ledger, accounting, *price,
                                  std::chrono::seconds(cfg.ledger.flush_interval), events);
     if (auto e = engine.start([](std::string const& s) { spdlog::info("{}", s); }); !e.empty()) {

@@ -1,23 +1,48 @@
 #include "daemon/btt_pay/plugin.h"
 
+#include "ledger/tron/message.h"
+
+#include <libtorrent/bdecode.hpp>
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/entry.hpp>
 #include <libtorrent/peer_connection_handle.hpp>
 #include <libtorrent/peer_info.hpp>
 #include <libtorrent/torrent_handle.hpp>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 
 #include <sstream>
 
 namespace seedbox::daemon {
 
+tron::Bytes hello_payload(tron::ByteView peer_nonce, tron::Address const& signer)
+{
+    constexpr std::string_view tag = "btt_pay/1";
+    auto a = signer.bytes();
+    tron::Bytes out(tag.size() + peer_nonce.size() + a.size());
+    auto it = std::copy(tag.begin(), tag.end(), out.begin());
+    it = std::copy(peer_nonce.begin(), peer_nonce.end(), it);
+    std::copy(a.begin(), a.end(), it);
+    return out;
+}
+
 namespace {
 
-class PeerAccounting final : public lt::peer_plugin {
+std::string as_string(tron::ByteView b)
+{
+    return {b.begin(), b.end()};
+}
+
+class PeerPlugin final : public lt::peer_plugin {
 public:
-    PeerAccounting(lt::peer_connection_handle pc, std::string torrent,
-                   std::shared_ptr<Accounting> sink)
-        : pc_(std::move(pc)), sink_(std::move(sink))
+    PeerPlugin(lt::peer_connection_handle pc, std::string torrent, std::shared_ptr<Accounting> sink,
+               std::shared_ptr<PayIdentity const> identity)
+        : pc_(std::move(pc)), sink_(std::move(sink)), id_(std::move(identity))
     {
         delta_.torrent = std::move(torrent);
         delta_.ip = pc_.remote().address().to_string();
+        if (RAND_bytes(nonce_.data(), static_cast<int>(nonce_.size())) != 1)
+            id_ = nullptr; // without a fresh nonce a hello could be replayed: stay anonymous
     }
 
     lt::string_view type() const override { return "btt_pay"; }
@@ -30,14 +55,140 @@ public:
         return false; // let libtorrent handle the block
     }
 
+    void add_handshake(lt::entry& h) override
+    {
+        if (!id_)
+            return;
+        h["m"]["btt_pay"] = kBttPayMessageId;
+        lt::entry& b = h["btt_pay"];
+        b["v"] = 1;
+        b["addr"] = as_string(id_->address.bytes());
+        b["nonce"] = as_string(nonce_);
+        b["chain"] = id_->chain_id;
+        b["hub"] = as_string(id_->hub.bytes());
+        b["price"] = id_->price_per_gib;
+        b["pays"] = 0;
+    }
+
     // Must accept every peer: returning false detaches the plugin and accounting would stop.
-    bool on_extension_handshake(lt::bdecode_node const&) override { return true; }
+    bool on_extension_handshake(lt::bdecode_node const& h) override
+    {
+        if (!id_)
+            return true;
+        auto m = h.dict_find_dict("m");
+        auto remote = m ? m.dict_find_int_value("btt_pay", -1) : -1;
+        auto b = h.dict_find_dict("btt_pay");
+        if (!b || remote <= 0 || remote > 255)
+            return true; // a peer without our extension: anonymous, still counted
+        remote_id_ = static_cast<int>(remote);
+        auto addr = b.dict_find_string_value("addr");
+        auto nonce = b.dict_find_string_value("nonce");
+        auto hub = b.dict_find_string_value("hub");
+        if (b.dict_find_int_value("v", 0) != 1 || addr.size() != 21 || nonce.size() != 16 ||
+            static_cast<std::uint8_t>(addr[0]) != tron::Address::kPrefix) {
+            reject("malformed handshake");
+            return true;
+        }
+        std::array<std::uint8_t, 20> evm;
+        std::copy(addr.begin() + 1, addr.end(), evm.begin());
+        claimed_ = tron::Address(evm);
+        std::copy(nonce.begin(), nonce.end(), their_nonce_.begin());
+        if (b.dict_find_int_value("chain", -1) != id_->chain_id ||
+            hub != as_string(id_->hub.bytes()))
+            return true; // another chain or hub: no payments, but the peer may still prove itself
+        send_hello();
+        return true;
+    }
+
+    bool on_extended(int length, int msg, lt::span<char const> body) override
+    {
+        if (msg != kBttPayMessageId || !id_)
+            return false;
+        if (static_cast<int>(body.size()) < length)
+            return true; // a fragment; libtorrent calls again with the whole message
+        if (static_cast<std::size_t>(length) > kMaxMessage) {
+            reject("message over 1 KiB");
+            return true;
+        }
+        lt::error_code ec;
+        auto node = lt::bdecode(body, ec, nullptr, 4, 32);
+        if (ec || node.type() != lt::bdecode_node::dict_t) {
+            reject("malformed message");
+            return true;
+        }
+        auto t = node.dict_find_string_value("t");
+        if (t == "hello")
+            on_hello(node.dict_find_string_value("sig"));
+        else if (t == "reject")
+            spdlog::debug("btt_pay: {} rejected a message: {}", delta_.ip,
+                          std::string(node.dict_find_string_value("reason")).substr(0, 200));
+        else
+            reject("unknown message");
+        return true;
+    }
 
     void tick() override { push(); }
 
     void on_disconnect(lt::error_code const&) override { push(); }
 
 private:
+    void send_hello()
+    {
+        auto sig = tron::sign_message(id_->key, hello_payload(their_nonce_, id_->address));
+        lt::entry e;
+        e["t"] = "hello";
+        e["sig"] = as_string(sig);
+        send(e);
+    }
+
+    void on_hello(lt::string_view sig)
+    {
+        if (!claimed_ || authenticated_) {
+            reject("hello out of order");
+            return;
+        }
+        auto r =
+            tron::recover_message(hello_payload(nonce_, *claimed_),
+                                  {reinterpret_cast<std::uint8_t const*>(sig.data()), sig.size()});
+        if (!r.address || *r.address != *claimed_) {
+            reject("hello does not prove the handshake address");
+            return;
+        }
+        push(); // bytes so far belong to the anonymous identity
+        authenticated_ = true;
+        delta_.address = claimed_->base58();
+        spdlog::debug("btt_pay: {} proved address {}", delta_.ip, delta_.address);
+    }
+
+    void reject(std::string const& reason)
+    {
+        ++rejected_;
+        spdlog::debug("btt_pay: rejected from {}: {}", delta_.ip, reason);
+        if (rejected_ > 8)
+            return; // don't let a misbehaving peer make us echo forever
+        lt::entry e;
+        e["t"] = "reject";
+        e["reason"] = reason;
+        send(e);
+    }
+
+    void send(lt::entry const& e)
+    {
+        if (remote_id_ <= 0 || !pc_.native_handle())
+            return;
+        std::string body;
+        lt::bencode(std::back_inserter(body), e);
+        auto len = static_cast<std::uint32_t>(body.size() + 2);
+        std::string frame = {static_cast<char>(len >> 24),
+                             static_cast<char>(len >> 16),
+                             static_cast<char>(len >> 8),
+                             static_cast<char>(len),
+                             char(20),
+                             static_cast<char>(remote_id_)};
+        frame += body;
+        pc_.send_buffer(frame.data(), static_cast<int>(frame.size()));
+    }
+
     void push()
     {
         if (delta_.up == 0 && delta_.down == 0)
@@ -53,29 +204,41 @@ private:
 
     lt::peer_connection_handle pc_;
     std::shared_ptr<Accounting> sink_;
+    std::shared_ptr<PayIdentity const> id_;
     ledger::Delta delta_;
+    std::array<std::uint8_t, 16> nonce_{};
+    std::array<std::uint8_t, 16> their_nonce_{};
+    std::optional<tron::Address> claimed_;
+    int remote_id_ = -1;
+    bool authenticated_ = false;
+    int rejected_ = 0;
 };
 
-class TorrentAccounting final : public lt::torrent_plugin {
+class TorrentPlugin final : public lt::torrent_plugin {
 public:
-    TorrentAccounting(std::string id, std::shared_ptr<Accounting> sink)
-        : id_(std::move(id)), sink_(std::move(sink))
+    TorrentPlugin(std::string id, std::shared_ptr<Accounting> sink,
+                  std::shared_ptr<PayIdentity const> identity)
+        : id_(std::move(id)), sink_(std::move(sink)), identity_(std::move(identity))
     {
     }
 
     std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& pc) override
     {
-        return std::make_shared<PeerAccounting>(pc, id_, sink_);
+        return std::make_shared<PeerPlugin>(pc, id_, sink_, identity_);
     }
 
 private:
     std::string id_;
     std::shared_ptr<Accounting> sink_;
+    std::shared_ptr<PayIdentity const> identity_;
 };
 
 class BttPay final : public lt::plugin {
 public:
-    explicit BttPay(std::shared_ptr<Accounting> sink) : sink_(std::move(sink)) {}
+    BttPay(std::shared_ptr<Accounting> sink, std::shared_ptr<PayIdentity const> identity)
+        : sink_(std::move(sink)), identity_(std::move(identity))
+    {
+    }
 
     std::shared_ptr<lt::torrent_plugin> new_torrent(lt::torrent_handle const& th,
                                                     lt::client_data_t) override
@@ -86,18 +249,20 @@ public:
             id << ih.v1;
         else
             id << ih.v2;
-        return std::make_shared<TorrentAccounting>(id.str(), sink_);
+        return std::make_shared<TorrentPlugin>(id.str(), sink_, identity_);
     }
 
 private:
     std::shared_ptr<Accounting> sink_;
+    std::shared_ptr<PayIdentity const> identity_;
 };
 
 } // namespace
 
-std::shared_ptr<lt::plugin> make_btt_pay_plugin(std::shared_ptr<Accounting> sink)
+std::shared_ptr<lt::plugin> make_btt_pay_plugin(std::shared_ptr<Accounting> sink,
+                                                std::shared_ptr<PayIdentity const> identity)
 {
-    return std::make_shared<BttPay>(std::move(sink));
+    return std::make_shared<BttPay>(std::move(sink), std::move(identity));
 }
 
 } // namespace seedbox::daemon

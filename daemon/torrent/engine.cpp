@@ -91,11 +91,13 @@ TorrentMeta TorrentMeta::from_json(json const& j)
 }
 
 Engine::Engine(boost::asio::io_context& io, config::Config const& cfg, ledger::StateStore& store,
-               EventHub& events, std::shared_ptr<Accounting> accounting)
+               EventHub& events, std::shared_ptr<Accounting> accounting,
+               std::shared_ptr<PayIdentity const> identity)
     : impl_(std::make_unique<Impl>(io, cfg, store, events))
 {
     impl_->pex = cfg.bt.pex;
     impl_->accounting = std::move(accounting);
+    impl_->identity = std::move(identity);
 }
 
 void Engine::close()
@@ -142,7 +144,7 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
         m.ses->set_peer_class_filter(f);
     }
     if (m.accounting)
-        m.ses->add_extension(make_btt_pay_plugin(m.accounting));
+        m.ses->add_extension(make_btt_pay_plugin(m.accounting, m.identity));
     m.ses->set_alert_notify([&m] { boost::asio::post(m.io, [&m] { m.drain_alerts(); }); });
 
     if (auto blob = m.store.get_blob("settings")) {

@@ -25,6 +25,7 @@ namespace seedbox::daemon {
 
 class EventHub;
 class Accounting;
+struct PayIdentity;
 
 struct AddRequest {
     std::string metainfo;  // bencoded .torrent bytes (already decoded / fetched / read)
@@ -62,9 +63,11 @@ struct CreateResult {
 
 class Engine {
 public:
-    // `accounting` (may be null) receives per-peer byte counts from the btt_pay plugin.
+    // `accounting` (may be null) receives per-peer byte counts from the btt_pay plugin;
+    // `identity` (may be null) lets the plugin speak the btt_pay extension.
     Engine(boost::asio::io_context& io, config::Config const& cfg, ledger::StateStore& store,
-           EventHub& events, std::shared_ptr<Accounting> accounting = nullptr);
+           EventHub& events, std::shared_ptr<Accounting> accounting = nullptr,
+           std::shared_ptr<PayIdentity const> identity = nullptr);
     ~Engine();
     Engine(Engine const&) = delete;
 

@@ -1,6 +1,7 @@
 """The incentive ledger counts every peer's payload bytes. A plain peer without our extension
 (python3-libtorrent) is an anonymous counterparty with bytes only: nothing is priced or vouchered."""
 import json
+import struct
 import os
 import signal
 
@@ -121,3 +122,106 @@ def test_kill9_loses_nothing_that_was_flushed(tmp_path):
         s = d2.call("ledger.summary")
         assert s["bytes_up"] >= flushed > 0
         assert d2.call("ledger.verify")["ok"] is True
+
+
+def test_two_daemons_prove_addresses_and_the_provider_credits_the_payer(tmp_path):
+    """B downloads from A. Both have keys, so the btt_pay hello authenticates each side's address:
+    A's ledger credits B's address at A's price, exactly floor(bytes x price / 2^30)."""
+    price = 3 * 10**18  # 3 BTT per GiB
+    key_args = FAST + ["--set", "tron.generate_key=true"]
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.10:0",
+                args=key_args + ["--set", f"payments.price_per_gib={price}"]) as a, \
+         Daemon(state_dir=str(tmp_path / "b"), bt_iface="127.0.0.11:0", args=key_args) as b:
+        src = os.path.join(a.downloads, "paid.bin")
+        make_file(src, SIZE)
+        meta = mktorrent(src, str(tmp_path / "paid.torrent"), piece_kib=256)
+        tid = a.call("torrent.add", metainfo=b64(meta))["id"]
+        a.wait_state(tid, "seeding")
+        b.call("torrent.add", metainfo=b64(meta))
+        b.call("torrent.add_peers", id=tid, peers=[f"127.0.0.10:{a.call('session.stats')['listen_port']}"])
+        b.wait_state(tid, "seeding", timeout=120)
+        addr_a = a.call("wallet.address")["address"]
+        addr_b = b.call("wallet.address")["address"]
+
+        def a_view():
+            ps = [p for p in a.call("ledger.peers")["peers"] if p["address"] == addr_b]
+            return ps and ps[0]["bytes_up"] >= SIZE and ps[0]
+        pa = wait_until(a_view, 20, what="A to credit B's address")
+        assert pa["anonymous"] is False
+        assert int(pa["credits"]) == pa["bytes_up"] * price // 2**30
+        assert a.call("ledger.summary")["credits_accrued"] == pa["credits"]
+
+        def b_view():
+            ps = [p for p in b.call("ledger.peers")["peers"] if p["address"] == addr_a]
+            return ps and ps[0]["bytes_down"] >= SIZE and ps[0]
+        pb = wait_until(b_view, 20, what="B to know A's address")
+        assert SIZE <= pb["bytes_down"] <= SIZE + 16 * 1024  # both sides agree within a block
+        assert abs(pa["bytes_up"] - pb["bytes_down"]) <= 16 * 1024
+        assert a.call("ledger.verify")["ok"] and b.call("ledger.verify")["ok"]
+
+
+def test_a_peer_without_a_key_stays_anonymous(tmp_path):
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.12:0",
+                args=FAST + ["--set", "tron.generate_key=true"]) as a, \
+         Daemon(state_dir=str(tmp_path / "b"), bt_iface="127.0.0.13:0", args=FAST) as b:
+        src = os.path.join(a.downloads, "free.bin")
+        make_file(src, 2 * 1024 * 1024)
+        meta = mktorrent(src, str(tmp_path / "free.torrent"), piece_kib=256)
+        tid = a.call("torrent.add", metainfo=b64(meta))["id"]
+        a.wait_state(tid, "seeding")
+        b.call("torrent.add", metainfo=b64(meta))
+        b.call("torrent.add_peers", id=tid, peers=[f"127.0.0.12:{a.call('session.stats')['listen_port']}"])
+        b.wait_state(tid, "seeding", timeout=60)
+        peers = wait_until(lambda: (lambda ps: ps and ps[0]["bytes_up"] > 0 and ps)(
+            a.call("ledger.peers")["peers"]), 20, what="A's ledger")
+        assert all(p["anonymous"] and p["credits"] == "0" for p in peers)
+
+
+def test_spoofed_address_forged_hello_and_garbage_are_rejected_and_bytes_still_counted(tmp_path):
+    from rawpeer import RawPeer, bencode
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.14:0",
+                args=FAST + ["--set", "tron.generate_key=true"]) as a, \
+         Daemon(state_dir=str(tmp_path / "victim"), args=["--set", "tron.generate_key=true"]) as victim:
+        victim_addr = victim.call("wallet.address")
+        src = os.path.join(a.downloads, "bait.bin")
+        make_file(src, 1024 * 1024)
+        meta = mktorrent(src, str(tmp_path / "bait.torrent"), piece_kib=256)
+        tid = a.call("torrent.add", metainfo=b64(meta))["id"]
+        a.wait_state(tid, "seeding")
+
+        p = RawPeer("127.0.0.14", a.call("session.stats")["listen_port"], bytes.fromhex(tid))
+        try:
+            # Claim the victim's address without its key.
+            p.send_ext(0, bencode({"m": {"btt_pay": RawPeer.OUR_EXT_ID}, "btt_pay": {
+                "v": 1, "addr": bytes.fromhex(victim_addr["hex"]), "nonce": os.urandom(16),
+                "chain": 728126428, "hub": b"\x41" + bytes(20), "pays": 1}}))
+            assert p.pump_until(lambda: b"btt_pay" in p.remote_ext.get(b"m", {}))
+            ours = p.remote_ext[b"m"][b"btt_pay"]
+            # The daemon proves its own address to us first.
+            assert p.pump_until(lambda: any(m.get(b"t") == b"hello" for m in p.ext_messages))
+            p.send_ext(ours, bencode({"t": "hello", "sig": os.urandom(65)}))            # forged
+            p.send_ext(ours, bencode({"t": "hello", "sig": b"short"}))                   # malformed
+            p.send_ext(ours, bencode({"t": "voucher", "pad": b"x" * 2000}))              # > 1 KiB
+            p.send_ext(ours, b"this is not bencode")                                     # garbage
+            assert p.pump_until(lambda: sum(m.get(b"t") == b"reject" for m in p.ext_messages) >= 4)
+            reasons = [m[b"reason"] for m in p.ext_messages if m.get(b"t") == b"reject"]
+            assert any(b"does not prove" in r for r in reasons), reasons
+            assert any(b"1 KiB" in r for r in reasons), reasons
+            # The connection survives all of that and still serves data, which is still counted.
+            p.send_msg(2)  # interested
+            assert p.pump_until(lambda: p.unchoked)
+            for block in range(4):
+                p.send_msg(6, struct.pack(">III", 0, block * 16384, 16384))
+            assert p.pump_until(lambda: p.payload >= 4 * 16384)
+        finally:
+            p.close()
+
+        def counted():
+            ps = [x for x in a.call("ledger.peers")["peers"] if x["ip"] == "127.0.0.20"]
+            return ps and ps[0]["bytes_up"] >= 4 * 16384 and ps
+        ps = wait_until(counted, 15, what="the raw peer's bytes in the ledger")
+        assert len(ps) == 1 and ps[0]["anonymous"] is True and ps[0]["bytes_up"] == 4 * 16384
+        everyone = a.call("ledger.peers")["peers"]
+        assert all(x["address"] != victim_addr["address"] for x in everyone)
+        assert a.call("ledger.summary")["credits_accrued"] == "0"
+        assert a.call("ledger.verify")["ok"] is True
