@@ -48,6 +48,8 @@ Uint256 integer_of(json const& v, std::string const& where)
 {
     if (v.is_number_unsigned())
         return v.get<std::uint64_t>();
+    if (v.is_number_integer() && v.get<std::int64_t>() >= 0)
+        return static_cast<std::uint64_t>(v.get<std::int64_t>());
     if (v.is_string()) {
         auto s = v.get<std::string>();
         if (s.starts_with("0x")) {

@@ -6,6 +6,7 @@
 #include "ledger/tron/message.h"
 #include "ledger/tron/typed_data.h"
 #include "ledger/tron/uint256.h"
+#include "ledger/tron/voucher.h"
 
 #include <doctest/doctest.h>
 #include <fstream>
@@ -254,4 +255,50 @@ TEST_CASE("uint256 amounts: exact range, no wrap-around")
           "18446744073709551616");
     CHECK_THROWS(*m + 1);
     CHECK_THROWS(Uint256(0) - 1);
+}
+
+TEST_CASE("vouchers: the fast Claim digest equals generic TIP-712, and every forgery fails")
+{
+    auto payer = PrivateKey::generate();
+    auto provider = PrivateKey::generate();
+    auto hub = *Address::parse("TAR4TE31YKGGMjT97NaFwDuuMj3WhDpK4j");
+    VoucherSigner signer({728126428, hub});
+    auto amount = *parse_uint256("18446744073709551616"); // 2^64
+
+    TypeMap types = {
+        {"Claim", {{"payer", "address"}, {"beneficiary", "address"}, {"cumulative", "uint256"}}}};
+    json domain = {{"name", "SeedboxClaimHub"},
+                   {"version", "1"},
+                   {"chainId", 728126428},
+                   {"verifyingContract", hub.base58()}};
+    json msg = {{"payer", payer.address().base58()},
+                {"beneficiary", provider.address().base58()},
+                {"cumulative", "18446744073709551616"}};
+    auto generic = typed_data_digest(types, domain, "Claim", msg);
+    REQUIRE(generic.hash);
+    CHECK(signer.digest(payer.address(), provider.address(), amount) == *generic.hash);
+    CHECK(signer.domain_separator() == *domain_separator(domain).hash);
+
+    auto sig = signer.sign(payer, provider.address(), amount);
+    using C = VoucherSigner::Check;
+    CHECK(signer.verify(payer.address(), provider.address(), amount, sig, 0) == C::ok);
+    CHECK(signer.verify(payer.address(), provider.address(), amount, sig, amount) ==
+          C::not_increasing); // a replay of the voucher already kept
+    CHECK(signer.verify(payer.address(), provider.address(), amount, sig, amount + 1) ==
+          C::not_increasing); // a lower cumulative
+    CHECK(signer.verify(payer.address(), payer.address(), amount, sig, 0) ==
+          C::wrong_signer); // another beneficiary
+    CHECK(signer.verify(payer.address(), provider.address(), amount + 1, sig, 0) ==
+          C::wrong_signer); // another amount
+    auto forged = VoucherSigner({728126428, hub}).sign(provider, provider.address(), amount);
+    CHECK(signer.verify(payer.address(), provider.address(), amount, forged, 0) ==
+          C::wrong_signer); // signed with the wrong key
+    auto other_chain = VoucherSigner({3448148188, hub}).sign(payer, provider.address(), amount);
+    CHECK(signer.verify(payer.address(), provider.address(), amount, other_chain, 0) ==
+          C::wrong_signer);
+    auto other_hub = VoucherSigner({728126428, Address()}).sign(payer, provider.address(), amount);
+    CHECK(signer.verify(payer.address(), provider.address(), amount, other_hub, 0) ==
+          C::wrong_signer);
+    CHECK(signer.verify(payer.address(), provider.address(), amount, Bytes(65, 0), 0) ==
+          C::bad_signature);
 }
