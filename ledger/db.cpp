@@ -105,9 +105,10 @@ Stmt& Stmt::bind(int index, std::int64_t value)
 
 Stmt& Stmt::bind(int index, std::string_view value)
 {
+    // An empty view may have a null data(), which SQLite would store as NULL, not ''.
     if (stmt_)
-        sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                            SQLITE_UTF8);
+        sqlite3_bind_text64(stmt_, index, value.data() ? value.data() : "", value.size(),
+                            SQLITE_TRANSIENT, SQLITE_UTF8);
     return *this;
 }
 

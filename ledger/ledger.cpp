@@ -61,26 +61,38 @@ Uint256 dec(std::string const& s)
     return tron::parse_uint256(s).value_or(0);
 }
 
-// Finds or creates the counterparty row for a delta; returns its id and carried remainder.
-std::pair<std::int64_t, Uint256> counterparty(Db& db, Delta const& d, std::int64_t now)
-{
-    bool anonymous = d.address.empty();
-    std::string torrent = anonymous ? d.torrent : "";
-    std::string ip = anonymous ? d.ip : "";
-    std::string client = anonymous ? d.client : "";
-    auto ins = db.prepare("INSERT INTO counterparties (address, torrent, ip, client, first_seen, "
-                          "last_seen) VALUES (?,?,?,?,?,?) ON CONFLICT (address, torrent, ip, "
-                          "client) DO UPDATE SET last_seen = excluded.last_seen");
-    ins.bind(1, d.address).bind(2, torrent).bind(3, ip).bind(4, client).bind(5, now).bind(6, now);
-    if (!ins.run())
-        throw std::runtime_error(ins.error());
-    auto sel = db.prepare("SELECT id, carry FROM counterparties WHERE address = ? AND torrent = ? "
-                          "AND ip = ? AND client = ?");
-    sel.bind(1, d.address).bind(2, torrent).bind(3, ip).bind(4, client);
-    if (!sel.step())
-        throw std::runtime_error("counterparty vanished: " + sel.error());
-    return {sel.column_int(0), dec(sel.column_text(1))};
-}
+// Finds or creates counterparty rows; statements are prepared once per flush.
+class Counterparties {
+public:
+    explicit Counterparties(Db& db)
+        : upsert_(db.prepare("INSERT INTO counterparties (address, torrent, ip, client, "
+                             "first_seen, last_seen) VALUES (?,?,?,?,?,?) ON CONFLICT (address, "
+                             "torrent, ip, client) DO UPDATE SET last_seen = excluded.last_seen "
+                             "RETURNING id, carry"))
+    {
+    }
+
+    // Returns the row id and carried remainder for a delta's counterparty.
+    std::pair<std::int64_t, Uint256> get(Delta const& d, std::int64_t now)
+    {
+        bool anonymous = d.address.empty();
+        upsert_.reset();
+        upsert_.bind(1, d.address);
+        upsert_.bind(2, anonymous ? std::string_view(d.torrent) : std::string_view());
+        upsert_.bind(3, anonymous ? std::string_view(d.ip) : std::string_view());
+        upsert_.bind(4, anonymous ? std::string_view(d.client) : std::string_view());
+        upsert_.bind(5, now).bind(6, now);
+        if (!upsert_.step())
+            throw std::runtime_error("counterparty upsert failed: " + upsert_.error());
+        std::pair<std::int64_t, Uint256> out{upsert_.column_int(0), dec(upsert_.column_text(1))};
+        while (upsert_.step()) {
+        }
+        return out;
+    }
+
+private:
+    Stmt upsert_;
+};
 
 } // namespace
 
@@ -128,11 +140,12 @@ void Ledger::flush(std::vector<Delta> deltas, Uint256 price,
                 db.prepare("INSERT INTO journal (flush, counterparty, torrent, kind, bytes_up, "
                            "bytes_down, price, amount) VALUES (?,?,?,'accrued',?,?,?,?)");
             auto carry_upd = db.prepare("UPDATE counterparties SET carry = ? WHERE id = ?");
+            Counterparties parties(db);
             try {
                 for (auto const& d : deltas) {
                     if (d.up < 0 || d.down < 0)
                         return "negative byte count for " + d.ip;
-                    auto [id, carry] = counterparty(db, d, now);
+                    auto [id, carry] = parties.get(d, now);
                     Uint256 amount = 0;
                     Uint256 row_price = d.address.empty() ? Uint256(0) : price;
                     if (!d.address.empty()) {
