@@ -99,8 +99,8 @@ private:
 Uint256 Ledger::credit(std::int64_t bytes, Uint256 const& price, Uint256& carry)
 {
     Uint256 units = carry + Uint256(static_cast<std::uint64_t>(bytes)) * price;
-    carry = units % kGiB;
-    return units / kGiB;
+    carry = units & (kGiB - 1); // 2^30 is a power of two: mask and shift, no division
+    return units >> 30;
 }
 
 Ledger::Ledger(std::unique_ptr<Writer> writer, Db reader)
@@ -141,6 +141,7 @@ void Ledger::flush(std::vector<Delta> deltas, Uint256 price,
                            "bytes_down, price, amount) VALUES (?,?,?,'accrued',?,?,?,?)");
             auto carry_upd = db.prepare("UPDATE counterparties SET carry = ? WHERE id = ?");
             Counterparties parties(db);
+            auto const price_text = tron::to_decimal(price);
             try {
                 for (auto const& d : deltas) {
                     if (d.up < 0 || d.down < 0)
@@ -157,8 +158,9 @@ void Ledger::flush(std::vector<Delta> deltas, Uint256 price,
                     }
                     row.reset();
                     row.bind(1, summary->flush).bind(2, id).bind(3, d.torrent).bind(4, d.up);
-                    row.bind(5, d.down).bind(6, tron::to_decimal(row_price));
-                    row.bind(7, tron::to_decimal(amount));
+                    row.bind(5, d.down);
+                    row.bind(6, d.address.empty() ? std::string_view("0") : price_text);
+                    row.bind(7, d.address.empty() ? std::string("0") : tron::to_decimal(amount));
                     if (!row.run())
                         return row.error();
                     summary->rows++;

@@ -1,6 +1,7 @@
 #include "ledger/tron/uint256.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace seedbox::tron {
 
@@ -9,6 +10,11 @@ std::optional<Uint256> parse_uint256(std::string_view s)
     if (s.empty() || s.size() > 78 || (s.size() > 1 && s.front() == '0') ||
         !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return std::nullopt;
+    if (s.size() <= 19) { // fits in 64 bits: skip the generic big-number loop
+        std::uint64_t small = 0;
+        std::from_chars(s.data(), s.data() + s.size(), small);
+        return Uint256(small);
+    }
     Uint256 v = 0;
     try {
         for (char c : s)
