@@ -209,4 +209,20 @@ std::string migrate(Db& db, std::vector<std::string_view> const& steps)
     return {};
 }
 
+std::optional<Connections> open_migrated(std::string const& path, std::string_view synchronous,
+                                         std::vector<std::string_view> const& steps,
+                                         std::string& error)
+{
+    Connections c;
+    if (error = c.writer.open(path, synchronous); !error.empty())
+        return std::nullopt;
+    if (error = migrate(c.writer, steps); !error.empty()) {
+        error = path + ": " + error;
+        return std::nullopt;
+    }
+    if (error = c.reader.open(path, synchronous); !error.empty())
+        return std::nullopt;
+    return c;
+}
+
 } // namespace seedbox::ledger

@@ -83,4 +83,16 @@ private:
 // own transaction. Returns an error message or empty.
 [[nodiscard]] std::string migrate(Db& db, std::vector<std::string_view> const& steps);
 
+// A migrated database opened twice: the write connection (for a Writer thread) and a reader.
+struct Connections {
+    Db writer;
+    Db reader;
+};
+// Opens `path` with `synchronous`, applies `steps`; nullopt and `error` (naming the path) on
+// failure.
+[[nodiscard]] std::optional<Connections> open_migrated(std::string const& path,
+                                                       std::string_view synchronous,
+                                                       std::vector<std::string_view> const& steps,
+                                                       std::string& error);
+
 } // namespace seedbox::ledger

@@ -110,18 +110,11 @@ Ledger::Ledger(std::unique_ptr<Writer> writer, Db reader)
 
 std::unique_ptr<Ledger> Ledger::open(std::string const& path, std::string& error)
 {
-    Db db;
-    if (error = db.open(path, "FULL"); !error.empty())
-        return nullptr;
-    if (error = migrate(db, kMigrations); !error.empty()) {
-        error = path + ": " + error;
-        return nullptr;
-    }
-    Db reader;
-    if (error = reader.open(path, "FULL"); !error.empty())
+    auto c = open_migrated(path, "FULL", kMigrations, error);
+    if (!c)
         return nullptr;
     return std::unique_ptr<Ledger>(
-        new Ledger(std::make_unique<Writer>(std::move(db)), std::move(reader)));
+        new Ledger(std::make_unique<Writer>(std::move(c->writer)), std::move(c->reader)));
 }
 
 void Ledger::flush(std::vector<Delta> deltas, Uint256 price,

@@ -38,18 +38,11 @@ StateStore::StateStore(std::unique_ptr<Writer> writer, Db reader)
 
 std::unique_ptr<StateStore> StateStore::open(std::string const& path, std::string& error)
 {
-    Db db;
-    if (error = db.open(path, "NORMAL"); !error.empty())
-        return nullptr;
-    if (error = migrate(db, kMigrations); !error.empty()) {
-        error = path + ": " + error;
-        return nullptr;
-    }
-    Db reader;
-    if (error = reader.open(path, "NORMAL"); !error.empty())
+    auto c = open_migrated(path, "NORMAL", kMigrations, error);
+    if (!c)
         return nullptr;
     return std::unique_ptr<StateStore>(
-        new StateStore(std::make_unique<Writer>(std::move(db)), std::move(reader)));
+        new StateStore(std::make_unique<Writer>(std::move(c->writer)), std::move(c->reader)));
 }
 
 std::vector<TorrentRow> StateStore::load_torrents()

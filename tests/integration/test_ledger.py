@@ -124,6 +124,19 @@ def test_kill9_loses_nothing_that_was_flushed(tmp_path):
         assert d2.call("ledger.verify")["ok"] is True
 
 
+def share(a, b, a_ip, torrent_path, size):
+    """A seeds a new file of `size` bytes; B downloads it by dialling A at a_ip. Returns the id."""
+    src = os.path.join(a.downloads, os.path.basename(str(torrent_path)) + ".bin")
+    make_file(src, size)
+    meta = mktorrent(src, str(torrent_path), piece_kib=256)
+    tid = a.call("torrent.add", metainfo=b64(meta))["id"]
+    a.wait_state(tid, "seeding")
+    b.call("torrent.add", metainfo=b64(meta))
+    b.call("torrent.add_peers", id=tid, peers=[f"{a_ip}:{a.call('session.stats')['listen_port']}"])
+    b.wait_state(tid, "seeding", timeout=120)
+    return tid
+
+
 def test_two_daemons_prove_addresses_and_the_provider_credits_the_payer(tmp_path):
     """B downloads from A. Both have keys, so the btt_pay hello authenticates each side's address:
     A's ledger credits B's address at A's price, exactly floor(bytes x price / 2^30)."""
@@ -132,14 +145,7 @@ def test_two_daemons_prove_addresses_and_the_provider_credits_the_payer(tmp_path
     with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.10:0",
                 args=key_args + ["--set", f"payments.price_per_gib={price}"]) as a, \
          Daemon(state_dir=str(tmp_path / "b"), bt_iface="127.0.0.11:0", args=key_args) as b:
-        src = os.path.join(a.downloads, "paid.bin")
-        make_file(src, SIZE)
-        meta = mktorrent(src, str(tmp_path / "paid.torrent"), piece_kib=256)
-        tid = a.call("torrent.add", metainfo=b64(meta))["id"]
-        a.wait_state(tid, "seeding")
-        b.call("torrent.add", metainfo=b64(meta))
-        b.call("torrent.add_peers", id=tid, peers=[f"127.0.0.10:{a.call('session.stats')['listen_port']}"])
-        b.wait_state(tid, "seeding", timeout=120)
+        share(a, b, "127.0.0.10", tmp_path / "paid.torrent", SIZE)
         addr_a = a.call("wallet.address")["address"]
         addr_b = b.call("wallet.address")["address"]
 
@@ -164,14 +170,7 @@ def test_a_peer_without_a_key_stays_anonymous(tmp_path):
     with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.12:0",
                 args=FAST + ["--set", "tron.generate_key=true"]) as a, \
          Daemon(state_dir=str(tmp_path / "b"), bt_iface="127.0.0.13:0", args=FAST) as b:
-        src = os.path.join(a.downloads, "free.bin")
-        make_file(src, 2 * 1024 * 1024)
-        meta = mktorrent(src, str(tmp_path / "free.torrent"), piece_kib=256)
-        tid = a.call("torrent.add", metainfo=b64(meta))["id"]
-        a.wait_state(tid, "seeding")
-        b.call("torrent.add", metainfo=b64(meta))
-        b.call("torrent.add_peers", id=tid, peers=[f"127.0.0.12:{a.call('session.stats')['listen_port']}"])
-        b.wait_state(tid, "seeding", timeout=60)
+        share(a, b, "127.0.0.12", tmp_path / "free.torrent", 2 * 1024 * 1024)
         peers = wait_until(lambda: (lambda ps: ps and ps[0]["bytes_up"] > 0 and ps)(
             a.call("ledger.peers")["peers"]), 20, what="A's ledger")
         assert all(p["anonymous"] and p["credits"] == "0" for p in peers)
