@@ -296,11 +296,27 @@ Result<json> Engine::get(std::string const& id, std::vector<std::string> const& 
     auto fs = resolve_fields(names);
     if (!fs)
         return fs.error();
+    lt::torrent_handle h;
+    {
+        std::lock_guard lock(m.mutex);
+        auto e = m.find(id);
+        if (!e)
+            return e.error();
+        h = (*e)->handle;
+    }
+    // One torrent: ask libtorrent (we are on a worker thread) rather than trust the cache, which
+    // only hears about torrents libtorrent flags as changed and can miss the last counters of a
+    // transfer that ended between two ticks. Rendered from a copy so the cache's own transition
+    // detection (and its events) is untouched.
+    auto fresh = h.status(kStatusFlags);
     std::lock_guard lock(m.mutex);
     auto e = m.find(id);
     if (!e)
         return e.error();
-    return render(m, **e, *fs);
+    Entry copy = **e;
+    copy.status = std::move(fresh);
+    copy.have_status = true;
+    return render(m, copy, *fs);
 }
 
 void Engine::Impl::check_share_limits()
