@@ -2,7 +2,9 @@
 with DHT, LSD, UPnP and NAT-PMP off."""
 import libtorrent as lt
 
-from harness import wait_until
+import os
+
+from harness import make_file, mktorrent, wait_until
 
 
 class LtPeer:
@@ -29,3 +31,16 @@ class LtPeer:
     def close(self):
         self.ses.pause()
         del self.ses
+
+
+def seeding_peer(tmp_path, ip, name, size):
+    """A python3-libtorrent peer on `ip` seeding a fresh random file of `size` bytes.
+    Returns (peer, handle, torrent_file_path, metainfo_bytes, sha256 of the data)."""
+    seed_dir = tmp_path / "seed"
+    digest = make_file(str(seed_dir / name), size)
+    tfile = str(tmp_path / (name + ".torrent"))
+    meta = mktorrent(str(seed_dir / name), tfile, piece_kib=256)
+    peer = LtPeer(ip)
+    h = peer.add(torrent_file=tfile, save_path=str(seed_dir))
+    wait_until(lambda: h.status().is_seeding, 60, what="the python seeder to check its data")
+    return peer, h, tfile, meta, digest

@@ -6,7 +6,7 @@ import os
 import signal
 
 from harness import Daemon, b64, make_file, mktorrent, sha256_file, wait_until
-from ltpeer import LtPeer
+from ltpeer import LtPeer, seeding_peer
 
 SIZE = 16 * 1024 * 1024
 FAST = ["--set", "ledger.flush_interval=1"]
@@ -65,14 +65,8 @@ def test_plain_peer_is_an_anonymous_counterparty_with_exact_bytes(tmp_path):
 
 
 def test_downloaded_bytes_are_counted_within_a_block(tmp_path):
-    seed_dir = tmp_path / "seed"
-    make_file(str(seed_dir / "in.bin"), SIZE)
-    tfile = str(tmp_path / "in.torrent")
-    meta = mktorrent(str(seed_dir / "in.bin"), tfile, piece_kib=256)
-    peer = LtPeer("127.0.0.3")
+    peer, _, _, meta, _ = seeding_peer(tmp_path, "127.0.0.3", "in.bin", SIZE)
     try:
-        h = peer.add(torrent_file=tfile, save_path=str(seed_dir))
-        wait_until(lambda: h.status().is_seeding, 60, what="python seeder")
         with Daemon(args=FAST) as d:
             tid = d.call("torrent.add", metainfo=b64(meta))["id"]
             d.call("torrent.add_peers", id=tid, peers=[f"127.0.0.3:{peer.port}"])

@@ -5,7 +5,7 @@ import signal
 import time
 
 from harness import Daemon, b64, make_file, mktorrent, wait_until
-from ltpeer import LtPeer
+from ltpeer import seeding_peer
 
 
 def add_seed(d, name, size=2_000_000, **kw):
@@ -72,14 +72,8 @@ def test_kill9_keeps_torrents_settings_and_resume(tmp_path):
 
 
 def test_kill9_mid_download_keeps_progress(tmp_path):
-    seed_dir = tmp_path / "seed"
-    make_file(str(seed_dir / "big.bin"), 32 * 1024 * 1024)
-    tfile = str(tmp_path / "big.torrent")
-    meta = mktorrent(str(seed_dir / "big.bin"), tfile, piece_kib=256)
-    peer = LtPeer("127.0.0.4")
+    peer, h, _, meta, _ = seeding_peer(tmp_path, "127.0.0.4", "big.bin", 32 * 1024 * 1024)
     try:
-        h = peer.add(torrent_file=tfile, save_path=str(seed_dir))
-        wait_until(lambda: h.status().is_seeding, 60, what="python seeder")
         h.set_upload_limit(4 * 1024 * 1024)  # slow enough to kill mid-way
         d = Daemon(state_dir=str(tmp_path / "d"), args=["--set", "state.resume_save_interval=1"])
         with d:

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from harness import Daemon, b64, make_file, mktorrent, sha256_file, wait_until
-from ltpeer import LtPeer
+from ltpeer import LtPeer, seeding_peer
 
 SIZE = 24 * 1024 * 1024
 
@@ -43,15 +43,8 @@ def test_daemon_seeds_to_python_libtorrent(d, tmp_path):
 
 
 def test_daemon_downloads_from_python_libtorrent_and_reports_over_websocket(d, tmp_path):
-    seed_dir = tmp_path / "seed"
-    digest = make_file(str(seed_dir / "movie.bin"), SIZE)
-    tfile = str(tmp_path / "movie.torrent")
-    mktorrent(str(seed_dir / "movie.bin"), tfile, piece_kib=256)
-
-    peer = LtPeer("127.0.0.3")
+    peer, h, _, _, digest = seeding_peer(tmp_path, "127.0.0.3", "movie.bin", SIZE)
     try:
-        h = peer.add(torrent_file=tfile, save_path=str(seed_dir))
-        wait_until(lambda: h.status().is_seeding, 60, what="the python seeder to check its data")
         magnet = f"magnet:?xt=urn:btih:{h.status().info_hashes.v1}&dn=movie.bin"
 
         ws = d.ws()
