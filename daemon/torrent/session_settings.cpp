@@ -108,6 +108,9 @@ lt::settings_pack Engine::Impl::base_settings() const
     p.set_int(lt::settings_pack::unchoke_slots_limit, 64);
     p.set_int(lt::settings_pack::seed_choking_algorithm, lt::settings_pack::fastest_upload);
     p.set_int(lt::settings_pack::stop_tracker_timeout, 2);
+    // high_performance_seed() drops a peer after one failed connect; keep libtorrent's default so
+    // a peer that is briefly unreachable is retried.
+    p.set_int(lt::settings_pack::max_failcount, 3);
     // Loopback tests and LAN seedboxes run several peers per IP.
     p.set_bool(lt::settings_pack::allow_multiple_connections_per_ip, true);
     return p;

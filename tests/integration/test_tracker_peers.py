@@ -94,8 +94,20 @@ def test_daemon_downloads_from_transmission_via_opentracker(tracker, tmp_path):
         with Daemon(bt_iface="127.0.0.8:0") as d:
             tid = d.call("torrent.add", metainfo=b64(meta))["id"]
             # The daemon announced before Transmission did and will not re-announce for the
-            # tracker's interval; dial the seeder directly as an operator would.
-            d.call("torrent.add_peers", id=tid, peers=[f"127.0.0.1:{tr_port}"])
+            # tracker's interval; dial the seeder directly as an operator would, once its port
+            # listens, and again until a connection holds.
+            import socket
+
+            def listening():
+                with socket.create_connection(("127.0.0.1", tr_port), timeout=1):
+                    return True
+            wait_until(listening, 60, what="transmission-cli's peer port")
+
+            def connected():  # one dial, then up to 5 s for it to hold (raises otherwise)
+                d.call("torrent.add_peers", id=tid, peers=[f"127.0.0.1:{tr_port}"])
+                return wait_until(lambda: (lambda t: t["peers"] > 0 or t["progress"] == 1.0)(
+                    d.torrent(tid, "peers", "progress")), 5, what="the dial to hold")
+            wait_until(connected, 60, what="a connection to transmission-cli")
             t = d.wait_state(tid, "seeding", timeout=120)
             assert t["progress"] == 1.0
             assert sha256_file(os.path.join(d.downloads, "show.mkv")) == digest
