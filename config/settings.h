@@ -69,6 +69,14 @@ struct PaymentsConfig {
     std::string price_per_gib = "1000000000000000000"; // BTT base units per GiB uploaded (1 BTT)
     std::int64_t chain_id = 728126428;                 // TIP-712 chain id: TRON mainnet
     std::string hub; // claim-hub contract address; empty = none yet
+    // Provider side: accept vouchers from peers we upload to.
+    bool accept = true;
+    std::string credit_line = "1000000000000000000"; // unpaid base units before priority is lost
+    bool require = false; // choke peers whose unpaid balance exceeds credit_line
+    // Payer side: pay peers we download from.
+    bool pay = false;
+    std::string max_price_per_gib = "1000000000000000000"; // never pay more per GiB than this
+    std::string budget = "0";                              // total base units we may ever pay
 };
 
 struct StateConfig {

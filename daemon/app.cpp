@@ -1,7 +1,7 @@
 #include "daemon/app.h"
 
 #include "daemon/btt_pay/accounting.h"
-#include "daemon/btt_pay/identity.h"
+#include "daemon/btt_pay/payments.h"
 #include "daemon/events.h"
 #include "daemon/ledger_service.h"
 #include "daemon/torrent/engine.h"
@@ -116,7 +116,21 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         return 1;
     }
 
-    std::shared_ptr<PayIdentity const> identity;
+    auto parse_amount = [](std::string const& key, std::string const& v) {
+        auto a = tron::parse_uint256(v);
+        if (!a)
+            spdlog::critical("{} is above 2^256 - 1", key);
+        return a;
+    };
+    auto credit_line = parse_amount("payments.credit_line", cfg.payments.credit_line);
+    auto max_price = parse_amount("payments.max_price_per_gib", cfg.payments.max_price_per_gib);
+    auto budget = parse_amount("payments.budget", cfg.payments.budget);
+    if (!credit_line || !max_price || !budget)
+        return 1;
+
+    boost::asio::io_context io(1);
+    EventHub events(io);
+    std::shared_ptr<Payments> payments;
     if (key.key) {
         tron::Address hub;
         std::string why;
@@ -128,14 +142,25 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
             }
             hub = *parsed;
         }
-        identity = std::make_shared<PayIdentity const>(
+        auto identity = std::make_shared<PayIdentity const>(
             PayIdentity{*key.key, *wallet, cfg.payments.chain_id, hub, cfg.payments.price_per_gib});
+        PaymentTerms terms{cfg.payments.accept,
+                           cfg.payments.require,
+                           cfg.payments.pay,
+                           *price,
+                           *credit_line,
+                           *max_price,
+                           *budget,
+                           cfg.bt.local_peers_unthrottled};
+        payments = std::make_shared<Payments>(
+            *ledger, identity, terms, [&events](std::string method, nlohmann::json params) {
+                events.publish(std::move(method), std::move(params));
+            });
+        payments->load(ledger->balances());
     }
 
-    boost::asio::io_context io(1);
-    EventHub events(io);
     auto accounting = std::make_shared<Accounting>();
-    Engine engine(io, cfg, *store, events, accounting, identity);
+    Engine engine(io, cfg, *store, events, accounting, payments);
     LedgerService ledger_service(io, *ledger, accounting, *price,
                                  std::chrono::seconds(cfg.ledger.flush_interval), events);
     if (auto e = engine.start([](std::string const& s) { spdlog::info("{}", s); }); !e.empty()) {

@@ -33,7 +33,7 @@ std::vector<std::string> const& EventHub::names()
 {
     static std::vector<std::string> const n = {
         "torrent.added", "torrent.removed", "torrent.state_changed", "torrent.finished",
-        "torrent.error", "torrent.stats",   "ledger.credited",
+        "torrent.error", "torrent.stats",   "ledger.credited",       "ledger.voucher",
     };
     return n;
 }

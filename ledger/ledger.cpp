@@ -1,5 +1,7 @@
 #include "ledger/ledger.h"
 
+#include "ledger/tron/voucher.h"
+
 #include <chrono>
 #include <map>
 
@@ -44,6 +46,34 @@ CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
     BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
     BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+)sql",
+    R"sql(
+ALTER TABLE flushes ADD COLUMN kind TEXT NOT NULL DEFAULT 'accounting';
+CREATE TABLE vouchers_received (
+    payer       TEXT PRIMARY KEY,
+    beneficiary TEXT NOT NULL,
+    chain_id    INTEGER NOT NULL,
+    hub         TEXT NOT NULL,
+    cumulative  TEXT NOT NULL,
+    signature   TEXT NOT NULL,
+    torrent     TEXT NOT NULL,
+    time        INTEGER NOT NULL,
+    count       INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE vouchers_issued (
+    beneficiary TEXT PRIMARY KEY,
+    payer       TEXT NOT NULL,
+    chain_id    INTEGER NOT NULL,
+    hub         TEXT NOT NULL,
+    cumulative  TEXT NOT NULL,
+    signature   TEXT NOT NULL,
+    torrent     TEXT NOT NULL,
+    time        INTEGER NOT NULL,
+    carry       TEXT NOT NULL DEFAULT '0',
+    bytes       INTEGER NOT NULL DEFAULT 0,
+    acked       TEXT NOT NULL DEFAULT '0',
+    count       INTEGER NOT NULL DEFAULT 1
+);
 )sql",
 };
 
@@ -176,33 +206,55 @@ json Ledger::summary()
 {
     std::lock_guard lock(read_mutex_);
     std::int64_t up = 0, down = 0;
-    Uint256 accrued = 0;
-    std::map<std::string, std::tuple<std::int64_t, std::int64_t, Uint256>> by_torrent;
-    auto s = reader_.prepare("SELECT torrent, bytes_up, bytes_down, amount FROM journal WHERE kind "
-                             "= 'accrued'");
+    Uint256 accrued = 0, vouchered = 0, unpaid = 0, paid_out = 0;
+    struct PerTorrent {
+        std::int64_t up = 0, down = 0;
+        Uint256 credits = 0, vouchered = 0;
+    };
+    std::map<std::string, PerTorrent> by_torrent;
+    std::map<std::int64_t, std::pair<Uint256, Uint256>> by_party; // accrued, vouchered
+    auto s = reader_.prepare("SELECT torrent, bytes_up, bytes_down, amount, kind, counterparty "
+                             "FROM journal WHERE kind IN ('accrued', 'vouchered')");
     while (s.step()) {
         auto& t = by_torrent[s.column_text(0)];
         auto amount = dec(s.column_text(3));
-        std::get<0>(t) += s.column_int(1);
-        std::get<1>(t) += s.column_int(2);
-        std::get<2>(t) += amount;
+        auto& party = by_party[s.column_int(5)];
+        if (s.column_text(4) == "vouchered") {
+            t.vouchered += amount;
+            vouchered += amount;
+            party.second += amount;
+            continue;
+        }
+        t.up += s.column_int(1);
+        t.down += s.column_int(2);
+        t.credits += amount;
         up += s.column_int(1);
         down += s.column_int(2);
         accrued += amount;
+        party.first += amount;
     }
+    for (auto const& [id, p] : by_party)
+        if (p.first > p.second)
+            unpaid += p.first - p.second;
+    auto issued = reader_.prepare("SELECT cumulative FROM vouchers_issued");
+    while (issued.step())
+        paid_out += dec(issued.column_text(0));
     json torrents = json::array();
     for (auto const& [id, t] : by_torrent)
         torrents.push_back({{"torrent", id},
-                            {"bytes_up", std::get<0>(t)},
-                            {"bytes_down", std::get<1>(t)},
-                            {"credits", tron::to_decimal(std::get<2>(t))}});
-    auto flushes = reader_.prepare("SELECT count(*), coalesce(max(time), 0) FROM flushes");
+                            {"bytes_up", t.up},
+                            {"bytes_down", t.down},
+                            {"credits", tron::to_decimal(t.credits)},
+                            {"vouchered", tron::to_decimal(t.vouchered)}});
+    auto flushes = reader_.prepare(
+        "SELECT count(*), coalesce(max(time), 0) FROM flushes WHERE kind = 'accounting'");
     flushes.step();
     return {{"bytes_up", up},
             {"bytes_down", down},
             {"credits_accrued", tron::to_decimal(accrued)},
-            {"vouchered", "0"},
-            {"unpaid", tron::to_decimal(accrued)},
+            {"vouchered", tron::to_decimal(vouchered)},
+            {"unpaid", tron::to_decimal(unpaid)},
+            {"paid_out", tron::to_decimal(paid_out)},
             {"torrents", torrents},
             {"flushes", flushes.column_int(0)},
             {"last_flush_time", flushes.column_int(1)}};
@@ -250,6 +302,10 @@ json Ledger::peers(std::int64_t limit, std::int64_t after, std::string const& so
             pos = comma == std::string::npos ? amounts.size() : comma + 1;
         }
     }
+    std::map<std::string, std::pair<Uint256, std::int64_t>> latest; // payer -> cumulative, time
+    auto v = reader_.prepare("SELECT payer, cumulative, time FROM vouchers_received");
+    while (v.step())
+        latest[v.column_text(0)] = {dec(v.column_text(1)), v.column_int(2)};
     if (sort != "id")
         std::stable_sort(rows.begin(), rows.end(), [&](Row const& a, Row const& b) {
             if (sort == "bytes_down")
@@ -275,8 +331,15 @@ json Ledger::peers(std::int64_t limit, std::int64_t after, std::string const& so
         r.j["bytes_up"] = r.up;
         r.j["bytes_down"] = r.down;
         r.j["credits"] = tron::to_decimal(r.credits);
-        r.j["unpaid"] = tron::to_decimal(r.credits);
-        r.j["latest_voucher"] = nullptr;
+        auto addr = r.j["address"].is_string() ? r.j["address"].get<std::string>() : "";
+        auto it = addr.empty() ? latest.end() : latest.find(addr);
+        Uint256 vouchered = it == latest.end() ? Uint256(0) : it->second.first;
+        r.j["vouchered"] = tron::to_decimal(vouchered);
+        r.j["unpaid"] = tron::to_decimal(r.credits > vouchered ? r.credits - vouchered : 0);
+        r.j["latest_voucher"] = it == latest.end()
+                                    ? json(nullptr)
+                                    : json{{"cumulative", tron::to_decimal(it->second.first)},
+                                           {"time", it->second.second}};
         out.push_back(std::move(r.j));
     }
     return {{"peers", out}, {"next", next}};
@@ -312,6 +375,271 @@ json Ledger::journal(std::int64_t limit, std::int64_t after)
     }
     return {{"entries", out}, {"next", next}};
 }
+
+namespace {
+
+void bind_voucher(Stmt& st, Voucher const& v, std::string const& other)
+{
+    st.bind(1, other).bind(2, v.chain_id).bind(3, v.hub).bind(4, tron::to_decimal(v.cumulative));
+    st.bind(5, v.signature).bind(6, v.torrent).bind(7, v.time);
+}
+
+json voucher_json(Voucher const& v)
+{
+    return {{"payer", v.payer},
+            {"beneficiary", v.beneficiary},
+            {"chain_id", v.chain_id},
+            {"hub", v.hub},
+            {"cumulative", tron::to_decimal(v.cumulative)},
+            {"signature", v.signature},
+            {"torrent", v.torrent},
+            {"time", v.time}};
+}
+
+} // namespace
+
+void Ledger::keep_voucher(Voucher v, std::function<void(std::string const&, Uint256 const&)> done)
+{
+    auto increase = std::make_shared<Uint256>(0);
+    writer_->submit(
+        [v = std::move(v), increase](Db& db) mutable -> std::string {
+            auto now = v.time = v.time ? v.time : now_unix();
+            auto cur = db.prepare("SELECT cumulative FROM vouchers_received WHERE payer = ?");
+            cur.bind(1, v.payer);
+            Uint256 kept = cur.step() ? dec(cur.column_text(0)) : Uint256(0);
+            if (v.cumulative <= kept)
+                return "cumulative " + tron::to_decimal(v.cumulative) +
+                       " is not above the voucher kept (" + tron::to_decimal(kept) + ")";
+            auto up = db.prepare(
+                "INSERT INTO vouchers_received (beneficiary, chain_id, hub, cumulative, "
+                "signature, torrent, time, payer) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (payer) "
+                "DO UPDATE SET beneficiary = excluded.beneficiary, chain_id = excluded.chain_id, "
+                "hub = excluded.hub, cumulative = excluded.cumulative, signature = "
+                "excluded.signature, torrent = excluded.torrent, time = excluded.time, count = "
+                "count + 1");
+            bind_voucher(up, v, v.beneficiary);
+            up.bind(8, v.payer);
+            if (!up.run())
+                return up.error();
+            auto f = db.prepare("INSERT INTO flushes (time, kind) VALUES (?, 'voucher')");
+            f.bind(1, now);
+            if (!f.run())
+                return f.error();
+            auto flush = db.last_insert_id();
+            try {
+                Counterparties parties(db);
+                Delta who;
+                who.address = v.payer;
+                auto [id, carry] = parties.get(who, now);
+                (void)carry;
+                *increase = v.cumulative - kept;
+                auto row = db.prepare("INSERT INTO journal (flush, counterparty, torrent, kind, "
+                                      "amount) VALUES (?,?,?,'vouchered',?)");
+                row.bind(1, flush).bind(2, id).bind(3, v.torrent);
+                row.bind(4, tron::to_decimal(*increase));
+                if (!row.run())
+                    return row.error();
+            } catch (std::exception const& e) {
+                return e.what();
+            }
+            return {};
+        },
+        [increase, done = std::move(done)](std::string const& err) {
+            if (done)
+                done(err, *increase);
+        });
+}
+
+void Ledger::save_issued(Issued issued, std::function<void(std::string const&)> done)
+{
+    writer_->submit(
+        [i = std::move(issued)](Db& db) mutable -> std::string {
+            if (!i.voucher.time)
+                i.voucher.time = now_unix();
+            auto const& v = i.voucher;
+            auto cur = db.prepare("SELECT cumulative FROM vouchers_issued WHERE beneficiary = ?");
+            cur.bind(1, v.beneficiary);
+            if (cur.step() && dec(cur.column_text(0)) >= v.cumulative)
+                return "cumulative " + tron::to_decimal(v.cumulative) +
+                       " is not above the last voucher issued";
+            auto up = db.prepare(
+                "INSERT INTO vouchers_issued (payer, chain_id, hub, cumulative, signature, "
+                "torrent, time, carry, bytes, beneficiary) VALUES (?,?,?,?,?,?,?,?,?,?) ON "
+                "CONFLICT (beneficiary) DO UPDATE SET payer = excluded.payer, chain_id = "
+                "excluded.chain_id, hub = excluded.hub, cumulative = excluded.cumulative, "
+                "signature = excluded.signature, torrent = excluded.torrent, time = "
+                "excluded.time, carry = excluded.carry, bytes = excluded.bytes, count = count + 1");
+            bind_voucher(up, v, v.payer);
+            up.bind(8, tron::to_decimal(i.carry)).bind(9, i.bytes).bind(10, v.beneficiary);
+            return up.run() ? std::string() : up.error();
+        },
+        std::move(done));
+}
+
+void Ledger::save_ack(std::string const& beneficiary, Uint256 const& cumulative)
+{
+    writer_->submit([beneficiary, cumulative](Db& db) -> std::string {
+        auto cur = db.prepare("SELECT acked FROM vouchers_issued WHERE beneficiary = ?");
+        cur.bind(1, beneficiary);
+        if (!cur.step() || dec(cur.column_text(0)) >= cumulative)
+            return {};
+        auto up = db.prepare("UPDATE vouchers_issued SET acked = ? WHERE beneficiary = ?");
+        up.bind(1, tron::to_decimal(cumulative)).bind(2, beneficiary);
+        return up.run() ? std::string() : up.error();
+    });
+}
+
+Balances Ledger::balances()
+{
+    std::lock_guard lock(read_mutex_);
+    Balances b;
+    auto a = reader_.prepare("SELECT c.address, j.amount FROM journal j JOIN counterparties c ON "
+                             "c.id = j.counterparty WHERE j.kind = 'accrued' AND c.address != ''");
+    while (a.step())
+        b.accrued[a.column_text(0)] += dec(a.column_text(1));
+    auto k = reader_.prepare("SELECT payer, cumulative FROM vouchers_received");
+    while (k.step())
+        b.kept[k.column_text(0)] = dec(k.column_text(1));
+    auto i = reader_.prepare("SELECT beneficiary, payer, chain_id, hub, cumulative, signature, "
+                             "torrent, time, carry, bytes, acked FROM vouchers_issued");
+    while (i.step()) {
+        Issued is;
+        is.voucher = {i.column_text(1),      i.column_text(0), i.column_int(2),  i.column_text(3),
+                      dec(i.column_text(4)), i.column_text(5), i.column_text(6), i.column_int(7)};
+        is.carry = dec(i.column_text(8));
+        is.bytes = i.column_int(9);
+        is.acked = dec(i.column_text(10));
+        b.issued[is.voucher.beneficiary] = std::move(is);
+    }
+    return b;
+}
+
+json Ledger::vouchers(std::string const& direction, std::int64_t limit, std::string const& after)
+{
+    std::lock_guard lock(read_mutex_);
+    json out = json::object();
+    auto page = [&](char const* sql, auto&& row_to_json) {
+        auto st = reader_.prepare(sql);
+        st.bind(1, after).bind(2, limit + 1);
+        json rows = json::array();
+        json next = nullptr;
+        while (st.step()) {
+            if (static_cast<std::int64_t>(rows.size()) == limit) {
+                next = rows.back()["key"];
+                break;
+            }
+            rows.push_back(row_to_json(st));
+        }
+        for (auto& r : rows)
+            r.erase("key");
+        return std::make_pair(rows, next);
+    };
+    if (direction.empty() || direction == "received") {
+        auto [rows, next] =
+            page("SELECT payer, beneficiary, chain_id, hub, cumulative, signature, torrent, time, "
+                 "count FROM vouchers_received WHERE payer > ? ORDER BY payer LIMIT ?",
+                 [](Stmt& st) {
+                     Voucher v{st.column_text(0), st.column_text(1),      st.column_int(2),
+                               st.column_text(3), dec(st.column_text(4)), st.column_text(5),
+                               st.column_text(6), st.column_int(7)};
+                     auto j = voucher_json(v);
+                     j["count"] = st.column_int(8);
+                     j["key"] = v.payer;
+                     return j;
+                 });
+        out["received"] = rows;
+        out["next_received"] = next;
+    }
+    if (direction.empty() || direction == "issued") {
+        auto [rows, next] =
+            page("SELECT payer, beneficiary, chain_id, hub, cumulative, signature, torrent, time, "
+                 "count, bytes, acked FROM vouchers_issued WHERE beneficiary > ? ORDER BY "
+                 "beneficiary LIMIT ?",
+                 [](Stmt& st) {
+                     Voucher v{st.column_text(0), st.column_text(1),      st.column_int(2),
+                               st.column_text(3), dec(st.column_text(4)), st.column_text(5),
+                               st.column_text(6), st.column_int(7)};
+                     auto j = voucher_json(v);
+                     j["count"] = st.column_int(8);
+                     j["bytes"] = st.column_int(9);
+                     j["acked"] = st.column_text(10);
+                     j["key"] = v.beneficiary;
+                     return j;
+                 });
+        out["issued"] = rows;
+        out["next_issued"] = next;
+    }
+    return out;
+}
+
+namespace {
+
+// A stored voucher must recover to its payer under its own domain and beneficiary.
+bool voucher_verifies(Voucher const& v)
+{
+    auto payer = tron::Address::parse(v.payer);
+    auto beneficiary = tron::Address::parse(v.beneficiary);
+    auto hub = tron::Address::parse(v.hub);
+    auto sig = tron::from_hex(v.signature);
+    if (!payer || !beneficiary || !hub || !sig)
+        return false;
+    tron::VoucherSigner signer({v.chain_id, *hub});
+    return signer.verify(*payer, *beneficiary, v.cumulative, *sig, 0) ==
+           tron::VoucherSigner::Check::ok;
+}
+
+void check_vouchers(Db& reader, json& violations)
+{
+    // Provider side: the 'vouchered' journal rows of a payer add up to the voucher kept.
+    std::map<std::string, Uint256> journaled;
+    auto j = reader.prepare("SELECT j.id, c.address, j.amount FROM journal j JOIN counterparties c "
+                            "ON c.id = j.counterparty WHERE j.kind = 'vouchered'");
+    while (j.step()) {
+        auto amount = tron::parse_uint256(j.column_text(2));
+        if (!amount || *amount == 0 || j.column_text(1).empty())
+            violations.push_back("journal " + std::to_string(j.column_int(0)) +
+                                 ": a vouchered row must name a payer and a positive amount");
+        journaled[j.column_text(1)] += amount.value_or(0);
+    }
+    auto r = reader.prepare("SELECT payer, beneficiary, chain_id, hub, cumulative, signature "
+                            "FROM vouchers_received");
+    while (r.step()) {
+        Voucher v{r.column_text(0),
+                  r.column_text(1),
+                  r.column_int(2),
+                  r.column_text(3),
+                  dec(r.column_text(4)),
+                  r.column_text(5),
+                  "",
+                  0};
+        if (!voucher_verifies(v))
+            violations.push_back("voucher from " + v.payer + " does not verify");
+        if (journaled[v.payer] != v.cumulative)
+            violations.push_back("voucher from " + v.payer + ": kept cumulative " +
+                                 tron::to_decimal(v.cumulative) + " but the journal adds up to " +
+                                 tron::to_decimal(journaled[v.payer]));
+        journaled.erase(v.payer);
+    }
+    for (auto const& [payer, sum] : journaled)
+        violations.push_back("journal has vouchered rows for " + payer + " but no voucher is kept");
+    // Payer side: every voucher we issued verifies.
+    auto i = reader.prepare("SELECT payer, beneficiary, chain_id, hub, cumulative, signature FROM "
+                            "vouchers_issued");
+    while (i.step()) {
+        Voucher v{i.column_text(0),
+                  i.column_text(1),
+                  i.column_int(2),
+                  i.column_text(3),
+                  dec(i.column_text(4)),
+                  i.column_text(5),
+                  "",
+                  0};
+        if (!voucher_verifies(v))
+            violations.push_back("voucher issued to " + v.beneficiary + " does not verify");
+    }
+}
+
+} // namespace
 
 json Ledger::verify()
 {
@@ -361,6 +689,7 @@ json Ledger::verify()
         if (!p.first.empty() && replayed[who] != p.second)
             violations.push_back("counterparty " + std::to_string(who) +
                                  ": carried remainder does not match the journal");
+    check_vouchers(reader_, violations);
     return {{"ok", violations.empty()},
             {"violations", violations},
             {"journal_rows", rows},

@@ -13,6 +13,7 @@
 #include "ledger/tron/uint256.h"
 #include "ledger/writer.h"
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -37,6 +38,33 @@ struct FlushSummary {
     tron::Uint256 credits = 0;
 };
 
+// A payment voucher (design.md §6) as the ledger keeps it. Addresses are Base58.
+struct Voucher {
+    std::string payer;
+    std::string beneficiary;
+    std::int64_t chain_id = 0;
+    std::string hub;
+    tron::Uint256 cumulative = 0;
+    std::string signature; // 65 bytes as hex
+    std::string torrent;   // info-hash of the connection it travelled on
+    std::int64_t time = 0;
+};
+
+// The payer side of one provider relationship: our newest voucher and how we got to it.
+struct Issued {
+    Voucher voucher;
+    tron::Uint256 carry = 0; // bytes x price below one base unit, carried to the next voucher
+    std::int64_t bytes = 0;  // bytes received that the vouchers pay for
+    tron::Uint256 acked = 0; // highest cumulative the provider acknowledged
+};
+
+// What the payment logic needs at start-up.
+struct Balances {
+    std::map<std::string, tron::Uint256> accrued; // provider side: credits per payer address
+    std::map<std::string, tron::Uint256> kept;    // provider side: highest voucher per payer
+    std::map<std::string, Issued> issued;         // payer side: per beneficiary
+};
+
 class Ledger {
 public:
     static std::unique_ptr<Ledger> open(std::string const& path, std::string& error);
@@ -46,6 +74,23 @@ public:
     void flush(std::vector<Delta> deltas, tron::Uint256 price_per_gib,
                std::function<void(std::string const& error, FlushSummary const&)> done = {});
     void sync() { writer_->flush(); }
+
+    // Provider side: keeps `v` when its cumulative exceeds the voucher kept for v.payer, and
+    // journals the increase as 'vouchered', in one transaction. `done` runs on the writer thread
+    // after the commit with an error (nothing written) or the increase.
+    void
+    keep_voucher(Voucher v,
+                 std::function<void(std::string const& error, tron::Uint256 const& increase)> done);
+    // Payer side: persists our newest voucher to v.beneficiary before it is sent. `done` runs on
+    // the writer thread after the commit.
+    void save_issued(Issued issued, std::function<void(std::string const& error)> done);
+    // Payer side: the provider acknowledged `cumulative` (kept only if higher).
+    void save_ack(std::string const& beneficiary, tron::Uint256 const& cumulative);
+
+    [[nodiscard]] Balances balances();
+    // direction: "received" | "issued" | "" (both); paging by address.
+    [[nodiscard]] nlohmann::json vouchers(std::string const& direction, std::int64_t limit,
+                                          std::string const& after);
 
     [[nodiscard]] nlohmann::json summary();
     // sort: "bytes_up" | "bytes_down" | "credits" | "last_seen"; `after` is the last id seen.

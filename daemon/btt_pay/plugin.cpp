@@ -33,27 +33,40 @@ std::string as_string(tron::ByteView b)
     return {b.begin(), b.end()};
 }
 
-class PeerPlugin final : public lt::peer_plugin {
+class PeerPlugin final : public lt::peer_plugin, public std::enable_shared_from_this<PeerPlugin> {
 public:
     PeerPlugin(lt::peer_connection_handle pc, std::string torrent, std::shared_ptr<Accounting> sink,
-               std::shared_ptr<PayIdentity const> identity)
-        : pc_(std::move(pc)), sink_(std::move(sink)), id_(std::move(identity))
+               std::shared_ptr<Payments> payments)
+        : pc_(std::move(pc)), sink_(std::move(sink)), pay_(std::move(payments))
     {
         delta_.torrent = std::move(torrent);
         delta_.ip = pc_.remote().address().to_string();
+        if (pay_)
+            id_ = &pay_->identity();
         if (RAND_bytes(nonce_.data(), static_cast<int>(nonce_.size())) != 1)
             id_ = nullptr; // without a fresh nonce a hello could be replayed: stay anonymous
     }
 
     lt::string_view type() const override { return "btt_pay"; }
 
-    void sent_payload(int bytes) override { delta_.up += bytes; }
+    void sent_payload(int bytes) override
+    {
+        delta_.up += bytes;
+        up_total_ += bytes;
+        if (authenticated_)
+            pay_->uploaded(*claimed_, bytes);
+    }
 
     bool on_piece(lt::peer_request const& piece, lt::span<char const>) override
     {
         delta_.down += piece.length;
+        if (payer_role())
+            pay_->downloaded(*claimed_, piece.length);
         return false; // let libtorrent handle the block
     }
+
+    // With payments.require, a peer over its credit line is not served.
+    bool on_request(lt::peer_request const&) override { return refusing_; }
 
     void add_handshake(lt::entry& h) override
     {
@@ -66,8 +79,9 @@ public:
         b["nonce"] = as_string(nonce_);
         b["chain"] = id_->chain_id;
         b["hub"] = as_string(id_->hub.bytes());
-        b["price"] = id_->price_per_gib;
-        b["pays"] = 0;
+        if (pay_->terms().accept)
+            b["price"] = id_->price_per_gib;
+        b["pays"] = pay_->terms().pay ? 1 : 0;
     }
 
     // Must accept every peer: returning false detaches the plugin and accounting would stop.
@@ -93,9 +107,12 @@ public:
         std::copy(addr.begin() + 1, addr.end(), evm.begin());
         claimed_ = tron::Address(evm);
         std::copy(nonce.begin(), nonce.end(), their_nonce_.begin());
-        if (b.dict_find_int_value("chain", -1) != id_->chain_id ||
-            hub != as_string(id_->hub.bytes()))
-            return true; // another chain or hub: no payments, but the peer may still prove itself
+        their_pays_ = b.dict_find_int_value("pays", 0) == 1;
+        if (auto price = b.dict_find_string_value("price"); !price.empty())
+            their_price_ = tron::parse_uint256(std::string_view(price.data(), price.size()));
+        same_terms_ = b.dict_find_int_value("chain", -1) == id_->chain_id &&
+                      hub == as_string(id_->hub.bytes());
+        // Another chain or hub means no payments, but the peer may still prove its address.
         send_hello();
         return true;
     }
@@ -119,6 +136,13 @@ public:
         auto t = node.dict_find_string_value("t");
         if (t == "hello")
             on_hello(node.dict_find_string_value("sig"));
+        else if (t == "voucher")
+            on_voucher(node.dict_find_string_value("cumulative"),
+                       node.dict_find_string_value("sig"));
+        else if (t == "ack")
+            on_ack(node.dict_find_string_value("cumulative"));
+        else if (t == "owed")
+            on_owed(node.dict_find_string_value("cumulative"));
         else if (t == "reject")
             spdlog::debug("btt_pay: {} rejected a message: {}", delta_.ip,
                           std::string(node.dict_find_string_value("reason")).substr(0, 200));
@@ -127,11 +151,165 @@ public:
         return true;
     }
 
-    void tick() override { push(); }
+    void tick() override
+    {
+        push();
+        if (!id_)
+            return;
+        if (payer_role())
+            issue(false);
+        enforce_credit_line();
+        if (provider_role() && ++ticks_ % 5 == 0) {
+            auto owed = pay_->owed(*claimed_);
+            if (owed != owed_sent_) {
+                owed_sent_ = owed;
+                lt::entry e;
+                e["t"] = "owed";
+                e["cumulative"] = tron::to_decimal(owed);
+                send(e);
+            }
+        }
+    }
 
-    void on_disconnect(lt::error_code const&) override { push(); }
+    // Both sides finished: libtorrent drops the connection. A payer first pays for its last
+    // bytes and lets go when the provider acknowledges; a provider waits for that voucher. Either
+    // side holds for 10 s at most.
+    bool can_disconnect(lt::error_code const&) override
+    {
+        if (disconnected_ || !(payer_role() || provider_role()))
+            return true;
+        auto now = std::chrono::steady_clock::now();
+        if (!holding_) {
+            bool wait = (payer_role() && pay_->unpaid_bytes(*claimed_)) ||
+                        (provider_role() && vouchers_ > 0 && pay_->owed(*claimed_) > last_kept_);
+            if (!wait)
+                return true;
+            holding_ = now;
+            vouchers_at_hold_ = vouchers_;
+            if (payer_role())
+                issue(true);
+            return false;
+        }
+        bool paid_since = provider_role() && vouchers_ > vouchers_at_hold_;
+        bool payer_done = payer_role() && !pay_->unpaid_bytes(*claimed_) && acked_;
+        return paid_since || payer_done || now - *holding_ > std::chrono::seconds(10);
+    }
+
+    void on_disconnect(lt::error_code const&) override
+    {
+        disconnected_ = true;
+        push();
+    }
 
 private:
+    // We upload to them and they offered to pay.
+    bool provider_role() const
+    {
+        return authenticated_ && same_terms_ && their_pays_ && pay_->terms().accept;
+    }
+    // We download from them, they sell and we pay.
+    bool payer_role() const
+    {
+        return authenticated_ && same_terms_ && their_price_ && pay_->terms().pay;
+    }
+
+    void issue(bool force)
+    {
+        std::weak_ptr<PeerPlugin> weak = shared_from_this();
+        pay_->maybe_issue(*claimed_, *their_price_, delta_.torrent, force,
+                          [weak](tron::Uint256 const& cumulative, tron::Signature const& sig) {
+                              if (auto self = weak.lock()) {
+                                  lt::entry e;
+                                  e["t"] = "voucher";
+                                  e["cumulative"] = tron::to_decimal(cumulative);
+                                  e["sig"] = as_string(sig);
+                                  self->send(e);
+                              }
+                          });
+    }
+
+    void enforce_credit_line()
+    {
+        if (!pay_->terms().accept)
+            return;
+        bool over = authenticated_ && their_pays_ ? pay_->over_credit_line(*claimed_)
+                                                  : pay_->over_credit_line(up_total_);
+        if (paying_ && over) {
+            paying_ = false;
+            pay_->set_paid(delta_.ip, false);
+        }
+        refusing_ = over && pay_->terms().require;
+        if (refusing_ && pc_.native_handle() && !disconnected_)
+            pc_.choke_this_peer();
+    }
+
+    void on_voucher(lt::string_view cumulative, lt::string_view sig)
+    {
+        if (!authenticated_) {
+            reject("voucher before a verified hello");
+            return;
+        }
+        if (!provider_role()) {
+            reject("vouchers are not accepted on this connection");
+            return;
+        }
+        std::weak_ptr<PeerPlugin> weak = shared_from_this();
+        pay_->receive(*claimed_, std::string_view(cumulative.data(), cumulative.size()),
+                      {reinterpret_cast<std::uint8_t const*>(sig.data()), sig.size()},
+                      delta_.torrent, [weak](std::string const& reason, tron::Uint256 const& kept) {
+                          auto self = weak.lock();
+                          if (!self)
+                              return;
+                          if (!reason.empty()) {
+                              self->reject(reason);
+                              return;
+                          }
+                          lt::entry e;
+                          e["t"] = "ack";
+                          e["cumulative"] = tron::to_decimal(kept);
+                          self->send(e);
+                          ++self->vouchers_;
+                          self->last_kept_ = kept;
+                          self->on_paid();
+                      });
+    }
+
+    void on_paid()
+    {
+        if (pay_->over_credit_line(*claimed_) || disconnected_)
+            return;
+        refusing_ = false;
+        if (!paying_) {
+            paying_ = true;
+            pay_->set_paid(delta_.ip, true);
+        }
+        if (pc_.native_handle())
+            pc_.maybe_unchoke_this_peer();
+    }
+
+    void on_ack(lt::string_view cumulative)
+    {
+        auto c = tron::parse_uint256(std::string_view(cumulative.data(), cumulative.size()));
+        if (!payer_role() || !c) {
+            reject("unexpected ack");
+            return;
+        }
+        pay_->acked(*claimed_, *c);
+        acked_ = true;
+        if (holding_ && !pay_->unpaid_bytes(*claimed_) && pc_.native_handle() && !disconnected_)
+            pc_.disconnect(lt::errors::upload_upload_connection, lt::operation_t::bittorrent);
+    }
+
+    void on_owed(lt::string_view cumulative)
+    {
+        auto c = tron::parse_uint256(std::string_view(cumulative.data(), cumulative.size()));
+        if (!payer_role() || !c) {
+            reject("unexpected owed");
+            return;
+        }
+        spdlog::debug("btt_pay: {} says we owe {}", claimed_->base58(), tron::to_decimal(*c));
+    }
+
     void send_hello()
     {
         auto sig = tron::sign_message(id_->key, hello_payload(their_nonce_, id_->address));
@@ -174,7 +352,7 @@ private:
 
     void send(lt::entry const& e)
     {
-        if (remote_id_ <= 0 || !pc_.native_handle())
+        if (remote_id_ <= 0 || disconnected_ || !pc_.native_handle())
             return;
         std::string body;
         lt::bencode(std::back_inserter(body), e);
@@ -204,39 +382,54 @@ private:
 
     lt::peer_connection_handle pc_;
     std::shared_ptr<Accounting> sink_;
-    std::shared_ptr<PayIdentity const> id_;
+    std::shared_ptr<Payments> pay_;
+    PayIdentity const* id_ = nullptr;
     ledger::Delta delta_;
+    std::int64_t up_total_ = 0;
     std::array<std::uint8_t, 16> nonce_{};
     std::array<std::uint8_t, 16> their_nonce_{};
     std::optional<tron::Address> claimed_;
+    std::optional<tron::Uint256> their_price_;
+    bool their_pays_ = false;
+    bool same_terms_ = false;
     int remote_id_ = -1;
     bool authenticated_ = false;
+    bool paying_ = false;   // in the paid peer class
+    bool refusing_ = false; // payments.require and over the credit line
+    bool disconnected_ = false;
+    std::optional<std::chrono::steady_clock::time_point> holding_;
+    tron::Uint256 owed_sent_ = 0;
+    tron::Uint256 last_kept_ = 0; // provider: the payer's voucher last acknowledged here
+    int vouchers_ = 0;            // provider: vouchers kept from this connection
+    int vouchers_at_hold_ = 0;
+    bool acked_ = false; // payer: the provider acknowledged a voucher here
+    int ticks_ = 0;
     int rejected_ = 0;
 };
 
 class TorrentPlugin final : public lt::torrent_plugin {
 public:
     TorrentPlugin(std::string id, std::shared_ptr<Accounting> sink,
-                  std::shared_ptr<PayIdentity const> identity)
-        : id_(std::move(id)), sink_(std::move(sink)), identity_(std::move(identity))
+                  std::shared_ptr<Payments> payments)
+        : id_(std::move(id)), sink_(std::move(sink)), payments_(std::move(payments))
     {
     }
 
     std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& pc) override
     {
-        return std::make_shared<PeerPlugin>(pc, id_, sink_, identity_);
+        return std::make_shared<PeerPlugin>(pc, id_, sink_, payments_);
     }
 
 private:
     std::string id_;
     std::shared_ptr<Accounting> sink_;
-    std::shared_ptr<PayIdentity const> identity_;
+    std::shared_ptr<Payments> payments_;
 };
 
 class BttPay final : public lt::plugin {
 public:
-    BttPay(std::shared_ptr<Accounting> sink, std::shared_ptr<PayIdentity const> identity)
-        : sink_(std::move(sink)), identity_(std::move(identity))
+    BttPay(std::shared_ptr<Accounting> sink, std::shared_ptr<Payments> payments)
+        : sink_(std::move(sink)), payments_(std::move(payments))
     {
     }
 
@@ -249,20 +442,20 @@ public:
             id << ih.v1;
         else
             id << ih.v2;
-        return std::make_shared<TorrentPlugin>(id.str(), sink_, identity_);
+        return std::make_shared<TorrentPlugin>(id.str(), sink_, payments_);
     }
 
 private:
     std::shared_ptr<Accounting> sink_;
-    std::shared_ptr<PayIdentity const> identity_;
+    std::shared_ptr<Payments> payments_;
 };
 
 } // namespace
 
 std::shared_ptr<lt::plugin> make_btt_pay_plugin(std::shared_ptr<Accounting> sink,
-                                                std::shared_ptr<PayIdentity const> identity)
+                                                std::shared_ptr<Payments> payments)
 {
-    return std::make_shared<BttPay>(std::move(sink), std::move(identity));
+    return std::make_shared<BttPay>(std::move(sink), std::move(payments));
 }
 
 } // namespace seedbox::daemon

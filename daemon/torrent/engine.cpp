@@ -92,16 +92,18 @@ TorrentMeta TorrentMeta::from_json(json const& j)
 
 Engine::Engine(boost::asio::io_context& io, config::Config const& cfg, ledger::StateStore& store,
                EventHub& events, std::shared_ptr<Accounting> accounting,
-               std::shared_ptr<PayIdentity const> identity)
+               std::shared_ptr<Payments> payments)
     : impl_(std::make_unique<Impl>(io, cfg, store, events))
 {
     impl_->pex = cfg.bt.pex;
     impl_->accounting = std::move(accounting);
-    impl_->identity = std::move(identity);
+    impl_->payments = std::move(payments);
 }
 
 void Engine::close()
 {
+    if (impl_->payments)
+        impl_->payments->detach();
     impl_->ses.reset();
 }
 
@@ -144,7 +146,9 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
         m.ses->set_peer_class_filter(f);
     }
     if (m.accounting)
-        m.ses->add_extension(make_btt_pay_plugin(m.accounting, m.identity));
+        m.ses->add_extension(make_btt_pay_plugin(m.accounting, m.payments));
+    if (m.payments)
+        m.payments->attach(*m.ses); // the paid peer class and its filter (replaces the one above)
     m.ses->set_alert_notify([&m] { boost::asio::post(m.io, [&m] { m.drain_alerts(); }); });
 
     if (auto blob = m.store.get_blob("settings")) {

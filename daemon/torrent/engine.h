@@ -25,7 +25,7 @@ namespace seedbox::daemon {
 
 class EventHub;
 class Accounting;
-struct PayIdentity;
+class Payments;
 
 struct AddRequest {
     std::string metainfo;  // bencoded .torrent bytes (already decoded / fetched / read)
@@ -64,10 +64,10 @@ struct CreateResult {
 class Engine {
 public:
     // `accounting` (may be null) receives per-peer byte counts from the btt_pay plugin;
-    // `identity` (may be null) lets the plugin speak the btt_pay extension.
+    // `payments` (may be null: no key) lets the plugin speak the btt_pay extension.
     Engine(boost::asio::io_context& io, config::Config const& cfg, ledger::StateStore& store,
            EventHub& events, std::shared_ptr<Accounting> accounting = nullptr,
-           std::shared_ptr<PayIdentity const> identity = nullptr);
+           std::shared_ptr<Payments> payments = nullptr);
     ~Engine();
     Engine(Engine const&) = delete;
 

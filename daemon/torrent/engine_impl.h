@@ -2,7 +2,7 @@
 #pragma once
 
 #include "daemon/btt_pay/accounting.h"
-#include "daemon/btt_pay/identity.h"
+#include "daemon/btt_pay/payments.h"
 #include "daemon/events.h"
 #include "daemon/torrent/engine.h"
 #include "ledger/state_store.h"
@@ -78,7 +78,7 @@ struct Engine::Impl {
     ledger::StateStore& store;
     EventHub& events;
     std::shared_ptr<Accounting> accounting;
-    std::shared_ptr<PayIdentity const> identity;
+    std::shared_ptr<Payments> payments;
     std::unique_ptr<lt::session> ses;
 
     mutable std::mutex mutex; // guards torrents, stats and runtime_settings

@@ -60,6 +60,22 @@ void add_ledger_methods(MethodTable& t)
           {"after", Type::integer, false, "id of the last entry of the previous page"}},
          obj,
          [](Call& c) { return ledger_of(c).journal(limit_of(c), c.arg<std::int64_t>("after")); }});
+    t.push_back(
+        {"ledger.vouchers",
+         "Payment vouchers: the highest kept per payer (received) and our newest per provider "
+         "(issued), with signatures.",
+         false,
+         {{"direction", Type::string, false, "received, issued, or both when absent"},
+          {"limit", Type::integer, false, "page size per direction (default 100)"},
+          {"after", Type::string, false, "last address of the previous page"}},
+         obj,
+         [](Call& c) {
+             auto dir = c.arg<std::string>("direction", "");
+             if (!dir.empty() && dir != "received" && dir != "issued")
+                 throw RpcError(kInvalidParams, "invalid_params",
+                                "Invalid params: direction must be received or issued");
+             return ledger_of(c).vouchers(dir, limit_of(c), c.arg<std::string>("after", ""));
+         }});
     t.push_back({"ledger.verify",
                  "Replay the journal and check every stored amount and remainder against it.",
                  false,

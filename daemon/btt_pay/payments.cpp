@@ -1,0 +1,296 @@
+#include "daemon/btt_pay/payments.h"
+
+#include <boost/asio/post.hpp>
+#include <libtorrent/ip_filter.hpp>
+#include <spdlog/spdlog.h>
+
+namespace seedbox::daemon {
+
+using tron::Uint256;
+
+namespace {
+
+constexpr std::int64_t kVoucherBytes = 1 << 20;            // issue after 1 MiB received ...
+constexpr auto kVoucherInterval = std::chrono::seconds(2); // ... or 2 s, whichever comes first
+constexpr auto kResendInterval = std::chrono::seconds(5);
+
+std::string hex_of(tron::Signature const& s)
+{
+    return tron::to_hex(tron::ByteView(s.data(), s.size()));
+}
+
+} // namespace
+
+Payments::Payments(ledger::Ledger& ledger, std::shared_ptr<PayIdentity const> identity,
+                   PaymentTerms terms, Publish publish)
+    : ledger_(ledger), identity_(std::move(identity)), terms_(std::move(terms)),
+      publish_(std::move(publish)), signer_({identity_->chain_id, identity_->hub})
+{
+}
+
+void Payments::load(ledger::Balances b)
+{
+    for (auto const& [addr, amount] : b.accrued)
+        if (auto a = tron::Address::parse(addr))
+            payers_[*a].accrued = amount;
+    for (auto const& [addr, amount] : b.kept)
+        if (auto a = tron::Address::parse(addr))
+            payers_[*a].kept = payers_[*a].pending = amount;
+    for (auto& [addr, issued] : b.issued) {
+        auto a = tron::Address::parse(addr);
+        if (!a)
+            continue;
+        auto& p = providers_[*a];
+        spent_ += issued.voucher.cumulative;
+        if (auto sig = tron::from_hex(issued.voucher.signature); sig && sig->size() == 65) {
+            tron::Signature copy;
+            std::copy(sig->begin(), sig->end(), copy.begin());
+            p.saved.emplace(issued.voucher.cumulative, copy);
+        }
+        p.issued = std::move(issued);
+    }
+}
+
+void Payments::attach(lt::session_handle session)
+{
+    std::lock_guard lock(session_mutex_);
+    session_ = session;
+    ctx_ = &session.get_context();
+    paid_class_ = session.create_peer_class("paid");
+    auto info = session.get_peer_class(paid_class_);
+    info.ignore_unchoke_slots = true;
+    info.upload_priority = 200;
+    info.download_priority = 1;
+    session.set_peer_class(paid_class_, info);
+    apply_filter();
+}
+
+void Payments::detach()
+{
+    std::lock_guard lock(session_mutex_);
+    session_.reset();
+    ctx_ = nullptr;
+}
+
+void Payments::post(std::function<void()> fn)
+{
+    std::lock_guard lock(session_mutex_);
+    if (ctx_)
+        boost::asio::post(*ctx_, std::move(fn));
+}
+
+// Every address in the global class; LAN and loopback also in libtorrent's "local" class (no
+// rate limits, no unchoke slots) unless bt.local_peers_unthrottled is off; paid IPs also in
+// "paid". Must be called with session_mutex_ held.
+void Payments::apply_filter()
+{
+    if (!session_)
+        return;
+    using lt::make_address;
+    auto bit = [](lt::peer_class_t c) { return 1u << static_cast<std::uint32_t>(c); };
+    auto const global = bit(lt::session::global_peer_class_id);
+    auto const local = global | bit(lt::session::local_peer_class_id);
+    lt::ip_filter f;
+    f.add_rule(make_address("0.0.0.0"), make_address("255.255.255.255"), global);
+    f.add_rule(make_address("::"), make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global);
+    if (terms_.local_peers_unthrottled) {
+        for (auto [first, last] : {std::pair{"10.0.0.0", "10.255.255.255"},
+                                   {"172.16.0.0", "172.31.255.255"},
+                                   {"192.168.0.0", "192.168.255.255"},
+                                   {"169.254.0.0", "169.254.255.255"},
+                                   {"127.0.0.0", "127.255.255.255"},
+                                   {"fc00::", "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+                                   {"fe80::", "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+                                   {"::1", "::1"}})
+            f.add_rule(make_address(first), make_address(last), local);
+    }
+    for (auto const& ip : paid_ips_) {
+        boost::system::error_code ec;
+        auto a = make_address(ip, ec);
+        if (ec)
+            continue;
+        auto flags = f.access(a); // keeps "local" where it applies
+        f.add_rule(a, a, flags | bit(paid_class_));
+    }
+    session_->set_peer_class_filter(f);
+}
+
+void Payments::set_paid(std::string const& ip, bool paid)
+{
+    bool changed = paid ? paid_ips_.insert(ip).second : paid_ips_.erase(ip) > 0;
+    if (!changed)
+        return;
+    spdlog::debug("btt_pay: {} {} the paid peer class", ip, paid ? "joins" : "leaves");
+    std::lock_guard lock(session_mutex_);
+    apply_filter();
+}
+
+void Payments::uploaded(tron::Address const& payer, std::int64_t bytes)
+{
+    auto& p = payers_[payer];
+    p.accrued += ledger::Ledger::credit(bytes, terms_.price, p.carry);
+}
+
+Uint256 Payments::owed(tron::Address const& payer) const
+{
+    auto it = payers_.find(payer);
+    return it == payers_.end() ? Uint256(0) : it->second.accrued;
+}
+
+bool Payments::over_credit_line(tron::Address const& payer) const
+{
+    auto it = payers_.find(payer);
+    if (it == payers_.end())
+        return false;
+    auto const& p = it->second;
+    return p.accrued > p.kept && p.accrued - p.kept > terms_.credit_line;
+}
+
+bool Payments::over_credit_line(std::int64_t bytes) const
+{
+    Uint256 carry = 0;
+    return ledger::Ledger::credit(bytes, terms_.price, carry) > terms_.credit_line;
+}
+
+void Payments::receive(tron::Address const& payer, std::string_view cumulative_text,
+                       tron::ByteView signature, std::string const& torrent, Reply reply)
+{
+    auto cumulative = tron::parse_uint256(cumulative_text);
+    if (!cumulative || cumulative_text.empty() || signature.size() != 65) {
+        reply("malformed voucher", 0);
+        return;
+    }
+    auto& p = payers_[payer];
+    auto const last = std::max(p.kept, p.pending);
+    auto check = signer_.verify(payer, identity_->address, *cumulative, signature, last);
+    if (check != tron::VoucherSigner::Check::ok) {
+        reply(std::string("voucher refused: ") + tron::describe(check), last);
+        return;
+    }
+    p.pending = *cumulative;
+    ledger::Voucher v{payer.base58(),
+                      identity_->address.base58(),
+                      identity_->chain_id,
+                      identity_->hub.base58(),
+                      *cumulative,
+                      tron::to_hex(signature),
+                      torrent,
+                      0};
+    auto self = shared_from_this();
+    ledger_.keep_voucher(v, [self, v, payer, reply = std::move(reply)](std::string const& err,
+                                                                       Uint256 const& increase) {
+        if (err.empty())
+            self->publish_("ledger.voucher", {{"direction", "received"},
+                                              {"payer", v.payer},
+                                              {"beneficiary", v.beneficiary},
+                                              {"cumulative", tron::to_decimal(v.cumulative)},
+                                              {"amount", tron::to_decimal(increase)},
+                                              {"torrent", v.torrent}});
+        self->post([self, v, payer, err, reply] {
+            auto& p = self->payers_[payer];
+            if (!err.empty()) {
+                spdlog::warn("btt_pay: voucher from {} not kept: {}", v.payer, err);
+                p.pending = p.kept;
+                reply("voucher not kept: " + err, p.kept);
+                return;
+            }
+            p.kept = std::max(p.kept, v.cumulative);
+            reply({}, p.kept);
+        });
+    });
+}
+
+void Payments::downloaded(tron::Address const& provider, std::int64_t bytes)
+{
+    providers_[provider].unvouchered += bytes;
+}
+
+bool Payments::unpaid_bytes(tron::Address const& provider) const
+{
+    auto it = providers_.find(provider);
+    return it != providers_.end() && (it->second.unvouchered > 0 || it->second.in_flight);
+}
+
+void Payments::maybe_issue(tron::Address const& provider, Uint256 const& price,
+                           std::string const& torrent, bool force, Send send)
+{
+    auto& p = providers_[provider];
+    auto const now = std::chrono::steady_clock::now();
+    if (p.in_flight)
+        return;
+    bool due = p.unvouchered > 0 &&
+               (force || p.unvouchered >= kVoucherBytes || now - p.last_issue >= kVoucherInterval);
+    if (!due) {
+        // Offer the newest voucher again while the provider has not acknowledged it.
+        if (p.saved && p.issued.acked < p.saved->first && now - p.last_send >= kResendInterval) {
+            p.last_send = now;
+            send(p.saved->first, p.saved->second);
+        }
+        return;
+    }
+    auto carry = p.issued.carry;
+    auto amount = ledger::Ledger::credit(p.unvouchered, std::min(price, terms_.max_price), carry);
+    if (spent_ >= terms_.budget) {
+        if (!budget_warned_)
+            spdlog::warn("btt_pay: payments.budget ({}) is spent; no more vouchers",
+                         tron::to_decimal(terms_.budget));
+        budget_warned_ = true;
+        return;
+    }
+    if (amount > terms_.budget - spent_)
+        amount = terms_.budget - spent_;
+    p.issued.carry = carry;
+    p.issued.bytes += p.unvouchered;
+    p.unvouchered = 0;
+    p.last_issue = now;
+    if (amount == 0)
+        return; // less than one base unit so far: the carry keeps it for the next voucher
+    auto cumulative = p.issued.voucher.cumulative + amount;
+    auto sig = signer_.sign(identity_->key, provider, cumulative);
+    spent_ += amount;
+    p.issued.voucher = {identity_->address.base58(),
+                        provider.base58(),
+                        identity_->chain_id,
+                        identity_->hub.base58(),
+                        cumulative,
+                        hex_of(sig),
+                        torrent,
+                        0};
+    p.in_flight = true;
+    auto self = shared_from_this();
+    auto issued = p.issued;
+    ledger_.save_issued(issued, [self, provider, issued, amount, sig,
+                                 send = std::move(send)](std::string const& err) {
+        if (err.empty())
+            self->publish_("ledger.voucher",
+                           {{"direction", "issued"},
+                            {"payer", issued.voucher.payer},
+                            {"beneficiary", issued.voucher.beneficiary},
+                            {"cumulative", tron::to_decimal(issued.voucher.cumulative)},
+                            {"amount", tron::to_decimal(amount)},
+                            {"torrent", issued.voucher.torrent}});
+        else
+            spdlog::error("btt_pay: voucher to {} not saved, so not sent: {}",
+                          issued.voucher.beneficiary, err);
+        self->post([self, provider, err, issued, sig, send] {
+            auto& p = self->providers_[provider];
+            p.in_flight = false;
+            if (!err.empty())
+                return;
+            p.saved.emplace(issued.voucher.cumulative, sig);
+            p.last_send = std::chrono::steady_clock::now();
+            send(issued.voucher.cumulative, sig);
+        });
+    });
+}
+
+void Payments::acked(tron::Address const& provider, Uint256 const& cumulative)
+{
+    auto& p = providers_[provider];
+    if (!p.saved || cumulative <= p.issued.acked || cumulative > p.saved->first)
+        return;
+    p.issued.acked = cumulative;
+    ledger_.save_ack(provider.base58(), cumulative);
+}
+
+} // namespace seedbox::daemon

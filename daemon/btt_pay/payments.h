@@ -1,0 +1,127 @@
+// Payments: the voucher logic of the btt_pay extension (design.md §6), shared by every peer
+// connection of the session.
+//
+// Provider side (payments.accept): verifies each voucher a payer sends (cumulative above the one
+// kept, TIP-712 signature by the authenticated payer for beneficiary = us, our chain and hub),
+// keeps the highest per payer in ledger.db (one transaction with its 'vouchered' journal row),
+// then lets the connection answer `ack`. A payer within payments.credit_line is put in the "paid"
+// peer class (ignore_unchoke_slots, upload_priority 200) by IP through the peer-class filter;
+// libtorrent 2.0 classes a connection when it is made, so the class applies from the peer's next
+// connection and the plugin asks for an unchoke now.
+//
+// Payer side (payments.pay): counts bytes received from each authenticated provider that sells,
+// and issues a voucher for bytes x min(its price, payments.max_price_per_gib), never above our own
+// count or payments.budget, every 1 MiB or 2 s. Each new cumulative is committed to ledger.db
+// before the connection sends it; a voucher not acknowledged is sent again.
+//
+// Threads: every method except load()/attach()/detach() runs on libtorrent's network thread, so
+// the state needs no lock. Ledger commits complete on the writer thread and are posted back to
+// the network thread through the session's io_context (never after detach()).
+#pragma once
+
+#include "daemon/btt_pay/identity.h"
+#include "ledger/ledger.h"
+#include "ledger/tron/voucher.h"
+
+#include <chrono>
+#include <libtorrent/session.hpp>
+#include <mutex>
+#include <set>
+
+namespace seedbox::daemon {
+
+struct PaymentTerms {
+    bool accept = true;
+    bool require = false;
+    bool pay = false;
+    tron::Uint256 price = 0; // what we charge per GiB uploaded
+    tron::Uint256 credit_line = 0;
+    tron::Uint256 max_price = 0;
+    tron::Uint256 budget = 0;
+    bool local_peers_unthrottled = true; // keep libtorrent's "local" class for LAN/loopback
+};
+
+class Payments : public std::enable_shared_from_this<Payments> {
+public:
+    using Publish = std::function<void(std::string method, nlohmann::json params)>;
+
+    Payments(ledger::Ledger& ledger, std::shared_ptr<PayIdentity const> identity,
+             PaymentTerms terms, Publish publish);
+
+    // Start-up, before the session runs: balances and vouchers from ledger.db.
+    void load(ledger::Balances balances);
+    // Io thread, once the session exists: creates the "paid" peer class and installs the filter.
+    void attach(lt::session_handle session);
+    // Io thread, before the session is destroyed: nothing is posted into it afterwards.
+    void detach();
+
+    [[nodiscard]] PayIdentity const& identity() const { return *identity_; }
+    [[nodiscard]] PaymentTerms const& terms() const { return terms_; }
+
+    // ---- provider side ----
+    // Bytes we uploaded to an authenticated peer (live estimate of what it owes).
+    void uploaded(tron::Address const& payer, std::int64_t bytes);
+    [[nodiscard]] tron::Uint256 owed(tron::Address const& payer) const; // credits accrued
+    [[nodiscard]] bool over_credit_line(tron::Address const& payer) const;
+    // Whether `bytes` uploaded to a peer that does not pay exceed the credit line.
+    [[nodiscard]] bool over_credit_line(std::int64_t bytes) const;
+
+    // Called with an empty reason and the kept cumulative once the voucher is committed, or at once
+    // with the reason it was rejected. Runs on the network thread.
+    using Reply = std::function<void(std::string const& reason, tron::Uint256 const& kept)>;
+    void receive(tron::Address const& payer, std::string_view cumulative, tron::ByteView signature,
+                 std::string const& torrent, Reply reply);
+
+    // Puts `ip` in (or takes it out of) the paid peer class.
+    void set_paid(std::string const& ip, bool paid);
+
+    // ---- payer side ----
+    void downloaded(tron::Address const& provider, std::int64_t bytes);
+    // True when bytes from `provider` are waiting for a voucher.
+    [[nodiscard]] bool unpaid_bytes(tron::Address const& provider) const;
+    using Send = std::function<void(tron::Uint256 const& cumulative, tron::Signature const& sig)>;
+    // Issues a voucher when one is due (or `force`): signs, commits, then calls `send` on the
+    // network thread. A voucher not yet acknowledged is offered to `send` again every 5 s.
+    void maybe_issue(tron::Address const& provider, tron::Uint256 const& price,
+                     std::string const& torrent, bool force, Send send);
+    void acked(tron::Address const& provider, tron::Uint256 const& cumulative);
+
+private:
+    struct Payer {
+        tron::Uint256 accrued = 0; // credits: ledger at start-up + live uploads since
+        tron::Uint256 carry = 0;
+        tron::Uint256 kept = 0;    // highest voucher committed
+        tron::Uint256 pending = 0; // highest voucher being committed
+    };
+    struct Provider {
+        ledger::Issued issued;
+        // The newest voucher on disk: the only one ever sent.
+        std::optional<std::pair<tron::Uint256, tron::Signature>> saved;
+        std::int64_t unvouchered = 0; // bytes received not yet paid for
+        bool in_flight = false;       // a voucher is being committed
+        std::chrono::steady_clock::time_point last_issue{};
+        std::chrono::steady_clock::time_point last_send{};
+    };
+
+    void post(std::function<void()> fn);
+    void apply_filter();
+
+    ledger::Ledger& ledger_;
+    std::shared_ptr<PayIdentity const> identity_;
+    PaymentTerms terms_;
+    Publish publish_;
+    tron::VoucherSigner signer_;
+
+    std::map<tron::Address, Payer> payers_;
+    std::map<tron::Address, Provider> providers_;
+    tron::Uint256 spent_ = 0; // sum of every cumulative we issued
+    bool budget_warned_ = false;
+
+    std::set<std::string> paid_ips_;
+    std::mutex session_mutex_; // guards session_/ctx_ against detach() from the io thread
+    std::optional<lt::session_handle> session_;
+    lt::io_context* ctx_ = nullptr;
+    lt::peer_class_t paid_class_{0};
+};
+
+} // namespace seedbox::daemon
