@@ -60,6 +60,7 @@ public:
     bool on_piece(lt::peer_request const& piece, lt::span<char const>) override
     {
         delta_.down += piece.length;
+        down_total_ += piece.length;
         if (payer_role())
             pay_->downloaded(*claimed_, piece.length);
         return false; // let libtorrent handle the block
@@ -159,7 +160,9 @@ public:
         if (payer_role())
             issue(false);
         enforce_credit_line();
-        if (provider_role() && ++ticks_ % 5 == 0) {
+        if (++ticks_ % 10 == 0)
+            rejected_ = 0;
+        if (provider_role() && ticks_ % 5 == 0) {
             auto owed = pay_->owed(*claimed_);
             if (owed != owed_sent_) {
                 owed_sent_ = owed;
@@ -181,7 +184,7 @@ public:
         auto now = std::chrono::steady_clock::now();
         if (!holding_) {
             bool wait = (payer_role() && pay_->unpaid_bytes(*claimed_)) ||
-                        (provider_role() && vouchers_ > 0 && pay_->owed(*claimed_) > last_kept_);
+                        (provider_role() && pay_->owed(*claimed_) > last_kept_);
             if (!wait)
                 return true;
             holding_ = now;
@@ -332,9 +335,13 @@ private:
             reject("hello does not prove the handshake address");
             return;
         }
-        push(); // bytes so far belong to the anonymous identity
+        // The whole connection was with the owner of this address: bytes not yet pushed go to it
+        // (pushes happen once a second, hellos arrive within milliseconds of the handshake).
         authenticated_ = true;
         delta_.address = claimed_->base58();
+        pay_->uploaded(*claimed_, up_total_);
+        if (payer_role())
+            pay_->downloaded(*claimed_, down_total_);
         spdlog::debug("btt_pay: {} proved address {}", delta_.ip, delta_.address);
     }
 
@@ -342,8 +349,8 @@ private:
     {
         ++rejected_;
         spdlog::debug("btt_pay: rejected from {}: {}", delta_.ip, reason);
-        if (rejected_ > 8)
-            return; // don't let a misbehaving peer make us echo forever
+        if (rejected_ > 16)
+            return; // at most 16 answers per 10 s: a misbehaving peer cannot make us echo forever
         lt::entry e;
         e["t"] = "reject";
         e["reason"] = reason;
@@ -386,6 +393,7 @@ private:
     PayIdentity const* id_ = nullptr;
     ledger::Delta delta_;
     std::int64_t up_total_ = 0;
+    std::int64_t down_total_ = 0;
     std::array<std::uint8_t, 16> nonce_{};
     std::array<std::uint8_t, 16> their_nonce_{};
     std::optional<tron::Address> claimed_;

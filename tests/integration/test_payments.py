@@ -8,7 +8,7 @@ import struct
 import time
 
 import tronsig
-from harness import Daemon, b64, make_file, mktorrent, sha256_file, wait_until
+from harness import Daemon, b64, free_port, make_file, mktorrent, sha256_file, wait_until
 from ltpeer import LtPeer
 
 CHAIN = 728126428
@@ -126,6 +126,161 @@ def test_a_paying_daemon_pays_for_a_few_hundred_mib_and_both_ledgers_agree(tmp_p
         assert note["method"] == "ledger.voucher" and note["params"]["direction"] == "received"
         assert note["params"]["payer"] == addr_b
         ws.close()
+        for d in (a, b):
+            v = d.call("ledger.verify")
+            assert v["ok"] is True, v["violations"]
+
+
+def test_forged_replayed_lower_and_misdirected_vouchers_are_refused_over_the_wire(tmp_path):
+    from rawpeer import RawPeer, bencode
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.42:0", args=PROVIDER) as a:
+        addr_a = tronsig.b58decode_check(a.call("wallet.address")["address"])
+        tid, _, _, _ = seed(a, tmp_path, "bait", 1024 * 1024)
+        port = a.call("session.stats")["listen_port"]
+        payer, thief = tronsig.Key(), tronsig.Key()
+        hub = tronsig.b58decode_check(HUB)
+
+        def connect(claimed, source_ip):
+            p = RawPeer("127.0.0.42", port, bytes.fromhex(tid), source_ip=source_ip)
+            p.send_ext(0, bencode({"m": {"btt_pay": RawPeer.OUR_EXT_ID}, "btt_pay": {
+                "v": 1, "addr": claimed.addr21, "nonce": os.urandom(16), "chain": CHAIN,
+                "hub": hub, "pays": 1}}))
+            assert p.pump_until(lambda: b"btt_pay" in p.remote_ext.get(b"m", {}) and
+                                any(m.get(b"t") == b"hello" for m in p.ext_messages))
+            p.send_msg(2)  # interested: an idle peer would be dropped after inactivity_timeout
+            return p, p.remote_ext[b"m"][b"btt_pay"], p.remote_ext[b"btt_pay"][b"nonce"]
+
+        def answer(p, ext, msg):
+            """Sends one message and returns the daemon's answer to it."""
+            seen = len(p.ext_messages)
+            p.send_ext(ext, bencode(msg))
+            assert p.pump_until(lambda: len(p.ext_messages) > seen)
+            return p.ext_messages[seen]
+
+        def voucher(signer, cumulative, payer21=None, beneficiary=addr_a, chain=CHAIN, hub=hub):
+            dg = tronsig.claim_digest(payer21 or payer.addr21, beneficiary, cumulative, chain, hub)
+            return {"t": "voucher", "cumulative": str(cumulative), "sig": signer.sign_digest(dg)}
+
+        def journal():
+            return [e for e in a.call("ledger.journal", limit=10000)["entries"]
+                    if e["kind"] != "accrued"]
+
+        p, ext, nonce = connect(payer, "127.0.0.21")
+        try:
+            r = answer(p, ext, voucher(payer, 1000))
+            assert r[b"t"] == b"reject" and b"before a verified hello" in r[b"reason"]
+            hello = payer.sign_digest(tronsig.message_digest(b"btt_pay/1" + nonce + payer.addr21))
+            p.send_ext(ext, bencode({"t": "hello", "sig": hello}))
+            refused = {
+                "forged (another key)": voucher(thief, 1000),
+                "another beneficiary": voucher(payer, 1000, beneficiary=thief.addr21),
+                "another chain": voucher(payer, 1000, chain=1),
+                "another hub": voucher(payer, 1000, hub=thief.addr21),
+                "malformed signature": {"t": "voucher", "cumulative": "1000", "sig": b"short"},
+                "malformed amount": {"t": "voucher", "cumulative": "-5", "sig": bytes(65)},
+            }
+            for what, msg in refused.items():
+                r = answer(p, ext, msg)
+                assert r[b"t"] == b"reject", what
+            assert journal() == [] and a.call("ledger.vouchers")["received"] == []
+
+            good = voucher(payer, 1000)
+            assert answer(p, ext, good) == {b"t": b"ack", b"cumulative": b"1000"}
+            for what, msg in {"replayed": good, "lower": voucher(payer, 999)}.items():
+                r = answer(p, ext, msg)
+                assert r[b"t"] == b"reject" and b"not above" in r[b"reason"], what
+            assert answer(p, ext, voucher(payer, 2500)) == {b"t": b"ack", b"cumulative": b"2500"}
+        finally:
+            p.close()
+        rows = journal()
+        assert [(e["kind"], e["amount"], e["address"]) for e in rows] == \
+            [("vouchered", "1000", payer.base58), ("vouchered", "1500", payer.base58)]
+
+        # Someone else claims the payer's address, cannot prove it, and relays a real voucher.
+        s, ext, _ = connect(payer, "127.0.0.22")
+        try:
+            r = answer(s, ext, {"t": "hello", "sig": thief.sign_digest(bytes(32))})
+            assert r[b"t"] == b"reject" and b"does not prove" in r[b"reason"], r
+            r = answer(s, ext, voucher(payer, 4000))
+            assert r[b"t"] == b"reject" and b"before a verified hello" in r[b"reason"], r
+        finally:
+            s.close()
+        assert journal() == rows
+        kept = a.call("ledger.vouchers", direction="received")["received"]
+        assert [(v["payer"], v["cumulative"]) for v in kept] == [(payer.base58, "2500")]
+        v = a.call("ledger.verify")
+        assert v["ok"] is True, v["violations"]
+
+
+def test_a_paying_peer_gets_most_of_a_limited_upload(tmp_path):
+    """Under an upload limit, the provider serves a peer that pays (in the "paid" peer class from
+    its next connection) before a python3-libtorrent peer that does not. Loopback peers are classed
+    like remote ones (bt.local_peers_unthrottled=false), so the limit and priorities apply."""
+    size = 24 * 1024 * 1024
+    no_pex = ["--set", "bt.pex=false"]  # the two downloaders must only get data from A
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.43:0",
+                args=PROVIDER + no_pex + ["--set", "bt.local_peers_unthrottled=false"]) as a, \
+         Daemon(state_dir=str(tmp_path / "b"), bt_iface="127.0.0.44:0", args=PAYER + no_pex) as b:
+        addr_b = b.call("wallet.address")["address"]
+        # First contact: B pays for a small torrent, which puts its IP in A's paid class.
+        tid1, meta1, _, _ = seed(a, tmp_path, "first", 2 * 1024 * 1024)
+        fetch(a, b, "127.0.0.43", meta1, tid1)
+        wait_until(lambda: received_from(a, addr_b), 20, what="B's first voucher")
+
+        a.call("session.set_settings", upload_rate_limit=2 * 1024 * 1024)
+        tid2, meta2, tfile2, _ = seed(a, tmp_path, "second", size)
+        free = LtPeer("127.0.0.45")
+        try:
+            h = free.add(torrent_file=tfile2, save_path=str(tmp_path / "free"))
+            h.connect_peer(("127.0.0.43", a.call("session.stats")["listen_port"]))
+            wait_until(lambda: h.status().total_wanted_done > 0, 30, what="the free peer to start")
+            fetch(a, b, "127.0.0.43", meta2, tid2, timeout=120)
+            free_bytes = h.status().total_wanted_done
+        finally:
+            free.close()
+        # B (24 MiB) got at least three quarters of what A uploaded meanwhile.
+        print(f"while the paying peer fetched {size} bytes, the free one got {free_bytes}")
+        assert free_bytes < size / 3, f"the non-paying peer got {free_bytes} bytes"
+        ps = {p["ip"]: p for p in a.call("ledger.peers")["peers"] if p["torrent"] in ("", tid2)}
+        assert ps["127.0.0.45"]["anonymous"] is True
+
+
+def test_kill9_of_the_provider_mid_transfer_loses_no_kept_voucher(tmp_path):
+    """A is killed while B downloads and pays. Everything A had committed (journal rows, the kept
+    voucher) survives; every voucher B saw acknowledged is on A's disk; after the restart the
+    transfer finishes, both ledgers agree again and verify clean."""
+    size = 64 * 1024 * 1024
+    port = free_port("127.0.0.46")
+    a_args = PROVIDER + ["--set", "bt.local_peers_unthrottled=false"]
+    a = Daemon(state_dir=str(tmp_path / "a"), bt_iface=f"127.0.0.46:{port}", args=a_args)
+    with a, Daemon(state_dir=str(tmp_path / "b"), bt_iface="127.0.0.47:0", args=PAYER) as b:
+        addr_a, addr_b = a.call("wallet.address")["address"], b.call("wallet.address")["address"]
+        a.call("session.set_settings", upload_rate_limit=8 * 1024 * 1024)
+        tid, meta, _, digest = seed(a, tmp_path, "killed", size)
+        b.call("torrent.add", metainfo=b64(meta))
+        b.call("torrent.add_peers", id=tid, peers=[f"127.0.0.46:{port}"])
+        wait_until(lambda: (lambda v: v and int(v["cumulative"]) > 0 and v["acked"] != "0")(
+            issued_to(b, addr_a)), 30, what="B's vouchers to be acknowledged")
+        before = a.call("ledger.journal", limit=10000)["entries"]
+        kept_before = int(received_from(a, addr_b)["cumulative"])
+        a.kill9()
+        acked = int(issued_to(b, addr_a)["acked"])
+        assert b.torrent(tid, "state")["state"] != "seeding", "the kill must land mid-transfer"
+
+        a.start()
+        after = a.call("ledger.journal", limit=10000)["entries"]
+        assert after[:len(before)] == before  # nothing committed was lost or changed
+        kept = int(received_from(a, addr_b)["cumulative"])
+        assert kept >= kept_before and kept >= acked
+        v = a.call("ledger.verify")
+        assert v["ok"] is True, v["violations"]
+
+        a.call("session.set_settings", upload_rate_limit=0)
+        b.call("torrent.add_peers", id=tid, peers=[f"127.0.0.46:{port}"])
+        b.wait_state(tid, "seeding", timeout=120)
+        assert sha256_file(os.path.join(b.downloads, "killed.bin")) == digest
+        wait_until(lambda: (lambda m, t: m and t and m["cumulative"] == t["cumulative"])(
+            issued_to(b, addr_a), received_from(a, addr_b)), 30, what="the ledgers to agree again")
         for d in (a, b):
             v = d.call("ledger.verify")
             assert v["ok"] is True, v["violations"]
