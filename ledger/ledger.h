@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 namespace seedbox::ledger {
 
@@ -65,6 +66,13 @@ struct Balances {
     std::map<std::string, Issued> issued;         // payer side: per beneficiary
 };
 
+// Writer-thread memory of counterparty rows: id and carried remainder, by identity.
+struct Party {
+    std::int64_t id = 0;
+    tron::Uint256 carry = 0;
+};
+using PartyCache = std::unordered_map<std::string, Party>;
+
 class Ledger {
 public:
     static std::unique_ptr<Ledger> open(std::string const& path, std::string& error);
@@ -108,6 +116,7 @@ public:
 private:
     Ledger(std::unique_ptr<Writer> writer, Db reader);
 
+    std::shared_ptr<PartyCache> cache_ = std::make_shared<PartyCache>(); // writer thread only
     std::unique_ptr<Writer> writer_;
     std::mutex read_mutex_;
     Db reader_;

@@ -104,9 +104,13 @@ TEST_CASE("the journal is append-only and verify catches tampering")
     REQUIRE(db.open(path, "FULL").empty());
     CHECK(db.exec("UPDATE journal SET amount = '999'").find("append-only") != std::string::npos);
     CHECK(db.exec("DELETE FROM journal").find("append-only") != std::string::npos);
-    // Tampering with derived state (the carry) is caught by replaying the journal.
-    REQUIRE(db.exec("UPDATE counterparties SET carry = '5'").empty());
+    // A forged row (INSERT is the one thing the triggers allow) is caught by the replay: its
+    // amount and its carried remainder disagree with bytes x price.
+    REQUIRE(db.exec("INSERT INTO journal (flush, counterparty, torrent, kind, bytes_up, price, "
+                    "amount, carry) VALUES (1, 1, 'aa', 'accrued', 1000, '1048576', '5', '7')")
+                .empty());
     auto v = t.ledger->verify();
     CHECK(v["ok"] == false);
+    CHECK(v["violations"].dump().find("bytes x price") != std::string::npos);
     CHECK(v["violations"].dump().find("carried remainder") != std::string::npos);
 }
