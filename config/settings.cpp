@@ -155,6 +155,8 @@ std::vector<Key> const& table()
          "create tron.key_file on first start when it is missing", nullptr},
         {"ledger.flush_interval", [](Config& c) -> Field { return &c.ledger.flush_interval; },
          "seconds between ledger.db flushes of per-peer byte counts", range(1, 3600)},
+        {"ledger.accounting", [](Config& c) -> Field { return &c.ledger.accounting; },
+         "count per-peer bytes with the btt_pay plugin; off also turns payments off", nullptr},
         {"payments.price_per_gib", [](Config& c) -> Field { return &c.payments.price_per_gib; },
          "what we charge, in BTT base units (18 decimals) per GiB uploaded", check_amount},
         {"payments.chain_id", [](Config& c) -> Field { return &c.payments.chain_id; },

@@ -63,6 +63,7 @@ struct TronConfig {
 
 struct LedgerConfig {
     std::int64_t flush_interval = 5; // seconds
+    bool accounting = true;          // the btt_pay plugin counts per-peer bytes (and payments)
 };
 
 struct PaymentsConfig {

@@ -131,7 +131,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     boost::asio::io_context io(1);
     EventHub events(io);
     std::shared_ptr<Payments> payments;
-    if (key.key) {
+    if (key.key && cfg.ledger.accounting) {
         tron::Address hub;
         std::string why;
         if (!cfg.payments.hub.empty()) {
@@ -159,7 +159,9 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         payments->load(ledger->balances());
     }
 
-    auto accounting = std::make_shared<Accounting>();
+    auto accounting = cfg.ledger.accounting ? std::make_shared<Accounting>() : nullptr;
+    if (!accounting)
+        spdlog::warn("ledger.accounting is off: no per-peer counts, no payments");
     Engine engine(io, cfg, *store, events, accounting, payments);
     LedgerService ledger_service(io, *ledger, accounting, *price,
                                  std::chrono::seconds(cfg.ledger.flush_interval), events);

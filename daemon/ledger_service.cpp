@@ -35,6 +35,8 @@ void LedgerService::schedule()
 
 void LedgerService::flush()
 {
+    if (!accounting_)
+        return; // ledger.accounting is off
     auto deltas = accounting_->take();
     if (deltas.empty())
         return;
@@ -56,7 +58,7 @@ void LedgerService::flush()
 
 void LedgerService::final_flush()
 {
-    auto deltas = accounting_->take();
+    auto deltas = accounting_ ? accounting_->take() : std::vector<ledger::Delta>{};
     if (!deltas.empty())
         ledger_.flush(std::move(deltas), price_);
     ledger_.sync();

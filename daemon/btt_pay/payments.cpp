@@ -205,12 +205,6 @@ void Payments::downloaded(tron::Address const& provider, std::int64_t bytes)
     providers_[provider].unvouchered += bytes;
 }
 
-bool Payments::unpaid_bytes(tron::Address const& provider) const
-{
-    auto it = providers_.find(provider);
-    return it != providers_.end() && (it->second.unvouchered > 0 || it->second.in_flight);
-}
-
 void Payments::maybe_issue(tron::Address const& provider, Uint256 const& price,
                            std::string const& torrent, bool force, Send send)
 {
@@ -282,6 +276,15 @@ void Payments::maybe_issue(tron::Address const& provider, Uint256 const& price,
             send(issued.voucher.cumulative, sig);
         });
     });
+}
+
+bool Payments::settled(tron::Address const& provider) const
+{
+    auto it = providers_.find(provider);
+    if (it == providers_.end())
+        return true;
+    auto const& p = it->second;
+    return p.unvouchered == 0 && !p.in_flight && (!p.saved || p.issued.acked >= p.saved->first);
 }
 
 void Payments::acked(tron::Address const& provider, Uint256 const& cumulative)

@@ -77,14 +77,14 @@ public:
 
     // ---- payer side ----
     void downloaded(tron::Address const& provider, std::int64_t bytes);
-    // True when bytes from `provider` are waiting for a voucher.
-    [[nodiscard]] bool unpaid_bytes(tron::Address const& provider) const;
     using Send = std::function<void(tron::Uint256 const& cumulative, tron::Signature const& sig)>;
     // Issues a voucher when one is due (or `force`): signs, commits, then calls `send` on the
     // network thread. A voucher not yet acknowledged is offered to `send` again every 5 s.
     void maybe_issue(tron::Address const& provider, tron::Uint256 const& price,
                      std::string const& torrent, bool force, Send send);
     void acked(tron::Address const& provider, tron::Uint256 const& cumulative);
+    // Everything received from `provider` is paid for and acknowledged.
+    [[nodiscard]] bool settled(tron::Address const& provider) const;
 
 private:
     struct Payer {

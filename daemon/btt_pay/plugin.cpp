@@ -158,7 +158,7 @@ public:
         if (!id_)
             return;
         if (payer_role())
-            issue(false);
+            issue(holding_.has_value()); // a finished connection pays its last bytes at once
         enforce_credit_line();
         if (++ticks_ % 10 == 0)
             rejected_ = 0;
@@ -183,7 +183,7 @@ public:
             return true;
         auto now = std::chrono::steady_clock::now();
         if (!holding_) {
-            bool wait = (payer_role() && pay_->unpaid_bytes(*claimed_)) ||
+            bool wait = (payer_role() && !pay_->settled(*claimed_)) ||
                         (provider_role() && pay_->owed(*claimed_) > last_kept_);
             if (!wait)
                 return true;
@@ -193,9 +193,13 @@ public:
                 issue(true);
             return false;
         }
-        bool paid_since = provider_role() && vouchers_ > vouchers_at_hold_;
-        bool payer_done = payer_role() && !pay_->unpaid_bytes(*claimed_) && acked_;
-        return paid_since || payer_done || now - *holding_ > std::chrono::seconds(10);
+        if (now - *holding_ > std::chrono::seconds(10))
+            return true;
+        if (payer_role())
+            return pay_->settled(*claimed_);
+        // A provider lets the payer close once its voucher is acknowledged, giving the ack a
+        // second to leave; a payer that never closes is dropped after the 10 s.
+        return vouchers_ > vouchers_at_hold_ && now - last_ack_ > std::chrono::seconds(1);
     }
 
     void on_disconnect(lt::error_code const&) override
@@ -272,6 +276,7 @@ private:
                           e["cumulative"] = tron::to_decimal(kept);
                           self->send(e);
                           ++self->vouchers_;
+                          self->last_ack_ = std::chrono::steady_clock::now();
                           self->last_kept_ = kept;
                           self->on_paid();
                       });
@@ -298,8 +303,7 @@ private:
             return;
         }
         pay_->acked(*claimed_, *c);
-        acked_ = true;
-        if (holding_ && !pay_->unpaid_bytes(*claimed_) && pc_.native_handle() && !disconnected_)
+        if (holding_ && pay_->settled(*claimed_) && pc_.native_handle() && !disconnected_)
             pc_.disconnect(lt::errors::upload_upload_connection, lt::operation_t::bittorrent);
     }
 
@@ -410,7 +414,7 @@ private:
     tron::Uint256 last_kept_ = 0; // provider: the payer's voucher last acknowledged here
     int vouchers_ = 0;            // provider: vouchers kept from this connection
     int vouchers_at_hold_ = 0;
-    bool acked_ = false; // payer: the provider acknowledged a voucher here
+    std::chrono::steady_clock::time_point last_ack_{}; // provider: when we last sent an ack
     int ticks_ = 0;
     int rejected_ = 0;
 };

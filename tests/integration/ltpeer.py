@@ -8,15 +8,15 @@ from harness import make_file, mktorrent, wait_until
 
 
 class LtPeer:
-    def __init__(self, ip="127.0.0.2"):
+    def __init__(self, ip="127.0.0.2", settings=None):
         self.ip = ip
-        self.ses = lt.session({
+        self.ses = lt.session({**(settings or {}), **{
             "listen_interfaces": f"{ip}:0",
             "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
             "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
             "allow_multiple_connections_per_ip": True,
             "user_agent": "python-libtorrent-test",
-        })
+        }})
         self.port = wait_until(lambda: self.ses.listen_port(), 10, what="python peer listen port")
 
     def add(self, torrent_file=None, save_path=None, magnet=None, seed=False):
