@@ -97,6 +97,26 @@ Uint256 dec(std::string const& s)
     return tron::parse_uint256(s).value_or(0);
 }
 
+// Runs a query whose two parameters are (after, limit + 1). Returns the rows and, when more
+// follow, the `key` field of the last row returned (the next page's `after`).
+template <class After, class RowFn>
+std::pair<json, json> page_query(Db& db, std::string const& sql, After const& after,
+                                 std::int64_t limit, char const* key, RowFn&& row)
+{
+    auto st = db.prepare(sql);
+    st.bind(1, after).bind(2, limit + 1);
+    json rows = json::array();
+    json next = nullptr;
+    while (st.step()) {
+        if (static_cast<std::int64_t>(rows.size()) == limit) {
+            next = rows.back()[key];
+            break;
+        }
+        rows.push_back(row(st));
+    }
+    return {rows, next};
+}
+
 // Finds or creates counterparty rows. Known ones come from `cache` (the writer thread's memory of
 // ids and carried remainders), so a steady-state flush costs one INSERT per delta.
 class Counterparties {
@@ -386,32 +406,26 @@ json Ledger::peers(std::int64_t limit, std::int64_t after, std::string const& so
 json Ledger::journal(std::int64_t limit, std::int64_t after)
 {
     std::lock_guard lock(read_mutex_);
-    auto s = reader_.prepare(
+    auto [entries, next] = page_query(
+        reader_,
         "SELECT j.id, f.time, j.flush, j.counterparty, c.address, j.torrent, j.kind, j.bytes_up, "
         "j.bytes_down, j.price, j.amount FROM journal j JOIN flushes f ON f.id = j.flush JOIN "
-        "counterparties c ON c.id = j.counterparty WHERE j.id > ? ORDER BY j.id LIMIT ?");
-    s.bind(1, after).bind(2, limit + 1);
-    json out = json::array();
-    json next = nullptr;
-    while (s.step()) {
-        if (static_cast<std::int64_t>(out.size()) == limit) {
-            next = out.back()["id"];
-            break;
-        }
-        auto addr = s.column_text(4);
-        out.push_back({{"id", s.column_int(0)},
-                       {"time", s.column_int(1)},
-                       {"flush", s.column_int(2)},
-                       {"counterparty", s.column_int(3)},
-                       {"address", addr.empty() ? json(nullptr) : json(addr)},
-                       {"torrent", s.column_text(5)},
-                       {"kind", s.column_text(6)},
-                       {"bytes_up", s.column_int(7)},
-                       {"bytes_down", s.column_int(8)},
-                       {"price_per_gib", s.column_text(9)},
-                       {"amount", s.column_text(10)}});
-    }
-    return {{"entries", out}, {"next", next}};
+        "counterparties c ON c.id = j.counterparty WHERE j.id > ? ORDER BY j.id LIMIT ?",
+        after, limit, "id", [](Stmt& s) {
+            auto addr = s.column_text(4);
+            return json{{"id", s.column_int(0)},
+                        {"time", s.column_int(1)},
+                        {"flush", s.column_int(2)},
+                        {"counterparty", s.column_int(3)},
+                        {"address", addr.empty() ? json(nullptr) : json(addr)},
+                        {"torrent", s.column_text(5)},
+                        {"kind", s.column_text(6)},
+                        {"bytes_up", s.column_int(7)},
+                        {"bytes_down", s.column_int(8)},
+                        {"price_per_gib", s.column_text(9)},
+                        {"amount", s.column_text(10)}};
+        });
+    return {{"entries", entries}, {"next", next}};
 }
 
 namespace {
@@ -420,6 +434,17 @@ void bind_voucher(Stmt& st, Voucher const& v, std::string const& other)
 {
     st.bind(1, other).bind(2, v.chain_id).bind(3, v.hub).bind(4, tron::to_decimal(v.cumulative));
     st.bind(5, v.signature).bind(6, v.torrent).bind(7, v.time);
+}
+
+// Columns 0-7 of every voucher query: payer, beneficiary, chain_id, hub, cumulative, signature,
+// torrent, time.
+constexpr char const* kVoucherColumns =
+    "payer, beneficiary, chain_id, hub, cumulative, signature, torrent, time";
+
+Voucher voucher_row(Stmt& st)
+{
+    return {st.column_text(0),      st.column_text(1), st.column_int(2),  st.column_text(3),
+            dec(st.column_text(4)), st.column_text(5), st.column_text(6), st.column_int(7)};
 }
 
 json voucher_json(Voucher const& v)
@@ -538,12 +563,11 @@ Balances Ledger::balances()
     auto k = reader_.prepare("SELECT payer, cumulative FROM vouchers_received");
     while (k.step())
         b.kept[k.column_text(0)] = dec(k.column_text(1));
-    auto i = reader_.prepare("SELECT beneficiary, payer, chain_id, hub, cumulative, signature, "
-                             "torrent, time, carry, bytes, acked FROM vouchers_issued");
+    auto i = reader_.prepare(std::string("SELECT ") + kVoucherColumns +
+                             ", carry, bytes, acked FROM vouchers_issued");
     while (i.step()) {
         Issued is;
-        is.voucher = {i.column_text(1),      i.column_text(0), i.column_int(2),  i.column_text(3),
-                      dec(i.column_text(4)), i.column_text(5), i.column_text(6), i.column_int(7)};
+        is.voucher = voucher_row(i);
         is.carry = dec(i.column_text(8));
         is.bytes = i.column_int(9);
         is.acked = dec(i.column_text(10));
@@ -556,54 +580,32 @@ json Ledger::vouchers(std::string const& direction, std::int64_t limit, std::str
 {
     std::lock_guard lock(read_mutex_);
     json out = json::object();
-    auto page = [&](char const* sql, auto&& row_to_json) {
-        auto st = reader_.prepare(sql);
-        st.bind(1, after).bind(2, limit + 1);
-        json rows = json::array();
-        json next = nullptr;
-        while (st.step()) {
-            if (static_cast<std::int64_t>(rows.size()) == limit) {
-                next = rows.back()["key"];
-                break;
-            }
-            rows.push_back(row_to_json(st));
-        }
-        for (auto& r : rows)
-            r.erase("key");
-        return std::make_pair(rows, next);
-    };
     if (direction.empty() || direction == "received") {
         auto [rows, next] =
-            page("SELECT payer, beneficiary, chain_id, hub, cumulative, signature, torrent, time, "
-                 "count FROM vouchers_received WHERE payer > ? ORDER BY payer LIMIT ?",
-                 [](Stmt& st) {
-                     Voucher v{st.column_text(0), st.column_text(1),      st.column_int(2),
-                               st.column_text(3), dec(st.column_text(4)), st.column_text(5),
-                               st.column_text(6), st.column_int(7)};
-                     auto j = voucher_json(v);
-                     j["count"] = st.column_int(8);
-                     j["key"] = v.payer;
-                     return j;
-                 });
+            page_query(reader_,
+                       std::string("SELECT ") + kVoucherColumns +
+                           ", count FROM vouchers_received WHERE payer > ? ORDER BY payer LIMIT ?",
+                       after, limit, "payer", [](Stmt& st) {
+                           auto j = voucher_json(voucher_row(st));
+                           j["count"] = st.column_int(8);
+                           return j;
+                       });
         out["received"] = rows;
         out["next_received"] = next;
     }
     if (direction.empty() || direction == "issued") {
-        auto [rows, next] =
-            page("SELECT payer, beneficiary, chain_id, hub, cumulative, signature, torrent, time, "
-                 "count, bytes, acked FROM vouchers_issued WHERE beneficiary > ? ORDER BY "
-                 "beneficiary LIMIT ?",
-                 [](Stmt& st) {
-                     Voucher v{st.column_text(0), st.column_text(1),      st.column_int(2),
-                               st.column_text(3), dec(st.column_text(4)), st.column_text(5),
-                               st.column_text(6), st.column_int(7)};
-                     auto j = voucher_json(v);
-                     j["count"] = st.column_int(8);
-                     j["bytes"] = st.column_int(9);
-                     j["acked"] = st.column_text(10);
-                     j["key"] = v.beneficiary;
-                     return j;
-                 });
+        auto [rows, next] = page_query(
+            reader_,
+            std::string("SELECT ") + kVoucherColumns +
+                ", count, bytes, acked FROM vouchers_issued WHERE beneficiary > ? ORDER BY "
+                "beneficiary LIMIT ?",
+            after, limit, "beneficiary", [](Stmt& st) {
+                auto j = voucher_json(voucher_row(st));
+                j["count"] = st.column_int(8);
+                j["bytes"] = st.column_int(9);
+                j["acked"] = st.column_text(10);
+                return j;
+            });
         out["issued"] = rows;
         out["next_issued"] = next;
     }
@@ -639,17 +641,9 @@ void check_vouchers(Db& reader, json& violations)
                                  ": a vouchered row must name a payer and a positive amount");
         journaled[j.column_text(1)] += amount.value_or(0);
     }
-    auto r = reader.prepare("SELECT payer, beneficiary, chain_id, hub, cumulative, signature "
-                            "FROM vouchers_received");
+    auto r = reader.prepare(std::string("SELECT ") + kVoucherColumns + " FROM vouchers_received");
     while (r.step()) {
-        Voucher v{r.column_text(0),
-                  r.column_text(1),
-                  r.column_int(2),
-                  r.column_text(3),
-                  dec(r.column_text(4)),
-                  r.column_text(5),
-                  "",
-                  0};
+        auto v = voucher_row(r);
         if (!voucher_verifies(v))
             violations.push_back("voucher from " + v.payer + " does not verify");
         if (journaled[v.payer] != v.cumulative)
@@ -661,17 +655,9 @@ void check_vouchers(Db& reader, json& violations)
     for (auto const& [payer, sum] : journaled)
         violations.push_back("journal has vouchered rows for " + payer + " but no voucher is kept");
     // Payer side: every voucher we issued verifies.
-    auto i = reader.prepare("SELECT payer, beneficiary, chain_id, hub, cumulative, signature FROM "
-                            "vouchers_issued");
+    auto i = reader.prepare(std::string("SELECT ") + kVoucherColumns + " FROM vouchers_issued");
     while (i.step()) {
-        Voucher v{i.column_text(0),
-                  i.column_text(1),
-                  i.column_int(2),
-                  i.column_text(3),
-                  dec(i.column_text(4)),
-                  i.column_text(5),
-                  "",
-                  0};
+        auto v = voucher_row(i);
         if (!voucher_verifies(v))
             violations.push_back("voucher issued to " + v.beneficiary + " does not verify");
     }

@@ -56,6 +56,14 @@ def fetch(provider, payer, provider_ip, meta, tid, timeout=240):
     payer.wait_state(tid, "seeding", timeout=timeout)
 
 
+def free_peer(ip, tfile, save_path, provider, provider_ip):
+    """A python3-libtorrent peer (no btt_pay, never pays) downloading tfile from the provider."""
+    peer = LtPeer(ip)
+    h = peer.add(torrent_file=tfile, save_path=save_path)
+    h.connect_peer((provider_ip, provider.call("session.stats")["listen_port"]))
+    return peer, h
+
+
 def received_from(d, payer_addr):
     vs = d.call("ledger.vouchers", direction="received")["received"]
     return next((v for v in vs if v["payer"] == payer_addr), None)
@@ -229,10 +237,8 @@ def test_a_paying_peer_gets_most_of_a_limited_upload(tmp_path):
 
         a.call("session.set_settings", upload_rate_limit=2 * 1024 * 1024)
         tid2, meta2, tfile2, _ = seed(a, tmp_path, "second", size)
-        free = LtPeer("127.0.0.45")
+        free, h = free_peer("127.0.0.45", tfile2, str(tmp_path / "free"), a, "127.0.0.43")
         try:
-            h = free.add(torrent_file=tfile2, save_path=str(tmp_path / "free"))
-            h.connect_peer(("127.0.0.43", a.call("session.stats")["listen_port"]))
             wait_until(lambda: h.status().total_wanted_done > 0, 30, what="the free peer to start")
             fetch(a, b, "127.0.0.43", meta2, tid2, timeout=120)
             free_bytes = h.status().total_wanted_done
@@ -300,10 +306,8 @@ def test_with_require_a_peer_that_does_not_pay_is_choked_at_the_credit_line(tmp_
                 args=PAYER + ["--set", "bt.pex=false"]) as b:
         a.call("session.set_settings", upload_rate_limit=2 * 1024 * 1024)
         tid, meta, tfile, digest = seed(a, tmp_path, "required", size)
-        free = LtPeer("127.0.0.50")
+        free, h = free_peer("127.0.0.50", tfile, str(tmp_path / "free"), a, "127.0.0.48")
         try:
-            h = free.add(torrent_file=tfile, save_path=str(tmp_path / "free"))
-            h.connect_peer(("127.0.0.48", a.call("session.stats")["listen_port"]))
             wait_until(lambda: h.status().total_wanted_done >= line_bytes, 30,
                        what="the free peer to reach the credit line")
             fetch(a, b, "127.0.0.48", meta, tid, timeout=120)  # the payer is served meanwhile
