@@ -65,6 +65,12 @@ void Payments::attach(lt::session_handle session)
     apply_filter();
 }
 
+void Payments::attach(lt::io_context& ctx)
+{
+    std::lock_guard lock(session_mutex_);
+    ctx_ = &ctx;
+}
+
 void Payments::detach()
 {
     std::lock_guard lock(session_mutex_);

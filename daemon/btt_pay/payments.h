@@ -52,6 +52,8 @@ public:
     void load(ledger::Balances balances);
     // Io thread, once the session exists: creates the "paid" peer class and installs the filter.
     void attach(lt::session_handle session);
+    // Without a session (unit tests): completions are posted to `ctx`; no peer classes.
+    void attach(lt::io_context& ctx);
     // Io thread, before the session is destroyed: nothing is posted into it afterwards.
     void detach();
 

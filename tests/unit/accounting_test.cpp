@@ -1,4 +1,5 @@
 #include "ledger/ledger.h"
+#include "temp_ledger.h"
 
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -12,34 +13,6 @@ using seedbox::tron::Uint256;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempLedger {
-    fs::path dir =
-        fs::temp_directory_path() / ("sbx-ledger-" + std::to_string(std::random_device{}()));
-    std::unique_ptr<Ledger> ledger;
-    TempLedger()
-    {
-        fs::create_directories(dir);
-        std::string err;
-        ledger = Ledger::open((dir / "ledger.db").string(), err);
-        REQUIRE(ledger);
-    }
-    ~TempLedger()
-    {
-        ledger.reset();
-        fs::remove_all(dir);
-    }
-    FlushSummary flush(std::vector<Delta> d, Uint256 price)
-    {
-        std::promise<std::pair<std::string, FlushSummary>> p;
-        ledger->flush(std::move(d), price, [&p](std::string const& e, FlushSummary const& s) {
-            p.set_value({e, s});
-        });
-        auto [err, s] = p.get_future().get();
-        REQUIRE(err.empty());
-        return s;
-    }
-};
 
 std::string const kAddr = "TXw5HvuhqSzSp8HzNL68SyrBNAX8J61Z7B";
 
