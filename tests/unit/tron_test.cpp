@@ -4,6 +4,7 @@
 #include "ledger/tron/base58.h"
 #include "ledger/tron/keys.h"
 #include "ledger/tron/message.h"
+#include "ledger/tron/transaction.h"
 #include "ledger/tron/typed_data.h"
 #include "ledger/tron/uint256.h"
 #include "ledger/tron/voucher.h"
@@ -301,4 +302,91 @@ TEST_CASE("vouchers: the fast Claim digest equals generic TIP-712, and every for
           C::wrong_signer);
     CHECK(signer.verify(payer.address(), provider.address(), amount, Bytes(65, 0), 0) ==
           C::bad_signature);
+}
+
+// Transactions (ledger/tron/transaction.h) against trc20_transfer_tx.json.
+
+namespace {
+
+Address address_hex(std::string const& h)
+{
+    auto a = Address::parse(h);
+    REQUIRE(a);
+    return *a;
+}
+
+TxHeader header_of(json const& in)
+{
+    TxHeader h;
+    auto rb = hex(in["ref_block_bytes"].get<std::string>());
+    auto rh = hex(in["ref_block_hash"].get<std::string>());
+    std::copy(rb.begin(), rb.end(), h.ref.bytes.begin());
+    std::copy(rh.begin(), rh.end(), h.ref.hash.begin());
+    h.expiration = in["expiration"].get<std::int64_t>();
+    h.timestamp = in["timestamp"].get<std::int64_t>();
+    h.fee_limit = in.value("fee_limit_sun", std::int64_t{0});
+    h.permission_id = in.value("permission_id", 0);
+    return h;
+}
+
+} // namespace
+
+TEST_CASE("trc20_transfer_tx.json: raw_data, txID, signature and signed Transaction, byte for byte")
+{
+    auto v = fixture("trc20_transfer_tx.json");
+    REQUIRE(v["cases"].size() == 6);
+    for (auto const& c : v["cases"]) {
+        CAPTURE(c["name"].get<std::string>());
+        auto const& in = c["inputs"];
+        // The reference block fields follow from the block number and id.
+        auto block_id = hex(in["ref_block"]["blockID"].get<std::string>());
+        Hash32 id;
+        std::copy(block_id.begin(), block_id.end(), id.begin());
+        auto rb = ref_block(in["ref_block"]["number"].get<std::int64_t>(), id);
+        CHECK(to_hex(rb.bytes) == in["ref_block_bytes"]);
+        CHECK(to_hex(rb.hash) == in["ref_block_hash"]);
+
+        TriggerSmartContract call{
+            address_hex(in["owner_address_hex"]), address_hex(in["contract_address_hex"]),
+            in["call_value"].get<std::int64_t>(), hex(c["calldata_hex"].get<std::string>())};
+        CHECK(to_hex(encode(call)) == c["trigger_smart_contract_pb_hex"]);
+        auto raw = raw_data(header_of(in), call);
+        CHECK(to_hex(raw) == c["transaction"]["raw_data_hex"]);
+        auto tx = sign_transaction(key(in["owner_private_key_hex"]), raw);
+        CHECK(to_hex(tx.id) == c["transaction"]["txID"]);
+        CHECK(to_hex(tx.signature) == c["signature_hex"]);
+        CHECK(to_hex(tx.encoded) == c["signed_transaction_pb_hex"]);
+        auto back = recover(tx.id, tx.signature);
+        REQUIRE(back.address);
+        CHECK(to_hex(back.address->bytes()) == c["recovered_address_hex"]);
+    }
+}
+
+TEST_CASE("trc20_transfer_tx.json: a TRX TransferContract and a java-tron node's own transaction")
+{
+    auto v = fixture("trc20_transfer_tx.json");
+    auto const& t = v["trx_transfer_case"];
+    auto const& in = t["inputs"];
+    auto owner = key(in["owner_private_key_hex"]);
+    auto raw = raw_data(
+        header_of(in), TransferContract{owner.address(),
+                                        *Address::parse(in["to_address_base58"].get<std::string>()),
+                                        in["amount_sun"].get<std::int64_t>()});
+    CHECK(to_hex(raw) == t["transaction"]["raw_data_hex"]);
+    auto tx = sign_transaction(owner, raw);
+    CHECK(to_hex(tx.id) == t["transaction"]["txID"]);
+    CHECK(to_hex(tx.signature) == t["signature_hex"]);
+    CHECK(to_hex(tx.encoded) == t["signed_transaction_pb_hex"]);
+
+    // A transaction built by a real java-tron node re-encodes to the node's bytes and txID.
+    auto const& node = v["node_references"]["java_tron_built_transaction"];
+    auto const& rd = node["raw_data"];
+    auto const& val = rd["contract"][0]["parameter"]["value"];
+    TxHeader h = header_of(rd);
+    h.fee_limit = rd["fee_limit"].get<std::int64_t>();
+    auto node_raw = raw_data(h, TriggerSmartContract{address_hex(val["owner_address"]),
+                                                     address_hex(val["contract_address"]), 0,
+                                                     hex(val["data"].get<std::string>())});
+    CHECK(to_hex(node_raw) == node["raw_data_hex"]);
+    CHECK(to_hex(tx_id(node_raw)) == node["txID"]);
 }
