@@ -1,5 +1,6 @@
 // ledger/tron against the reference vectors made with tronweb 6.5.1 (tests/fixtures/tron, copied
 // from shared/vectors/tron): every case must match byte for byte.
+#include "ledger/tron/abi.h"
 #include "ledger/tron/address.h"
 #include "ledger/tron/base58.h"
 #include "ledger/tron/keys.h"
@@ -389,4 +390,121 @@ TEST_CASE("trc20_transfer_tx.json: a TRX TransferContract and a java-tron node's
                                                      hex(val["data"].get<std::string>())});
     CHECK(to_hex(node_raw) == node["raw_data_hex"]);
     CHECK(to_hex(tx_id(node_raw)) == node["txID"]);
+}
+
+// ABI (ledger/tron/abi.h) against abi.json (calldata from ethers.Interface).
+namespace {
+
+AbiValue abi_arg(std::string const& type, json const& v)
+{
+    auto evm_address = [](json const& a) {
+        auto b = hex(a.get<std::string>());
+        REQUIRE(b.size() == 20);
+        std::array<std::uint8_t, 20> e;
+        std::copy(b.begin(), b.end(), e.begin());
+        return Address(e);
+    };
+    auto amount = [](json const& a) {
+        auto u = parse_uint256(a.get<std::string>());
+        REQUIRE(u);
+        return *u;
+    };
+    if (type == "address")
+        return evm_address(v);
+    if (type == "uint256")
+        return amount(v);
+    if (type == "bytes")
+        return hex(v.get<std::string>());
+    if (type == "address[]") {
+        std::vector<Address> out;
+        for (auto const& a : v)
+            out.push_back(evm_address(a));
+        return out;
+    }
+    if (type == "uint256[]") {
+        std::vector<Uint256> out;
+        for (auto const& a : v)
+            out.push_back(amount(a));
+        return out;
+    }
+    REQUIRE(type == "bytes[]");
+    std::vector<Bytes> out;
+    for (auto const& a : v)
+        out.push_back(hex(a.get<std::string>()));
+    return out;
+}
+
+std::vector<std::string> param_types(std::string const& signature)
+{
+    auto open = signature.find('(');
+    auto list = signature.substr(open + 1, signature.size() - open - 2);
+    std::vector<std::string> types;
+    for (std::size_t pos = 0; pos < list.size();) {
+        auto comma = list.find(',', pos);
+        types.push_back(list.substr(pos, comma - pos));
+        pos = comma == std::string::npos ? list.size() : comma + 1;
+    }
+    return types;
+}
+
+} // namespace
+
+TEST_CASE("abi.json: selectors and calldata for static and dynamic parameters, byte for byte")
+{
+    auto v = fixture("abi.json");
+    REQUIRE(v["calls"].size() >= 9);
+    for (auto const& c : v["calls"]) {
+        auto sig = c["signature"].get<std::string>();
+        CAPTURE(sig);
+        CHECK(to_hex(abi_selector(sig)) == c["selector_hex"]);
+        auto types = param_types(sig);
+        REQUIRE(types.size() == c["args_evm"].size());
+        std::vector<AbiValue> args;
+        for (std::size_t i = 0; i < types.size(); ++i)
+            args.push_back(abi_arg(types[i], c["args_evm"][i]));
+        CHECK(to_hex(abi_call(sig, args)) == c["calldata_hex"]);
+        if (c.contains("parameter_hex"))
+            CHECK(to_hex(abi_encode(args)) == c["parameter_hex"]);
+    }
+}
+
+TEST_CASE(
+    "abi.json: results, dynamic arrays and Error(string) reverts decode; bad input is refused")
+{
+    auto v = fixture("abi.json");
+    for (auto const& r : v["return_values"]) {
+        CAPTURE(r["fn"].get<std::string>());
+        auto data = hex(r["constant_result_hex"].get<std::string>());
+        AbiReader reader(data);
+        if (r["decoded"][0].is_boolean())
+            CHECK(reader.boolean(0) == r["decoded"][0].get<bool>());
+        else
+            CHECK(to_decimal(*reader.uint(0)) == r["decoded"][0]);
+        CHECK_FALSE(reader.uint(1)); // nothing past the end
+    }
+    auto revert = hex(v["revert_reason_example"]["constant_result_hex"].get<std::string>());
+    CHECK(abi_revert_reason(revert) == v["revert_reason_example"]["decoded"].get<std::string>());
+    CHECK_FALSE(abi_revert_reason(hex(v["return_values"][0]["constant_result_hex"])));
+
+    // claimBatch's own parameters read back: arrays and bytes through their offsets.
+    for (auto const& c : v["calls"]) {
+        if (c["signature"] != "claimBatch(address[],uint256[],bytes[])")
+            continue;
+        Bytes p(hex(c["calldata_hex"].get<std::string>()));
+        p.erase(p.begin(), p.begin() + 4);
+        AbiReader reader(p);
+        auto amounts = reader.uints(1);
+        REQUIRE(amounts);
+        REQUIRE(amounts->size() == 3);
+        CHECK(to_decimal((*amounts)[1]) == "18446744073709551616");
+    }
+    // Offsets pointing past the end, or lengths longer than the data, give nullopt.
+    Bytes bogus(64, 0);
+    bogus[31] = 0xff; // offset 255 > size
+    CHECK_FALSE(AbiReader(bogus).bytes(0));
+    bogus[31] = 0x20; // offset 32, then a length of 0xff.. words
+    bogus[32] = 0xff;
+    CHECK_FALSE(AbiReader(bogus).bytes(0));
+    CHECK_FALSE(AbiReader(bogus).uints(0));
+    CHECK_FALSE(AbiReader(bogus).boolean(1));
 }
