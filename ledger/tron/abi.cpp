@@ -142,7 +142,7 @@ std::optional<Address> AbiReader::address(std::size_t slot) const
     return Address(evm);
 }
 
-std::optional<Bytes> AbiReader::bytes(std::size_t slot) const
+std::optional<std::pair<std::size_t, Uint256>> AbiReader::dynamic(std::size_t slot) const
 {
     auto at = offset_of(slot);
     if (!at)
@@ -150,28 +150,26 @@ std::optional<Bytes> AbiReader::bytes(std::size_t slot) const
     auto len = word_at(*at);
     if (!len)
         return std::nullopt;
-    auto n = from_word(*len);
-    auto start = *at + kWord;
-    if (n > data_.size() - start)
+    return std::make_pair(*at + kWord, from_word(*len));
+}
+
+std::optional<Bytes> AbiReader::bytes(std::size_t slot) const
+{
+    auto d = dynamic(slot);
+    if (!d || d->second > data_.size() - d->first)
         return std::nullopt;
-    auto first = data_.begin() + static_cast<std::ptrdiff_t>(start);
-    return Bytes(first, first + static_cast<std::ptrdiff_t>(n));
+    auto first = data_.begin() + static_cast<std::ptrdiff_t>(d->first);
+    return Bytes(first, first + static_cast<std::ptrdiff_t>(d->second));
 }
 
 std::optional<std::vector<Uint256>> AbiReader::uints(std::size_t slot) const
 {
-    auto at = offset_of(slot);
-    if (!at)
-        return std::nullopt;
-    auto len = word_at(*at);
-    if (!len)
-        return std::nullopt;
-    auto n = from_word(*len);
-    if (n > (data_.size() - *at - kWord) / kWord)
+    auto d = dynamic(slot);
+    if (!d || d->second > (data_.size() - d->first) / kWord)
         return std::nullopt;
     std::vector<Uint256> out;
-    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i)
-        out.push_back(from_word(*word_at(*at + kWord * (i + 1))));
+    for (std::size_t i = 0; i < static_cast<std::size_t>(d->second); ++i)
+        out.push_back(from_word(*word_at(d->first + kWord * i)));
     return out;
 }
 

@@ -36,6 +36,8 @@ public:
 private:
     [[nodiscard]] std::optional<Hash32> word_at(std::size_t offset) const;
     [[nodiscard]] std::optional<std::size_t> offset_of(std::size_t slot) const;
+    // A dynamic value's content start and its length word.
+    [[nodiscard]] std::optional<std::pair<std::size_t, Uint256>> dynamic(std::size_t slot) const;
     ByteView data_;
 };
 
