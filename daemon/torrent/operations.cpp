@@ -102,6 +102,9 @@ Result<AddResult> Engine::add(AddRequest const& req)
         auto& stored = m.torrents.emplace(id, std::move(e)).first->second;
         note = m.summary(stored);
     }
+    // Its first statuses may have come and gone before it was in the table: show it in a stats
+    // event now, so a watcher always sees every torrent at least once.
+    m.events.publish("torrent.stats", {{"torrents", json::array({note})}});
     note["save_path"] = row.save_path;
     note["labels"] = req.labels;
     m.events.publish("torrent.added", std::move(note));
