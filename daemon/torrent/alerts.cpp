@@ -37,7 +37,20 @@ bool Engine::Impl::with_entry(lt::torrent_handle const& h, std::function<void(En
 
 void Engine::Impl::on_finished(lt::torrent_finished_alert const& a)
 {
-    bool known = with_entry(a.handle, [this](Entry& e) {
+    auto id = id_of(a.handle.info_hashes());
+    {
+        std::lock_guard lock(mutex);
+        if (torrents.count(id) == 0) {
+            finished_unknown.insert(id); // add() is still writing state.db: it catches up
+            return;
+        }
+    }
+    finished(a.handle);
+}
+
+void Engine::Impl::finished(lt::torrent_handle const& h)
+{
+    bool known = with_entry(h, [this](Entry& e) {
         if (e.meta.completed_time == 0) {
             e.meta.completed_time = now_unix();
             store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
@@ -48,8 +61,7 @@ void Engine::Impl::on_finished(lt::torrent_finished_alert const& a)
     if (!known)
         return;
     // Save now so a finished download survives kill -9 without a recheck.
-    a.handle.save_resume_data(lt::torrent_handle::save_info_dict |
-                              lt::torrent_handle::flush_disk_cache);
+    h.save_resume_data(lt::torrent_handle::save_info_dict | lt::torrent_handle::flush_disk_cache);
     ses->post_torrent_updates(kStatusFlags);
 }
 

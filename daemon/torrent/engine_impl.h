@@ -17,6 +17,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 namespace seedbox::daemon {
@@ -105,6 +106,10 @@ struct Engine::Impl {
     void on_state_update(lt::state_update_alert const& a);
     void on_save_resume(lt::save_resume_data_alert const& a);
     void on_finished(lt::torrent_finished_alert const& a);
+    // Records a finished torrent (completed time, resume data now). Also called by add() for a
+    // torrent that finished checking before it was in the table, whose alert found no entry.
+    void finished(lt::torrent_handle const& h);
+    std::set<std::string> finished_unknown; // ids whose finished alert came first (under mutex)
     void on_session_stats(lt::session_stats_alert const& a);
     void on_resume_attempt_done();
     // Runs fn on the cached entry of h under the mutex; false if the torrent is unknown.

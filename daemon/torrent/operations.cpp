@@ -85,6 +85,8 @@ Result<AddResult> Engine::add(AddRequest const& req)
         ledger::StateStore::wait([&](auto done) { m.store.insert_torrent(row, std::move(done)); });
     if (!err.empty()) {
         m.ses->remove_torrent(h);
+        std::lock_guard lock(m.mutex);
+        m.finished_unknown.erase(id);
         return make_error(Errc::storage_failed, "cannot record the torrent in state.db: " + err);
     }
     Entry e;
@@ -108,6 +110,15 @@ Result<AddResult> Engine::add(AddRequest const& req)
     note["save_path"] = row.save_path;
     note["labels"] = req.labels;
     m.events.publish("torrent.added", std::move(note));
+    // A small or complete torrent can finish checking while state.db is written, before it is in
+    // the table: its torrent_finished_alert then found no entry. Catch up here.
+    bool missed = false;
+    {
+        std::lock_guard lock(m.mutex);
+        missed = m.finished_unknown.erase(id) > 0;
+    }
+    if (missed)
+        m.finished(h);
     m.ses->post_torrent_updates(kStatusFlags);
     spdlog::info("added torrent {} ({})", name, id);
     return AddResult{id, name, true};
