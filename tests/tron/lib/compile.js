@@ -9,7 +9,9 @@ const solc = require('solc');
 
 const ROOT = path.join(__dirname, '..');
 const EVM_VERSION = 'istanbul';
-const SOURCES = ['contracts/ClaimHub.sol', 'contracts/TestToken.sol'];
+// The hub is product code (ledger/contracts); the token is a test stand-in for BTT.
+const SOURCES = { 'ClaimHub.sol': path.join(ROOT, '..', '..', 'ledger', 'contracts', 'ClaimHub.sol'),
+  'TestToken.sol': path.join(ROOT, 'contracts', 'TestToken.sol') };
 
 function findImport(p) {
   for (const base of [path.join(ROOT, 'node_modules'), ROOT]) {
@@ -33,7 +35,7 @@ function push0Offsets(hex) {
 
 function compile() {
   const sources = {};
-  for (const s of SOURCES) sources[s] = { content: fs.readFileSync(path.join(ROOT, s), 'utf8') };
+  for (const [name, file] of Object.entries(SOURCES)) sources[name] = { content: fs.readFileSync(file, 'utf8') };
   const key = crypto.createHash('sha256').update(solc.version() + EVM_VERSION + JSON.stringify(sources)).digest('hex');
   const cache = path.join(ROOT, 'build', 'contracts.json');
   if (fs.existsSync(cache)) {
@@ -60,8 +62,8 @@ function compile() {
     key,
     solc: solc.version(),
     evmVersion: EVM_VERSION,
-    hub: pick('contracts/ClaimHub.sol', 'SeedboxClaimHub'),
-    token: pick('contracts/TestToken.sol', 'TestToken'),
+    hub: pick('ClaimHub.sol', 'SeedboxClaimHub'),
+    token: pick('TestToken.sol', 'TestToken'),
   };
   fs.mkdirSync(path.dirname(cache), { recursive: true });
   const tmp = `${cache}.${process.pid}.tmp`; // parallel test runs: write then rename

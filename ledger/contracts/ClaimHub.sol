@@ -2,7 +2,7 @@
 // seedboxd's claim hub (design.md §7). Payers deposit BTT; providers claim payers' cumulative
 // TIP-712 vouchers in batches. paid[payer][beneficiary] only grows, so a replayed or stale voucher
 // pays nothing and no voucher can pay twice. One bad entry is skipped with an event, never reverting
-// the batch. Compiled by tests/tron/compile.js for an EVM version without PUSH0 (TVM).
+// the batch. Compiled by tests/tron/lib/compile.js for an EVM version without PUSH0 (TVM).
 pragma solidity 0.8.26;
 
 interface ITRC20 {
