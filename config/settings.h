@@ -59,6 +59,20 @@ struct TorrentConfig {
 struct TronConfig {
     std::string key_file;      // empty = <state_dir>/tron.key
     bool generate_key = false; // create key_file on first start when it is missing
+    std::string node_url;      // full node HTTP API, e.g. https://api.trongrid.io (broadcast mode)
+    std::string solidity_url;  // solidity endpoints; empty = node_url
+    std::string api_key_file;  // TRON-PRO-API-KEY, read from this file; empty = none
+    std::string token = "TAFjULxiVgT4qWk6UZwjqwZXTSaGaqnVp4"; // BTT (TRC-20, 18 decimals)
+};
+
+struct SettlementConfig {
+    std::string mode = "offline"; // offline: build, sign, store; broadcast: also send and confirm
+    std::int64_t interval = 3600; // seconds between automatic runs
+    std::string min_batch_amount = "1000000000000000000"; // claimable needed for an automatic run
+    std::int64_t max_claims = 100;                        // vouchers per batch
+    std::int64_t fee_limit_max = 1'000'000'000;           // sun (1000 TRX)
+    std::int64_t fee_margin_percent = 150;                // fee_limit = estimate x margin
+    std::int64_t expiration = 120;                        // seconds after the reference block
 };
 
 struct LedgerConfig {
@@ -95,6 +109,7 @@ struct Config {
     TronConfig tron;
     LedgerConfig ledger;
     PaymentsConfig payments;
+    SettlementConfig settlement;
 
     // Fills derived defaults (token_file, default_save_path, allowed_roots) from state_dir.
     void resolve();

@@ -4,6 +4,7 @@
 #include "daemon/btt_pay/payments.h"
 #include "daemon/events.h"
 #include "daemon/ledger_service.h"
+#include "daemon/settlement/settlement.h"
 #include "daemon/torrent/engine.h"
 #include "ledger/key_file.h"
 #include "ledger/ledger.h"
@@ -128,6 +129,11 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     if (!credit_line || !max_price || !budget)
         return 1;
 
+    if (cfg.settlement.mode == "broadcast") {
+        spdlog::critical("settlement.mode=broadcast is not available in this build yet; use "
+                         "offline and broadcast the signed batches from settlement.batches");
+        return 1;
+    }
     boost::asio::io_context io(1);
     EventHub events(io);
     std::shared_ptr<Payments> payments;
@@ -170,7 +176,8 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         return 1;
     }
 
-    rpc::Context ctx{engine, cfg, token, unix_now(), nullptr, wallet, ledger.get()};
+    Settlement settlement(cfg, *ledger, key.key, events);
+    rpc::Context ctx{engine, cfg, token, unix_now(), nullptr, wallet, ledger.get(), &settlement};
     rpc::Dispatcher dispatcher(rpc::build_method_table(), ctx,
                                {static_cast<std::size_t>(cfg.rpc.max_json_depth),
                                 static_cast<std::size_t>(cfg.rpc.max_batch)});

@@ -23,6 +23,10 @@ enum class Errc {
     no_metadata,
     invalid_file_index,
     invalid_tracker,
+    nothing_to_settle,
+    settlement_unavailable,
+    batch_not_found,
+    node_failed,
 };
 
 struct Error {

@@ -81,6 +81,53 @@ CREATE TABLE vouchers_issued (
     R"sql(
 ALTER TABLE journal ADD COLUMN carry TEXT;
 )sql",
+    // Settlement (design.md §7): a batch, its claims and its signed bytes are one row set, written
+    // in one transaction before the first broadcast. `paid` mirrors the hub's paid[payer][us] as
+    // last reconciled from the chain; it only grows.
+    R"sql(
+CREATE TABLE settlement_batches (
+    id           INTEGER PRIMARY KEY,
+    state        TEXT NOT NULL CHECK (state IN ('built', 'broadcast', 'included', 'final',
+                                                'reverted', 'expired')),
+    mode         TEXT NOT NULL,
+    txid         TEXT NOT NULL UNIQUE,
+    raw_data_hex TEXT NOT NULL,
+    signature    TEXT NOT NULL,
+    signed_hex   TEXT NOT NULL,
+    owner        TEXT NOT NULL,
+    hub          TEXT NOT NULL,
+    chain_id     INTEGER NOT NULL,
+    ref_number   INTEGER NOT NULL,
+    ref_hash     TEXT NOT NULL,
+    expiration   INTEGER NOT NULL,
+    fee_limit    INTEGER NOT NULL,
+    energy_estimate INTEGER NOT NULL DEFAULT 0,
+    created      INTEGER NOT NULL,
+    updated      INTEGER NOT NULL,
+    broadcasts   INTEGER NOT NULL DEFAULT 0,
+    block        INTEGER,
+    energy       INTEGER,
+    fee          INTEGER,
+    error        TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE settlement_claims (
+    batch      INTEGER NOT NULL REFERENCES settlement_batches(id),
+    position   INTEGER NOT NULL,
+    payer      TEXT NOT NULL,
+    cumulative TEXT NOT NULL,
+    signature  TEXT NOT NULL,
+    previous   TEXT NOT NULL,
+    outcome    TEXT NOT NULL DEFAULT 'pending',
+    paid       TEXT NOT NULL DEFAULT '0',
+    PRIMARY KEY (batch, position)
+);
+CREATE INDEX settlement_claims_payer ON settlement_claims (payer);
+CREATE TABLE settlement_paid (
+    payer   TEXT PRIMARY KEY,
+    paid    TEXT NOT NULL,
+    updated INTEGER NOT NULL
+);
+)sql",
 };
 
 Uint256 const kGiB = Uint256(1) << 30;

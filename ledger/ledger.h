@@ -113,6 +113,15 @@ public:
     [[nodiscard]] static tron::Uint256 credit(std::int64_t bytes, tron::Uint256 const& price,
                                               tron::Uint256& carry);
 
+    // For stores that share ledger.db (settlement): its writer, and the read connection under
+    // its lock. Never from the io thread.
+    [[nodiscard]] Writer& writer() { return *writer_; }
+    template <class Fn> auto read(Fn&& fn)
+    {
+        std::lock_guard lock(read_mutex_);
+        return fn(reader_);
+    }
+
 private:
     Ledger(std::unique_ptr<Writer> writer, Db reader);
 

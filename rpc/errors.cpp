@@ -32,6 +32,14 @@ RpcError to_rpc(daemon::Error const& e)
         return {kInvalidFileIndex, "invalid_file_index", e.message};
     case Errc::invalid_tracker:
         return {kInvalidTracker, "invalid_tracker", e.message};
+    case Errc::nothing_to_settle:
+        return {kNothingToSettle, "nothing_to_settle", e.message};
+    case Errc::settlement_unavailable:
+        return {kSettlementUnavailable, "settlement_unavailable", e.message};
+    case Errc::batch_not_found:
+        return {kBatchNotFound, "batch_not_found", e.message};
+    case Errc::node_failed:
+        return {kNodeFailed, "node_failed", e.message};
     }
     return {kInternalError, "internal_error", e.message};
 }

@@ -34,6 +34,10 @@ enum Code : int {
     kInvalidBase64 = 1012,
     // 2xxx: ledger and wallet
     kNoWallet = 2001,
+    kNothingToSettle = 2002,
+    kSettlementUnavailable = 2003,
+    kBatchNotFound = 2004,
+    kNodeFailed = 2005,
 };
 
 // Thrown by handlers and the dispatcher only (the RPC boundary); never below rpc/.

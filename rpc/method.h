@@ -22,6 +22,7 @@ class Ledger;
 namespace seedbox::daemon {
 class Engine;
 class EventHub;
+class Settlement;
 } // namespace seedbox::daemon
 
 namespace seedbox::rpc {
@@ -61,6 +62,7 @@ struct Context {
     std::vector<struct Method> const* methods = nullptr; // set once the dispatcher exists
     std::optional<tron::Address> wallet;                 // the node's address; never its key
     ledger::Ledger* ledger = nullptr;
+    daemon::Settlement* settlement = nullptr;
 };
 
 struct Method;
@@ -111,6 +113,7 @@ void add_session_methods(MethodTable& table);
 void add_event_methods(MethodTable& table);
 void add_wallet_methods(MethodTable& table);
 void add_ledger_methods(MethodTable& table);
+void add_settlement_methods(MethodTable& table);
 
 [[nodiscard]] MethodTable build_method_table();
 

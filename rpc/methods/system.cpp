@@ -66,6 +66,7 @@ MethodTable build_method_table()
     add_event_methods(t);
     add_wallet_methods(t);
     add_ledger_methods(t);
+    add_settlement_methods(t);
     return t;
 }
 

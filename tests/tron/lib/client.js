@@ -33,7 +33,7 @@ async function waitFor(fn, ms = 20000, what = 'condition') {
 }
 
 // Builds and signs TriggerSmartContract(data) from `priv` with tronweb; returns {txID, hex, tx}.
-async function signedTrigger(d, priv, contract41, selector, params, { feeLimit = 100_000_000, expirationMs = 60_000, refBlock } = {}) {
+async function signedTrigger(d, priv, contract41, selector, params, { feeLimit = 100_000_000, expirationMs = 120_000, refBlock } = {}) {
   const tw = new TronWeb({ fullHost: d.url });
   const blk = refBlock || (await d.post('/walletsolidity/getnowblock'));
   const number = blk.block_header.raw_data.number || 0;

@@ -1,0 +1,400 @@
+#include "ledger/settlement_store.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace seedbox::ledger {
+
+using json = nlohmann::json;
+using tron::Uint256;
+
+namespace {
+
+std::int64_t now_unix()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Uint256 dec(std::string const& s)
+{
+    return tron::parse_uint256(s).value_or(0);
+}
+
+constexpr char const* kBatchColumns =
+    "id, state, mode, txid, raw_data_hex, signature, signed_hex, owner, hub, chain_id, ref_number, "
+    "ref_hash, expiration, fee_limit, energy_estimate, created, updated, broadcasts, block, "
+    "energy, fee, error";
+
+std::optional<std::int64_t> opt_int(Stmt const& st, int i)
+{
+    if (st.column_null(i))
+        return std::nullopt;
+    return st.column_int(i);
+}
+
+Batch batch_row(Stmt const& st)
+{
+    Batch b;
+    b.id = st.column_int(0);
+    b.state = st.column_text(1);
+    b.mode = st.column_text(2);
+    b.txid = st.column_text(3);
+    b.raw_data_hex = st.column_text(4);
+    b.signature = st.column_text(5);
+    b.signed_hex = st.column_text(6);
+    b.owner = st.column_text(7);
+    b.hub = st.column_text(8);
+    b.chain_id = st.column_int(9);
+    b.ref_number = st.column_int(10);
+    b.ref_hash = st.column_text(11);
+    b.expiration = st.column_int(12);
+    b.fee_limit = st.column_int(13);
+    b.energy_estimate = st.column_int(14);
+    b.created = st.column_int(15);
+    b.updated = st.column_int(16);
+    b.broadcasts = st.column_int(17);
+    b.block = opt_int(st, 18);
+    b.energy = opt_int(st, 19);
+    b.fee = opt_int(st, 20);
+    b.error = st.column_text(21);
+    return b;
+}
+
+void load_claims(Db& db, Batch& b)
+{
+    auto st = db.prepare("SELECT payer, cumulative, signature, previous, outcome, paid FROM "
+                         "settlement_claims WHERE batch = ? ORDER BY position");
+    st.bind(1, b.id);
+    while (st.step())
+        b.claims.push_back({st.column_text(0), dec(st.column_text(1)), st.column_text(2),
+                            dec(st.column_text(3)), st.column_text(4), dec(st.column_text(5))});
+}
+
+std::vector<Batch> query_batches(Db& db, std::string const& where, auto bind)
+{
+    auto st =
+        db.prepare(std::string("SELECT ") + kBatchColumns + " FROM settlement_batches " + where);
+    bind(st);
+    std::vector<Batch> out;
+    while (st.step())
+        out.push_back(batch_row(st));
+    for (auto& b : out)
+        load_claims(db, b);
+    return out;
+}
+
+int rank(std::string const& state)
+{
+    if (state == "built")
+        return 0;
+    if (state == "broadcast")
+        return 1;
+    if (state == "included")
+        return 2;
+    return 3; // final, reverted, expired
+}
+
+// Covered per payer: max(paid on chain, cumulative in a pending batch).
+std::map<std::string, Uint256> covered(Db& db)
+{
+    std::map<std::string, Uint256> c;
+    auto p = db.prepare("SELECT payer, paid FROM settlement_paid");
+    while (p.step())
+        c[p.column_text(0)] = dec(p.column_text(1));
+    auto q = db.prepare("SELECT c.payer, c.cumulative FROM settlement_claims c JOIN "
+                        "settlement_batches b ON b.id = c.batch WHERE b.state IN ('built', "
+                        "'broadcast', 'included')");
+    while (q.step()) {
+        auto& v = c[q.column_text(0)];
+        v = std::max(v, dec(q.column_text(1)));
+    }
+    return c;
+}
+
+} // namespace
+
+Uint256 Batch::total() const
+{
+    Uint256 t = 0;
+    for (auto const& c : claims)
+        t += c.cumulative - c.previous;
+    return t;
+}
+
+Uint256 Batch::paid() const
+{
+    Uint256 t = 0;
+    for (auto const& c : claims)
+        t += c.paid;
+    return t;
+}
+
+json to_json(Batch const& b, bool with_bytes)
+{
+    auto opt = [](std::optional<std::int64_t> const& v) -> json {
+        return v ? json(*v) : json(nullptr);
+    };
+    json claims = json::array();
+    for (auto const& c : b.claims) {
+        json j = {{"payer", c.payer},
+                  {"cumulative", tron::to_decimal(c.cumulative)},
+                  {"previous", tron::to_decimal(c.previous)},
+                  {"amount", tron::to_decimal(c.cumulative - c.previous)},
+                  {"outcome", c.outcome},
+                  {"paid", tron::to_decimal(c.paid)}};
+        if (with_bytes)
+            j["signature"] = c.signature;
+        claims.push_back(std::move(j));
+    }
+    json j = {{"id", b.id},
+              {"state", b.state},
+              {"mode", b.mode},
+              {"txid", b.txid},
+              {"owner", b.owner},
+              {"hub", b.hub},
+              {"chain_id", b.chain_id},
+              {"reference_block", {{"number", b.ref_number}, {"id", b.ref_hash}}},
+              {"expiration", b.expiration},
+              {"fee_limit", b.fee_limit},
+              {"energy_estimate", b.energy_estimate},
+              {"created", b.created},
+              {"updated", b.updated},
+              {"broadcasts", b.broadcasts},
+              {"block", opt(b.block)},
+              {"energy", opt(b.energy)},
+              {"fee", opt(b.fee)},
+              {"error", b.error},
+              {"total", tron::to_decimal(b.total())},
+              {"paid", tron::to_decimal(b.paid())},
+              {"claim_count", b.claims.size()},
+              {"claims", std::move(claims)}};
+    if (with_bytes) {
+        j["raw_data_hex"] = b.raw_data_hex;
+        j["signature"] = b.signature;
+        j["transaction"] = b.signed_hex;
+    }
+    return j;
+}
+
+std::vector<Claim> SettlementStore::candidates(std::string const& hub, std::int64_t chain_id,
+                                               std::size_t max)
+{
+    std::vector<Claim> out;
+    ledger_.read([&](Db& db) {
+        auto cov = covered(db);
+        auto st = db.prepare("SELECT payer, cumulative, signature FROM vouchers_received WHERE "
+                             "hub = ? AND chain_id = ?");
+        st.bind(1, hub).bind(2, chain_id);
+        while (st.step()) {
+            Claim c;
+            c.payer = st.column_text(0);
+            c.cumulative = dec(st.column_text(1));
+            c.signature = st.column_text(2);
+            auto it = cov.find(c.payer);
+            c.previous = it == cov.end() ? Uint256(0) : it->second;
+            if (c.cumulative > c.previous)
+                out.push_back(std::move(c));
+        }
+    });
+    std::stable_sort(out.begin(), out.end(), [](Claim const& a, Claim const& b) {
+        return a.cumulative - a.previous > b.cumulative - b.previous;
+    });
+    if (out.size() > max)
+        out.resize(max);
+    return out;
+}
+
+Uint256 SettlementStore::claimable(std::string const& hub, std::int64_t chain_id)
+{
+    Uint256 total = 0;
+    for (auto const& c : candidates(hub, chain_id, SIZE_MAX))
+        total += c.cumulative - c.previous;
+    return total;
+}
+
+std::string SettlementStore::insert(Batch& b)
+{
+    b.created = b.updated = now_unix();
+    std::int64_t id = 0;
+    auto err = ledger_.writer().run([&b, &id](Db& db) -> std::string {
+        auto st = db.prepare(
+            "INSERT INTO settlement_batches (state, mode, txid, raw_data_hex, signature, "
+            "signed_hex, owner, hub, chain_id, ref_number, ref_hash, expiration, fee_limit, "
+            "energy_estimate, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        st.bind(1, b.state).bind(2, b.mode).bind(3, b.txid).bind(4, b.raw_data_hex);
+        st.bind(5, b.signature).bind(6, b.signed_hex).bind(7, b.owner).bind(8, b.hub);
+        st.bind(9, b.chain_id).bind(10, b.ref_number).bind(11, b.ref_hash);
+        st.bind(12, b.expiration).bind(13, b.fee_limit).bind(14, b.energy_estimate);
+        st.bind(15, b.created).bind(16, b.updated);
+        if (!st.run())
+            return st.error();
+        id = db.last_insert_id();
+        auto c = db.prepare("INSERT INTO settlement_claims (batch, position, payer, cumulative, "
+                            "signature, previous) VALUES (?,?,?,?,?,?)");
+        std::int64_t pos = 0;
+        for (auto const& cl : b.claims) {
+            c.reset();
+            c.bind(1, id).bind(2, pos++).bind(3, cl.payer).bind(4, tron::to_decimal(cl.cumulative));
+            c.bind(5, cl.signature).bind(6, tron::to_decimal(cl.previous));
+            if (!c.run())
+                return c.error();
+        }
+        return {};
+    });
+    if (err.empty())
+        b.id = id;
+    return err;
+}
+
+std::string SettlementStore::transition(Batch const& u, std::vector<ClaimOutcome> const& outcomes)
+{
+    auto now = now_unix();
+    return ledger_.writer().run([&](Db& db) -> std::string {
+        auto cur = db.prepare("SELECT state FROM settlement_batches WHERE id = ?");
+        cur.bind(1, u.id);
+        if (!cur.step())
+            return "no batch " + std::to_string(u.id);
+        auto from = cur.column_text(0);
+        if (rank(from) == 3 || rank(u.state) < rank(from))
+            return "batch " + std::to_string(u.id) + " cannot go from " + from + " to " + u.state;
+        auto st = db.prepare("UPDATE settlement_batches SET state = ?, updated = ?, block = ?, "
+                             "energy = ?, fee = ?, error = ? WHERE id = ?");
+        st.bind(1, u.state).bind(2, now);
+        auto bind_opt = [&st](int i, std::optional<std::int64_t> const& v) {
+            if (v)
+                st.bind(i, *v);
+            else
+                st.bind_null(i);
+        };
+        bind_opt(3, u.block);
+        bind_opt(4, u.energy);
+        bind_opt(5, u.fee);
+        st.bind(6, u.error).bind(7, u.id);
+        if (!st.run())
+            return st.error();
+        if (u.state == "reverted" || u.state == "expired") {
+            auto r =
+                db.prepare("UPDATE settlement_claims SET outcome = 'returned' WHERE batch = ?");
+            r.bind(1, u.id);
+            if (!r.run())
+                return r.error();
+        }
+        if (u.state != "final")
+            return {};
+        auto mark = db.prepare("UPDATE settlement_claims SET outcome = ?, paid = ? WHERE batch = "
+                               "? AND payer = ? AND cumulative = ? AND outcome = 'pending'");
+        auto raise = db.prepare(
+            "INSERT INTO settlement_paid (payer, paid, updated) VALUES (?,?,?) ON CONFLICT "
+            "(payer) DO UPDATE SET paid = excluded.paid, updated = excluded.updated");
+        auto known = db.prepare("SELECT paid FROM settlement_paid WHERE payer = ?");
+        for (auto const& o : outcomes) {
+            mark.reset();
+            mark.bind(1,
+                      o.claimed ? std::string("claimed") : "skipped:" + std::to_string(o.reason));
+            mark.bind(2, tron::to_decimal(o.claimed ? o.amount : Uint256(0)));
+            mark.bind(3, u.id).bind(4, o.payer).bind(5, tron::to_decimal(o.cumulative));
+            if (!mark.run())
+                return mark.error();
+            if (!o.claimed)
+                continue;
+            known.reset();
+            known.bind(1, o.payer);
+            if (known.step() && dec(known.column_text(0)) >= o.paid_total)
+                continue;
+            known.reset();
+            raise.reset();
+            raise.bind(1, o.payer).bind(2, tron::to_decimal(o.paid_total)).bind(3, now);
+            if (!raise.run())
+                return raise.error();
+        }
+        // An entry with no event (should not happen) is left visible rather than guessed.
+        auto left = db.prepare("UPDATE settlement_claims SET outcome = 'unreported' WHERE batch "
+                               "= ? AND outcome = 'pending'");
+        left.bind(1, u.id);
+        return left.run() ? std::string() : left.error();
+    });
+}
+
+std::string SettlementStore::count_broadcast(std::int64_t id)
+{
+    return ledger_.writer().run([id](Db& db) -> std::string {
+        auto st =
+            db.prepare("UPDATE settlement_batches SET broadcasts = broadcasts + 1 WHERE id = ?");
+        st.bind(1, id);
+        return st.run() ? std::string() : st.error();
+    });
+}
+
+std::string SettlementStore::raise_paid(std::string const& payer, Uint256 const& paid)
+{
+    auto now = now_unix();
+    return ledger_.writer().run([&](Db& db) -> std::string {
+        auto known = db.prepare("SELECT paid FROM settlement_paid WHERE payer = ?");
+        known.bind(1, payer);
+        if (known.step() && dec(known.column_text(0)) >= paid)
+            return {};
+        auto st = db.prepare(
+            "INSERT INTO settlement_paid (payer, paid, updated) VALUES (?,?,?) ON CONFLICT "
+            "(payer) DO UPDATE SET paid = excluded.paid, updated = excluded.updated");
+        st.bind(1, payer).bind(2, tron::to_decimal(paid)).bind(3, now);
+        return st.run() ? std::string() : st.error();
+    });
+}
+
+std::optional<Batch> SettlementStore::get(std::int64_t id)
+{
+    return ledger_.read([&](Db& db) -> std::optional<Batch> {
+        auto v = query_batches(db, "WHERE id = ?", [id](Stmt& st) { st.bind(1, id); });
+        if (v.empty())
+            return std::nullopt;
+        return std::move(v.front());
+    });
+}
+
+std::vector<Batch> SettlementStore::pending()
+{
+    return ledger_.read([](Db& db) {
+        return query_batches(db, "WHERE state IN ('built', 'broadcast', 'included') ORDER BY id",
+                             [](Stmt&) {});
+    });
+}
+
+std::vector<Batch> SettlementStore::list(std::int64_t limit, std::int64_t before,
+                                         std::string const& state)
+{
+    return ledger_.read([&](Db& db) {
+        return query_batches(db,
+                             "WHERE (? = 0 OR id < ?) AND (? = '' OR state = ?) ORDER BY id "
+                             "DESC LIMIT ?",
+                             [&](Stmt& st) {
+                                 st.bind(1, before).bind(2, before).bind(3, state);
+                                 st.bind(4, state).bind(5, limit);
+                             });
+    });
+}
+
+std::map<std::string, Uint256> SettlementStore::paid()
+{
+    return ledger_.read([](Db& db) {
+        std::map<std::string, Uint256> out;
+        auto st = db.prepare("SELECT payer, paid FROM settlement_paid");
+        while (st.step())
+            out[st.column_text(0)] = dec(st.column_text(1));
+        return out;
+    });
+}
+
+std::map<std::string, std::int64_t> SettlementStore::counts()
+{
+    return ledger_.read([](Db& db) {
+        std::map<std::string, std::int64_t> out;
+        auto st = db.prepare("SELECT state, count(*) FROM settlement_batches GROUP BY state");
+        while (st.step())
+            out[st.column_text(0)] = st.column_int(1);
+        return out;
+    });
+}
+
+} // namespace seedbox::ledger
