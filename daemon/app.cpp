@@ -12,12 +12,14 @@
 #include "rpc/auth.h"
 #include "rpc/dispatch.h"
 #include "rpc/server.h"
+#include "rpc/tron_transport.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -129,10 +131,24 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     if (!credit_line || !max_price || !budget)
         return 1;
 
+    NodeTransport node;
     if (cfg.settlement.mode == "broadcast") {
-        spdlog::critical("settlement.mode=broadcast is not available in this build yet; use "
-                         "offline and broadcast the signed batches from settlement.batches");
-        return 1;
+        if (cfg.tron.node_url.empty()) {
+            spdlog::critical("settlement.mode=broadcast needs tron.node_url");
+            return 1;
+        }
+        std::string api_key;
+        if (!cfg.tron.api_key_file.empty()) {
+            std::ifstream f(cfg.tron.api_key_file);
+            if (!f || !std::getline(f, api_key) || api_key.empty()) {
+                spdlog::critical("cannot read a TRON-PRO-API-KEY from tron.api_key_file {}",
+                                 cfg.tron.api_key_file);
+                return 1;
+            }
+            while (!api_key.empty() && std::isspace(static_cast<unsigned char>(api_key.back())))
+                api_key.pop_back();
+        }
+        node = rpc::make_node_transport(cfg.tron.node_url, cfg.tron.solidity_url, api_key);
     }
     boost::asio::io_context io(1);
     EventHub events(io);
@@ -176,7 +192,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         return 1;
     }
 
-    Settlement settlement(cfg, *ledger, key.key, events);
+    Settlement settlement(cfg, *ledger, key.key, events, node);
     rpc::Context ctx{engine, cfg, token, unix_now(), nullptr, wallet, ledger.get(), &settlement};
     rpc::Dispatcher dispatcher(rpc::build_method_table(), ctx,
                                {static_cast<std::size_t>(cfg.rpc.max_json_depth),
@@ -191,6 +207,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         return 1;
     }
     ledger_service.start();
+    settlement.start();
     spdlog::info("JSON-RPC listening on http://{}/rpc (WebSocket on the same path)", bound);
     if (!opts.ready_file.empty() && !write_ready_file(opts.ready_file, bound)) {
         spdlog::critical("cannot write ready file {}: {}", opts.ready_file, std::strerror(errno));
@@ -232,6 +249,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
 
     io.run();
     server.join_workers();
+    settlement.stop();
     engine.close(); // peers disconnect: their last byte counts reach the ledger below
     ledger_service.final_flush();
     spdlog::info("seedboxd stopped");

@@ -32,8 +32,9 @@ void EventHub::publish(std::string method, nlohmann::json params)
 std::vector<std::string> const& EventHub::names()
 {
     static std::vector<std::string> const n = {
-        "torrent.added", "torrent.removed", "torrent.state_changed", "torrent.finished",
-        "torrent.error", "torrent.stats",   "ledger.credited",       "ledger.voucher",
+        "torrent.added",    "torrent.removed", "torrent.state_changed",
+        "torrent.finished", "torrent.error",   "torrent.stats",
+        "ledger.credited",  "ledger.voucher",  "settlement.batch",
     };
     return n;
 }

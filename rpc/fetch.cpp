@@ -48,14 +48,30 @@ std::optional<Url> parse_url(std::string const& url)
     return u;
 }
 
+// What to send: a GET for a .torrent, or a POST of a JSON body (TRON node API).
+struct Outgoing {
+    http::verb verb = http::verb::get;
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
 template <class Stream>
-asio::awaitable<http::response<http::string_body>> exchange(Stream& stream, Url const& u,
-                                                            std::size_t max_bytes)
+asio::awaitable<http::response<http::string_body>>
+exchange(Stream& stream, Url const& u, Outgoing const& out, std::size_t max_bytes)
 {
-    http::request<http::empty_body> req{http::verb::get, u.target, 11};
+    http::request<http::string_body> req{out.verb, u.target, 11};
     req.set(http::field::host, u.host);
     req.set(http::field::user_agent, "seedboxd");
-    req.set(http::field::accept, "application/x-bittorrent, */*");
+    if (out.verb == http::verb::get) {
+        req.set(http::field::accept, "application/x-bittorrent, */*");
+    } else {
+        req.set(http::field::content_type, "application/json");
+        req.set(http::field::accept, "application/json");
+        req.body() = out.body;
+        req.prepare_payload();
+    }
+    for (auto const& [k, v] : out.headers)
+        req.set(k, v);
     co_await http::async_write(stream, req, asio::use_awaitable);
     beast::flat_buffer buf;
     http::response_parser<http::string_body> parser;
@@ -64,7 +80,8 @@ asio::awaitable<http::response<http::string_body>> exchange(Stream& stream, Url 
     co_return parser.release();
 }
 
-asio::awaitable<http::response<http::string_body>> get_once(Url const& u, std::size_t max_bytes)
+asio::awaitable<http::response<http::string_body>> get_once(Url const& u, Outgoing const& out,
+                                                            std::size_t max_bytes)
 {
     auto ex = co_await asio::this_coro::executor;
     asio::ip::tcp::resolver resolver(ex);
@@ -72,7 +89,7 @@ asio::awaitable<http::response<http::string_body>> get_once(Url const& u, std::s
     if (!u.tls) {
         beast::tcp_stream stream(ex);
         co_await stream.async_connect(results, asio::use_awaitable);
-        co_return co_await exchange(stream, u, max_bytes);
+        co_return co_await exchange(stream, u, out, max_bytes);
     }
     asio::ssl::context ctx(asio::ssl::context::tls_client);
     ctx.set_default_verify_paths();
@@ -84,10 +101,58 @@ asio::awaitable<http::response<http::string_body>> get_once(Url const& u, std::s
     stream.set_verify_callback(asio::ssl::host_name_verification(u.host));
     co_await beast::get_lowest_layer(stream).async_connect(results, asio::use_awaitable);
     co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
-    co_return co_await exchange(stream, u, max_bytes);
+    co_return co_await exchange(stream, u, out, max_bytes);
+}
+
+// Runs one exchange on a private io_context for at most `timeout`; the response or an error.
+daemon::Result<http::response<http::string_body>> run_once(Url const& u, Outgoing const& out,
+                                                           std::size_t max_bytes,
+                                                           std::chrono::milliseconds timeout)
+{
+    asio::io_context io;
+    std::optional<http::response<http::string_body>> res;
+    std::string error;
+    asio::co_spawn(io, get_once(u, out, max_bytes),
+                   [&](std::exception_ptr e, http::response<http::string_body> r) {
+                       if (!e) {
+                           res = std::move(r);
+                           return;
+                       }
+                       try {
+                           std::rethrow_exception(e);
+                       } catch (beast::system_error const& se) {
+                           error = se.code() == http::error::body_limit
+                                       ? "the response is larger than " +
+                                             std::to_string(max_bytes) + " bytes"
+                                       : se.code().message();
+                       } catch (std::exception const& ex) {
+                           error = ex.what();
+                       }
+                   });
+    io.run_for(timeout);
+    if (!res && error.empty())
+        error = "timed out after " + std::to_string(timeout.count()) + " ms";
+    if (!res)
+        return make_error(Errc::fetch_failed, error);
+    return std::move(*res);
 }
 
 } // namespace
+
+daemon::Result<HttpReply> post_json(std::string const& url, std::string body,
+                                    std::vector<std::pair<std::string, std::string>> headers,
+                                    std::size_t max_bytes, std::chrono::milliseconds timeout)
+{
+    auto u = parse_url(url);
+    if (!u)
+        return make_error(Errc::invalid_argument,
+                          "\"" + url + "\" is not an http:// or https:// URL");
+    auto r =
+        run_once(*u, {http::verb::post, std::move(body), std::move(headers)}, max_bytes, timeout);
+    if (!r)
+        return r.error();
+    return HttpReply{static_cast<int>(r.value().result_int()), std::move(r.value().body())};
+}
 
 daemon::Result<Fetched> fetch_url(std::string const& url, std::size_t max_bytes,
                                   std::chrono::seconds timeout)
@@ -100,31 +165,11 @@ daemon::Result<Fetched> fetch_url(std::string const& url, std::size_t max_bytes,
         if (!u)
             return make_error(Errc::fetch_failed,
                               "url: \"" + current + "\" is not an http:// or https:// URL");
-        asio::io_context io;
-        std::optional<http::response<http::string_body>> res;
-        std::string error;
-        asio::co_spawn(io, get_once(*u, max_bytes),
-                       [&](std::exception_ptr e, http::response<http::string_body> r) {
-                           if (!e) {
-                               res = std::move(r);
-                               return;
-                           }
-                           try {
-                               std::rethrow_exception(e);
-                           } catch (beast::system_error const& se) {
-                               error = se.code() == http::error::body_limit
-                                           ? "the response is larger than " +
-                                                 std::to_string(max_bytes) + " bytes"
-                                           : se.code().message();
-                           } catch (std::exception const& ex) {
-                               error = ex.what();
-                           }
-                       });
-        io.run_for(timeout);
-        if (!res && error.empty())
-            error = "timed out after " + std::to_string(timeout.count()) + " s";
-        if (!res)
-            return make_error(Errc::fetch_failed, "fetching " + current + " failed: " + error);
+        auto r = run_once(*u, {}, max_bytes, timeout);
+        if (!r)
+            return make_error(Errc::fetch_failed,
+                              "fetching " + current + " failed: " + r.error().message);
+        auto res = &r.value();
         auto status = res->result_int();
         if (status >= 300 && status < 400 && res->count(http::field::location)) {
             auto loc = std::string((*res)[http::field::location]);

@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace seedbox::rpc {
 
@@ -17,6 +19,18 @@ struct Fetched {
 
 [[nodiscard]] daemon::Result<Fetched> fetch_url(std::string const& url, std::size_t max_bytes,
                                                 std::chrono::seconds timeout);
+
+struct HttpReply {
+    int status = 0;
+    std::string body;
+};
+// POSTs a JSON body (Content-Type: application/json) with extra headers. Blocking: call from a
+// worker thread. No redirects. Transport failures and timeouts are errors; any HTTP status is a
+// reply.
+[[nodiscard]] daemon::Result<HttpReply>
+post_json(std::string const& url, std::string body,
+          std::vector<std::pair<std::string, std::string>> headers, std::size_t max_bytes,
+          std::chrono::milliseconds timeout);
 
 // Strict-enough base64 via OpenSSL (whitespace tolerated, bad characters and lengths refused).
 [[nodiscard]] bool base64_decode(std::string const& in, std::string& out);

@@ -4,6 +4,8 @@
 #include "ledger/tron/transaction.h"
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <spdlog/spdlog.h>
 
 namespace seedbox::daemon {
@@ -20,10 +22,55 @@ std::int64_t now_ms()
         .count();
 }
 
+constexpr char const* kNoKey =
+    "this node has no TRON key: provide tron.key_file or set tron.generate_key=true";
+
+tron::Hash32 const& claimed_topic()
+{
+    static auto const t =
+        tron::keccak256(tron::view("Claimed(address,address,uint256,uint256,uint256)"));
+    return t;
+}
+
+tron::Hash32 const& skipped_topic()
+{
+    static auto const t = tron::keccak256(tron::view("Skipped(address,address,uint256,uint8)"));
+    return t;
+}
+
+bool same(tron::Bytes const& a, auto const& b)
+{
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+std::optional<tron::Address> address_of_word(tron::Bytes const& word)
+{
+    if (word.size() != 32)
+        return std::nullopt;
+    std::array<std::uint8_t, 20> evm{};
+    std::copy(word.begin() + 12, word.end(), evm.begin());
+    return tron::Address(evm);
+}
+
 } // namespace
 
+void fault_point(char const* name)
+{
+#ifdef SEEDBOX_TEST_HOOKS
+    static char const* wanted = std::getenv("SEEDBOX_FAULT_POINT");
+    if (wanted && std::string_view(wanted) == name) {
+        spdlog::warn("fault point {} reached: killing the daemon (SEEDBOX_FAULT_POINT)", name);
+        spdlog::default_logger()->flush();
+        std::raise(SIGKILL);
+    }
+#else
+    (void)name;
+#endif
+}
+
 Settlement::Settlement(config::Config const& cfg, ledger::Ledger& ledger,
-                       std::optional<tron::PrivateKey> key, EventHub& events)
+                       std::optional<tron::PrivateKey> key, EventHub& events,
+                       NodeTransport transport)
     : cfg_(cfg), store_(ledger), key_(std::move(key)), events_(events)
 {
     if (cfg.payments.hub.empty())
@@ -32,10 +79,51 @@ Settlement::Settlement(config::Config const& cfg, ledger::Ledger& ledger,
         hub_ = *h;
     else
         hub_error_ = "payments.hub: " + hub_error_;
+    token_ = tron::Address::parse(cfg.tron.token);
+    if (transport)
+        node_.emplace(std::move(transport));
+}
+
+Settlement::~Settlement()
+{
+    stop();
+}
+
+std::string Settlement::unavailable() const
+{
+    if (!key_)
+        return kNoKey;
+    if (!hub_)
+        return hub_error_;
+    return {};
+}
+
+void Settlement::start()
+{
+    if (cfg_.settlement.mode != "broadcast" || !node_)
+        return;
+    if (auto why = unavailable(); !why.empty()) {
+        spdlog::warn("settlement: broadcast mode is idle: {}", why);
+        return;
+    }
+    next_run_ = now_ms() / 1000 + cfg_.settlement.interval;
+    worker_ = std::thread([this] { loop(); });
+}
+
+void Settlement::stop()
+{
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (worker_.joinable())
+        worker_.join();
 }
 
 Result<ledger::Batch> Settlement::build(std::vector<ledger::Claim> claims,
-                                        ReferenceBlock const& ref, std::int64_t energy_estimate)
+                                        ReferenceBlock const& ref, std::int64_t expiration_base,
+                                        std::int64_t energy_estimate)
 {
     if (!key_)
         return make_error(Errc::settlement_unavailable,
@@ -81,16 +169,16 @@ Result<ledger::Batch> Settlement::build(std::vector<ledger::Claim> claims,
                                {std::move(payers), std::move(amounts), std::move(sigs)});
     tron::TxHeader h;
     h.ref = tron::ref_block(ref.number, id);
-    h.expiration = ref.timestamp + cfg_.settlement.expiration * 1000;
+    h.expiration = expiration_base + cfg_.settlement.expiration * 1000;
     h.timestamp = now_ms();
     auto estimate = energy_estimate > 0
                         ? energy_estimate
                         : kEnergyPerClaim * static_cast<std::int64_t>(claims.size());
     // fee_limit = estimate x price x margin, capped by config (and so by the chain's 15,000 TRX).
-    __int128 fee = static_cast<__int128>(estimate) * kEnergyPriceSun *
-                   cfg_.settlement.fee_margin_percent / 100;
-    h.fee_limit = static_cast<std::int64_t>(
-        std::min<__int128>(fee, static_cast<__int128>(cfg_.settlement.fee_limit_max)));
+    __int128 fee =
+        static_cast<__int128>(estimate) * energy_price_ * cfg_.settlement.fee_margin_percent / 100;
+    h.fee_limit = static_cast<std::int64_t>(std::min<__int128>(
+        fee, static_cast<__int128>(std::min(cfg_.settlement.fee_limit_max, max_fee_limit_))));
     auto signed_tx = tron::sign_transaction(*key_, tron::raw_data(h, call));
 
     ledger::Batch b;
@@ -114,39 +202,465 @@ Result<ledger::Batch> Settlement::build(std::vector<ledger::Claim> claims,
 Result<json> Settlement::run(std::optional<ReferenceBlock> const& reference)
 {
     std::lock_guard lock(run_mutex_);
-    if (!key_ || !hub_)
-        return make_error(Errc::settlement_unavailable,
-                          !key_ ? "this node has no TRON key: provide tron.key_file or set "
-                                  "tron.generate_key=true"
-                                : hub_error_);
-    if (!reference)
+    return run_locked(reference);
+}
+
+Result<json> Settlement::run_locked(std::optional<ReferenceBlock> const& reference)
+{
+    if (auto why = unavailable(); !why.empty())
+        return make_error(Errc::settlement_unavailable, why);
+    bool offline = cfg_.settlement.mode != "broadcast";
+    if (offline && !reference)
         return make_error(Errc::invalid_argument,
                           "settlement.mode=offline needs reference_block {number, id, timestamp} "
                           "(from a node's /walletsolidity/getnowblock)");
     auto claims = store_.candidates(hub_->base58(), cfg_.payments.chain_id,
                                     static_cast<std::size_t>(cfg_.settlement.max_claims));
-    last_run_ = now_ms() / 1000;
-    if (claims.empty()) {
-        last_error_.clear();
+    {
+        std::lock_guard lock(mutex_);
+        last_run_ = now_ms() / 1000;
+    }
+    if (claims.empty())
         return make_error(Errc::nothing_to_settle,
                           "nothing to settle: no kept voucher is above what is paid or pending");
-    }
-    auto built = build(std::move(claims), *reference, 0);
+    auto built = offline ? build(std::move(claims), *reference, reference->timestamp, 0)
+                         : build_from_node(std::move(claims));
     if (!built) {
+        std::lock_guard lock(mutex_);
         last_error_ = built.error().message;
         return built.error();
     }
     auto& b = built.value();
     if (auto err = store_.insert(b); !err.empty()) {
+        spdlog::error("settlement: could not store the batch: {}", err);
+        std::lock_guard lock(mutex_);
         last_error_ = "could not store the batch: " + err;
-        spdlog::error("settlement: {}", last_error_);
         return make_error(Errc::storage_failed, last_error_);
     }
-    last_error_.clear();
-    spdlog::info("settlement: batch {} built ({} claims, {} base units, txid {}, expires {})", b.id,
-                 b.claims.size(), tron::to_decimal(b.total()), b.txid, b.expiration);
+    fault_point("settlement.after_build");
+    spdlog::info("settlement: batch {} built ({} claims, {} base units, txid {}, fee_limit {} "
+                 "sun, expires {})",
+                 b.id, b.claims.size(), tron::to_decimal(b.total()), b.txid, b.fee_limit,
+                 b.expiration);
     publish(b, "");
+    {
+        std::lock_guard lock(mutex_);
+        last_error_.clear();
+        wake_ = true;
+    }
+    cv_.notify_all();
     return to_json(b, true);
+}
+
+Result<ledger::Batch> Settlement::build_from_node(std::vector<ledger::Claim> claims)
+{
+    auto me = key_->address();
+    // Pre-flight: the token must have 18 decimals, and the chain's prices and limits are read.
+    if (!token_)
+        return make_error(Errc::settlement_unavailable, "tron.token is not a TRON address");
+    auto dec = node_->constant_call(me, *token_, tron::abi_call("decimals()", {}));
+    if (!dec)
+        return dec.error();
+    auto decimals = tron::AbiReader(dec.value().result).uint(0);
+    if (!dec.value().ok || !decimals || *decimals != 18)
+        return make_error(Errc::settlement_unavailable,
+                          "tron.token " + token_->base58() + " does not report 18 decimals (" +
+                              (dec.value().ok ? std::string("decimals() = ") +
+                                                    (decimals ? tron::to_decimal(*decimals) : "?")
+                                              : dec.value().message) +
+                              "): refusing to settle in it");
+    auto params = node_->chain_parameters();
+    if (!params)
+        return params.error();
+    if (auto it = params.value().find("getEnergyFee"); it != params.value().end() && it->second > 0)
+        energy_price_ = it->second;
+    if (auto it = params.value().find("getMaxFeeLimit");
+        it != params.value().end() && it->second > 0)
+        max_fee_limit_ = it->second;
+    auto solid = node_->now_block(true);
+    if (!solid)
+        return solid.error();
+    auto head = node_->now_block(false);
+    if (!head)
+        return head.error();
+    // Estimate with the exact calldata: a constant call runs the hub as the broadcast will.
+    std::vector<tron::Address> payers;
+    std::vector<Uint256> amounts;
+    std::vector<tron::Bytes> sigs;
+    for (auto const& c : claims) {
+        payers.push_back(tron::Address::parse(c.payer).value_or(tron::Address{}));
+        amounts.push_back(c.cumulative);
+        sigs.push_back(tron::from_hex(c.signature).value_or(tron::Bytes{}));
+    }
+    auto est = node_->constant_call(
+        me, *hub_,
+        tron::abi_call("claimBatch(address[],uint256[],bytes[])",
+                       {std::move(payers), std::move(amounts), std::move(sigs)}));
+    if (!est)
+        return est.error();
+    if (!est.value().ok)
+        return make_error(Errc::node_failed,
+                          "the hub refuses this batch in a dry run: " + est.value().message);
+    ReferenceBlock ref{solid.value().number, solid.value().id, solid.value().timestamp};
+    auto b = build(std::move(claims), ref, head.value().timestamp, est.value().energy_used);
+    if (!b)
+        return b;
+    auto trx = node_->trx_balance(me);
+    if (!trx)
+        return trx.error();
+    if (trx.value() < b.value().fee_limit)
+        return make_error(Errc::settlement_unavailable,
+                          "the TRX balance of " + me.base58() + " (" + std::to_string(trx.value()) +
+                              " sun) does not cover the fee limit (" +
+                              std::to_string(b.value().fee_limit) + " sun)");
+    return b;
+}
+
+void Settlement::loop()
+{
+    reconcile_paid();
+    for (;;) {
+        for (auto& b : store_.pending()) {
+            {
+                std::lock_guard lock(mutex_);
+                if (stopping_)
+                    return;
+            }
+            advance(std::move(b));
+        }
+        bool due = false;
+        {
+            std::lock_guard lock(mutex_);
+            auto now = now_ms() / 1000;
+            if (now >= next_run_) {
+                due = true;
+                last_check_ = now;
+                next_run_ = now + cfg_.settlement.interval;
+            }
+        }
+        if (due) {
+            auto claimable = store_.claimable(hub_->base58(), cfg_.payments.chain_id);
+            auto min = tron::parse_uint256(cfg_.settlement.min_batch_amount).value_or(0);
+            if (claimable > 0 && claimable >= min) {
+                std::lock_guard lock(run_mutex_);
+                auto r = run_locked(std::nullopt);
+                if (!r && r.error().code != Errc::nothing_to_settle)
+                    spdlog::warn("settlement: automatic run failed: {}", r.error().message);
+            }
+        }
+        std::unique_lock lock(mutex_);
+        cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_ || wake_; });
+        wake_ = false;
+        if (stopping_)
+            return;
+    }
+}
+
+void Settlement::advance(ledger::Batch b)
+{
+    if (b.mode != "broadcast")
+        return; // offline batches are broadcast by someone else
+    if (b.state == "built") {
+        send(b);
+        return;
+    }
+    if (b.state == "broadcast") {
+        auto info = node_->tx_info(b.txid, false);
+        if (!info) {
+            spdlog::warn("settlement: batch {}: {}", b.id, info.error().message);
+            return;
+        }
+        if (info.value().found && info.value().block > 0) {
+            b.block = info.value().block;
+            move(std::move(b), "included");
+            return;
+        }
+        if (proven_expired(b)) {
+            b.error = "expired without being included";
+            move(std::move(b), "expired");
+            return;
+        }
+        // Not seen yet: the node may have dropped it (restart, full pool). Same bytes again.
+        if (now_ms() - last_send_[b.id] >= 3000)
+            send(b);
+        return;
+    }
+    if (b.state == "included") {
+        fault_point("settlement.confirming");
+        auto info = node_->tx_info(b.txid, true);
+        if (!info) {
+            spdlog::warn("settlement: batch {}: {}", b.id, info.error().message);
+            return;
+        }
+        if (info.value().found)
+            finish(std::move(b), info.value());
+    }
+}
+
+void Settlement::send(ledger::Batch& b)
+{
+    auto r = node_->broadcast_hex(b.signed_hex);
+    last_send_[b.id] = now_ms();
+    // Every attempt counts: a send that timed out may still have reached the node.
+    if (auto err = store_.count_broadcast(b.id); !err.empty())
+        spdlog::error("settlement: {}", err);
+    if (!r) {
+        spdlog::warn("settlement: broadcasting batch {} failed, will retry: {}", b.id,
+                     r.error().message);
+        std::lock_guard lock(mutex_);
+        last_error_ = r.error().message;
+        return;
+    }
+    auto const& res = r.value();
+    if (res.accepted) {
+        fault_point("settlement.after_broadcast");
+        if (b.state == "built")
+            move(b, "broadcast");
+        return;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        last_error_ = "batch " + std::to_string(b.id) + ": " + res.code + " " + res.message;
+    }
+    if (res.temporary()) {
+        spdlog::info("settlement: node answered {} for batch {}; the same bytes go again", res.code,
+                     b.id);
+        return;
+    }
+    // TAPOS_ERROR, TRANSACTION_EXPIRATION_ERROR or a permanent refusal: these bytes will not be
+    // accepted, but the claims return only once it is proven that no earlier send landed.
+    spdlog::warn("settlement: node refused batch {}: {} {}", b.id, res.code, res.message);
+    if (proven_expired(b)) {
+        b.error = res.code + ": " + res.message;
+        move(b, "expired");
+    }
+}
+
+bool Settlement::proven_expired(ledger::Batch const& b)
+{
+    auto solid = node_->now_block(true);
+    if (!solid || solid.value().timestamp <= b.expiration)
+        return false;
+    auto s = node_->tx_info(b.txid, true);
+    auto w = node_->tx_info(b.txid, false);
+    auto k = node_->tx_known(b.txid, false);
+    return s && w && k && !s.value().found && !w.value().found && !k.value();
+}
+
+void Settlement::finish(ledger::Batch b, TxInfo const& info)
+{
+    b.block = info.block;
+    b.energy = info.energy;
+    b.fee = info.fee;
+    if (info.receipt_result != "SUCCESS" || info.failed) {
+        b.error = (info.receipt_result.empty() ? std::string("FAILED") : info.receipt_result) +
+                  (info.message.empty() ? "" : ": " + info.message);
+        spdlog::warn("settlement: batch {} failed on chain ({}); its claims are claimable again",
+                     b.id, b.error);
+        move(std::move(b), "reverted");
+        return;
+    }
+    std::vector<ledger::ClaimOutcome> outcomes;
+    auto me = key_->address();
+    for (auto const& log : info.logs) {
+        if (!same(log.address, hub_->evm()) || log.topics.size() != 3)
+            continue;
+        bool claimed = same(log.topics[0], claimed_topic());
+        if (!claimed && !same(log.topics[0], skipped_topic()))
+            continue;
+        auto payer = address_of_word(log.topics[1]);
+        auto ben = address_of_word(log.topics[2]);
+        if (!payer || !ben || *ben != me)
+            continue;
+        tron::AbiReader r(log.data);
+        ledger::ClaimOutcome o;
+        o.payer = payer->base58();
+        o.cumulative = r.uint(0).value_or(0);
+        o.claimed = claimed;
+        if (claimed) {
+            o.amount = r.uint(1).value_or(0);
+            o.paid_total = r.uint(2).value_or(0);
+        } else {
+            o.reason = static_cast<int>(r.uint(1).value_or(0));
+        }
+        outcomes.push_back(std::move(o));
+    }
+    fault_point("settlement.reconcile");
+    move(std::move(b), "final", outcomes);
+}
+
+void Settlement::reconcile_paid()
+{
+    // The chain is the truth for what was paid: raise our record of paid[payer][us] for every
+    // payer with something claimable (a crash may have lost a final state change).
+    auto me = key_->address();
+    for (auto const& c : store_.candidates(hub_->base58(), cfg_.payments.chain_id, SIZE_MAX)) {
+        auto payer = tron::Address::parse(c.payer);
+        if (!payer)
+            continue;
+        auto r =
+            node_->constant_call(me, *hub_, tron::abi_call("paid(address,address)", {*payer, me}));
+        if (!r || !r.value().ok) {
+            spdlog::warn("settlement: could not read paid[{}] from the hub: {}", c.payer,
+                         r ? r.value().message : r.error().message);
+            return;
+        }
+        auto paid = tron::AbiReader(r.value().result).uint(0).value_or(0);
+        if (paid > 0)
+            if (auto err = store_.raise_paid(c.payer, paid); !err.empty())
+                spdlog::error("settlement: {}", err);
+    }
+}
+
+void Settlement::move(ledger::Batch b, std::string const& state,
+                      std::vector<ledger::ClaimOutcome> const& outcomes)
+{
+    auto from = b.state;
+    b.state = state;
+    if (auto err = store_.transition(b, outcomes); !err.empty()) {
+        spdlog::error("settlement: batch {}: {}", b.id, err);
+        return;
+    }
+    spdlog::info("settlement: batch {} {} -> {}{}", b.id, from, state,
+                 b.error.empty() ? "" : " (" + b.error + ")");
+    auto fresh = store_.get(b.id);
+    publish(fresh ? *fresh : b, from);
+}
+
+Result<json> Settlement::send_call(tron::Address const& contract, tron::Bytes data,
+                                   std::string const& what)
+{
+    if (!node_)
+        return make_error(Errc::settlement_unavailable,
+                          "this needs settlement.mode=broadcast and tron.node_url");
+    auto me = key_->address();
+    auto est = node_->constant_call(me, contract, data);
+    if (!est)
+        return est.error();
+    if (!est.value().ok)
+        return make_error(Errc::node_failed, what + " would fail: " + est.value().message);
+    auto solid = node_->now_block(true);
+    if (!solid)
+        return solid.error();
+    auto head = node_->now_block(false);
+    if (!head)
+        return head.error();
+    tron::Hash32 id{};
+    auto raw_id = tron::from_hex(solid.value().id).value_or(tron::Bytes(32, 0));
+    std::copy_n(raw_id.begin(), std::min<std::size_t>(32, raw_id.size()), id.begin());
+    tron::TriggerSmartContract call;
+    call.owner = me;
+    call.contract = contract;
+    call.data = std::move(data);
+    tron::TxHeader h;
+    h.ref = tron::ref_block(solid.value().number, id);
+    h.expiration = head.value().timestamp + cfg_.settlement.expiration * 1000;
+    h.timestamp = now_ms();
+    h.fee_limit = std::min<std::int64_t>(cfg_.settlement.fee_limit_max,
+                                         (est.value().energy_used + 10'000) * energy_price_ *
+                                             cfg_.settlement.fee_margin_percent / 100);
+    auto tx = tron::sign_transaction(*key_, tron::raw_data(h, call));
+    auto txid = tron::to_hex(tx.id);
+    auto r = node_->broadcast_hex(tron::to_hex(tx.encoded));
+    if (!r)
+        return r.error();
+    if (!r.value().accepted)
+        return make_error(Errc::node_failed, what + " refused by the node: " + r.value().code +
+                                                 " " + r.value().message);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(cfg_.settlement.expiration + 30);
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto info = node_->tx_info(txid, false);
+        if (info && info.value().found && info.value().block > 0) {
+            auto const& i = info.value();
+            if (i.receipt_result != "SUCCESS" || i.failed)
+                return make_error(Errc::node_failed, what + " failed on chain (" + txid + "): " +
+                                                         i.receipt_result + " " + i.message);
+            return json{{"txid", txid}, {"block", i.block}, {"energy", i.energy}, {"fee", i.fee}};
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    return make_error(Errc::node_failed, what + " (" + txid + ") was not included in time");
+}
+
+Result<json> Settlement::wallet_balance()
+{
+    if (auto why = unavailable(); !why.empty())
+        return make_error(Errc::settlement_unavailable, why);
+    if (!node_)
+        return make_error(Errc::settlement_unavailable,
+                          "this needs settlement.mode=broadcast and tron.node_url");
+    auto me = key_->address();
+    auto trx = node_->trx_balance(me);
+    if (!trx)
+        return trx.error();
+    auto read = [&](tron::Address const& c, std::string const& sig) -> Result<Uint256> {
+        auto r = node_->constant_call(me, c, tron::abi_call(sig, {me}));
+        if (!r)
+            return r.error();
+        if (!r.value().ok)
+            return make_error(Errc::node_failed, sig + ": " + r.value().message);
+        return tron::AbiReader(r.value().result).uint(0).value_or(0);
+    };
+    if (!token_)
+        return make_error(Errc::settlement_unavailable, "tron.token is not a TRON address");
+    auto btt = read(*token_, "balanceOf(address)");
+    if (!btt)
+        return btt.error();
+    auto deposit = read(*hub_, "deposits(address)");
+    if (!deposit)
+        return deposit.error();
+    auto asked = read(*hub_, "withdrawAmount(address)");
+    if (!asked)
+        return asked.error();
+    auto not_before = read(*hub_, "withdrawNotBefore(address)");
+    if (!not_before)
+        return not_before.error();
+    return json{{"address", me.base58()},
+                {"trx", trx.value()},
+                {"btt", tron::to_decimal(btt.value())},
+                {"deposit", tron::to_decimal(deposit.value())},
+                {"withdraw_requested", tron::to_decimal(asked.value())},
+                {"withdraw_not_before", tron::to_decimal(not_before.value())}};
+}
+
+Result<json> Settlement::deposit(Uint256 const& amount)
+{
+    if (auto why = unavailable(); !why.empty())
+        return make_error(Errc::settlement_unavailable, why);
+    if (amount == 0)
+        return make_error(Errc::invalid_argument, "amount must be above 0");
+    if (!token_)
+        return make_error(Errc::settlement_unavailable, "tron.token is not a TRON address");
+    auto approve =
+        send_call(*token_, tron::abi_call("approve(address,uint256)", {*hub_, amount}), "approve");
+    if (!approve)
+        return approve.error();
+    auto dep = send_call(*hub_, tron::abi_call("deposit(uint256)", {amount}), "deposit");
+    if (!dep)
+        return dep.error();
+    spdlog::info("wallet: deposited {} base units in the hub ({})", tron::to_decimal(amount),
+                 dep.value()["txid"].get<std::string>());
+    return json{{"approve", approve.value()}, {"deposit", dep.value()}};
+}
+
+Result<json> Settlement::withdraw(std::optional<Uint256> const& amount)
+{
+    if (auto why = unavailable(); !why.empty())
+        return make_error(Errc::settlement_unavailable, why);
+    if (amount) {
+        if (*amount == 0)
+            return make_error(Errc::invalid_argument, "amount must be above 0");
+        auto r = send_call(*hub_, tron::abi_call("requestWithdraw(uint256)", {*amount}),
+                           "requestWithdraw");
+        if (!r)
+            return r;
+        return json{{"requested", r.value()}};
+    }
+    auto r = send_call(*hub_, tron::abi_call("withdraw()", {}), "withdraw");
+    if (!r)
+        return r;
+    return json{{"withdrawn", r.value()}};
 }
 
 void Settlement::publish(ledger::Batch const& b, std::string const& from)
@@ -162,6 +676,15 @@ void Settlement::publish(ledger::Batch const& b, std::string const& from)
 
 json Settlement::status()
 {
+    std::int64_t last_run = 0, last_check = 0, next_run = 0;
+    std::string last_error;
+    {
+        std::lock_guard lock(mutex_);
+        last_run = last_run_;
+        last_check = last_check_;
+        next_run = next_run_;
+        last_error = last_error_;
+    }
     json j = {{"mode", cfg_.settlement.mode},
               {"hub", hub_ ? json(hub_->base58()) : json(nullptr)},
               {"chain_id", cfg_.payments.chain_id},
@@ -169,8 +692,10 @@ json Settlement::status()
               {"max_claims", cfg_.settlement.max_claims},
               {"min_batch_amount", cfg_.settlement.min_batch_amount},
               {"interval", cfg_.settlement.interval},
-              {"last_run", last_run_ ? json(last_run_) : json(nullptr)},
-              {"last_error", last_error_.empty() ? json(nullptr) : json(last_error_)}};
+              {"last_run", last_run ? json(last_run) : json(nullptr)},
+              {"last_check", last_check ? json(last_check) : json(nullptr)},
+              {"next_run", next_run ? json(next_run) : json(nullptr)},
+              {"last_error", last_error.empty() ? json(nullptr) : json(last_error)}};
     if (!hub_)
         j["unavailable"] = hub_error_;
     else if (!key_)

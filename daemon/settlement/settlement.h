@@ -7,19 +7,27 @@
 //
 // Modes: `offline` (default) needs no network: batches are built on settlement.run with the
 // reference block the caller read from a node (/walletsolidity/getnowblock), and their signed hex
-// is served by settlement.batches for another tool to broadcast.
+// is served by settlement.batches for another tool to broadcast. `broadcast` also runs a worker
+// thread that builds batches every settlement.interval (when claimable >= min_batch_amount) and
+// moves each batch along: built -> broadcast (the stored bytes, re-sent until seen; DUP counts as
+// accepted) -> included -> final (solidity node shows receipt SUCCESS; Claimed/Skipped logs settle
+// each claim) or reverted; a batch whose expiration is older than the solidified head and that
+// neither endpoint knows is expired. Reverted and expired batches return their claims.
 //
-// Threads: every method may block on the ledger's writer; call from RPC worker threads, never
-// from the io thread.
+// Threads: every public method may block on the ledger's writer or the node; call from RPC
+// worker threads, never from the io thread.
 #pragma once
 
 #include "config/settings.h"
 #include "daemon/errors.h"
 #include "daemon/events.h"
+#include "daemon/settlement/node.h"
 #include "ledger/settlement_store.h"
 #include "ledger/tron/keys.h"
 
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 namespace seedbox::daemon {
 
@@ -37,34 +45,80 @@ inline constexpr std::int64_t kEnergyPriceSun = 100; // sun per energy (chain pa
 
 class Settlement {
 public:
-    // `key` may be null (no wallet): every call then fails with a clear error.
+    // `key` may be null (no wallet): every call then fails with a clear error. `transport` is
+    // required in broadcast mode.
     Settlement(config::Config const& cfg, ledger::Ledger& ledger,
-               std::optional<tron::PrivateKey> key, EventHub& events);
+               std::optional<tron::PrivateKey> key, EventHub& events, NodeTransport transport = {});
+    ~Settlement();
+
+    // Broadcast mode: reconciles in-flight batches and paid[] from the chain, then runs the
+    // worker. Offline: nothing to do.
+    void start();
+    void stop();
 
     [[nodiscard]] nlohmann::json status();
-    // Builds (and in broadcast mode, sends) one batch now. `reference` is required offline.
+    // Builds (and in broadcast mode, queues for sending) one batch now. `reference` is required
+    // offline and ignored in broadcast mode (the node's solidified head is used).
     [[nodiscard]] Result<nlohmann::json> run(std::optional<ReferenceBlock> const& reference);
     [[nodiscard]] nlohmann::json batches(std::int64_t limit, std::int64_t before,
                                          std::string const& state);
     [[nodiscard]] Result<nlohmann::json> batch(std::int64_t id);
 
-    // Exposed for tests: the claimBatch calldata and signed transaction for `claims`.
+    // Payer side (broadcast mode): TRX, token and hub deposit of our address; deposit `amount`
+    // (approve + deposit, each waited for until included); withdraw: with an amount, request it
+    // (starts the hub's delay); without, complete the requested withdrawal.
+    [[nodiscard]] Result<nlohmann::json> wallet_balance();
+    [[nodiscard]] Result<nlohmann::json> deposit(tron::Uint256 const& amount);
+    [[nodiscard]] Result<nlohmann::json> withdraw(std::optional<tron::Uint256> const& amount);
+
+    // Exposed for tests: the claimBatch transaction for `claims`, referencing `ref` and expiring
+    // settlement.expiration after `expiration_base` (Unix ms).
     [[nodiscard]] Result<ledger::Batch> build(std::vector<ledger::Claim> claims,
                                               ReferenceBlock const& ref,
+                                              std::int64_t expiration_base,
                                               std::int64_t energy_estimate);
 
 private:
+    [[nodiscard]] Result<ledger::Batch> build_from_node(std::vector<ledger::Claim> claims);
+    [[nodiscard]] Result<nlohmann::json> run_locked(std::optional<ReferenceBlock> const& ref);
+    void loop();
+    void advance(ledger::Batch b);
+    void send(ledger::Batch& b);
+    [[nodiscard]] bool proven_expired(ledger::Batch const& b);
+    void finish(ledger::Batch b, TxInfo const& info);
+    void reconcile_paid();
+    void move(ledger::Batch b, std::string const& state,
+              std::vector<ledger::ClaimOutcome> const& outcomes = {});
     void publish(ledger::Batch const& b, std::string const& from);
+    [[nodiscard]] Result<nlohmann::json> send_call(tron::Address const& contract, tron::Bytes data,
+                                                   std::string const& what);
+    [[nodiscard]] std::string unavailable() const;
 
     config::Config const& cfg_;
     ledger::SettlementStore store_;
     std::optional<tron::PrivateKey> key_;
     std::optional<tron::Address> hub_;
+    std::optional<tron::Address> token_;
     std::string hub_error_;
     EventHub& events_;
+    std::optional<Node> node_;
     std::mutex run_mutex_; // one build at a time, so two runs never pick the same claims
+    std::mutex mutex_;     // guards the fields below
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    bool wake_ = false;
     std::int64_t last_run_ = 0;
+    std::int64_t next_run_ = 0;
+    std::int64_t last_check_ = 0; // last automatic check (Unix s)
     std::string last_error_;
+    std::map<std::int64_t, std::int64_t> last_send_; // batch id -> ms of the last broadcast
+    std::int64_t energy_price_ = kEnergyPriceSun;    // sun per energy, from the chain
+    std::int64_t max_fee_limit_ = 15'000'000'000;    // sun, chain parameter getMaxFeeLimit
+    std::thread worker_;
 };
+
+// Test builds: SEEDBOX_FAULT_POINT=<name> makes the daemon kill itself (SIGKILL) when it reaches
+// that point, so tests can crash it at each step of settlement.
+void fault_point(char const* name);
 
 } // namespace seedbox::daemon

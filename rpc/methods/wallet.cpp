@@ -1,4 +1,5 @@
 // wallet.*: the node's TRON identity.
+#include "daemon/settlement/settlement.h"
 #include "rpc/method.h"
 
 namespace seedbox::rpc {
@@ -20,6 +21,43 @@ void add_wallet_methods(MethodTable& t)
                                 "tron.generate_key=true");
              return json{{"address", w->base58()}, {"hex", w->hex()}};
          }});
+    auto settlement = [](Call& c) -> daemon::Settlement& {
+        if (!c.ctx().settlement)
+            throw RpcError(kInternalError, "internal_error", "settlement is not running");
+        return *c.ctx().settlement;
+    };
+    auto amount = [](Call& c) -> std::optional<tron::Uint256> {
+        if (!c.has("amount"))
+            return std::nullopt;
+        auto v = tron::parse_uint256(c.arg<std::string>("amount"));
+        if (!v)
+            throw RpcError(kInvalidParams, "invalid_params",
+                           "Invalid params: amount must be a decimal string of base units");
+        return v;
+    };
+    t.push_back({"wallet.balance",
+                 "TRX (sun), BTT and hub deposit (base units) of the node's address, read from "
+                 "the TRON node (settlement.mode=broadcast).",
+                 false,
+                 {},
+                 {{"type", "object"}},
+                 [settlement](Call& c) { return unwrap(settlement(c).wallet_balance()); }});
+    t.push_back(
+        {"wallet.deposit",
+         "Deposits BTT in the claim hub (approve, then deposit; each waited for until "
+         "included) so peers we pay can claim our vouchers.",
+         true,
+         {{"amount", Type::string, true, "base units, decimal string"}},
+         {{"type", "object"}},
+         [settlement, amount](Call& c) { return unwrap(settlement(c).deposit(*amount(c))); }});
+    t.push_back(
+        {"wallet.withdraw",
+         "With an amount: asks the hub to release that much of our deposit (starts its "
+         "delay). Without: completes the requested withdrawal once the delay is over.",
+         true,
+         {{"amount", Type::string, false, "base units, decimal string"}},
+         {{"type", "object"}},
+         [settlement, amount](Call& c) { return unwrap(settlement(c).withdraw(amount(c))); }});
 }
 
 } // namespace seedbox::rpc

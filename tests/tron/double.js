@@ -51,8 +51,9 @@ const created = new Map(); // 20-byte hex -> create_time
 const netUsed = new Map(); // free bandwidth used per account (never reset: tests are short)
 const faults = []; // {kind, count, ms?}
 
-function takeFault(kinds) {
-  const i = faults.findIndex((f) => kinds.includes(f.kind));
+// A fault may be limited to one endpoint (`path`); without one it hits the next matching request.
+function takeFault(kinds, path) {
+  const i = faults.findIndex((f) => kinds.includes(f.kind) && (!f.path || f.path === path));
   if (i < 0) return null;
   const f = faults[i];
   if (--f.count <= 0) faults.splice(i, 1);
@@ -280,8 +281,20 @@ const handlers = {
     const [p] = await chain.view('paid', ['0x' + to20(q.payer), '0x' + to20(q.beneficiary)]);
     return { paid: p.toString() };
   },
+  // Deposits for a payer the test controls by key elsewhere (e.g. a raw btt_pay peer): mint,
+  // approve and deposit executed directly as that address, without a transaction.
+  '/test/deposit': async (q) => {
+    const a = to20(q.address);
+    const amount = BigInt(q.amount);
+    await chain.mint(a, amount);
+    const ok1 = await chain.tokenCall(a, 'approve', ['0x' + chain.hub, amount]);
+    const ok2 = await chain.hubCall(a, 'deposit', [amount]);
+    if (!ok1.ok || !ok2.ok) throw new Error('deposit failed');
+    const [dep] = await chain.view('deposits', ['0x' + a]);
+    return { ok: true, deposit: dep.toString() };
+  },
   '/test/fault': (q) => {
-    faults.push({ kind: q.kind, count: q.count || 1, ms: q.ms || 0 });
+    faults.push({ kind: q.kind, count: q.count || 1, ms: q.ms || 0, path: q.path || '' });
     return { ok: true, faults };
   },
   '/test/clear_faults': () => { faults.length = 0; return { ok: true }; },
@@ -321,7 +334,7 @@ async function constantCall(q) {
 
 async function broadcast(q) {
   if (typeof q.transaction !== 'string') return bad('transaction is required');
-  const busy = takeFault(['server_busy']);
+  const busy = takeFault(['server_busy'], '/wallet/broadcasthex');
   if (busy) return { result: false, code: 'SERVER_BUSY', message: 'Server busy.' };
   let t;
   try {
@@ -334,9 +347,9 @@ async function broadcast(q) {
   }
   const err = checkTransaction(t);
   if (err) return err;
-  if (takeFault(['accept_drop'])) return { result: true, code: 'SUCCESS', message: '', txid: t.id }; // lost after acceptance
-  if (takeFault(['never_include'])) t.neverInclude = true;
-  if (t.type === 'TriggerSmartContract' && takeFault(['revert'])) t.forceRevert = true;
+  if (takeFault(['accept_drop'], '/wallet/broadcasthex')) return { result: true, code: 'SUCCESS', message: '', txid: t.id }; // lost after acceptance
+  if (takeFault(['never_include'], '/wallet/broadcasthex')) t.neverInclude = true;
+  if (t.type === 'TriggerSmartContract' && takeFault(['revert'], '/wallet/broadcasthex')) t.forceRevert = true;
   txs.set(t.id, t);
   pending.push(t.id);
   return { result: true, code: 'SUCCESS', message: '', transaction: JSON.stringify(t.json), txid: t.id };
@@ -372,7 +385,7 @@ const server = http.createServer((req, res) => {
     };
     if (!handler) { res.writeHead(404); res.end(); return; }
     if (!path.startsWith('/test/')) {
-      const f = takeFault(['timeout', 'restart']);
+      const f = takeFault(['timeout', 'restart'], path);
       if (f && f.kind === 'timeout') { setTimeout(() => req.socket.destroy(), f.ms || 3000); return; }
       if (f && f.kind === 'restart') { restart(f.ms || 1000); req.socket.destroy(); return; }
     }
