@@ -18,6 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+import harness  # noqa: E402
 from harness import Daemon, make_file, mktorrent, wait_until  # noqa: E402
 from ltpeer import LtPeer  # noqa: E402
 
@@ -58,7 +59,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "..", "build",
                                                   "seedboxd"))
     a = ap.parse_args()
-    os.environ["SEEDBOX_TEST_BIN"] = os.path.abspath(a.bin)
+    harness.BIN = os.path.abspath(a.bin)  # read by Daemon at start
     tmp = tempfile.mkdtemp(prefix="seed-bench-", dir="/dev/shm" if os.path.isdir("/dev/shm")
                            else None)
     try:

@@ -96,7 +96,16 @@ int rank(std::string const& state)
     return 3; // final, reverted, expired
 }
 
-// Covered per payer: max(paid on chain, cumulative in a pending batch).
+std::int64_t now_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Covered per payer: max(paid on chain, cumulative in a pending batch). An offline batch, which
+// someone else broadcasts, covers its claims only until it expires: after that its bytes can never
+// be included.
 std::map<std::string, Uint256> covered(Db& db)
 {
     std::map<std::string, Uint256> c;
@@ -105,7 +114,9 @@ std::map<std::string, Uint256> covered(Db& db)
         c[p.column_text(0)] = dec(p.column_text(1));
     auto q = db.prepare("SELECT c.payer, c.cumulative FROM settlement_claims c JOIN "
                         "settlement_batches b ON b.id = c.batch WHERE b.state IN ('built', "
-                        "'broadcast', 'included')");
+                        "'broadcast', 'included') AND NOT (b.mode = 'offline' AND b.expiration "
+                        "<= ?)");
+    q.bind(1, now_ms());
     while (q.step()) {
         auto& v = c[q.column_text(0)];
         v = std::max(v, dec(q.column_text(1)));

@@ -4,8 +4,9 @@
 //
 // What is claimable: for each payer whose voucher we keep (for our hub and chain), the kept
 // cumulative above what is "covered" = max(paid on chain, cumulative of any batch still pending:
-// built, broadcast or included). Final, reverted and expired batches cover nothing beyond what the
-// chain says was paid, so a partial payment or a revert leaves the rest claimable.
+// built, broadcast or included; an offline batch only until its expiration). Final, reverted and
+// expired batches cover nothing beyond what the chain says was paid, so a partial payment or a
+// revert leaves the rest claimable.
 //
 // Threads: writes go through the ledger's writer thread (blocking the caller until committed),
 // reads through its read connection. Never call from the io thread.

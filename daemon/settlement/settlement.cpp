@@ -214,6 +214,10 @@ Result<json> Settlement::run_locked(std::optional<ReferenceBlock> const& referen
         return make_error(Errc::invalid_argument,
                           "settlement.mode=offline needs reference_block {number, id, timestamp} "
                           "(from a node's /walletsolidity/getnowblock)");
+    if (offline && reference->timestamp + cfg_.settlement.expiration * 1000 <= now_ms())
+        return make_error(Errc::invalid_argument,
+                          "reference_block is too old: a batch on it would already have expired "
+                          "(timestamp + settlement.expiration is in the past)");
     auto claims = store_.candidates(hub_->base58(), cfg_.payments.chain_id,
                                     static_cast<std::size_t>(cfg_.settlement.max_claims));
     {

@@ -5,9 +5,10 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 
 import tronsig
-from harness import Daemon, b64, make_file, mktorrent
+from harness import Daemon, b64, make_file, mktorrent, wait_until
 from vouchers import Payer, source_ip
 
 HUB = "TAR4TE31YKGGMjT97NaFwDuuMj3WhDpK4j"
@@ -24,9 +25,9 @@ def seed(d, tmp_path, name="bait", size=1024 * 1024):
     return tid
 
 
-def reference(number, timestamp=1_777_445_121_000):
+def reference(number, timestamp=None):
     """A block id as a node would give it: 8 bytes of block number, then 24 bytes of hash."""
-    return {"number": number, "timestamp": timestamp,
+    return {"number": number, "timestamp": timestamp or int(time.time() * 1000),
             "id": f"{number:016x}" + hashlib.sha256(str(number).encode()).hexdigest()[:48]}
 
 
@@ -57,6 +58,8 @@ def test_offline_batches_are_stored_whole_and_verify_with_tronweb(tmp_path):
             bad["id"] = f"{5:016x}" + bad["id"][16:]
             assert "does not start with" in a.error_of("settlement.run", reference_block=bad).message
 
+            stale = reference(66987565, timestamp=int(time.time() * 1000) - 301_000)
+            assert "too old" in a.error_of("settlement.run", reference_block=stale).message
             ref = reference(66987565)
             b = a.call("settlement.run", reference_block=ref)
             assert b["state"] == "built" and b["mode"] == "offline" and b["owner"] == me
@@ -117,3 +120,23 @@ def test_settlement_without_a_hub_or_key_says_why(tmp_path):
     with Daemon(args=["--set", f"payments.hub={HUB}"]) as a:
         err = a.error_of("settlement.run", reference_block=reference(1))
         assert err.code == 2003 and "no TRON key" in err.message
+
+
+def test_an_offline_batch_covers_its_claims_only_until_it_expires(tmp_path):
+    args = PROVIDER + ["--set", "settlement.expiration=10"]  # the last --set wins
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.42:0", args=args) as a:
+        tid = seed(a, tmp_path)
+        p = Payer(a, "127.0.0.42", tid, HUB, source_ip(0))
+        try:
+            assert p.pay(5 * 10**18)[b"t"] == b"ack"
+        finally:
+            p.close()
+        first = a.call("settlement.run",
+                       reference_block=reference(100, timestamp=int(time.time() * 1000) - 7000))
+        assert a.call("settlement.status")["claimable"] == "0"
+        # Nobody broadcast it and it expired: its bytes can never land, so the claim is free again.
+        wait_until(lambda: a.call("settlement.status")["claimable"] == str(5 * 10**18), 20,
+                   what="the expired offline batch to release its claim")
+        second = a.call("settlement.run", reference_block=reference(200))
+        assert [c["cumulative"] for c in second["claims"]] == [str(5 * 10**18)]
+        assert second["txid"] != first["txid"]
