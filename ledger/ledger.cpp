@@ -132,18 +132,6 @@ CREATE TABLE settlement_paid (
 
 Uint256 const kGiB = Uint256(1) << 30;
 
-std::int64_t now_unix()
-{
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-Uint256 dec(std::string const& s)
-{
-    return tron::parse_uint256(s).value_or(0);
-}
-
 // Runs a query whose two parameters are (after, limit + 1). Returns the rows and, when more
 // follow, the `key` field of the last row returned (the next page's `after`).
 template <class After, class RowFn>
@@ -209,11 +197,11 @@ public:
             if (!find_.step())
                 throw std::runtime_error("counterparty lookup failed: " + find_.error());
             p.id = find_.column_int(0);
-            p.carry = dec(find_.column_text(1));
+            p.carry = stored_amount(find_.column_text(1));
             last_carry_.reset();
             last_carry_.bind(1, p.id);
             if (last_carry_.step())
-                p.carry = dec(last_carry_.column_text(0));
+                p.carry = stored_amount(last_carry_.column_text(0));
         }
         return cache_.emplace(std::move(key), p).first->second;
     }
@@ -239,6 +227,18 @@ Ledger::Ledger(std::unique_ptr<Writer> writer, Db reader)
 {
 }
 
+Uint256 stored_amount(std::string const& decimal)
+{
+    return tron::parse_uint256(decimal).value_or(0);
+}
+
+std::int64_t unix_seconds()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 std::unique_ptr<Ledger> Ledger::open(std::string const& path, std::string& error)
 {
     auto c = open_migrated(path, "FULL", kMigrations, error);
@@ -254,7 +254,7 @@ void Ledger::flush(std::vector<Delta> deltas, Uint256 price,
     auto summary = std::make_shared<FlushSummary>();
     writer_->submit(
         [deltas = std::move(deltas), price, summary, cache = cache_](Db& db) -> std::string {
-            auto now = now_unix();
+            auto now = unix_seconds();
             auto f = db.prepare("INSERT INTO flushes (time) VALUES (?)");
             f.bind(1, now);
             if (!f.run())
@@ -318,7 +318,7 @@ json Ledger::summary()
                              "FROM journal WHERE kind IN ('accrued', 'vouchered')");
     while (s.step()) {
         auto& t = by_torrent[s.column_text(0)];
-        auto amount = dec(s.column_text(3));
+        auto amount = stored_amount(s.column_text(3));
         auto& party = by_party[s.column_int(5)];
         if (s.column_text(4) == "vouchered") {
             t.vouchered += amount;
@@ -339,7 +339,7 @@ json Ledger::summary()
             unpaid += p.first - p.second;
     auto issued = reader_.prepare("SELECT cumulative FROM vouchers_issued");
     while (issued.step())
-        paid_out += dec(issued.column_text(0));
+        paid_out += stored_amount(issued.column_text(0));
     json torrents = json::array();
     for (auto const& [id, t] : by_torrent)
         torrents.push_back({{"torrent", id},
@@ -403,14 +403,14 @@ json Ledger::peers(std::int64_t limit, std::int64_t after, std::string const& so
         auto amounts = j.column_text(3);
         for (std::size_t pos = 0; pos < amounts.size();) {
             auto comma = amounts.find(',', pos);
-            r.credits += dec(amounts.substr(pos, comma - pos));
+            r.credits += stored_amount(amounts.substr(pos, comma - pos));
             pos = comma == std::string::npos ? amounts.size() : comma + 1;
         }
     }
     std::map<std::string, std::pair<Uint256, std::int64_t>> latest; // payer -> cumulative, time
     auto v = reader_.prepare("SELECT payer, cumulative, time FROM vouchers_received");
     while (v.step())
-        latest[v.column_text(0)] = {dec(v.column_text(1)), v.column_int(2)};
+        latest[v.column_text(0)] = {stored_amount(v.column_text(1)), v.column_int(2)};
     if (sort != "id")
         std::stable_sort(rows.begin(), rows.end(), [&](Row const& a, Row const& b) {
             if (sort == "bytes_down")
@@ -490,8 +490,14 @@ constexpr char const* kVoucherColumns =
 
 Voucher voucher_row(Stmt& st)
 {
-    return {st.column_text(0),      st.column_text(1), st.column_int(2),  st.column_text(3),
-            dec(st.column_text(4)), st.column_text(5), st.column_text(6), st.column_int(7)};
+    return {st.column_text(0),
+            st.column_text(1),
+            st.column_int(2),
+            st.column_text(3),
+            stored_amount(st.column_text(4)),
+            st.column_text(5),
+            st.column_text(6),
+            st.column_int(7)};
 }
 
 json voucher_json(Voucher const& v)
@@ -513,10 +519,10 @@ void Ledger::keep_voucher(Voucher v, std::function<void(std::string const&, Uint
     auto increase = std::make_shared<Uint256>(0);
     writer_->submit(
         [v = std::move(v), increase, cache = cache_](Db& db) mutable -> std::string {
-            auto now = v.time = v.time ? v.time : now_unix();
+            auto now = v.time = v.time ? v.time : unix_seconds();
             auto cur = db.prepare("SELECT cumulative FROM vouchers_received WHERE payer = ?");
             cur.bind(1, v.payer);
-            Uint256 kept = cur.step() ? dec(cur.column_text(0)) : Uint256(0);
+            Uint256 kept = cur.step() ? stored_amount(cur.column_text(0)) : Uint256(0);
             if (v.cumulative <= kept)
                 return "cumulative " + tron::to_decimal(v.cumulative) +
                        " is not above the voucher kept (" + tron::to_decimal(kept) + ")";
@@ -565,11 +571,11 @@ void Ledger::save_issued(Issued issued, std::function<void(std::string const&)> 
     writer_->submit(
         [i = std::move(issued)](Db& db) mutable -> std::string {
             if (!i.voucher.time)
-                i.voucher.time = now_unix();
+                i.voucher.time = unix_seconds();
             auto const& v = i.voucher;
             auto cur = db.prepare("SELECT cumulative FROM vouchers_issued WHERE beneficiary = ?");
             cur.bind(1, v.beneficiary);
-            if (cur.step() && dec(cur.column_text(0)) >= v.cumulative)
+            if (cur.step() && stored_amount(cur.column_text(0)) >= v.cumulative)
                 return "cumulative " + tron::to_decimal(v.cumulative) +
                        " is not above the last voucher issued";
             auto up = db.prepare(
@@ -591,7 +597,7 @@ void Ledger::save_ack(std::string const& beneficiary, Uint256 const& cumulative)
     writer_->submit([beneficiary, cumulative](Db& db) -> std::string {
         auto cur = db.prepare("SELECT acked FROM vouchers_issued WHERE beneficiary = ?");
         cur.bind(1, beneficiary);
-        if (!cur.step() || dec(cur.column_text(0)) >= cumulative)
+        if (!cur.step() || stored_amount(cur.column_text(0)) >= cumulative)
             return {};
         auto up = db.prepare("UPDATE vouchers_issued SET acked = ? WHERE beneficiary = ?");
         up.bind(1, tron::to_decimal(cumulative)).bind(2, beneficiary);
@@ -606,18 +612,18 @@ Balances Ledger::balances()
     auto a = reader_.prepare("SELECT c.address, j.amount FROM journal j JOIN counterparties c ON "
                              "c.id = j.counterparty WHERE j.kind = 'accrued' AND c.address != ''");
     while (a.step())
-        b.accrued[a.column_text(0)] += dec(a.column_text(1));
+        b.accrued[a.column_text(0)] += stored_amount(a.column_text(1));
     auto k = reader_.prepare("SELECT payer, cumulative FROM vouchers_received");
     while (k.step())
-        b.kept[k.column_text(0)] = dec(k.column_text(1));
+        b.kept[k.column_text(0)] = stored_amount(k.column_text(1));
     auto i = reader_.prepare(std::string("SELECT ") + kVoucherColumns +
                              ", carry, bytes, acked FROM vouchers_issued");
     while (i.step()) {
         Issued is;
         is.voucher = voucher_row(i);
-        is.carry = dec(i.column_text(8));
+        is.carry = stored_amount(i.column_text(8));
         is.bytes = i.column_int(9);
-        is.acked = dec(i.column_text(10));
+        is.acked = stored_amount(i.column_text(10));
         b.issued[is.voucher.beneficiary] = std::move(is);
     }
     return b;

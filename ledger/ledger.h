@@ -21,6 +21,10 @@
 
 namespace seedbox::ledger {
 
+// An amount as ledger.db stores it (decimal TEXT we wrote ourselves; 0 if unreadable).
+[[nodiscard]] tron::Uint256 stored_amount(std::string const& decimal);
+[[nodiscard]] std::int64_t unix_seconds();
+
 // Bytes moved with one counterparty since the last flush.
 struct Delta {
     std::string torrent; // info-hash hex

@@ -10,18 +10,6 @@ using tron::Uint256;
 
 namespace {
 
-std::int64_t now_unix()
-{
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-Uint256 dec(std::string const& s)
-{
-    return tron::parse_uint256(s).value_or(0);
-}
-
 constexpr char const* kBatchColumns =
     "id, state, mode, txid, raw_data_hex, signature, signed_hex, owner, hub, chain_id, ref_number, "
     "ref_hash, expiration, fee_limit, energy_estimate, created, updated, broadcasts, block, "
@@ -68,8 +56,9 @@ void load_claims(Db& db, Batch& b)
                          "settlement_claims WHERE batch = ? ORDER BY position");
     st.bind(1, b.id);
     while (st.step())
-        b.claims.push_back({st.column_text(0), dec(st.column_text(1)), st.column_text(2),
-                            dec(st.column_text(3)), st.column_text(4), dec(st.column_text(5))});
+        b.claims.push_back({st.column_text(0), stored_amount(st.column_text(1)), st.column_text(2),
+                            stored_amount(st.column_text(3)), st.column_text(4),
+                            stored_amount(st.column_text(5))});
 }
 
 std::vector<Batch> query_batches(Db& db, std::string const& where, auto bind)
@@ -111,7 +100,7 @@ std::map<std::string, Uint256> covered(Db& db)
     std::map<std::string, Uint256> c;
     auto p = db.prepare("SELECT payer, paid FROM settlement_paid");
     while (p.step())
-        c[p.column_text(0)] = dec(p.column_text(1));
+        c[p.column_text(0)] = stored_amount(p.column_text(1));
     auto q = db.prepare("SELECT c.payer, c.cumulative FROM settlement_claims c JOIN "
                         "settlement_batches b ON b.id = c.batch WHERE b.state IN ('built', "
                         "'broadcast', 'included') AND NOT (b.mode = 'offline' AND b.expiration "
@@ -119,7 +108,7 @@ std::map<std::string, Uint256> covered(Db& db)
     q.bind(1, now_ms());
     while (q.step()) {
         auto& v = c[q.column_text(0)];
-        v = std::max(v, dec(q.column_text(1)));
+        v = std::max(v, stored_amount(q.column_text(1)));
     }
     return c;
 }
@@ -201,7 +190,7 @@ std::vector<Claim> SettlementStore::candidates(std::string const& hub, std::int6
         while (st.step()) {
             Claim c;
             c.payer = st.column_text(0);
-            c.cumulative = dec(st.column_text(1));
+            c.cumulative = stored_amount(st.column_text(1));
             c.signature = st.column_text(2);
             auto it = cov.find(c.payer);
             c.previous = it == cov.end() ? Uint256(0) : it->second;
@@ -227,7 +216,7 @@ Uint256 SettlementStore::claimable(std::string const& hub, std::int64_t chain_id
 
 std::string SettlementStore::insert(Batch& b)
 {
-    b.created = b.updated = now_unix();
+    b.created = b.updated = unix_seconds();
     std::int64_t id = 0;
     auto err = ledger_.writer().run([&b, &id](Db& db) -> std::string {
         auto st = db.prepare(
@@ -261,7 +250,7 @@ std::string SettlementStore::insert(Batch& b)
 
 std::string SettlementStore::transition(Batch const& u, std::vector<ClaimOutcome> const& outcomes)
 {
-    auto now = now_unix();
+    auto now = unix_seconds();
     return ledger_.writer().run([&](Db& db) -> std::string {
         auto cur = db.prepare("SELECT state FROM settlement_batches WHERE id = ?");
         cur.bind(1, u.id);
@@ -312,7 +301,7 @@ std::string SettlementStore::transition(Batch const& u, std::vector<ClaimOutcome
                 continue;
             known.reset();
             known.bind(1, o.payer);
-            if (known.step() && dec(known.column_text(0)) >= o.paid_total)
+            if (known.step() && stored_amount(known.column_text(0)) >= o.paid_total)
                 continue;
             known.reset();
             raise.reset();
@@ -340,11 +329,11 @@ std::string SettlementStore::count_broadcast(std::int64_t id)
 
 std::string SettlementStore::raise_paid(std::string const& payer, Uint256 const& paid)
 {
-    auto now = now_unix();
+    auto now = unix_seconds();
     return ledger_.writer().run([&](Db& db) -> std::string {
         auto known = db.prepare("SELECT paid FROM settlement_paid WHERE payer = ?");
         known.bind(1, payer);
-        if (known.step() && dec(known.column_text(0)) >= paid)
+        if (known.step() && stored_amount(known.column_text(0)) >= paid)
             return {};
         auto st = db.prepare(
             "INSERT INTO settlement_paid (payer, paid, updated) VALUES (?,?,?) ON CONFLICT "
@@ -392,7 +381,7 @@ std::map<std::string, Uint256> SettlementStore::paid()
         std::map<std::string, Uint256> out;
         auto st = db.prepare("SELECT payer, paid FROM settlement_paid");
         while (st.step())
-            out[st.column_text(0)] = dec(st.column_text(1));
+            out[st.column_text(0)] = stored_amount(st.column_text(1));
         return out;
     });
 }

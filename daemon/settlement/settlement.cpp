@@ -121,6 +121,45 @@ void Settlement::stop()
         worker_.join();
 }
 
+std::pair<tron::SignedTransaction, tron::TxHeader>
+Settlement::sign_call(tron::Address const& contract, tron::Bytes data, std::int64_t ref_number,
+                      tron::Hash32 const& ref_id, std::int64_t expiration_base, std::int64_t energy)
+{
+    tron::TriggerSmartContract call;
+    call.owner = key_->address();
+    call.contract = contract;
+    call.data = std::move(data);
+    tron::TxHeader h;
+    h.ref = tron::ref_block(ref_number, ref_id);
+    h.expiration = expiration_base + cfg_.settlement.expiration * 1000;
+    h.timestamp = now_ms();
+    // fee_limit = energy x price x margin, capped by config and by the chain's maximum.
+    __int128 fee =
+        static_cast<__int128>(energy) * energy_price_ * cfg_.settlement.fee_margin_percent / 100;
+    h.fee_limit = static_cast<std::int64_t>(std::min<__int128>(
+        fee, static_cast<__int128>(std::min(cfg_.settlement.fee_limit_max, max_fee_limit_))));
+    return {tron::sign_transaction(*key_, tron::raw_data(h, call)), h};
+}
+
+Result<Settlement::Anchor> Settlement::anchor()
+{
+    auto solid = node_->now_block(true);
+    if (!solid)
+        return solid.error();
+    auto head = node_->now_block(false);
+    if (!head)
+        return head.error();
+    auto id = tron::from_hex(solid.value().id);
+    if (!id || id->size() != 32)
+        return make_error(Errc::node_failed, "the solidified block id is not 32 bytes of hex");
+    Anchor a;
+    a.number = solid.value().number;
+    std::copy(id->begin(), id->end(), a.id.begin());
+    a.solid_time = solid.value().timestamp;
+    a.head_time = head.value().timestamp;
+    return a;
+}
+
 Result<ledger::Batch> Settlement::build(std::vector<ledger::Claim> claims,
                                         ReferenceBlock const& ref, std::int64_t expiration_base,
                                         std::int64_t energy_estimate)
@@ -162,24 +201,14 @@ Result<ledger::Batch> Settlement::build(std::vector<ledger::Claim> claims,
         amounts.push_back(c.cumulative);
         sigs.push_back(std::move(*sig));
     }
-    tron::TriggerSmartContract call;
-    call.owner = key_->address();
-    call.contract = *hub_;
-    call.data = tron::abi_call("claimBatch(address[],uint256[],bytes[])",
-                               {std::move(payers), std::move(amounts), std::move(sigs)});
-    tron::TxHeader h;
-    h.ref = tron::ref_block(ref.number, id);
-    h.expiration = expiration_base + cfg_.settlement.expiration * 1000;
-    h.timestamp = now_ms();
     auto estimate = energy_estimate > 0
                         ? energy_estimate
                         : kEnergyPerClaim * static_cast<std::int64_t>(claims.size());
-    // fee_limit = estimate x price x margin, capped by config (and so by the chain's 15,000 TRX).
-    __int128 fee =
-        static_cast<__int128>(estimate) * energy_price_ * cfg_.settlement.fee_margin_percent / 100;
-    h.fee_limit = static_cast<std::int64_t>(std::min<__int128>(
-        fee, static_cast<__int128>(std::min(cfg_.settlement.fee_limit_max, max_fee_limit_))));
-    auto signed_tx = tron::sign_transaction(*key_, tron::raw_data(h, call));
+    auto [signed_tx, h] =
+        sign_call(*hub_,
+                  tron::abi_call("claimBatch(address[],uint256[],bytes[])",
+                                 {std::move(payers), std::move(amounts), std::move(sigs)}),
+                  ref.number, id, expiration_base, estimate);
 
     ledger::Batch b;
     b.mode = cfg_.settlement.mode;
@@ -187,7 +216,7 @@ Result<ledger::Batch> Settlement::build(std::vector<ledger::Claim> claims,
     b.raw_data_hex = tron::to_hex(signed_tx.raw);
     b.signature = tron::to_hex(signed_tx.signature);
     b.signed_hex = tron::to_hex(signed_tx.encoded);
-    b.owner = call.owner.base58();
+    b.owner = key_->address().base58();
     b.hub = hub_->base58();
     b.chain_id = cfg_.payments.chain_id;
     b.ref_number = ref.number;
@@ -281,12 +310,9 @@ Result<ledger::Batch> Settlement::build_from_node(std::vector<ledger::Claim> cla
     if (auto it = params.value().find("getMaxFeeLimit");
         it != params.value().end() && it->second > 0)
         max_fee_limit_ = it->second;
-    auto solid = node_->now_block(true);
-    if (!solid)
-        return solid.error();
-    auto head = node_->now_block(false);
-    if (!head)
-        return head.error();
+    auto at = anchor();
+    if (!at)
+        return at.error();
     // Estimate with the exact calldata: a constant call runs the hub as the broadcast will.
     std::vector<tron::Address> payers;
     std::vector<Uint256> amounts;
@@ -305,8 +331,8 @@ Result<ledger::Batch> Settlement::build_from_node(std::vector<ledger::Claim> cla
     if (!est.value().ok)
         return make_error(Errc::node_failed,
                           "the hub refuses this batch in a dry run: " + est.value().message);
-    ReferenceBlock ref{solid.value().number, solid.value().id, solid.value().timestamp};
-    auto b = build(std::move(claims), ref, head.value().timestamp, est.value().energy_used);
+    ReferenceBlock ref{at.value().number, tron::to_hex(at.value().id), at.value().solid_time};
+    auto b = build(std::move(claims), ref, at.value().head_time, est.value().energy_used);
     if (!b)
         return b;
     auto trx = node_->trx_balance(me);
@@ -537,33 +563,17 @@ Result<json> Settlement::send_call(tron::Address const& contract, tron::Bytes da
     if (!node_)
         return make_error(Errc::settlement_unavailable,
                           "this needs settlement.mode=broadcast and tron.node_url");
-    auto me = key_->address();
-    auto est = node_->constant_call(me, contract, data);
+    auto est = node_->constant_call(key_->address(), contract, data);
     if (!est)
         return est.error();
     if (!est.value().ok)
         return make_error(Errc::node_failed, what + " would fail: " + est.value().message);
-    auto solid = node_->now_block(true);
-    if (!solid)
-        return solid.error();
-    auto head = node_->now_block(false);
-    if (!head)
-        return head.error();
-    tron::Hash32 id{};
-    auto raw_id = tron::from_hex(solid.value().id).value_or(tron::Bytes(32, 0));
-    std::copy_n(raw_id.begin(), std::min<std::size_t>(32, raw_id.size()), id.begin());
-    tron::TriggerSmartContract call;
-    call.owner = me;
-    call.contract = contract;
-    call.data = std::move(data);
-    tron::TxHeader h;
-    h.ref = tron::ref_block(solid.value().number, id);
-    h.expiration = head.value().timestamp + cfg_.settlement.expiration * 1000;
-    h.timestamp = now_ms();
-    h.fee_limit = std::min<std::int64_t>(cfg_.settlement.fee_limit_max,
-                                         (est.value().energy_used + 10'000) * energy_price_ *
-                                             cfg_.settlement.fee_margin_percent / 100);
-    auto tx = tron::sign_transaction(*key_, tron::raw_data(h, call));
+    auto at = anchor();
+    if (!at)
+        return at.error();
+    // A margin of 10,000 energy over the dry run: approve and deposit touch fresh slots.
+    auto [tx, h] = sign_call(contract, std::move(data), at.value().number, at.value().id,
+                             at.value().head_time, est.value().energy_used + 10'000);
     auto txid = tron::to_hex(tx.id);
     auto r = node_->broadcast_hex(tron::to_hex(tx.encoded));
     if (!r)

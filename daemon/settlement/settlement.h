@@ -24,6 +24,7 @@
 #include "daemon/settlement/node.h"
 #include "ledger/settlement_store.h"
 #include "ledger/tron/keys.h"
+#include "ledger/tron/transaction.h"
 
 #include <condition_variable>
 #include <mutex>
@@ -79,6 +80,19 @@ public:
                                               std::int64_t energy_estimate);
 
 private:
+    // Where a transaction built now stands: the solidified block it references and the head's
+    // time its expiration counts from.
+    struct Anchor {
+        std::int64_t number = 0;
+        tron::Hash32 id{};
+        std::int64_t solid_time = 0;
+        std::int64_t head_time = 0;
+    };
+    [[nodiscard]] Result<Anchor> anchor();
+    // Signs a TriggerSmartContract from our address with fee_limit from `energy`.
+    [[nodiscard]] std::pair<tron::SignedTransaction, tron::TxHeader>
+    sign_call(tron::Address const& contract, tron::Bytes data, std::int64_t ref_number,
+              tron::Hash32 const& ref_id, std::int64_t expiration_base, std::int64_t energy);
     [[nodiscard]] Result<ledger::Batch> build_from_node(std::vector<ledger::Claim> claims);
     [[nodiscard]] Result<nlohmann::json> run_locked(std::optional<ReferenceBlock> const& ref);
     void loop();
