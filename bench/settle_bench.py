@@ -70,6 +70,9 @@ def one_run(tmp, payers, vouchers, max_claims):
             fee = sum(b["fee"] for b in batches)
             balance = int(double.balances(me)[me]["btt"])
             assert balance == kept, (balance, kept)
+            # Every payer claimed once: no batch carried a claim another batch had covered.
+            skipped = sum(c["outcome"] != "claimed" for b in batches for c in b["claims"])
+            assert skipped == 0 and len(ids) == -(-payers // max_claims), (skipped, len(ids))
             return {"batches": len(ids), "energy": energy, "fee_trx": fee / 1e6,
                     "energy_per_claim": energy / payers, "feed_s": feed_s, "build_s": build_s,
                     "settle_s": settle_s}

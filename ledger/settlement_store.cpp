@@ -183,6 +183,18 @@ std::vector<Claim> SettlementStore::candidates(std::string const& hub, std::int6
 {
     std::vector<Claim> out;
     ledger_.read([&](Db& db) {
+        // One snapshot for all three reads: a batch turning final between them (its claims
+        // leaving "pending" as paid rises) would otherwise look uncovered and be claimed twice.
+        bool began = db.exec("BEGIN").empty();
+        struct End {
+            Db& db;
+            bool began;
+            ~End()
+            {
+                if (began)
+                    (void)db.exec("COMMIT");
+            }
+        } end{db, began};
         auto cov = covered(db);
         auto st = db.prepare("SELECT payer, cumulative, signature FROM vouchers_received WHERE "
                              "hub = ? AND chain_id = ?");
