@@ -277,3 +277,29 @@ def test_a_paying_daemon_deposits_and_a_providing_daemon_settles_what_both_ledge
         assert req["requested"]["txid"]
         err = b.error_of("wallet.withdraw")
         assert err.code == 2005 and "delay" in err.message
+
+
+def test_preflight_refuses_a_wrong_token_or_too_little_trx_and_sends_the_api_key(double, tmp_path):
+    key_file = tmp_path / "api.key"
+    key_file.write_text("test-key-1234\n")
+    args = BASE + double.daemon_args() + ["--set", f"tron.api_key_file={key_file}"]
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.42:0", args=args) as a:
+        me = a.call("wallet.address")["address"]
+        tid = seed(a, tmp_path)
+        payers = feed(a, double, tid, [10 * E18], [E18])
+        try:
+            err = a.error_of("settlement.run")  # no TRX at all for the fee
+            assert err.code == 2003 and "does not cover the fee limit" in err.message, err.message
+            assert a.call("settlement.batches")["batches"] == []
+        finally:
+            for p in payers:
+                p.close()
+        assert double.post("/test/info")["api_keys_seen"] == ["test-key-1234"]
+        assert "test-key-1234" not in a.logs(tail=1 << 30)
+    # A token that does not answer decimals() == 18 (here: the hub itself) is refused.
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.42:0",
+                args=args + ["--set", f"tron.token={double.hub}"]) as a:
+        double.fund(me, trx=10_000 * TRX)
+        err = a.error_of("settlement.run")
+        assert err.code == 2003 and "18 decimals" in err.message, err.message
+        assert a.call("settlement.batches")["batches"] == []

@@ -361,13 +361,15 @@ async function info() {
     hub: to41(chain.hub), hub_base58: TronWeb.address.fromHex(to41(chain.hub)),
     token: to41(chain.token), token_base58: TronWeb.address.fromHex(to41(chain.token)),
     head: head().number, solid: solidHead().number, block_ms: blockMs, solid_lag: solidLag,
-    withdraw_delay: chain.withdrawDelay,
+    withdraw_delay: chain.withdrawDelay, api_keys_seen: [...apiKeys],
   };
 }
 
 const sockets = new Set();
 let restarting = false;
+const apiKeys = new Set(); // TRON-PRO-API-KEY values seen, so tests can check the header is sent
 const server = http.createServer((req, res) => {
+  if (req.headers['tron-pro-api-key']) apiKeys.add(req.headers['tron-pro-api-key']);
   let body = '';
   let size = 0;
   req.on('data', (c) => {
