@@ -134,10 +134,11 @@ Settlement::sign_call(tron::Address const& contract, tron::Bytes data, std::int6
     h.expiration = expiration_base + cfg_.settlement.expiration * 1000;
     h.timestamp = now_ms();
     // fee_limit = energy x price x margin, capped by config and by the chain's maximum.
-    __int128 fee =
-        static_cast<__int128>(energy) * energy_price_ * cfg_.settlement.fee_margin_percent / 100;
+    __int128 fee = static_cast<__int128>(energy) * energy_price_.load() *
+                   cfg_.settlement.fee_margin_percent / 100;
     h.fee_limit = static_cast<std::int64_t>(std::min<__int128>(
-        fee, static_cast<__int128>(std::min(cfg_.settlement.fee_limit_max, max_fee_limit_))));
+        fee,
+        static_cast<__int128>(std::min(cfg_.settlement.fee_limit_max, max_fee_limit_.load()))));
     return {tron::sign_transaction(*key_, tron::raw_data(h, call)), h};
 }
 

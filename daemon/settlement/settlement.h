@@ -26,6 +26,7 @@
 #include "ledger/tron/keys.h"
 #include "ledger/tron/transaction.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -126,8 +127,8 @@ private:
     std::int64_t last_check_ = 0; // last automatic check (Unix s)
     std::string last_error_;
     std::map<std::int64_t, std::int64_t> last_send_; // batch id -> ms of the last broadcast
-    std::int64_t energy_price_ = kEnergyPriceSun;    // sun per energy, from the chain
-    std::int64_t max_fee_limit_ = 15'000'000'000;    // sun, chain parameter getMaxFeeLimit
+    std::atomic<std::int64_t> energy_price_{kEnergyPriceSun}; // sun per energy, from the chain
+    std::atomic<std::int64_t> max_fee_limit_{15'000'000'000}; // sun, getMaxFeeLimit
     std::thread worker_;
 };
 
