@@ -115,6 +115,9 @@ void add_wallet_methods(MethodTable& table);
 void add_ledger_methods(MethodTable& table);
 void add_settlement_methods(MethodTable& table);
 
+// The settlement service of a call's context (settlement.* and wallet.*).
+[[nodiscard]] daemon::Settlement& settlement_of(Call& c);
+
 [[nodiscard]] MethodTable build_method_table();
 
 // OpenRPC 1.2 document describing `table` (rpc/openrpc.cpp).

@@ -526,6 +526,11 @@ void Settlement::reconcile_paid()
     // payer with something claimable (a crash may have lost a final state change).
     auto me = key_->address();
     for (auto const& c : store_.candidates(hub_->base58(), cfg_.payments.chain_id, SIZE_MAX)) {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_)
+                return; // one node call per payer: a shutdown must not wait for all of them
+        }
         auto payer = tron::Address::parse(c.payer);
         if (!payer)
             continue;

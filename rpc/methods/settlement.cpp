@@ -5,14 +5,14 @@
 
 namespace seedbox::rpc {
 
-namespace {
-
 daemon::Settlement& settlement_of(Call& c)
 {
     if (!c.ctx().settlement)
         throw RpcError(kInternalError, "internal_error", "settlement is not running");
     return *c.ctx().settlement;
 }
+
+namespace {
 
 std::optional<daemon::ReferenceBlock> reference_of(Call& c)
 {

@@ -21,11 +21,6 @@ void add_wallet_methods(MethodTable& t)
                                 "tron.generate_key=true");
              return json{{"address", w->base58()}, {"hex", w->hex()}};
          }});
-    auto settlement = [](Call& c) -> daemon::Settlement& {
-        if (!c.ctx().settlement)
-            throw RpcError(kInternalError, "internal_error", "settlement is not running");
-        return *c.ctx().settlement;
-    };
     auto amount = [](Call& c) -> std::optional<tron::Uint256> {
         if (!c.has("amount"))
             return std::nullopt;
@@ -41,23 +36,21 @@ void add_wallet_methods(MethodTable& t)
                  false,
                  {},
                  {{"type", "object"}},
-                 [settlement](Call& c) { return unwrap(settlement(c).wallet_balance()); }});
-    t.push_back(
-        {"wallet.deposit",
-         "Deposits BTT in the claim hub (approve, then deposit; each waited for until "
-         "included) so peers we pay can claim our vouchers.",
-         true,
-         {{"amount", Type::string, true, "base units, decimal string"}},
-         {{"type", "object"}},
-         [settlement, amount](Call& c) { return unwrap(settlement(c).deposit(*amount(c))); }});
-    t.push_back(
-        {"wallet.withdraw",
-         "With an amount: asks the hub to release that much of our deposit (starts its "
-         "delay). Without: completes the requested withdrawal once the delay is over.",
-         true,
-         {{"amount", Type::string, false, "base units, decimal string"}},
-         {{"type", "object"}},
-         [settlement, amount](Call& c) { return unwrap(settlement(c).withdraw(amount(c))); }});
+                 [](Call& c) { return unwrap(settlement_of(c).wallet_balance()); }});
+    t.push_back({"wallet.deposit",
+                 "Deposits BTT in the claim hub (approve, then deposit; each waited for until "
+                 "included) so peers we pay can claim our vouchers.",
+                 true,
+                 {{"amount", Type::string, true, "base units, decimal string"}},
+                 {{"type", "object"}},
+                 [amount](Call& c) { return unwrap(settlement_of(c).deposit(*amount(c))); }});
+    t.push_back({"wallet.withdraw",
+                 "With an amount: asks the hub to release that much of our deposit (starts its "
+                 "delay). Without: completes the requested withdrawal once the delay is over.",
+                 true,
+                 {{"amount", Type::string, false, "base units, decimal string"}},
+                 {{"type", "object"}},
+                 [amount](Call& c) { return unwrap(settlement_of(c).withdraw(amount(c))); }});
 }
 
 } // namespace seedbox::rpc
