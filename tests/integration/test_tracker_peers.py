@@ -88,26 +88,39 @@ def test_daemon_downloads_from_transmission_via_opentracker(tracker, tmp_path):
         # Transmission announces from 127.0.0.1 (libcurl does not bind), so it must listen there.
         "port-forwarding-enabled": False, "bind-address-ipv4": "0.0.0.0",
         "peer-port": tr_port, "speed-limit-up-enabled": False}))
-    tr = subprocess.Popen(["transmission-cli", "-g", str(cfg), "-w", str(seed_dir), "-M", "-v", tfile],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    # Unbuffered output into a file: a pipe nobody reads could fill and stall transmission-cli, and
+    # its status line ("Seeding, …", no newline) says when it has verified the data and serves it.
+    tr_log = tmp_path / "transmission.log"
+    with open(tr_log, "wb") as out:
+        tr = subprocess.Popen(["stdbuf", "-o0", "-e0", "transmission-cli", "-g", str(cfg), "-w",
+                               str(seed_dir), "-M", "-v", tfile],
+                              stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def tr_output(tail=3000):
+        return tr_log.read_bytes().decode(errors="replace").replace("\r", "\n")[-tail:]
     try:
+        def seeding():
+            if tr.poll() is not None:
+                raise AssertionError(f"transmission-cli exited with {tr.returncode}:\n{tr_output()}")
+            text = tr_output(tail=1 << 20)
+            assert "Couldn't bind" not in text and "Unable to bind" not in text, text
+            return "Seeding" in text
+        wait_until(seeding, 60, what="transmission-cli to verify its data and seed")
         with Daemon(bt_iface="127.0.0.8:0") as d:
             tid = d.call("torrent.add", metainfo=b64(meta))["id"]
             # The daemon announced before Transmission did and will not re-announce for the
-            # tracker's interval; dial the seeder directly as an operator would, once its port
-            # listens, and again until a connection holds.
-            import socket
-
-            def listening():
-                with socket.create_connection(("127.0.0.1", tr_port), timeout=1):
-                    return True
-            wait_until(listening, 60, what="transmission-cli's peer port")
+            # tracker's interval; dial the seeder directly as an operator would, again until a
+            # connection holds.
 
             def connected():  # one dial, then up to 5 s for it to hold (raises otherwise)
                 d.call("torrent.add_peers", id=tid, peers=[f"127.0.0.1:{tr_port}"])
                 return wait_until(lambda: (lambda t: t["peers"] > 0 or t["progress"] == 1.0)(
                     d.torrent(tid, "peers", "progress")), 5, what="the dial to hold")
-            wait_until(connected, 60, what="a connection to transmission-cli")
+            try:
+                wait_until(connected, 60, what="a connection to transmission-cli")
+            except AssertionError as e:
+                raise AssertionError(f"{e}\n--- transmission-cli:\n{tr_output()}\n"
+                                     f"--- seedboxd:\n{d.logs()}") from None
             t = d.wait_state(tid, "seeding", timeout=120)
             assert t["progress"] == 1.0
             assert sha256_file(os.path.join(d.downloads, "show.mkv")) == digest
