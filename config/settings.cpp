@@ -99,6 +99,8 @@ std::vector<Key> const& table()
          "seconds before an idle HTTP connection is closed", range(1, 86400)},
         {"rpc.ws_max_queue", [](Config& c) -> Field { return &c.rpc.ws_max_queue; },
          "queued outgoing messages before a slow WebSocket client is dropped", range(16, 1000000)},
+        {"rpc.metrics_public", [](Config& c) -> Field { return &c.rpc.metrics_public; },
+         "serve GET /metrics without the bearer token (Host is still checked)", nullptr},
         {"rpc.workers", [](Config& c) -> Field { return &c.rpc.workers; },
          "threads that run RPC handlers", range(1, 64)},
         {"bt.listen_interfaces", [](Config& c) -> Field { return &c.bt.listen_interfaces; },

@@ -26,6 +26,7 @@ struct RpcConfig {
     std::int64_t idle_timeout = 60; // seconds
     std::int64_t ws_max_queue = 1024;
     std::int64_t workers = 2;
+    bool metrics_public = false; // GET /metrics without the token
 };
 
 struct BtConfig {

@@ -2,6 +2,7 @@
 
 #include "rpc/json_limits.h"
 
+#include <chrono>
 #include <spdlog/spdlog.h>
 
 namespace seedbox::rpc {
@@ -70,8 +71,18 @@ std::string dump(json const& j)
 
 } // namespace
 
+namespace {
+std::vector<std::string> names_of(MethodTable const& t)
+{
+    std::vector<std::string> names;
+    for (auto const& m : t)
+        names.push_back(m.name);
+    return names;
+}
+} // namespace
+
 Dispatcher::Dispatcher(MethodTable table, Context& ctx, Limits limits)
-    : table_(std::move(table)), ctx_(ctx), limits_(limits)
+    : table_(std::move(table)), metrics_(names_of(table_)), ctx_(ctx), limits_(limits)
 {
     for (auto const& m : table_)
         index_[m.name] = &m;
@@ -112,6 +123,21 @@ std::optional<std::string> Dispatcher::handle(std::string_view body, Connection&
 
 std::optional<json> Dispatcher::handle_one(json const& req, Connection& conn)
 {
+    auto const start = std::chrono::steady_clock::now();
+    std::string method;
+    int error = 0;
+    auto answer = run_one(req, conn, method, error);
+    if (answer && answer->contains("error"))
+        error = (*answer)["error"].value("code", kInternalError);
+    metrics_.observe(
+        method, error,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return answer;
+}
+
+std::optional<json> Dispatcher::run_one(json const& req, Connection& conn, std::string& name_out,
+                                        int& error)
+{
     // Envelope
     if (!req.is_object())
         return response_error(nullptr, kInvalidRequest, "invalid_request",
@@ -145,6 +171,7 @@ std::optional<json> Dispatcher::handle_one(json const& req, Connection& conn)
     };
     auto fail = [&](int code, std::string const& token,
                     std::string const& msg) -> std::optional<json> {
+        error = code;
         if (notification)
             return std::nullopt;
         return response_error(id, code, token, msg);
@@ -152,6 +179,7 @@ std::optional<json> Dispatcher::handle_one(json const& req, Connection& conn)
 
     // Lookup
     auto it = index_.find(name);
+    name_out = it == index_.end() ? "unknown" : name;
     if (it == index_.end())
         return fail(kMethodNotFound, "method_not_found",
                     "Method not found: " + name + " (see rpc.discover)");

@@ -92,6 +92,8 @@ private:
                           shared_->cfg.allowed_hosts))
             return send_plain(http::status::misdirected_request,
                               "Host header not allowed (see rpc.allowed_hosts)\n", true);
+        if (path == "/metrics" && req.method() == http::verb::get)
+            return metrics(sv(req[http::field::authorization]));
         if (path != "/rpc")
             return send_plain(http::status::not_found, "not found\n", false);
         if (!origin_allowed(sv(req[http::field::origin]), sv(req[http::field::host]),
@@ -122,6 +124,35 @@ private:
                     self->send_json(http::status::ok, *answer);
                 else
                     self->send_empty(http::status::no_content);
+            });
+        });
+    }
+
+    // Prometheus scrape: the token unless rpc.metrics_public; figures are gathered on a worker.
+    void metrics(std::string_view authorization)
+    {
+        if (!shared_->cfg.metrics_public &&
+            !token_equal(bearer_token(authorization), shared_->token))
+            return unauthorized();
+        ServerFigures figures{shared_->connections, shared_->ws_clients};
+        stream_.expires_never();
+        asio::post(shared_->workers, [self = shared_from_this(), figures] {
+            auto& d = self->shared_->dispatcher;
+            std::string text;
+            bool ok = true;
+            try {
+                text = render_metrics(d.context(), d.metrics(), figures);
+            } catch (std::exception const& e) {
+                spdlog::error("GET /metrics failed: {}", e.what());
+                text = std::string("cannot gather metrics: ") + e.what() + "\n";
+                ok = false;
+            }
+            asio::post(self->shared_->io, [self, ok, text = std::move(text)]() mutable {
+                if (!ok)
+                    return self->send_plain(http::status::internal_server_error, std::move(text),
+                                            false);
+                self->write(self->make_response(
+                    http::status::ok, "text/plain; version=0.0.4; charset=utf-8", std::move(text)));
             });
         });
     }

@@ -130,6 +130,8 @@ void Engine::Impl::handle(lt::alert* a)
     } else if (auto* lf = alert_cast<listen_failed_alert>(a)) {
         spdlog::error("{}", lf->message());
     } else if (auto* ad = alert_cast<alerts_dropped_alert>(a)) {
+        // The queue overflowed: each set bit is an alert type that lost at least one alert.
+        alerts_dropped += ad->dropped_alerts.count();
         spdlog::warn("{} (raise bt.alert_queue_size)", ad->message());
         ses->post_torrent_updates(kStatusFlags);
     } else if (alert_cast<metadata_received_alert>(a) || alert_cast<torrent_checked_alert>(a) ||

@@ -303,6 +303,8 @@ void Engine::Impl::drain_alerts()
         return;
     std::vector<lt::alert*> alerts;
     ses->pop_alerts(&alerts);
+    alerts_handled += alerts.size();
+    alerts_last_batch = alerts.size();
     for (auto* a : alerts) {
         try {
             handle(a);

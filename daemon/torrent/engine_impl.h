@@ -98,6 +98,10 @@ struct Engine::Impl {
     std::atomic<bool> stopping{false};
     std::atomic<bool> pex{true}; // runtime value of the pex setting (cfg.bt.pex at start)
     int outstanding_saves = 0;
+    // Alert pump figures for /metrics (io thread writes, any thread reads).
+    std::atomic<std::uint64_t> alerts_handled{0};
+    std::atomic<std::uint64_t> alerts_dropped{0}; // alert types lost to a full queue
+    std::atomic<std::uint64_t> alerts_last_batch{0};
     std::function<void()> shutdown_done;
 
     // engine.cpp

@@ -292,6 +292,10 @@ json Engine::session_stats()
             {"disk_queued_jobs", at(m.counters, disk_jobs)},
             {"disk_blocks_read", at(m.counters, disk_read)},
             {"disk_blocks_written", at(m.counters, disk_write)},
+            {"alerts_handled", m.alerts_handled.load()},
+            {"alerts_dropped", m.alerts_dropped.load()},
+            {"alerts_last_batch", m.alerts_last_batch.load()},
+            {"alert_queue_size", m.cfg.bt.alert_queue_size},
             {"listen_port", m.listen_port},
             {"uptime", now_unix() - m.started_time}};
 }

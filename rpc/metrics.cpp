@@ -1,0 +1,253 @@
+#include "rpc/metrics.h"
+
+#include "daemon/settlement/settlement.h"
+#include "daemon/torrent/engine.h"
+#include "ledger/ledger.h"
+#include "rpc/method.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <unordered_map>
+
+namespace seedbox::rpc {
+
+namespace pm = prometheus;
+
+namespace {
+
+pm::Histogram::BucketBoundaries const kLatencyBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                         0.1,   0.25,   0.5,   1,    2.5,   10};
+
+// A decimal string of BTT base units (18 decimals) as BTT. Prometheus values are doubles, so
+// this is approximate by nature; ledger.summary has the exact integers.
+double btt(json const& v)
+{
+    if (!v.is_string())
+        return 0;
+    return std::strtod(v.get<std::string>().c_str(), nullptr) / 1e18;
+}
+
+double number(json const& j, char const* key)
+{
+    auto it = j.find(key);
+    return it != j.end() && it->is_number() ? it->get<double>() : 0;
+}
+
+// Scrape-time families, each declared once with its help and type.
+class Families {
+public:
+    pm::MetricFamily& family(std::string name, std::string help, pm::MetricType type)
+    {
+        out_.push_back({std::move(name), std::move(help), type, {}});
+        return out_.back();
+    }
+    void gauge(std::string name, std::string help, double value)
+    {
+        sample(family(std::move(name), std::move(help), pm::MetricType::Gauge), value);
+    }
+    void counter(std::string name, std::string help, double value)
+    {
+        sample(family(std::move(name), std::move(help), pm::MetricType::Counter), value);
+    }
+    static void sample(pm::MetricFamily& f, double value,
+                       std::vector<pm::ClientMetric::Label> labels = {})
+    {
+        pm::ClientMetric m;
+        m.label = std::move(labels);
+        if (f.type == pm::MetricType::Counter)
+            m.counter.value = value;
+        else
+            m.gauge.value = value;
+        f.metric.push_back(std::move(m));
+    }
+    std::vector<pm::MetricFamily>& out() { return out_; }
+
+private:
+    std::vector<pm::MetricFamily> out_;
+};
+
+} // namespace
+
+struct RpcMetrics::Impl {
+    pm::Registry registry;
+    pm::Family<pm::Counter>& requests = pm::BuildCounter()
+                                            .Name("seedboxd_rpc_requests_total")
+                                            .Help("JSON-RPC calls by method (HTTP and WebSocket)")
+                                            .Register(registry);
+    pm::Family<pm::Counter>& errors = pm::BuildCounter()
+                                          .Name("seedboxd_rpc_errors_total")
+                                          .Help("JSON-RPC calls answered with an error, by method "
+                                                "and JSON-RPC error code")
+                                          .Register(registry);
+    pm::Family<pm::Histogram>& latency = pm::BuildHistogram()
+                                             .Name("seedboxd_rpc_request_duration_seconds")
+                                             .Help("Time spent handling a JSON-RPC call, by method")
+                                             .Register(registry);
+    struct PerMethod {
+        pm::Counter* requests;
+        pm::Histogram* latency;
+    };
+    std::unordered_map<std::string, PerMethod> methods; // fixed after construction
+
+    PerMethod& of(std::string_view name)
+    {
+        auto it = methods.find(std::string(name.empty() ? "invalid" : name));
+        return it != methods.end() ? it->second : methods.at("unknown");
+    }
+};
+
+RpcMetrics::RpcMetrics(std::vector<std::string> const& methods) : impl_(std::make_unique<Impl>())
+{
+    auto names = methods;
+    names.emplace_back("unknown");
+    names.emplace_back("invalid");
+    for (auto const& n : names)
+        impl_->methods.emplace(
+            n, Impl::PerMethod{&impl_->requests.Add({{"method", n}}),
+                               &impl_->latency.Add({{"method", n}}, kLatencyBuckets)});
+}
+
+RpcMetrics::~RpcMetrics() = default;
+
+void RpcMetrics::observe(std::string_view method, int error_code, double seconds)
+{
+    auto& m = impl_->of(method);
+    m.requests->Increment();
+    m.latency->Observe(seconds);
+    if (error_code != 0) {
+        auto name = impl_->methods.count(std::string(method)) ? std::string(method)
+                    : method.empty()                          ? std::string("invalid")
+                                                              : std::string("unknown");
+        impl_->errors.Add({{"method", name}, {"code", std::to_string(error_code)}}).Increment();
+    }
+}
+
+std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures const& server)
+{
+    Families f;
+    auto const stats = ctx.engine.session_stats();
+
+    auto& info = f.family("seedboxd_build_info", "Versions of seedboxd and libtorrent; always 1",
+                          pm::MetricType::Gauge);
+    Families::sample(info, 1,
+                     {{"version", SEEDBOXD_VERSION}, {"libtorrent", daemon::libtorrent_version()}});
+    f.gauge("seedboxd_start_time_seconds", "Unix time the daemon started",
+            static_cast<double>(ctx.started_time));
+
+    // Session
+    f.gauge("seedboxd_session_download_rate_bytes", "Payload download rate, bytes per second",
+            number(stats, "download_rate"));
+    f.gauge("seedboxd_session_upload_rate_bytes", "Payload upload rate, bytes per second",
+            number(stats, "upload_rate"));
+    f.counter("seedboxd_session_downloaded_bytes_total",
+              "Payload bytes downloaded since the daemon started", number(stats, "downloaded"));
+    f.counter("seedboxd_session_uploaded_bytes_total",
+              "Payload bytes uploaded since the daemon started", number(stats, "uploaded"));
+    f.gauge("seedboxd_peers_connected", "Peer connections open", number(stats, "peers"));
+    f.gauge("seedboxd_dht_nodes", "Nodes in the DHT routing table", number(stats, "dht_nodes"));
+
+    // Torrents by state: every state is always present, so a dashboard's series never vanish.
+    auto& torrents = f.family("seedboxd_torrents", "Torrents by state", pm::MetricType::Gauge);
+    static char const* const kStates[] = {"checking_resume",
+                                          "checking",
+                                          "downloading_metadata",
+                                          "downloading",
+                                          "finished",
+                                          "seeding",
+                                          "stopped",
+                                          "queued",
+                                          "moving",
+                                          "error"};
+    json by_state = stats.value("torrents_by_state", json::object());
+    for (auto const* s : kStates)
+        Families::sample(torrents, by_state.contains(s) ? by_state[s].get<double>() : 0,
+                         {{"state", s}});
+    for (auto const& [s, n] : by_state.items())
+        if (std::find_if(std::begin(kStates), std::end(kStates),
+                         [&](char const* k) { return s == k; }) == std::end(kStates))
+            Families::sample(torrents, n.get<double>(), {{"state", s}});
+
+    // Disk and alert queue
+    f.gauge("seedboxd_disk_queued_jobs", "Disk jobs waiting for a disk thread",
+            number(stats, "disk_queued_jobs"));
+    f.counter("seedboxd_disk_blocks_read_total", "16 KiB blocks read from disk",
+              number(stats, "disk_blocks_read"));
+    f.counter("seedboxd_disk_blocks_written_total", "16 KiB blocks written to disk",
+              number(stats, "disk_blocks_written"));
+    f.counter("seedboxd_alerts_handled_total", "libtorrent alerts popped and handled",
+              number(stats, "alerts_handled"));
+    f.counter("seedboxd_alerts_dropped_total",
+              "Alert types that lost alerts to a full queue (raise bt.alert_queue_size)",
+              number(stats, "alerts_dropped"));
+    f.gauge("seedboxd_alerts_last_batch", "Alerts in the most recent pop (queue depth seen)",
+            number(stats, "alerts_last_batch"));
+    f.gauge("seedboxd_alert_queue_limit", "bt.alert_queue_size", number(stats, "alert_queue_size"));
+
+    // RPC server
+    f.gauge("seedboxd_rpc_connections", "Open RPC connections (HTTP and WebSocket)",
+            static_cast<double>(server.connections));
+    f.gauge("seedboxd_websocket_clients", "Open WebSocket connections",
+            static_cast<double>(server.ws_clients));
+
+    // Ledger
+    if (ctx.ledger) {
+        auto const s = ctx.ledger->summary();
+        f.counter("seedboxd_ledger_uploaded_bytes_total",
+                  "Payload bytes uploaded to peers, as recorded in the ledger",
+                  number(s, "bytes_up"));
+        f.counter("seedboxd_ledger_downloaded_bytes_total",
+                  "Payload bytes downloaded from peers, as recorded in the ledger",
+                  number(s, "bytes_down"));
+        f.counter("seedboxd_ledger_credited_btt_total",
+                  "Credits accrued for uploads, in BTT (approximate; ledger.summary is exact)",
+                  btt(s.value("credits_accrued", json())));
+        f.counter("seedboxd_ledger_vouchered_btt_total",
+                  "Credits covered by payment vouchers, in BTT (approximate)",
+                  btt(s.value("vouchered", json())));
+        f.gauge("seedboxd_ledger_unpaid_btt", "Credits not covered by a voucher, in BTT",
+                btt(s.value("unpaid", json())));
+        f.counter("seedboxd_ledger_paid_out_btt_total",
+                  "Vouchers we issued as a payer, in BTT (approximate)",
+                  btt(s.value("paid_out", json())));
+        f.counter("seedboxd_ledger_flushes_total", "Ledger flush transactions committed",
+                  number(s, "flushes"));
+        f.gauge("seedboxd_ledger_last_flush_timestamp_seconds", "Unix time of the last flush",
+                number(s, "last_flush_time"));
+    }
+
+    // Settlement
+    if (ctx.settlement) {
+        auto const s = ctx.settlement->status();
+        auto& batches = f.family("seedboxd_settlement_batches", "Settlement batches by state",
+                                 pm::MetricType::Gauge);
+        json counts = s.value("batches", json::object());
+        for (auto const* st : {"built", "broadcast", "included", "final", "reverted", "expired"})
+            Families::sample(batches, counts.contains(st) ? counts[st].get<double>() : 0,
+                             {{"state", st}});
+        f.gauge("seedboxd_settlement_claimable_btt",
+                "Vouchered credits not yet in a batch, in BTT (approximate)",
+                btt(s.value("claimable", json())));
+        f.gauge("seedboxd_settlement_pending_btt", "Claims in batches not yet final, in BTT",
+                btt(s.value("pending", json())));
+        f.gauge("seedboxd_settlement_paid_btt", "Claims paid on chain, in BTT",
+                btt(s.value("paid", json())));
+        f.gauge("seedboxd_settlement_last_run_timestamp_seconds",
+                "Unix time of the last settlement run (0 = never)", number(s, "last_run"));
+        f.gauge("seedboxd_settlement_available",
+                "1 when settlement can run (a claim hub and a key are configured)",
+                s.contains("unavailable") ? 0 : 1);
+    }
+
+    auto families = rpc.impl_->registry.Collect();
+    for (auto& fam : f.out())
+        families.push_back(std::move(fam));
+    return pm::TextSerializer().Serialize(families);
+}
+
+} // namespace seedbox::rpc
