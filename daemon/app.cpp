@@ -4,6 +4,7 @@
 #include "daemon/btt_pay/payments.h"
 #include "daemon/events.h"
 #include "daemon/ledger_service.h"
+#include "daemon/notify.h"
 #include "daemon/settlement/settlement.h"
 #include "daemon/torrent/engine.h"
 #include "ledger/key_file.h"
@@ -19,12 +20,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sys/stat.h>
 
 namespace seedbox::daemon {
@@ -44,6 +47,121 @@ bool write_ready_file(std::string const& path, std::string const& text)
             return false;
     }
     return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+// Keys whose value differs between two configurations ("bt.upload_rate_limit", ...).
+std::vector<std::string> changed_keys(config::Config const& a, config::Config const& b)
+{
+    auto fa = config::to_json(a).flatten();
+    auto fb = config::to_json(b).flatten();
+    std::vector<std::string> out;
+    for (auto const& [k, v] : fb.items())
+        if (!fa.contains(k) || fa[k] != v)
+            out.push_back(k);
+    for (auto const& [k, v] : fa.items())
+        if (!fb.contains(k))
+            out.push_back(k);
+    for (auto& k :
+         out) { // "/bt/upload_rate_limit" or "/rpc/allowed_hosts/0" -> "bt.upload_rate_limit"
+        auto parts = k.substr(1);
+        std::string key;
+        std::size_t pos = 0;
+        int depth = 0;
+        while (pos <= parts.size() && depth < 2) {
+            auto next = parts.find('/', pos);
+            auto seg =
+                parts.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+            if (!seg.empty() && std::isdigit(static_cast<unsigned char>(seg[0])))
+                break;
+            key += (key.empty() ? "" : ".") + seg;
+            ++depth;
+            if (next == std::string::npos)
+                break;
+            pos = next + 1;
+        }
+        k = key;
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+// Applies a re-read configuration: log level and the BitTorrent session settings now (as if set
+// with session.set_settings); everything else is named as needing a restart. A configuration that
+// does not load or validate changes nothing.
+void reload(config::Config& current, RunOptions const& opts, Engine& engine)
+{
+    if (!opts.reload) {
+        spdlog::warn("SIGHUP: nothing to reload");
+        return;
+    }
+    auto loaded = opts.reload();
+    if (!loaded.config) {
+        spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}",
+                      loaded.error);
+        return;
+    }
+    auto const& next = *loaded.config;
+    auto changed = changed_keys(current, next);
+    if (changed.empty()) {
+        spdlog::info("SIGHUP: configuration reloaded; nothing changed");
+        return;
+    }
+    static std::set<std::string> const kSession = {"bt.download_rate_limit",
+                                                   "bt.upload_rate_limit",
+                                                   "bt.connections_limit",
+                                                   "bt.active_downloads",
+                                                   "bt.active_seeds",
+                                                   "bt.active_limit",
+                                                   "bt.encryption",
+                                                   "bt.dht",
+                                                   "bt.pex",
+                                                   "bt.lsd",
+                                                   "bt.upnp",
+                                                   "bt.natpmp",
+                                                   "bt.listen_interfaces"};
+    auto const bt = config::to_json(next)["bt"];
+    nlohmann::json settings = nlohmann::json::object();
+    std::vector<std::string> applied, restart;
+    for (auto const& k : changed) {
+        if (kSession.count(k))
+            settings[k.substr(3)] = bt[k.substr(3)];
+        else if (k == "log_level")
+            applied.push_back(k);
+        else
+            restart.push_back(k);
+    }
+    if (!settings.empty()) {
+        if (auto st = engine.set_session_settings(settings); !st) {
+            spdlog::error("SIGHUP: session settings not applied: {}", st.error().message);
+            return;
+        }
+        for (auto const& [k, v] : settings.items())
+            applied.push_back("bt." + k);
+    }
+    if (std::find(applied.begin(), applied.end(), "log_level") != applied.end())
+        spdlog::set_level(spdlog::level::from_str(next.log_level));
+    auto list = [](std::vector<std::string> const& v) {
+        std::string out;
+        for (auto const& k : v)
+            out += (out.empty() ? "" : ", ") + k;
+        return out;
+    };
+    spdlog::info("SIGHUP: configuration reloaded; applied: {}",
+                 applied.empty() ? "-" : list(applied));
+    if (!restart.empty())
+        spdlog::warn("SIGHUP: these changes take effect after a restart: {}", list(restart));
+    // Keep the restart-only keys at their running values, so they are reported again next time.
+    for (auto const& k : applied) {
+        if (k == "log_level")
+            current.log_level = next.log_level;
+    }
+    auto const old_bt = current.bt;
+    current.bt = next.bt;
+    current.bt.alert_queue_size = old_bt.alert_queue_size;
+    current.bt.file_pool_size = old_bt.file_pool_size;
+    current.bt.local_peers_unthrottled = old_bt.local_peers_unthrottled;
+    current.bt.user_agent = old_bt.user_agent;
 }
 
 std::int64_t unix_now()
@@ -184,10 +302,16 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     auto accounting = cfg.ledger.accounting ? std::make_shared<Accounting>() : nullptr;
     if (!accounting)
         spdlog::warn("ledger.accounting is off: no per-peer counts, no payments");
+    Notifier notifier;
+    notifier.send("STATUS=opening state");
     Engine engine(io, cfg, *store, events, accounting, payments);
     LedgerService ledger_service(io, *ledger, accounting, *price,
                                  std::chrono::seconds(cfg.ledger.flush_interval), events);
-    if (auto e = engine.start([](std::string const& s) { spdlog::info("{}", s); }); !e.empty()) {
+    if (auto e = engine.start([&notifier](std::string const& s) {
+            spdlog::info("{}", s);
+            notifier.send("STATUS=" + s);
+        });
+        !e.empty()) {
         spdlog::critical("{}", e);
         return 1;
     }
@@ -213,6 +337,40 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         spdlog::critical("cannot write ready file {}: {}", opts.ready_file, std::strerror(errno));
         return 1;
     }
+    auto serving_status = [&] {
+        return "STATUS=serving " + std::to_string(engine.session_stats().value("torrents", 0)) +
+               " torrents; RPC on " + bound;
+    };
+    notifier.send("READY=1\n" + serving_status());
+
+    // The watchdog is fed from the io thread, so a wedged event loop gets the service restarted.
+    boost::asio::steady_timer watchdog(io);
+    std::function<void()> feed_watchdog = [&] {
+        notifier.send("WATCHDOG=1");
+        watchdog.expires_after(*notifier.watchdog_interval());
+        watchdog.async_wait([&](boost::system::error_code wec) {
+            if (!wec)
+                feed_watchdog();
+        });
+    };
+    if (notifier.watchdog_interval())
+        feed_watchdog();
+
+    // SIGHUP: read the configuration again and apply what can change while running.
+    config::Config current = cfg;
+    boost::asio::signal_set hup(io, SIGHUP);
+    std::function<void()> wait_hup = [&] {
+        hup.async_wait([&](boost::system::error_code hec, int) {
+            if (hec)
+                return;
+            notifier.send("RELOADING=1\nMONOTONIC_USEC=" +
+                          std::to_string(Notifier::monotonic_usec()));
+            reload(current, opts, engine);
+            notifier.send("READY=1\n" + serving_status());
+            wait_hup();
+        });
+    };
+    wait_hup();
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     boost::asio::steady_timer deadline(io);
@@ -226,6 +384,9 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
             } else {
                 stopping = true;
                 spdlog::info("signal {}: shutting down", sig);
+                notifier.send("STOPPING=1\nSTATUS=saving resume data and the ledger");
+                hup.cancel();
+                watchdog.cancel();
                 server.stop();
                 ledger_service.stop();
                 engine.shutdown([&] {

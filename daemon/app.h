@@ -5,12 +5,15 @@
 
 #include "config/settings.h"
 
+#include <functional>
 #include <string>
 
 namespace seedbox::daemon {
 
 struct RunOptions {
     std::string ready_file; // receives "HOST:PORT" of the RPC listener once it accepts
+    // Reads the configuration again from the same sources (file, environment, flags): SIGHUP.
+    std::function<config::LoadResult()> reload;
 };
 
 // Runs the daemon on the calling thread; returns the process exit code.

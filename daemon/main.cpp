@@ -90,5 +90,6 @@ int main(int argc, char** argv)
         return 0;
     }
     setup_logging(loaded.config->log_level);
-    return daemon::run_app(*loaded.config, {ready_file});
+    return daemon::run_app(*loaded.config,
+                           {ready_file, [sources] { return config::load(sources); }});
 }
