@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -12,13 +13,33 @@ extern char** environ;
 
 namespace {
 
+// "<N>" syslog priority prefix: journald strips it and files the line under that priority, so
+// `journalctl -p warning -u seedboxd` works.
+class SyslogPriority final : public spdlog::custom_flag_formatter {
+public:
+    void format(spdlog::details::log_msg const& msg, std::tm const&,
+                spdlog::memory_buf_t& dest) override
+    {
+        static char const* const kPrefix[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", "<6>"};
+        auto const level = static_cast<std::size_t>(msg.level);
+        std::string_view p = kPrefix[level < 7 ? level : 6];
+        dest.append(p.data(), p.data() + p.size());
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override
+    {
+        return std::make_unique<SyslogPriority>();
+    }
+};
+
 void setup_logging(std::string const& level)
 {
     auto logger = spdlog::stderr_color_mt("seedboxd");
     // Under systemd the journal timestamps each line; don't print a second one.
-    if (std::getenv("JOURNAL_STREAM"))
-        logger->set_pattern("[%l] %v");
-    else
+    if (std::getenv("JOURNAL_STREAM")) {
+        auto f = std::make_unique<spdlog::pattern_formatter>();
+        f->add_flag<SyslogPriority>('*').set_pattern("%*[%l] %v");
+        logger->set_formatter(std::move(f));
+    } else
         logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
     logger->set_level(spdlog::level::from_str(level));
     logger->flush_on(spdlog::level::info);
