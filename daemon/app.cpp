@@ -337,6 +337,9 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         spdlog::critical("cannot write ready file {}: {}", opts.ready_file, std::strerror(errno));
         return 1;
     }
+    // For seedboxctl and scripts on this machine: where the RPC listens (the token is beside it).
+    if (!write_ready_file((fs::path(cfg.state_dir) / "rpc.address").string(), "http://" + bound))
+        spdlog::warn("cannot write {}/rpc.address: {}", cfg.state_dir, std::strerror(errno));
     auto serving_status = [&] {
         return "STATUS=serving " + std::to_string(engine.session_stats().value("torrents", 0)) +
                " torrents; RPC on " + bound;
