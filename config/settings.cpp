@@ -22,6 +22,7 @@ struct Key {
     std::string_view help;
     Check check;
     bool secret = false;
+    bool file_only = false; // program paths: never from the environment or a flag
 };
 
 Check range(std::int64_t lo, std::int64_t hi)
@@ -99,6 +100,8 @@ std::vector<Key> const& table()
          "seconds before an idle HTTP connection is closed", range(1, 86400)},
         {"rpc.ws_max_queue", [](Config& c) -> Field { return &c.rpc.ws_max_queue; },
          "queued outgoing messages before a slow WebSocket client is dropped", range(16, 1000000)},
+        {"rpc.generate_token", [](Config& c) -> Field { return &c.rpc.generate_token; },
+         "create rpc.token_file on first start even for a non-loopback bind (containers)", nullptr},
         {"rpc.metrics_public", [](Config& c) -> Field { return &c.rpc.metrics_public; },
          "serve GET /metrics without the bearer token (Host is still checked)", nullptr},
         {"rpc.workers", [](Config& c) -> Field { return &c.rpc.workers; },
@@ -208,6 +211,29 @@ std::vector<Key> const& table()
          "seconds a batch stays valid after its reference block", range(10, 86000)},
         {"state.shutdown_timeout", [](Config& c) -> Field { return &c.state.shutdown_timeout; },
          "seconds to wait for resume data at shutdown", range(1, 3600)},
+        {"watch.dir", [](Config& c) -> Field { return &c.watch.dir; },
+         "add .torrent/.magnet files dropped here (a subfolder name becomes the label), then move "
+         "them to .added/ (or .invalid/); empty = off",
+         [](Field const& f) -> std::string {
+             auto const& v = *std::get<std::string*>(f);
+             return v.empty() || v.front() == '/' ? "" : "must be an absolute path";
+         }},
+        {"watch.interval", [](Config& c) -> Field { return &c.watch.interval; },
+         "seconds between scans of watch.dir (a file is added once it stopped changing)",
+         range(1, 3600)},
+        {"hooks.on_complete", [](Config& c) -> Field { return &c.hooks.on_complete; },
+         "argv run without a shell when a torrent finishes downloading (after move_on_complete); "
+         "SEEDBOX_TORRENT_ID/NAME, SEEDBOX_SAVE_PATH, SEEDBOX_LABELS in its environment; config "
+         "file only",
+         [](Field const& f) -> std::string {
+             auto const& v = *std::get<std::vector<std::string>*>(f);
+             return v.empty() || v.front().rfind('/', 0) == 0
+                        ? ""
+                        : "the program (first element) must be an absolute path";
+         },
+         false, true},
+        {"hooks.timeout", [](Config& c) -> Field { return &c.hooks.timeout; },
+         "seconds before a running hook is killed", range(1, 86400)},
     };
     return t;
 }
@@ -284,10 +310,73 @@ std::string set_key(Config& cfg, Key const& key, json const& v, std::string_view
     return {};
 }
 
+// "labels": {"tv": {"move_on_complete": "/srv/tv", "ratio_limit": 2, ...}, ...}
+std::string set_labels(Config& cfg, json const& v, std::string_view origin)
+{
+    auto bad = [&](std::string const& key, std::string const& why) {
+        return std::string(origin) + ": key \"" + key + "\": " + why;
+    };
+    if (!v.is_object())
+        return bad("labels", "expected an object of label name -> settings");
+    std::map<std::string, LabelPolicy> out;
+    for (auto const& [label, s] : v.items()) {
+        auto const base = "labels." + label;
+        if (label.empty())
+            return bad("labels", "a label name must not be empty");
+        if (!s.is_object())
+            return bad(base, "expected an object");
+        LabelPolicy p;
+        for (auto const& [k, x] : s.items()) {
+            auto const key = base + "." + k;
+            if (k == "move_on_complete") {
+                if (!x.is_string() || x.get<std::string>().empty() ||
+                    x.get<std::string>().front() != '/')
+                    return bad(key, "must be an absolute path");
+                p.move_on_complete = x.get<std::string>();
+            } else if (k == "ratio_limit") {
+                if (!x.is_number() || (x.get<double>() < 0 && x.get<double>() != -1))
+                    return bad(key, "must be a number >= 0, or -1 for none");
+                p.ratio_limit = x.get<double>();
+            } else if (k == "seed_time_limit") {
+                if (!x.is_number_integer() || x.get<std::int64_t>() < -1)
+                    return bad(key, "must be seconds >= 0, or -1 for none");
+                p.seed_time_limit = x.get<std::int64_t>();
+            } else if (k == "limit_action") {
+                if (!x.is_string() || (x != "stop" && x != "remove" && x != "remove_data"))
+                    return bad(key, "must be stop, remove or remove_data");
+                p.limit_action = x.get<std::string>();
+            } else {
+                return std::string(origin) + ": unknown key \"" + key +
+                       "\" (a label has move_on_complete, ratio_limit, seed_time_limit, "
+                       "limit_action)";
+            }
+        }
+        out[label] = p;
+    }
+    cfg.labels = std::move(out);
+    return {};
+}
+
+json labels_json(Config const& cfg)
+{
+    json out = json::object();
+    for (auto const& [label, p] : cfg.labels)
+        out[label] = {{"move_on_complete", p.move_on_complete},
+                      {"ratio_limit", p.ratio_limit},
+                      {"seed_time_limit", p.seed_time_limit},
+                      {"limit_action", p.limit_action}};
+    return out;
+}
+
 std::string walk(Config& cfg, json const& obj, std::string const& prefix, std::string_view origin)
 {
     for (auto const& [name, v] : obj.items()) {
         auto full = prefix.empty() ? name : prefix + "." + name;
+        if (full == "labels") {
+            if (auto err = set_labels(cfg, v, origin); !err.empty())
+                return err;
+            continue;
+        }
         if (v.is_object()) {
             bool is_section = std::any_of(table().begin(), table().end(), [&](Key const& k) {
                 return k.name.substr(0, full.size() + 1) == full + ".";
@@ -426,6 +515,14 @@ LoadResult load(Sources const& sources)
     for (auto const& [name, value] : sources.env) {
         if (name == "SEEDBOXD_CONFIG")
             continue; // names the file, not a key
+        if (name == "SEEDBOXD_LABELS") {
+            json v = json::parse(value, nullptr, false);
+            if (v.is_discarded())
+                return {std::nullopt, "environment SEEDBOXD_LABELS: not valid JSON"};
+            if (auto err = set_labels(cfg, v, "environment SEEDBOXD_LABELS"); !err.empty())
+                return {std::nullopt, err};
+            continue;
+        }
         auto const* key = [&]() -> Key const* {
             for (auto const& k : table())
                 if (env_name(k.name) == name)
@@ -434,12 +531,18 @@ LoadResult load(Sources const& sources)
         }();
         if (!key)
             return {std::nullopt, "environment: unknown variable " + name};
+        if (key->file_only)
+            return {std::nullopt, "environment " + name + ": " + std::string(key->name) +
+                                      " can only be set in the config file"};
         if (auto err = apply_string(cfg, key->name, value, "environment " + name); !err.empty())
             return {std::nullopt, err};
     }
-    for (auto const& [name, value] : sources.overrides)
+    for (auto const& [name, value] : sources.overrides) {
+        if (auto const* key = find_key(name); key && key->file_only)
+            return {std::nullopt, "command line: " + name + " can only be set in the config file"};
         if (auto err = apply_string(cfg, name, value, "command line"); !err.empty())
             return {std::nullopt, err};
+    }
     cfg.resolve();
     return {cfg, {}};
 }
@@ -456,6 +559,7 @@ nlohmann::json to_json(Config const& cfg)
         std::replace(pointer.begin(), pointer.end(), '.', '/');
         out[json::json_pointer(pointer)] = v;
     }
+    out["labels"] = labels_json(cfg);
     return out;
 }
 
@@ -465,9 +569,13 @@ std::vector<KeyInfo> keys()
     std::vector<KeyInfo> out;
     for (auto const& k : table()) {
         auto f = k.field(defaults);
-        out.push_back(
-            {std::string(k.name), type_of(f), std::string(k.help), value_of(f), k.secret});
+        out.push_back({std::string(k.name), type_of(f), std::string(k.help), value_of(f), k.secret,
+                       k.file_only});
     }
+    out.push_back({"labels", "object",
+                   "label -> {move_on_complete, ratio_limit, seed_time_limit, limit_action}: "
+                   "where a label's torrents go when done and their default share limits",
+                   json::object(), false, false});
     return out;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -27,6 +28,9 @@ struct RpcConfig {
     std::int64_t ws_max_queue = 1024;
     std::int64_t workers = 2;
     bool metrics_public = false; // GET /metrics without the token
+    // Generate token_file on first start even when binding a non-loopback address. Off: a public
+    // bind needs a token the operator chose (or a token file that already exists).
+    bool generate_token = false;
 };
 
 struct BtConfig {
@@ -95,6 +99,27 @@ struct PaymentsConfig {
     std::string budget = "0";                              // total base units we may ever pay
 };
 
+// What a label means when a torrent carries it (config file or SEEDBOXD_LABELS as JSON):
+// where its data goes once downloaded, and default share limits for torrents without their own.
+struct LabelPolicy {
+    std::string move_on_complete;      // absolute directory inside torrent.allowed_roots; "" = stay
+    double ratio_limit = -1;           // -1 = none
+    std::int64_t seed_time_limit = -1; // seconds seeding, -1 = none
+    std::string limit_action = "stop"; // stop | remove | remove_data
+};
+
+struct WatchConfig {
+    std::string dir;           // .torrent / .magnet files dropped here are added; "" = off
+    std::int64_t interval = 5; // seconds between scans
+};
+
+struct HooksConfig {
+    // argv of a program run (no shell) when a torrent finishes downloading, after any
+    // move_on_complete; torrent data comes in SEEDBOX_* environment variables. Config file only.
+    std::vector<std::string> on_complete;
+    std::int64_t timeout = 600; // seconds before the hook is killed
+};
+
 struct StateConfig {
     std::int64_t resume_save_interval = 60; // seconds
     std::int64_t shutdown_timeout = 30;     // seconds
@@ -111,6 +136,9 @@ struct Config {
     LedgerConfig ledger;
     PaymentsConfig payments;
     SettlementConfig settlement;
+    WatchConfig watch;
+    HooksConfig hooks;
+    std::map<std::string, LabelPolicy> labels;
 
     // Fills derived defaults (token_file, default_save_path, allowed_roots) from state_dir.
     void resolve();
@@ -118,10 +146,11 @@ struct Config {
 
 struct KeyInfo {
     std::string name;
-    std::string type; // "boolean" | "integer" | "string" | "string[]"
+    std::string type; // "boolean" | "integer" | "string" | "string[]" | "object"
     std::string help;
     nlohmann::json default_value;
     bool secret = false;
+    bool file_only = false; // refused from the environment and --set
 };
 
 // Where values come from, lowest precedence first: defaults, file, env, overrides (flags).

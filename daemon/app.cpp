@@ -5,8 +5,10 @@
 #include "daemon/events.h"
 #include "daemon/ledger_service.h"
 #include "daemon/notify.h"
+#include "daemon/paths.h"
 #include "daemon/settlement/settlement.h"
 #include "daemon/torrent/engine.h"
+#include "daemon/watch_dir.h"
 #include "ledger/key_file.h"
 #include "ledger/ledger.h"
 #include "ledger/state_store.h"
@@ -86,10 +88,26 @@ std::vector<std::string> changed_keys(config::Config const& a, config::Config co
     return out;
 }
 
+// Every label's move_on_complete must lie inside torrent.allowed_roots, like any API path (it is
+// created if missing). Error text or empty.
+std::string check_label_paths(config::Config const& cfg)
+{
+    for (auto const& [label, p] : cfg.labels) {
+        if (p.move_on_complete.empty())
+            continue;
+        std::error_code ec;
+        fs::create_directories(p.move_on_complete, ec);
+        auto ok = confine(p.move_on_complete, cfg.torrent.allowed_roots);
+        if (!ok)
+            return "labels." + label + ".move_on_complete: " + ok.error().message;
+    }
+    return {};
+}
+
 // Applies a re-read configuration: log level and the BitTorrent session settings now (as if set
 // with session.set_settings); everything else is named as needing a restart. A configuration that
 // does not load or validate changes nothing.
-void reload(config::Config& current, RunOptions const& opts, Engine& engine)
+void reload(config::Config& current, RunOptions const& opts, Engine& engine, WatchDir& watch)
 {
     if (!opts.reload) {
         spdlog::warn("SIGHUP: nothing to reload");
@@ -102,6 +120,10 @@ void reload(config::Config& current, RunOptions const& opts, Engine& engine)
         return;
     }
     auto const& next = *loaded.config;
+    if (auto err = check_label_paths(next); !err.empty()) {
+        spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}", err);
+        return;
+    }
     auto changed = changed_keys(current, next);
     if (changed.empty()) {
         spdlog::info("SIGHUP: configuration reloaded; nothing changed");
@@ -126,7 +148,8 @@ void reload(config::Config& current, RunOptions const& opts, Engine& engine)
     for (auto const& k : changed) {
         if (kSession.count(k))
             settings[k.substr(3)] = bt[k.substr(3)];
-        else if (k == "log_level")
+        else if (k == "log_level" || k.rfind("labels", 0) == 0 || k.rfind("hooks.", 0) == 0 ||
+                 k.rfind("watch.", 0) == 0)
             applied.push_back(k);
         else
             restart.push_back(k);
@@ -141,6 +164,8 @@ void reload(config::Config& current, RunOptions const& opts, Engine& engine)
     }
     if (std::find(applied.begin(), applied.end(), "log_level") != applied.end())
         spdlog::set_level(spdlog::level::from_str(next.log_level));
+    engine.set_policies(next.labels, next.hooks);
+    watch.configure(next.watch.dir, std::chrono::seconds(next.watch.interval));
     auto list = [](std::vector<std::string> const& v) {
         std::string out;
         for (auto const& k : v)
@@ -158,6 +183,9 @@ void reload(config::Config& current, RunOptions const& opts, Engine& engine)
     }
     auto const old_bt = current.bt;
     current.bt = next.bt;
+    current.labels = next.labels;
+    current.hooks = next.hooks;
+    current.watch = next.watch;
     current.bt.alert_queue_size = old_bt.alert_queue_size;
     current.bt.file_pool_size = old_bt.file_pool_size;
     current.bt.local_peers_unthrottled = old_bt.local_peers_unthrottled;
@@ -187,10 +215,11 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     std::string token = cfg.rpc.token;
     if (token.empty()) {
         bool exists = fs::exists(cfg.rpc.token_file, ec);
-        if (!exists && !rpc::is_loopback_host(bind->host)) {
-            spdlog::critical("refusing to listen on non-loopback {} without a token: set rpc.token "
-                             "or create {} (0600) first",
-                             cfg.rpc.bind, cfg.rpc.token_file);
+        if (!exists && !rpc::is_loopback_host(bind->host) && !cfg.rpc.generate_token) {
+            spdlog::critical(
+                "refusing to listen on non-loopback {} without a token: set rpc.token, "
+                "create {} (0600) first, or set rpc.generate_token=true",
+                cfg.rpc.bind, cfg.rpc.token_file);
             return 1;
         }
         bool created = false;
@@ -302,6 +331,10 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     auto accounting = cfg.ledger.accounting ? std::make_shared<Accounting>() : nullptr;
     if (!accounting)
         spdlog::warn("ledger.accounting is off: no per-peer counts, no payments");
+    if (auto e = check_label_paths(cfg); !e.empty()) {
+        spdlog::critical("{}", e);
+        return 1;
+    }
     Notifier notifier;
     notifier.send("STATUS=opening state");
     Engine engine(io, cfg, *store, events, accounting, payments);
@@ -345,6 +378,8 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
                " torrents; RPC on " + bound;
     };
     notifier.send("READY=1\n" + serving_status());
+    WatchDir watch(engine);
+    watch.configure(cfg.watch.dir, std::chrono::seconds(cfg.watch.interval));
 
     // The watchdog is fed from the io thread, so a wedged event loop gets the service restarted.
     boost::asio::steady_timer watchdog(io);
@@ -368,7 +403,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
                 return;
             notifier.send("RELOADING=1\nMONOTONIC_USEC=" +
                           std::to_string(Notifier::monotonic_usec()));
-            reload(current, opts, engine);
+            reload(current, opts, engine, watch);
             notifier.send("READY=1\n" + serving_status());
             wait_hup();
         });
@@ -390,6 +425,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
                 notifier.send("STOPPING=1\nSTATUS=saving resume data and the ledger");
                 hup.cancel();
                 watchdog.cancel();
+                watch.configure({}, std::chrono::seconds(1)); // no more adds; joined below
                 server.stop();
                 ledger_service.stop();
                 engine.shutdown([&] {
@@ -412,6 +448,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     wait_signal();
 
     io.run();
+    watch.stop();
     server.join_workers();
     settlement.stop();
     engine.close(); // peers disconnect: their last byte counts reach the ledger below

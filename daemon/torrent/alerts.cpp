@@ -1,9 +1,13 @@
 // The alert pump: everything libtorrent reports arrives here, on the io thread, and becomes cache
 // updates, state.db writes (never blocking: the store's writer thread commits) and notifications.
+#include "daemon/hooks.h"
 #include "daemon/torrent/engine_impl.h"
 
 #include <libtorrent/write_resume_data.hpp>
 #include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <utility>
 
 namespace seedbox::daemon {
 
@@ -50,19 +54,77 @@ void Engine::Impl::on_finished(lt::torrent_finished_alert const& a)
 
 void Engine::Impl::finished(lt::torrent_handle const& h)
 {
-    bool known = with_entry(h, [this](Entry& e) {
+    bool first = false;
+    std::vector<std::string> labels;
+    bool known = with_entry(h, [&](Entry& e) {
         if (e.meta.completed_time == 0) {
             e.meta.completed_time = now_unix();
             store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
+            first = true;
+            labels = e.meta.labels;
         }
         e.dirty = true;
         e.finished_pending = true; // published with the next status, which shows it finished
     });
     if (!known)
         return;
+    if (first)
+        on_first_completion(h, labels);
     // Save now so a finished download survives kill -9 without a recheck.
     h.save_resume_data(lt::torrent_handle::save_info_dict | lt::torrent_handle::flush_disk_cache);
     ses->post_torrent_updates(kStatusFlags);
+}
+
+void Engine::Impl::on_first_completion(lt::torrent_handle const& h,
+                                       std::vector<std::string> const& labels)
+{
+    auto const st = h.status(lt::torrent_handle::query_name);
+    // Added with its data already complete: nothing was downloaded, nothing to file away. (This
+    // session's payload counter moves at once; all_time_download covers earlier sessions.)
+    if (st.total_payload_download == 0 && st.all_time_download == 0)
+        return;
+    auto const id = id_of(st.info_hashes);
+    std::string target;
+    for (auto const& l : labels) {
+        auto it = cfg.labels.find(l);
+        if (it != cfg.labels.end() && !it->second.move_on_complete.empty()) {
+            target = it->second.move_on_complete;
+            break;
+        }
+    }
+    if (!target.empty() && target != st.save_path) {
+        std::error_code ec;
+        std::filesystem::create_directories(target, ec);
+        if (ec) {
+            spdlog::warn("torrent {}: cannot create move_on_complete directory {}: {}", id, target,
+                         ec.message());
+        } else {
+            spdlog::info("torrent {} finished: moving it to {} (label move_on_complete)", id,
+                         target);
+            with_entry(h, [](Entry& e) { e.hook_after_move = true; });
+            h.move_storage(target, lt::move_flags_t::dont_replace);
+            return; // the hook runs once the move lands (storage_moved_alert)
+        }
+    }
+    run_complete_hook(id, st.name, st.save_path, labels);
+}
+
+void Engine::Impl::run_complete_hook(std::string const& id, std::string const& name,
+                                     std::string const& save_path,
+                                     std::vector<std::string> const& labels)
+{
+    if (cfg.hooks.on_complete.empty())
+        return;
+    std::string joined;
+    for (auto const& l : labels)
+        joined += (joined.empty() ? "" : ",") + l;
+    run_hook("on_complete", cfg.hooks.on_complete,
+             {{"SEEDBOX_EVENT", "complete"},
+              {"SEEDBOX_TORRENT_ID", id},
+              {"SEEDBOX_TORRENT_NAME", name},
+              {"SEEDBOX_SAVE_PATH", save_path},
+              {"SEEDBOX_LABELS", joined}},
+             std::chrono::seconds(cfg.hooks.timeout));
 }
 
 void Engine::Impl::on_session_stats(lt::session_stats_alert const& a)
@@ -113,13 +175,34 @@ void Engine::Impl::handle(lt::alert* a)
         });
     } else if (auto* sm = alert_cast<storage_moved_alert>(a)) {
         spdlog::info("{}", sm->message());
+        bool hook = false;
+        std::string id, name;
+        std::vector<std::string> labels;
         with_entry(sm->handle, [&](Entry& e) {
             e.save_path = sm->storage_path();
             e.dirty = true;
             store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
+            hook = std::exchange(e.hook_after_move, false);
+            id = e.id;
+            name = e.status.name;
+            labels = e.meta.labels;
         });
+        if (hook)
+            run_complete_hook(id, name, sm->storage_path(), labels);
     } else if (auto* smf = alert_cast<storage_moved_failed_alert>(a)) {
         spdlog::warn("{}", smf->message());
+        bool hook = false;
+        std::string id, name, path;
+        std::vector<std::string> labels;
+        with_entry(smf->handle, [&](Entry& e) {
+            hook = std::exchange(e.hook_after_move, false);
+            id = e.id;
+            name = e.status.name;
+            path = e.save_path;
+            labels = e.meta.labels;
+        });
+        if (hook) // the data stayed where it was; the hook still learns the download is done
+            run_complete_hook(id, name, path, labels);
         events.publish("torrent.error", error_note(*smf, smf->error, smf->file_path(), "move"));
     } else if (auto* ls = alert_cast<listen_succeeded_alert>(a)) {
         spdlog::info("{}", ls->message());

@@ -276,6 +276,13 @@ void Engine::Impl::on_tick()
     check_share_limits();
 }
 
+void Engine::set_policies(std::map<std::string, config::LabelPolicy> labels,
+                          config::HooksConfig hooks)
+{
+    impl_->cfg.labels = std::move(labels);
+    impl_->cfg.hooks = std::move(hooks);
+}
+
 void Engine::Impl::save_dirty(bool all)
 {
     std::vector<lt::torrent_handle> handles;

@@ -11,6 +11,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -108,6 +109,10 @@ public:
     Status set(std::vector<std::string> const& ids, nlohmann::json const& settings);
 
     Result<CreateResult> create(CreateRequest const& req);
+
+    // Io thread (SIGHUP). Replaces the label policies (move_on_complete, default share limits)
+    // and hooks used from now on.
+    void set_policies(std::map<std::string, config::LabelPolicy> labels, config::HooksConfig hooks);
 
     [[nodiscard]] nlohmann::json session_stats();
     [[nodiscard]] nlohmann::json session_settings();

@@ -53,6 +53,7 @@ struct Entry {
     bool dirty = true;
     bool source_is_magnet = false; // until metadata is stored as a .torrent
     bool finished_pending = false; // publish torrent.finished with the next (fresh) status
+    bool hook_after_move = false;  // run hooks.on_complete once move_on_complete lands
     std::string error;
 };
 
@@ -124,6 +125,10 @@ struct Engine::Impl {
     void save_dirty(bool all);
     void finish_shutdown();
     void check_share_limits();
+    // First completion of a download: move_on_complete for its label, then hooks.on_complete.
+    void on_first_completion(lt::torrent_handle const& h, std::vector<std::string> const& labels);
+    void run_complete_hook(std::string const& id, std::string const& name,
+                           std::string const& save_path, std::vector<std::string> const& labels);
     Result<Entry*> find(std::string const& id); // caller holds mutex
     Status for_each_id(std::vector<std::string> const& ids, std::function<void(Entry&)> const& fn);
     std::string persist_meta(std::string const& id);

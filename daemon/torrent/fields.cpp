@@ -327,15 +327,33 @@ void Engine::Impl::check_share_limits()
         for (auto& [id, e] : torrents) {
             if (!e.have_status || e.meta.stopped || !e.status.is_finished)
                 continue;
-            bool ratio_hit = e.meta.ratio_limit >= 0 && ratio_of(e.status) >= e.meta.ratio_limit;
-            bool time_hit = e.meta.seed_time_limit >= 0 &&
-                            secs(e.status.seeding_duration) >= e.meta.seed_time_limit;
+            // The torrent's own limits, else the first of its labels that sets any (config).
+            double ratio_limit = e.meta.ratio_limit;
+            std::int64_t seed_time_limit = e.meta.seed_time_limit;
+            std::string action = e.meta.limit_action;
+            std::string source = "its";
+            if (ratio_limit < 0 && seed_time_limit < 0) {
+                for (auto const& l : e.meta.labels) {
+                    auto it = cfg.labels.find(l);
+                    if (it == cfg.labels.end() ||
+                        (it->second.ratio_limit < 0 && it->second.seed_time_limit < 0))
+                        continue;
+                    ratio_limit = it->second.ratio_limit;
+                    seed_time_limit = it->second.seed_time_limit;
+                    action = it->second.limit_action;
+                    source = "label " + l + "'s";
+                    break;
+                }
+            }
+            bool ratio_hit = ratio_limit >= 0 && ratio_of(e.status) >= ratio_limit;
+            bool time_hit =
+                seed_time_limit >= 0 && secs(e.status.seeding_duration) >= seed_time_limit;
             if (!ratio_hit && !time_hit)
                 continue;
-            spdlog::info("torrent {} reached its {} limit: {}", id,
-                         ratio_hit ? "ratio" : "seed time", e.meta.limit_action);
-            hits.emplace_back(id, e.meta.limit_action);
-            if (e.meta.limit_action == "stop") {
+            spdlog::info("torrent {} reached {} {} limit: {}", id, source,
+                         ratio_hit ? "ratio" : "seed time", action);
+            hits.emplace_back(id, action);
+            if (action == "stop") {
                 e.meta.stopped = true;
                 e.handle.unset_flags(lt::torrent_flags::auto_managed);
                 e.handle.pause();

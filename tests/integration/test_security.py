@@ -1,4 +1,5 @@
 """Transport security: token, Host, Origin, and every bound, each refused while others are served."""
+import http.client
 import json
 import os
 import socket
@@ -126,6 +127,27 @@ def test_non_loopback_bind_without_token_is_refused(tmp_path):
     assert r.returncode == 1
     assert "without a token" in r.stderr
     assert not os.path.exists(tmp_path / "var" / "rpc.token")
+
+
+def test_generate_token_allows_a_non_loopback_bind_with_a_private_token(tmp_path):
+    """Containers (the Dockerfile sets rpc.generate_token): the token is created 0600 in the state
+    dir and still required."""
+    var, ready = tmp_path / "var", tmp_path / "ready"
+    p = subprocess.Popen([BIN, "--state-dir", str(var), "--rpc-bind", "0.0.0.0:0", "--ready-file",
+                          str(ready), "--set", "bt.listen_interfaces=127.0.0.1:0", "--set",
+                          "rpc.generate_token=true"], stderr=subprocess.PIPE, text=True)
+    try:
+        addr = wait_until(lambda: ready.exists() and ready.read_text().strip(), 30, what="ready file")
+        assert addr.startswith("0.0.0.0:")
+        assert os.stat(var / "rpc.token").st_mode & 0o777 == 0o600
+        port = int(addr.rsplit(":", 1)[1])
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", "/rpc", body='{"jsonrpc":"2.0","id":1,"method":"torrent.list"}',
+                     headers={"Content-Type": "application/json"})
+        assert conn.getresponse().status == 401
+    finally:
+        p.terminate()
+        p.wait(30)
 
 
 def test_group_readable_token_file_is_refused(tmp_path):
