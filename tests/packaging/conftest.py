@@ -18,11 +18,18 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 
 def need(*tools):
+    """Skips with the reason, or fails when SEEDBOX_PACKAGING_REQUIRED is set (CI)."""
+    why = None
     if os.geteuid() != 0:
-        pytest.skip("needs root (run scripts/packaging-test as root)")
-    missing = [t for t in tools if shutil.which(t) is None]
-    if missing:
-        pytest.skip("not installed: " + ", ".join(missing) + " (scripts/packaging-test installs them)")
+        why = "needs root (run scripts/packaging-test as root)"
+    else:
+        missing = [t for t in tools if shutil.which(t) is None]
+        if missing:
+            why = "not installed: " + ", ".join(missing) + " (scripts/packaging-test installs them)"
+    if why and os.environ.get("SEEDBOX_PACKAGING_REQUIRED"):
+        pytest.fail(why)
+    if why:
+        pytest.skip(why)
 
 
 def mirror():
