@@ -108,7 +108,8 @@ def test_container_is_healthy_answers_rpc_and_stops_cleanly(image):
     name = f"seedboxd-test-{os.getpid()}"
     port = free_port()
     podman("rm", "-f", name, check=False)
-    podman("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:9180", "--stop-timeout", "90",
+    # The runtime's default stop timeout (10 s): the image's state.shutdown_timeout fits in it.
+    podman("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:9180",
            "-e", "SEEDBOXD_BT_LISTEN_INTERFACES=127.0.0.1:51413", image)
     try:
         assert podman("exec", name, "id", "-u").stdout.strip() == "9180"
@@ -139,7 +140,7 @@ def test_container_is_healthy_answers_rpc_and_stops_cleanly(image):
         settings = json.loads(podman("exec", name, "seedboxd", "--print-config").stdout)
         assert settings["torrent"]["default_save_path"] == "/downloads"
 
-        podman("stop", "-t", "90", name, timeout=120)
+        podman("stop", name, timeout=60)
         state = json.loads(podman("inspect", name).stdout)[0]["State"]
         assert state["ExitCode"] == 0, podman("logs", name).stdout
         logs = podman("logs", name).stdout + podman("logs", name).stderr
