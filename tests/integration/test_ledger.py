@@ -26,19 +26,22 @@ def seed_to_python(d, tmp_path, ip="127.0.0.2", limit=None):
     return tid, peer, h, digest
 
 
-def wait_uploaded(d, tid):
-    """libtorrent folds a torrent's payload counter into all_time_upload on its own one-second
-    tick, which comes late on a loaded machine: wait for it, and say what was seen if it never
-    gets there."""
+def wait_ledger_up(d, at_least=SIZE, timeout=30):
+    """Waits for the ledger (the btt_pay plugin's exact per-connection count, flushed every
+    ledger.flush_interval) to record `at_least` bytes sent; says what it saw if it never does.
+
+    libtorrent's own per-torrent counter (torrent.get "uploaded") is not used as the reference:
+    it takes a connection's bytes on its one-second tick, and a leecher that finishes and hangs
+    up between two ticks can leave its last bytes out for good (seen: 13,848 bytes short)."""
     seen = []
 
     def reached():
-        seen.append(d.torrent(tid, "uploaded")["uploaded"])
-        return seen[-1] >= SIZE and seen[-1]
+        seen.append(d.call("ledger.summary")["bytes_up"])
+        return seen[-1] >= at_least and seen[-1]
     try:
-        return wait_until(reached, 30, what="the upload counter")
+        return wait_until(reached, timeout, what="the ledger's bytes_up")
     except AssertionError as exc:
-        raise AssertionError(f"{exc}; wanted >= {SIZE}, last values {seen[-3:]}") from None
+        raise AssertionError(f"{exc}; wanted >= {at_least}, last values {seen[-3:]}") from None
 
 
 def test_plain_peer_is_an_anonymous_counterparty_with_exact_bytes(tmp_path):
@@ -54,10 +57,11 @@ def test_plain_peer_is_an_anonymous_counterparty_with_exact_bytes(tmp_path):
             assert note["method"] == "ledger.credited" and note["params"]["bytes_up"] > 0
             assert note["params"]["credits"] == "0"
             ws.close()
-            uploaded = wait_uploaded(d, tid)
-            # The ledger matches libtorrent's own counter to the byte once the flush lands.
-            wait_until(lambda: d.call("ledger.summary")["bytes_up"] == d.torrent(tid, "uploaded")["uploaded"],
-                       15, what="the ledger to match the upload counter")
+            uploaded = wait_ledger_up(d)
+            # The leecher received SIZE bytes, all from us: the ledger has them, within a block
+            # (a re-sent request). libtorrent's counter never has more than the ledger.
+            assert SIZE <= uploaded <= SIZE + 16 * 1024
+            assert 0 < d.torrent(tid, "uploaded")["uploaded"] <= uploaded
         finally:
             peer.close()
         assert sha256_file(str(tmp_path / "leech" / "content.bin")) == digest
@@ -66,7 +70,7 @@ def test_plain_peer_is_an_anonymous_counterparty_with_exact_bytes(tmp_path):
         p = peers[0]
         assert p["anonymous"] is True and p["address"] is None
         assert p["torrent"] == tid and p["ip"] == "127.0.0.2" and p["client"]
-        assert p["bytes_up"] >= uploaded >= SIZE
+        assert p["bytes_up"] == uploaded
         assert p["credits"] == "0" and p["unpaid"] == "0" and p["latest_voucher"] is None
         s = d.call("ledger.summary")
         assert s["credits_accrued"] == "0" and s["vouchered"] == "0"
@@ -99,7 +103,6 @@ def test_sigterm_flushes_every_byte(tmp_path):
         tid, peer, h, _ = seed_to_python(d, tmp_path)
         try:
             wait_until(lambda: h.status().is_seeding, 120, what="the leecher to finish")
-            uploaded = wait_uploaded(d, tid)
             assert d.call("ledger.summary")["bytes_up"] == 0  # nothing flushed yet (1 h interval)
             assert d.stop(signal.SIGTERM) == 0
         finally:
@@ -107,7 +110,9 @@ def test_sigterm_flushes_every_byte(tmp_path):
     assert "ledger flushed" in d.logs()
     with Daemon(state_dir=str(tmp_path / "d")) as d2:
         up = d2.call("ledger.summary")["bytes_up"]
-        assert up == d2.torrent(tid, "uploaded")["uploaded"] >= uploaded
+        # Every byte the leecher got (SIZE, all from us) reached the ledger at SIGTERM.
+        assert SIZE <= up <= SIZE + 16 * 1024
+        assert d2.torrent(tid, "uploaded")["uploaded"] <= up
         assert d2.call("ledger.verify")["ok"] is True
 
 
