@@ -83,8 +83,11 @@ def podman_env():
 @pytest.fixture(scope="module")
 def image(podman_env):
     t0 = time.monotonic()
-    podman("build", "--pull=never", "--format", "docker", "--network", "host", "-t", IMAGE, ROOT,
-           timeout=1800)
+    # The compiler cache lives with the other caches, so a rebuild compiles only what changed.
+    ccache = os.path.join(CACHE, "ccache")
+    os.makedirs(ccache, exist_ok=True)
+    podman("build", "--pull=never", "--format", "docker", "--network", "host", "-v",
+           f"{ccache}:/ccache", "-t", IMAGE, ROOT, timeout=1800)
     print(f"image built in {time.monotonic() - t0:.0f} s")
     return IMAGE
 
