@@ -104,9 +104,9 @@ std::string check_label_paths(config::Config const& cfg)
     return {};
 }
 
-// Applies a re-read configuration: log level and the BitTorrent session settings now (as if set
-// with session.set_settings); everything else is named as needing a restart. A configuration that
-// does not load or validate changes nothing.
+// Applies a re-read configuration: log level, the BitTorrent session settings (as if set with
+// session.set_settings), labels, hooks and the watch folder now; everything else is named as
+// needing a restart. A configuration that does not load or validate changes nothing.
 void reload(config::Config& current, RunOptions const& opts, Engine& engine, WatchDir& watch)
 {
     if (!opts.reload) {
