@@ -13,8 +13,22 @@ namespace {
 
 using json = nlohmann::json;
 using Field = std::variant<bool*, std::int64_t*, std::string*, std::vector<std::string>*>;
-// Returns an empty string when the value is acceptable, else why not.
-using Check = std::function<std::string(Field const&)>;
+// A key's validation: a function returning why a value is not acceptable (empty when it is), and
+// for ranges and fixed choices the declared bounds, which --help-config prints.
+struct Check {
+    std::function<std::string(Field const&)> fn;
+    std::optional<std::int64_t> min, max;
+    std::vector<std::string> choices;
+    Check() = default;
+    Check(std::nullptr_t) {}
+    template <class F,
+              class = std::enable_if_t<std::is_invocable_r_v<std::string, F, Field const&>>>
+    Check(F f) : fn(std::move(f))
+    {
+    }
+    explicit operator bool() const { return static_cast<bool>(fn); }
+    std::string operator()(Field const& f) const { return fn(f); }
+};
 
 struct Key {
     std::string_view name;
@@ -27,17 +41,20 @@ struct Key {
 
 Check range(std::int64_t lo, std::int64_t hi)
 {
-    return [lo, hi](Field const& f) -> std::string {
+    Check c([lo, hi](Field const& f) -> std::string {
         auto v = *std::get<std::int64_t*>(f);
         if (v < lo || v > hi)
             return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
         return {};
-    };
+    });
+    c.min = lo;
+    c.max = hi;
+    return c;
 }
 
 Check one_of(std::vector<std::string> allowed)
 {
-    return [allowed](Field const& f) -> std::string {
+    Check c([allowed](Field const& f) -> std::string {
         auto const& v = *std::get<std::string*>(f);
         if (std::find(allowed.begin(), allowed.end(), v) != allowed.end())
             return {};
@@ -45,7 +62,9 @@ Check one_of(std::vector<std::string> allowed)
         for (auto const& a : allowed)
             msg += " \"" + a + "\"";
         return msg;
-    };
+    });
+    c.choices = std::move(allowed);
+    return c;
 }
 
 std::string check_endpoint(Field const& f)
@@ -89,7 +108,9 @@ std::vector<Key> const& table()
         {"rpc.max_body_bytes", [](Config& c) -> Field { return &c.rpc.max_body_bytes; },
          "largest request body or WebSocket message", range(1024, 1LL << 30)},
         {"rpc.max_header_bytes", [](Config& c) -> Field { return &c.rpc.max_header_bytes; },
-         "largest request header block", range(512, 1 << 20)},
+         "largest request header block, chunk extensions and trailers together (Beast holds no "
+         "field over 65535 bytes)",
+         range(512, 65535)},
         {"rpc.max_json_depth", [](Config& c) -> Field { return &c.rpc.max_json_depth; },
          "deepest JSON nesting accepted", range(2, 1000)},
         {"rpc.max_batch", [](Config& c) -> Field { return &c.rpc.max_batch; },
@@ -97,9 +118,34 @@ std::vector<Key> const& table()
         {"rpc.max_connections", [](Config& c) -> Field { return &c.rpc.max_connections; },
          "concurrent HTTP/WebSocket connections", range(1, 100000)},
         {"rpc.idle_timeout", [](Config& c) -> Field { return &c.rpc.idle_timeout; },
-         "seconds before an idle HTTP connection is closed", range(1, 86400)},
+         "seconds before an idle signed-in HTTP connection is closed", range(1, 86400)},
+        {"rpc.auth_timeout", [](Config& c) -> Field { return &c.rpc.auth_timeout; },
+         "seconds a new connection has to send its first request (HTTP) or call auth.login "
+         "(WebSocket)",
+         range(1, 300)},
+        {"rpc.max_unauthenticated", [](Config& c) -> Field { return &c.rpc.max_unauthenticated; },
+         "connections not signed in yet; at the cap the oldest of them is closed",
+         range(1, 100000)},
+        {"rpc.max_unauthenticated_per_address",
+         [](Config& c) -> Field { return &c.rpc.max_unauthenticated_per_address; },
+         "connections not signed in yet from one address (IPv6: one /64)", range(1, 100000)},
+        {"rpc.ws_idle_timeout", [](Config& c) -> Field { return &c.rpc.ws_idle_timeout; },
+         "seconds of silence before a signed-in WebSocket is closed (our pings keep a live "
+         "client)",
+         range(5, 86400)},
         {"rpc.ws_max_queue", [](Config& c) -> Field { return &c.rpc.ws_max_queue; },
          "queued outgoing messages before a slow WebSocket client is dropped", range(16, 1000000)},
+        {"rpc.ws_max_queue_bytes", [](Config& c) -> Field { return &c.rpc.ws_max_queue_bytes; },
+         "queued outgoing bytes before a slow WebSocket client is dropped",
+         range(64 * 1024, 1LL << 30)},
+        {"rpc.slow_workers", [](Config& c) -> Field { return &c.rpc.slow_workers; },
+         "threads for slow calls (file reads, torrent.create, wallet and settlement calls that "
+         "wait for the chain), apart from rpc.workers",
+         range(1, 64)},
+        {"rpc.auth_failures", [](Config& c) -> Field { return &c.rpc.auth_failures; },
+         "wrong tokens in a minute from one address before it gets 429 for a while (10 s, "
+         "doubling up to 15 min)",
+         range(1, 100000)},
         {"rpc.generate_token", [](Config& c) -> Field { return &c.rpc.generate_token; },
          "create rpc.token_file on first start even for a non-loopback bind (containers)", nullptr},
         {"rpc.metrics_public", [](Config& c) -> Field { return &c.rpc.metrics_public; },
@@ -150,7 +196,12 @@ std::vector<Key> const& table()
         {"torrent.url_add", [](Config& c) -> Field { return &c.torrent.url_add; },
          "allow torrent.add from http(s) URLs", nullptr},
         {"torrent.url_timeout", [](Config& c) -> Field { return &c.torrent.url_timeout; },
-         "seconds to fetch a .torrent URL", range(1, 3600)},
+         "seconds to fetch a .torrent URL, redirects included", range(1, 3600)},
+        {"torrent.url_allow_private",
+         [](Config& c) -> Field { return &c.torrent.url_allow_private; },
+         "let torrent.add {url} fetch from loopback, private, link-local and other non-public "
+         "addresses",
+         nullptr},
         {"state.resume_save_interval",
          [](Config& c) -> Field { return &c.state.resume_save_interval; },
          "seconds between resume-data saves of changed torrents", range(1, 86400)},
@@ -276,6 +327,8 @@ std::string assign(Field const& f, json const& v)
             } else if constexpr (std::is_same_v<T, std::int64_t>) {
                 if (!v.is_number_integer())
                     return "expected an integer";
+                if (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(INT64_MAX))
+                    return "out of range";
                 *p = v.get<std::int64_t>();
             } else if constexpr (std::is_same_v<T, std::string>) {
                 if (!v.is_string())
@@ -569,13 +622,18 @@ std::vector<KeyInfo> keys()
     std::vector<KeyInfo> out;
     for (auto const& k : table()) {
         auto f = k.field(defaults);
-        out.push_back({std::string(k.name), type_of(f), std::string(k.help), value_of(f), k.secret,
-                       k.file_only});
+        KeyInfo info{std::string(k.name), type_of(f), std::string(k.help), value_of(f)};
+        info.min = k.check.min;
+        info.max = k.check.max;
+        info.choices = k.check.choices;
+        info.secret = k.secret;
+        info.file_only = k.file_only;
+        out.push_back(std::move(info));
     }
     out.push_back({"labels", "object",
                    "label -> {move_on_complete, ratio_limit, seed_time_limit, limit_action}: "
                    "where a label's torrents go when done and their default share limits",
-                   json::object(), false, false});
+                   json::object()});
     return out;
 }
 

@@ -20,14 +20,22 @@ struct RpcConfig {
     std::vector<std::string> allowed_hosts;   // extra Host header names; loopback + bind always ok
     std::vector<std::string> allowed_origins; // Origin values allowed on WebSocket and POST
     std::int64_t max_body_bytes = 16 * 1024 * 1024;
-    std::int64_t max_header_bytes = 8 * 1024;
+    std::int64_t max_header_bytes = 8 * 1024; // header block, chunk extensions and trailers
+
     std::int64_t max_json_depth = 32;
     std::int64_t max_batch = 100;
     std::int64_t max_connections = 64;
     std::int64_t idle_timeout = 60; // seconds
+    std::int64_t auth_timeout = 5;  // seconds a new connection has to sign in
+    std::int64_t max_unauthenticated = 16;
+    std::int64_t max_unauthenticated_per_address = 8;
+    std::int64_t ws_idle_timeout = 120; // seconds; pings keep a live client
     std::int64_t ws_max_queue = 1024;
+    std::int64_t ws_max_queue_bytes = 16 * 1024 * 1024;
     std::int64_t workers = 2;
-    bool metrics_public = false; // GET /metrics without the token
+    std::int64_t slow_workers = 4;   // threads for slow calls (file reads, hashing, chain waits)
+    std::int64_t auth_failures = 10; // wrong tokens a minute from one address before a brake
+    bool metrics_public = false;     // GET /metrics without the token
     // Generate token_file on first start even when binding a non-loopback address. Off: a public
     // bind needs a token the operator chose (or a token file that already exists).
     bool generate_token = false;
@@ -58,7 +66,8 @@ struct TorrentConfig {
     std::vector<std::string> allowed_roots; // empty = [default_save_path]
     std::int64_t max_metainfo_bytes = 10 * 1024 * 1024;
     bool url_add = true;
-    std::int64_t url_timeout = 30; // seconds
+    std::int64_t url_timeout = 30;  // seconds, the whole fetch (redirects included)
+    bool url_allow_private = false; // fetch from loopback/private/link-local addresses too
 };
 
 struct TronConfig {
@@ -149,6 +158,8 @@ struct KeyInfo {
     std::string type; // "boolean" | "integer" | "string" | "string[]" | "object"
     std::string help;
     nlohmann::json default_value;
+    std::optional<std::int64_t> min{}, max{}; // integers: the accepted range
+    std::vector<std::string> choices{};       // strings with fixed values
     bool secret = false;
     bool file_only = false; // refused from the environment and --set
 };

@@ -27,10 +27,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace seedbox::daemon {
 
@@ -38,17 +40,33 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Writes atomically (temp + rename) so a reader never sees a partial address.
+// Writes atomically (temp + rename) so a reader never sees a partial address; mode 0644 whatever
+// the umask (an address is no secret, but nobody else may change it).
 bool write_ready_file(std::string const& path, std::string const& text)
 {
     auto tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << text << "\n";
-        if (!out.flush())
-            return false;
-    }
-    return std::rename(tmp.c_str(), path.c_str()) == 0;
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return false;
+    auto const line = text + "\n";
+    bool ok = ::fchmod(fd, 0644) == 0 &&
+              ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ok = ::close(fd) == 0 && ok;
+    return ok && std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+// Creates the state directory 0700 whatever the umask (it holds the token, the key and the
+// ledger); an existing one is tightened to 0700.
+std::string make_state_dir(std::string const& dir)
+{
+    std::error_code ec;
+    auto const parent = fs::absolute(dir, ec).parent_path();
+    fs::create_directories(parent, ec);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return std::strerror(errno);
+    if (::chmod(dir.c_str(), 0700) != 0)
+        return std::strerror(errno);
+    return {};
 }
 
 // Keys whose value differs between two configurations ("bt.upload_rate_limit", ...).
@@ -95,9 +113,7 @@ std::string check_label_paths(config::Config const& cfg)
     for (auto const& [label, p] : cfg.labels) {
         if (p.move_on_complete.empty())
             continue;
-        std::error_code ec;
-        fs::create_directories(p.move_on_complete, ec);
-        auto ok = confine(p.move_on_complete, cfg.torrent.allowed_roots);
+        auto ok = make_confined_dir(p.move_on_complete, cfg.torrent.allowed_roots);
         if (!ok)
             return "labels." + label + ".move_on_complete: " + ok.error().message;
     }
@@ -203,13 +219,11 @@ std::int64_t unix_now()
 
 int run_app(config::Config const& cfg, RunOptions const& opts)
 {
-    std::error_code ec;
-    fs::create_directories(cfg.state_dir, ec);
-    if (ec) {
-        spdlog::critical("cannot create state directory {}: {}", cfg.state_dir, ec.message());
+    if (auto why = make_state_dir(cfg.state_dir); !why.empty()) {
+        spdlog::critical("cannot create state directory {}: {}", cfg.state_dir, why);
         return 1;
     }
-    ::chmod(cfg.state_dir.c_str(), 0700);
+    std::error_code ec;
 
     auto bind = config::parse_endpoint(cfg.rpc.bind);
     std::string token = cfg.rpc.token;
@@ -351,11 +365,17 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
 
     Settlement settlement(cfg, *ledger, key.key, events, node);
     rpc::Context ctx{engine, cfg, token, unix_now(), nullptr, wallet, ledger.get(), &settlement};
+    ctx.net = io.get_executor();
     rpc::Dispatcher dispatcher(rpc::build_method_table(), ctx,
                                {static_cast<std::size_t>(cfg.rpc.max_json_depth),
-                                static_cast<std::size_t>(cfg.rpc.max_batch)});
+                                static_cast<std::size_t>(cfg.rpc.max_batch),
+                                4 * static_cast<std::size_t>(cfg.rpc.max_body_bytes),
+                                static_cast<std::size_t>(cfg.rpc.slow_workers)});
     ctx.methods = &dispatcher.table();
-    rpc::Server server(io, dispatcher, events, cfg.rpc, token);
+    rpc::AuthBrake brake({static_cast<int>(cfg.rpc.auth_failures)},
+                         [&dispatcher] { dispatcher.metrics().auth_failure(); });
+    ctx.brake = &brake;
+    rpc::Server server(io, dispatcher, events, cfg.rpc, token, brake);
     auto bound = server.listen(*bind, err);
     if (bound.empty()) {
         spdlog::critical("{}", err);
@@ -447,10 +467,20 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     };
     wait_signal();
 
-    io.run();
+    // An exception escaping a handler would end io.run(); the sessions guard their own, so this is
+    // the last line of defence: log it and keep serving.
+    for (;;) {
+        try {
+            io.run();
+            break;
+        } catch (std::exception const& e) {
+            spdlog::error("unexpected error on the io thread (kept running): {}", e.what());
+        }
+    }
     watch.stop();
+    dispatcher.stop(); // queued slow jobs are dropped; dropped calls no longer answer
+    settlement.stop(); // ends the chain waits of running wallet calls
     server.join_workers();
-    settlement.stop();
     engine.close(); // peers disconnect: their last byte counts reach the ledger below
     ledger_service.final_flush();
     spdlog::info("seedboxd stopped");

@@ -67,10 +67,16 @@ int main(int argc, char** argv)
     CLI11_PARSE(app, argc, argv);
 
     if (help_config) {
-        for (auto const& k : config::keys())
-            std::printf("%-28s %-9s default %-24s %s (env %s)\n", k.name.c_str(), k.type.c_str(),
-                        k.default_value.dump().c_str(), k.help.c_str(),
+        for (auto const& k : config::keys()) {
+            std::string allowed;
+            if (k.min && k.max)
+                allowed = "; " + std::to_string(*k.min) + " to " + std::to_string(*k.max);
+            for (std::size_t i = 0; i < k.choices.size(); ++i)
+                allowed += (i == 0 ? "; one of " : ", ") + k.choices[i];
+            std::printf("%-28s %-9s default %-24s %s%s (env %s)\n", k.name.c_str(), k.type.c_str(),
+                        k.default_value.dump().c_str(), k.help.c_str(), allowed.c_str(),
                         config::env_name(k.name).c_str());
+        }
         return 0;
     }
 

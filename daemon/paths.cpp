@@ -1,5 +1,11 @@
 #include "daemon/paths.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace seedbox::daemon {
 
 namespace fs = std::filesystem;
@@ -18,7 +24,56 @@ bool is_within(fs::path const& path, fs::path const& root)
     return true;
 }
 
+// The root (resolved) that `real` lies in, or empty.
+fs::path root_of(fs::path const& real, std::vector<std::string> const& roots)
+{
+    for (auto const& root : roots) {
+        std::error_code ec;
+        auto r = fs::weakly_canonical(fs::absolute(root, ec), ec);
+        if (!ec && is_within(real, r))
+            return r;
+    }
+    return {};
+}
+
+// Closes a file descriptor when it goes out of scope.
+struct Fd {
+    int fd = -1;
+    explicit Fd(int f) : fd(f) {}
+    ~Fd()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+    Fd(Fd const&) = delete;
+    Fd& operator=(Fd const&) = delete;
+    Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
+    Fd& operator=(Fd&& o) noexcept
+    {
+        std::swap(fd, o.fd);
+        return *this;
+    }
+};
+
+// The real path of an open file, as the kernel knows it.
+fs::path real_path_of(int fd)
+{
+    std::error_code ec;
+    auto p = fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+    return ec ? fs::path() : p;
+}
+
+std::string errno_text()
+{
+    return std::strerror(errno);
+}
+
 } // namespace
+
+bool inside_roots(fs::path const& real, std::vector<std::string> const& roots)
+{
+    return !root_of(real, roots).empty();
+}
 
 Result<fs::path> confine(std::string const& requested, std::vector<std::string> const& roots)
 {
@@ -32,18 +87,114 @@ Result<fs::path> confine(std::string const& requested, std::vector<std::string> 
     fs::path p(requested);
     if (p.is_relative())
         p = fs::path(roots.front()) / p;
-    auto resolved = fs::weakly_canonical(fs::absolute(p, ec), ec);
+    p = fs::absolute(p, ec);
+    // A dangling symlink passes weakly_canonical as a name yet to be created: find it first.
+    fs::path prefix;
+    for (auto const& part : p) {
+        prefix /= part;
+        struct stat st {};
+        if (::lstat(prefix.c_str(), &st) != 0)
+            break; // the rest does not exist yet
+        if (S_ISLNK(st.st_mode) && ::stat(prefix.c_str(), &st) != 0)
+            return make_error(Errc::path_not_allowed,
+                              "path \"" + requested + "\": " + prefix.string() +
+                                  " is a symlink to nothing (" + errno_text() + ")");
+    }
+    auto resolved = fs::weakly_canonical(p, ec);
     if (ec)
         return make_error(Errc::path_not_allowed,
                           "cannot resolve path \"" + requested + "\": " + ec.message());
-    for (auto const& root : roots) {
-        auto r = fs::weakly_canonical(fs::absolute(root, ec), ec);
-        if (!ec && is_within(resolved, r))
-            return resolved;
+    if (!inside_roots(resolved, roots))
+        return make_error(Errc::path_not_allowed, "path \"" + requested + "\" resolves to \"" +
+                                                      resolved.string() +
+                                                      "\", outside the allowed roots");
+    return resolved;
+}
+
+Result<std::string> read_confined_file(std::string const& path,
+                                       std::vector<std::string> const& roots, std::size_t max_bytes)
+{
+    auto p = confine(path, roots);
+    if (!p)
+        return p.error();
+    // O_PATH opens nothing for I/O: a FIFO does not block, a device sees no open().
+    Fd handle(::open(p->c_str(), O_PATH | O_CLOEXEC));
+    if (handle.fd < 0)
+        return make_error(Errc::storage_failed, "cannot open " + p->string() + ": " + errno_text());
+    struct stat st {};
+    if (::fstat(handle.fd, &st) != 0)
+        return make_error(Errc::storage_failed, "cannot stat " + p->string() + ": " + errno_text());
+    if (!S_ISREG(st.st_mode))
+        return make_error(Errc::path_not_allowed,
+                          p->string() + " is not a regular file (a directory, FIFO, socket or "
+                                        "device is never read)");
+    auto real = real_path_of(handle.fd);
+    if (real.empty() || !inside_roots(real, roots))
+        return make_error(Errc::path_not_allowed,
+                          "path \"" + path + "\" changed while being checked; refused");
+    Fd file(::open(("/proc/self/fd/" + std::to_string(handle.fd)).c_str(),
+                   O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (file.fd < 0)
+        return make_error(Errc::storage_failed, "cannot read " + p->string() + ": " + errno_text());
+    std::string data(std::min<std::size_t>(max_bytes + 1, static_cast<std::size_t>(st.st_size) + 1),
+                     '\0');
+    std::size_t got = 0;
+    while (got < data.size()) {
+        auto n = ::read(file.fd, data.data() + got, data.size() - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return make_error(Errc::storage_failed,
+                              "cannot read " + p->string() + ": " + errno_text());
+        if (n == 0)
+            break;
+        got += static_cast<std::size_t>(n);
     }
-    return make_error(Errc::path_not_allowed, "path \"" + requested + "\" resolves to \"" +
-                                                  resolved.string() +
-                                                  "\", outside the allowed roots");
+    data.resize(got);
+    return data;
+}
+
+Result<fs::path> make_confined_dir(std::string const& path, std::vector<std::string> const& roots)
+{
+    auto p = confine(path, roots);
+    if (!p)
+        return p.error();
+    auto const root = root_of(*p, roots);
+    std::error_code ec;
+    fs::create_directories(root, ec); // a configured root that does not exist yet
+    Fd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (dir.fd < 0)
+        return make_error(Errc::storage_failed,
+                          "cannot open allowed root " + root.string() + ": " + errno_text());
+    auto refuse = [&](fs::path const& at, std::string const& why) -> Result<fs::path> {
+        return make_error(Errc::path_not_allowed,
+                          "path \"" + path + "\": " + at.string() + " " + why);
+    };
+    fs::path at = root;
+    for (auto const& part : p->lexically_relative(root)) {
+        if (part.empty() || part == ".")
+            continue;
+        at /= part;
+        // `p` is canonical: every existing component is a real directory, so a symlink now is
+        // one that appeared after the check.
+        int next = ::openat(dir.fd, part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT) {
+            if (::mkdirat(dir.fd, part.c_str(), 0755) != 0 && errno != EEXIST)
+                return make_error(Errc::storage_failed,
+                                  "cannot create " + at.string() + ": " + errno_text());
+            next = ::openat(dir.fd, part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (next < 0 && (errno == ELOOP || errno == ENOTDIR))
+            return refuse(at, "is a symlink or not a directory");
+        if (next < 0)
+            return make_error(Errc::storage_failed,
+                              "cannot open " + at.string() + ": " + errno_text());
+        dir = Fd(next);
+    }
+    auto real = real_path_of(dir.fd);
+    if (real.empty() || !inside_roots(real, roots))
+        return refuse(*p, "moved outside the allowed roots while being created");
+    return real;
 }
 
 } // namespace seedbox::daemon

@@ -1,5 +1,11 @@
 #include "ledger/db.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 namespace seedbox::ledger {
@@ -35,6 +41,15 @@ std::string Db::open(std::string const& path, std::string_view synchronous)
         return true;
     }();
     static_cast<void>(configured);
+    // Create the file 0600 ourselves whatever the umask: SQLite would make it 0644 less the umask,
+    // and gives its -wal and -shm files the database file's mode.
+    if (path != ":memory:") {
+        int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+            return "cannot open " + path + ": " + std::strerror(errno);
+        ::fchmod(fd, 0600);
+        ::close(fd);
+    }
     int rc =
         sqlite3_open_v2(path.c_str(), &db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

@@ -2,10 +2,104 @@
 
 #include "rpc/json_limits.h"
 
+#include <boost/asio/post.hpp>
 #include <chrono>
+#include <cmath>
+#include <future>
+#include <mutex>
 #include <spdlog/spdlog.h>
 
 namespace seedbox::rpc {
+
+namespace asio = boost::asio;
+
+namespace detail {
+
+// One call between its validation and its answer. Completed once (complete/fail); dropped
+// without an answer it fails with -32603 unless the dispatcher has stopped.
+struct Pending {
+    std::function<void(json)> finish; // the whole response object
+    json id;
+    bool notification = false;
+    std::string method;
+    std::chrono::steady_clock::time_point start;
+    RpcMetrics* metrics = nullptr;
+    std::shared_ptr<std::atomic<bool>> live;
+    std::atomic<bool> answered{false};
+
+    void complete(json result)
+    {
+        if (answered.exchange(true))
+            return;
+        observe(0);
+        finish({{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
+    }
+    void fail(RpcError const& e)
+    {
+        if (answered.exchange(true))
+            return;
+        observe(e.code);
+        finish(
+            {{"jsonrpc", "2.0"}, {"id", id}, {"error", error_object(e.code, e.token, e.what())}});
+    }
+    void observe(int code)
+    {
+        metrics->observe(
+            method, code,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    ~Pending()
+    {
+        if (answered || !live->load())
+            return;
+        spdlog::error("{}: the call ended without an answer", method);
+        try {
+            fail({kInternalError, "internal_error",
+                  "Internal error: the call ended without an "
+                  "answer"});
+        } catch (std::exception const& e) {
+            spdlog::error("{}: answering failed: {}", method, e.what());
+        }
+    }
+};
+
+} // namespace detail
+
+void Reply::result(json value) const
+{
+    p_->complete(std::move(value));
+}
+
+void Reply::error(RpcError const& e) const
+{
+    p_->fail(e);
+}
+
+void Reply::answer(std::function<json()> const& fn) const
+{
+    try {
+        result(fn());
+    } catch (RpcError const& e) {
+        error(e);
+    } catch (std::exception const& e) {
+        spdlog::error("{} failed: {}", p_->method, e.what());
+        error({kInternalError, "internal_error", std::string("Internal error: ") + e.what()});
+    }
+}
+
+Reply Call::defer()
+{
+    deferred_ = Reply(pending_);
+    return *deferred_;
+}
+
+json const* Call::declared_default(std::string const& name) const
+{
+    for (auto const& p : method_.params)
+        if (p.name == name && !p.fallback.is_null())
+            return &p.fallback;
+    return nullptr;
+}
 
 char const* type_name(Type t)
 {
@@ -59,6 +153,97 @@ bool type_matches(Type t, json const& v)
 
 namespace {
 
+std::string a_or_an(std::string const& noun)
+{
+    return (std::string("aeiou").find(noun[0]) != std::string::npos ? "an " : "a ") + noun;
+}
+
+std::string range_text(Param const& p)
+{
+    if (p.min && p.max)
+        return "from " + std::to_string(*p.min) + " to " + std::to_string(*p.max);
+    if (p.min)
+        return "of at least " + std::to_string(*p.min);
+    return "of at most " + std::to_string(*p.max);
+}
+
+std::string choices_text(std::vector<std::string> const& choices)
+{
+    std::string out;
+    for (std::size_t i = 0; i < choices.size(); ++i)
+        out += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + ("\"" + choices[i] + "\"");
+    return out;
+}
+
+std::string check_members(std::vector<Param> const& fields, json const& obj,
+                          std::string const& where)
+{
+    for (auto const& [key, value] : obj.items()) {
+        auto f = std::find_if(fields.begin(), fields.end(),
+                              [&](Param const& p) { return p.name == key; });
+        if (f == fields.end())
+            return "unknown member \"" + key + "\" in \"" + where + "\"";
+        if (value.is_null())
+            continue;
+        if (auto why = check_param(*f, value, where + "." + key); !why.empty())
+            return why;
+    }
+    for (auto const& f : fields)
+        if (f.required && (!obj.contains(f.name) || obj[f.name].is_null()))
+            return "\"" + where + "\" needs \"" + f.name + "\"";
+    return {};
+}
+
+} // namespace
+
+std::string check_param(Param const& p, json const& v, std::string const& where)
+{
+    if (!type_matches(p.type, v))
+        return "param \"" + where + "\" must be " + a_or_an(type_name(p.type));
+    auto const has_range = p.min || p.max;
+    if (p.type == Type::integer && has_range) {
+        bool const above =
+            v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(INT64_MAX);
+        auto const n = above ? INT64_MAX : v.get<std::int64_t>();
+        if (above || (p.min && n < *p.min) || (p.max && n > *p.max))
+            return "param \"" + where + "\" must be an integer " + range_text(p);
+    }
+    if (p.type == Type::number) {
+        auto const d = v.get<double>();
+        if (!std::isfinite(d) || (p.min && d < static_cast<double>(*p.min)) ||
+            (p.max && d > static_cast<double>(*p.max)))
+            return "param \"" + where + "\" must be a number " +
+                   (has_range ? range_text(p) : "that is finite");
+    }
+    if (!p.choices.empty()) {
+        auto allowed = [&](json const& s) {
+            return std::find(p.choices.begin(), p.choices.end(), s.get<std::string>()) !=
+                   p.choices.end();
+        };
+        if (p.type == Type::string && !allowed(v))
+            return "param \"" + where + "\" must be " + choices_text(p.choices);
+        if (p.type == Type::string_array && !std::all_of(v.begin(), v.end(), allowed))
+            return "param \"" + where + "\" may only hold " + choices_text(p.choices);
+    }
+    if (!p.fields.empty() && p.type == Type::object)
+        return check_members(p.fields, v, where);
+    if (!p.fields.empty() && p.type == Type::array) {
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            auto const at = where + "[" + std::to_string(i) + "]";
+            if (p.or_string && v[i].is_string())
+                continue;
+            if (!v[i].is_object())
+                return "param \"" + at + "\" must be an object" +
+                       (p.or_string ? " or a string" : "");
+            if (auto why = check_members(p.fields, v[i], at); !why.empty())
+                return why;
+        }
+    }
+    return {};
+}
+
+namespace {
+
 json response_error(json const& id, int code, std::string const& token, std::string const& msg)
 {
     return {{"jsonrpc", "2.0"}, {"id", id}, {"error", error_object(code, token, msg)}};
@@ -69,9 +254,6 @@ std::string dump(json const& j)
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-} // namespace
-
-namespace {
 std::vector<std::string> names_of(MethodTable const& t)
 {
     std::vector<std::string> names;
@@ -79,107 +261,176 @@ std::vector<std::string> names_of(MethodTable const& t)
         names.push_back(m.name);
     return names;
 }
+
+// Collects the answers of a batch, in order, and sends them once the last one is in. Answers are
+// kept as text: a batch of large results never holds more than one of them as a JSON tree.
+struct Gather {
+    std::mutex mutex;
+    std::vector<std::optional<std::string>> answers;
+    std::size_t left;
+    Dispatcher::Done done;
+
+    Gather(std::size_t n, Dispatcher::Done d) : answers(n), left(n), done(std::move(d)) {}
+    void put(std::size_t i, std::optional<std::string> answer)
+    {
+        {
+            std::lock_guard lock(mutex);
+            answers[i] = std::move(answer);
+            if (--left != 0)
+                return;
+        }
+        std::size_t size = 2;
+        for (auto const& a : answers)
+            size += a ? a->size() + 1 : 0;
+        std::string out;
+        out.reserve(size);
+        for (auto& a : answers) {
+            if (!a)
+                continue;
+            out += out.empty() ? '[' : ',';
+            out += *a;
+            a.reset();
+        }
+        if (out.empty())
+            return done(std::nullopt);
+        out += ']';
+        done(std::move(out));
+    }
+};
+
 } // namespace
 
 Dispatcher::Dispatcher(MethodTable table, Context& ctx, Limits limits)
-    : table_(std::move(table)), metrics_(names_of(table_)), ctx_(ctx), limits_(limits)
+    : table_(std::move(table)), metrics_(names_of(table_)), ctx_(ctx), limits_(limits),
+      slow_(limits.slow_workers)
 {
     for (auto const& m : table_)
         index_[m.name] = &m;
+    ctx_.offload = [this](std::function<void()> job) { return offload(std::move(job)); };
+}
+
+Dispatcher::~Dispatcher()
+{
+    stop();
+    slow_.join();
+}
+
+void Dispatcher::stop()
+{
+    live_->store(false);
+    slow_.stop();
+}
+
+bool Dispatcher::offload(std::function<void()> job)
+{
+    if (slow_queued_.fetch_add(1) >= limits_.slow_queue) {
+        --slow_queued_;
+        return false;
+    }
+    asio::post(slow_, [this, job = std::move(job)] {
+        --slow_queued_;
+        try {
+            job();
+        } catch (std::exception const& e) {
+            spdlog::error("slow job failed: {}", e.what());
+        }
+    });
+    return true;
+}
+
+void Dispatcher::handle(std::string_view body, Connection& conn, Done done)
+{
+    auto refuse = [&](int code, char const* token, std::string const& msg) {
+        metrics_.observe("", code, 0);
+        done(dump(response_error(nullptr, code, token, msg)));
+    };
+    if (json_depth(body, limits_.max_depth) > limits_.max_depth)
+        return refuse(kInvalidRequest, "too_deep",
+                      "JSON nesting is deeper than the limit of " +
+                          std::to_string(limits_.max_depth));
+    if (auto cost = json_parsed_bytes(body); cost > limits_.max_parsed_bytes)
+        return refuse(kInvalidRequest, "too_large",
+                      "Invalid Request: parsing this request would take about " +
+                          std::to_string(cost >> 20) + " MiB; the limit is " +
+                          std::to_string(limits_.max_parsed_bytes >> 20) +
+                          " MiB (4 x rpc.max_body_bytes)");
+    json doc = json::parse(body, nullptr, false);
+    if (doc.is_discarded())
+        return refuse(kParseError, "parse_error",
+                      "Parse error: the request body is not valid JSON");
+    if (!doc.is_array())
+        return run_one(std::move(doc), conn, std::move(done));
+    if (doc.empty())
+        return refuse(kInvalidRequest, "invalid_request", "Invalid Request: empty batch");
+    if (!conn.authenticated())
+        return refuse(kUnauthorized, "unauthorized",
+                      "Unauthorized: call auth.login on its own (not in a batch) first");
+    if (doc.size() > limits_.max_batch)
+        return refuse(kInvalidRequest, "batch_too_large",
+                      "Invalid Request: batch of " + std::to_string(doc.size()) +
+                          " calls; the limit is " + std::to_string(limits_.max_batch));
+    auto gather = std::make_shared<Gather>(doc.size(), std::move(done));
+    for (std::size_t i = 0; i < doc.size(); ++i)
+        run_one(std::move(doc[i]), conn,
+                [gather, i](std::optional<std::string> r) { gather->put(i, std::move(r)); });
 }
 
 std::optional<std::string> Dispatcher::handle(std::string_view body, Connection& conn)
 {
-    if (json_depth(body, limits_.max_depth) > limits_.max_depth)
-        return dump(response_error(nullptr, kInvalidRequest, "too_deep",
-                                   "JSON nesting is deeper than the limit of " +
-                                       std::to_string(limits_.max_depth)));
-    json doc = json::parse(body, nullptr, false);
-    if (doc.is_discarded())
-        return dump(response_error(nullptr, kParseError, "parse_error",
-                                   "Parse error: the request body is not valid JSON"));
-    if (doc.is_array()) {
-        if (doc.empty())
-            return dump(response_error(nullptr, kInvalidRequest, "invalid_request",
-                                       "Invalid Request: empty batch"));
-        if (doc.size() > limits_.max_batch)
-            return dump(response_error(nullptr, kInvalidRequest, "batch_too_large",
-                                       "Invalid Request: batch of " + std::to_string(doc.size()) +
-                                           " calls; the limit is " +
-                                           std::to_string(limits_.max_batch)));
-        json out = json::array();
-        for (auto const& r : doc)
-            if (auto resp = handle_one(r, conn))
-                out.push_back(std::move(*resp));
-        if (out.empty())
-            return std::nullopt;
-        return dump(out);
-    }
-    auto resp = handle_one(doc, conn);
-    if (!resp)
-        return std::nullopt;
-    return dump(*resp);
+    std::promise<std::optional<std::string>> promise;
+    auto future = promise.get_future();
+    handle(body, conn,
+           [&promise](std::optional<std::string> r) { promise.set_value(std::move(r)); });
+    return future.get();
 }
 
-std::optional<json> Dispatcher::handle_one(json const& req, Connection& conn)
+void Dispatcher::run_one(json req, Connection& conn, Answer answer)
 {
-    auto const start = std::chrono::steady_clock::now();
-    std::string method;
-    int error = 0;
-    auto answer = run_one(req, conn, method, error);
-    if (answer && answer->contains("error"))
-        error = (*answer)["error"].value("code", kInternalError);
-    metrics_.observe(
-        method, error,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    return answer;
-}
-
-std::optional<json> Dispatcher::run_one(json const& req, Connection& conn, std::string& name_out,
-                                        int& error)
-{
+    auto invalid = [&](json const& id, int code, std::string const& msg) {
+        metrics_.observe("", code, 0);
+        answer(dump(response_error(
+            id, code, code == kInvalidParams ? "invalid_params" : "invalid_request", msg)));
+    };
     // Envelope
     if (!req.is_object())
-        return response_error(nullptr, kInvalidRequest, "invalid_request",
-                              "Invalid Request: expected a JSON-RPC 2.0 request object");
-    json id = nullptr;
-    bool notification = !req.contains("id");
-    if (!notification) {
-        id = req["id"];
-        if (!id.is_string() && !id.is_number() && !id.is_null())
-            return response_error(nullptr, kInvalidRequest, "invalid_request",
-                                  "Invalid Request: id must be a string, number or null");
+        return invalid(nullptr, kInvalidRequest,
+                       "Invalid Request: expected a JSON-RPC 2.0 request object");
+    auto pending = std::make_shared<detail::Pending>();
+    pending->notification = !req.contains("id");
+    pending->start = std::chrono::steady_clock::now();
+    pending->metrics = &metrics_;
+    pending->live = live_;
+    if (!pending->notification) {
+        pending->id = req["id"];
+        if (!pending->id.is_string() && !pending->id.is_number() && !pending->id.is_null()) {
+            pending->answered = true;
+            return invalid(nullptr, kInvalidRequest,
+                           "Invalid Request: id must be a string, number or null");
+        }
     }
+    pending->finish = [answer, notification = pending->notification](json response) {
+        answer(notification ? std::nullopt : std::optional<std::string>(dump(response)));
+    };
+    auto fail = [&](int code, std::string token, std::string const& msg) {
+        pending->fail({code, std::move(token), msg});
+    };
     if (req.value("jsonrpc", json()) != "2.0")
-        return response_error(id, kInvalidRequest, "invalid_request",
-                              "Invalid Request: \"jsonrpc\" must be \"2.0\"");
+        return fail(kInvalidRequest, "invalid_request",
+                    "Invalid Request: \"jsonrpc\" must be \"2.0\"");
     if (!req.contains("method") || !req["method"].is_string())
-        return response_error(id, kInvalidRequest, "invalid_request",
-                              "Invalid Request: \"method\" must be a string");
+        return fail(kInvalidRequest, "invalid_request",
+                    "Invalid Request: \"method\" must be a string");
     auto const name = req["method"].get<std::string>();
-    json params = req.value("params", json::object());
-    if (params.is_null())
-        params = json::object();
+    json params = json::object();
+    if (auto it = req.find("params"); it != req.end() && !it->is_null())
+        params = std::move(*it);
     if (!params.is_object())
-        return response_error(id, kInvalidParams, "invalid_params",
-                              "Invalid params: params must be an object of named parameters");
-
-    auto reply = [&](json r) -> std::optional<json> {
-        if (notification)
-            return std::nullopt;
-        return json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(r)}};
-    };
-    auto fail = [&](int code, std::string const& token,
-                    std::string const& msg) -> std::optional<json> {
-        error = code;
-        if (notification)
-            return std::nullopt;
-        return response_error(id, code, token, msg);
-    };
+        return fail(kInvalidParams, "invalid_params",
+                    "Invalid params: params must be an object of named parameters");
 
     // Lookup
     auto it = index_.find(name);
-    name_out = it == index_.end() ? "unknown" : name;
+    pending->method = it == index_.end() ? "unknown" : name;
     if (it == index_.end())
         return fail(kMethodNotFound, "method_not_found",
                     "Method not found: " + name + " (see rpc.discover)");
@@ -193,20 +444,17 @@ std::optional<json> Dispatcher::run_one(json const& req, Connection& conn, std::
         return fail(kInvalidParams, "websocket_only",
                     name + " is only available over the WebSocket at GET /rpc");
 
-    // Params
+    // Params: every declared type, range, allowed value and member
     for (auto const& [key, value] : params.items()) {
         auto p = std::find_if(method.params.begin(), method.params.end(),
                               [&](Param const& pp) { return pp.name == key; });
         if (p == method.params.end())
             return fail(kInvalidParams, "invalid_params",
                         "Invalid params: unknown param \"" + key + "\" for " + name);
-        if (!value.is_null() && !type_matches(p->type, value))
-            return fail(kInvalidParams, "invalid_params",
-                        "Invalid params: param \"" + key + "\" must be " +
-                            (std::string("aeiou").find(type_name(p->type)[0]) != std::string::npos
-                                 ? "an "
-                                 : "a ") +
-                            type_name(p->type));
+        if (value.is_null())
+            continue;
+        if (auto why = check_param(*p, value, key); !why.empty())
+            return fail(kInvalidParams, "invalid_params", "Invalid params: " + why);
     }
     for (auto const& p : method.params)
         if (p.required && (!params.contains(p.name) || params[p.name].is_null()))
@@ -214,14 +462,33 @@ std::optional<json> Dispatcher::run_one(json const& req, Connection& conn, std::
                         "Invalid params: missing required param \"" + p.name + "\" for " + name);
 
     // Run
+    if (method.runs == Runs::slow) {
+        auto job = [this, &method, &conn, pending, params = std::move(params)]() mutable {
+            invoke(method, std::move(params), conn, pending);
+        };
+        if (!offload(std::move(job)))
+            fail(kBusy, "busy",
+                 "Busy: too many slow calls are waiting (rpc.slow_workers); try again shortly");
+        return;
+    }
+    invoke(method, std::move(params), conn, pending);
+}
+
+void Dispatcher::invoke(Method const& method, json params, Connection& conn,
+                        std::shared_ptr<detail::Pending> const& pending)
+{
+    Call call(ctx_, conn, method, std::move(params));
+    call.set_pending(pending);
     try {
-        Call call(ctx_, conn, method, params);
-        return reply(method.handler(call));
+        auto result = method.handler(call);
+        if (!call.deferred())
+            pending->complete(std::move(result));
     } catch (RpcError const& e) {
-        return fail(e.code, e.token, e.what());
+        pending->fail(e);
     } catch (std::exception const& e) {
-        spdlog::error("{} failed: {}", name, e.what());
-        return fail(kInternalError, "internal_error", std::string("Internal error: ") + e.what());
+        spdlog::error("{} failed: {}", method.name, e.what());
+        pending->fail(
+            {kInternalError, "internal_error", std::string("Internal error: ") + e.what()});
     }
 }
 

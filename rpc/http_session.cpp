@@ -1,5 +1,7 @@
-// One HTTP/1.1 connection: read a request (bounded header and body, idle timeout), check Host,
-// Origin and the bearer token, dispatch on the worker pool, write the answer in one go.
+// One HTTP/1.1 connection. The header is read first (bounded, with a short deadline until the
+// client has signed in) and Host, Origin, the wrong-token brake and the bearer token are checked
+// before a single body byte is read: a client without the token never gets its body parsed. Then
+// the body (bounded), dispatch on the worker pool, and the answer written in one go.
 #include "rpc/auth.h"
 #include "rpc/sessions.h"
 
@@ -7,7 +9,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <spdlog/spdlog.h>
 
 #include <array>
 
@@ -25,18 +26,60 @@ std::string_view sv(beast::string_view s)
     return {s.data(), s.size()};
 }
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// Beast's request parser with one budget for the header block, chunk extensions and trailer
+// fields together (rpc.max_header_bytes). Beast alone checks only the header block against its
+// limit, and throws std::length_error for a field over 65,535 bytes, which a chunked body's
+// trailer can carry; here such a field is an ordinary header_limit error.
+class BoundedParser final : public http::request_parser<http::string_body> {
 public:
-    HttpSession(tcp::socket socket, std::shared_ptr<Shared> shared)
-        : stream_(std::move(socket)), shared_(std::move(shared)), id_(shared_->next_session++)
+    explicit BoundedParser(std::size_t budget)
+        : budget_(budget),
+          on_chunk_([this](std::uint64_t, beast::string_view extensions, beast::error_code& ec) {
+              spend(extensions.size(), ec);
+          })
     {
-        ++shared_->connections;
+        on_chunk_header(on_chunk_); // Beast keeps a reference
     }
 
+private:
+    void spend(std::size_t n, beast::error_code& ec)
+    {
+        used_ += n;
+        if (used_ > budget_)
+            ec = http::error::header_limit;
+    }
+    void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
+                       beast::error_code& ec) override
+    {
+        spend(name_string.size() + value.size() + 4, ec); // "name: value\r\n"
+        if (!ec)
+            get().insert(name, name_string, value);
+    }
+
+    std::size_t budget_;
+    std::size_t used_ = 0;
+    std::function<void(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_;
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+public:
+    HttpSession(tcp::socket socket, std::shared_ptr<Shared> shared, std::string address)
+        : stream_(std::move(socket)), buffer_(buffer_limit(shared->cfg)),
+          shared_(std::move(shared)), id_(shared_->next_session++), address_(std::move(address)),
+          conn_(address_)
+    {
+        ++shared_->connections;
+        shared_->track_unauthenticated(id_, address_);
+    }
+
+    // May run on any thread (the last owner can be a worker): the io-thread bookkeeping is posted.
     ~HttpSession()
     {
-        --shared_->connections;
-        shared_->closers.erase(id_);
+        asio::post(shared_->io, [shared = shared_, id = id_] {
+            --shared->connections;
+            shared->closers.erase(id);
+            shared->untrack_unauthenticated(id);
+        });
     }
 
     void run()
@@ -48,92 +91,178 @@ public:
                 self->stream_.close();
             }
         };
-        do_read();
+        do_read_header();
     }
 
 private:
-    void do_read()
+    // What the read buffer may hold: one header block (or trailer) plus a read's worth of body.
+    static std::size_t buffer_limit(config::RpcConfig const& cfg)
     {
-        parser_.emplace();
+        return static_cast<std::size_t>(cfg.max_header_bytes) + 64 * 1024;
+    }
+
+    void guard(std::function<void()> const& fn)
+    {
+        guarded(address_, fn, [this] { close(); });
+    }
+
+    void do_read_header()
+    {
+        parser_.emplace(static_cast<std::size_t>(shared_->cfg.max_header_bytes));
         parser_->body_limit(static_cast<std::uint64_t>(shared_->cfg.max_body_bytes));
         parser_->header_limit(static_cast<std::uint32_t>(shared_->cfg.max_header_bytes));
-        stream_.expires_after(std::chrono::seconds(shared_->cfg.idle_timeout));
-        http::async_read(
-            stream_, buffer_, *parser_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+        auto const wait = authenticated_ ? shared_->cfg.idle_timeout : shared_->cfg.auth_timeout;
+        stream_.expires_after(std::chrono::seconds(wait));
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    self->guard([&] { self->on_header(ec); });
+                                });
     }
 
-    void on_read(beast::error_code ec)
+    // Read errors common to the header and the body. True when the connection is done.
+    bool failed(beast::error_code ec)
     {
+        if (!ec)
+            return false;
         if (ec == http::error::body_limit)
-            return send_plain(http::status::payload_too_large,
-                              "request body exceeds rpc.max_body_bytes\n", true);
-        if (ec == http::error::header_limit)
-            return send_plain(http::status::request_header_fields_too_large,
-                              "request header exceeds rpc.max_header_bytes\n", true);
-        if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-            ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
-            return close();
-        }
-        if (ec)
-            return send_plain(http::status::bad_request, "malformed HTTP request\n", true);
-        route(parser_->release());
+            send_plain(http::status::payload_too_large, "request body exceeds rpc.max_body_bytes\n",
+                       true);
+        else if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+            send_plain(http::status::request_header_fields_too_large,
+                       "request header (with trailers) exceeds rpc.max_header_bytes\n", true);
+        else if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+                 ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+                 ec == asio::error::eof || ec == http::error::partial_message)
+            close();
+        else
+            send_plain(http::status::bad_request, "malformed HTTP request\n", true);
+        return true;
     }
 
-    void route(http::request<http::string_body> req)
+    void on_header(beast::error_code ec)
     {
+        if (failed(ec))
+            return;
+        auto const& req = parser_->get();
         auto const target = std::string(sv(req.target()));
         auto const path = target.substr(0, target.find('?'));
         keep_alive_ = req.keep_alive();
         version_ = req.version();
-        if (path == "/healthz" && req.method() == http::verb::get)
+        // Routes that take no body: one that came with a body ends the connection after the
+        // answer rather than leaving it unread in the stream.
+        bool const has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
+        if (path == "/healthz" && req.method() == http::verb::get) {
+            keep_alive_ = keep_alive_ && !has_body;
             return send_json(http::status::ok, R"({"status":"ok"})");
+        }
         if (!host_allowed(sv(req[http::field::host]), shared_->bind_host,
                           shared_->cfg.allowed_hosts))
             return send_plain(http::status::misdirected_request,
                               "Host header not allowed (see rpc.allowed_hosts)\n", true);
-        if (path == "/metrics" && req.method() == http::verb::get)
-            return metrics(sv(req[http::field::authorization]));
+        if (auto wait = shared_->brake.retry_after(address_); wait > 0)
+            return too_many_failures(wait);
+        auto const token = bearer_token(sv(req[http::field::authorization]));
+        bool const authorized = token_equal(token, shared_->token);
+        bool const is_ws = beast::websocket::is_upgrade(req);
+        if (!token.empty() && !authorized) {
+            if (auto wait = shared_->brake.failed(address_, is_ws ? "WebSocket" : "HTTP"); wait > 0)
+                return too_many_failures(wait);
+            return unauthorized();
+        }
+        if (path == "/metrics" && req.method() == http::verb::get) {
+            if (!authorized && !shared_->cfg.metrics_public)
+                return unauthorized();
+            keep_alive_ = keep_alive_ && !has_body;
+            return metrics(authorized);
+        }
         if (path != "/rpc")
-            return send_plain(http::status::not_found, "not found\n", false);
+            return send_plain(http::status::not_found, "not found\n", true);
         if (!origin_allowed(sv(req[http::field::origin]), sv(req[http::field::host]),
                             shared_->cfg.allowed_origins))
             return send_plain(http::status::forbidden,
                               "Origin not allowed (see rpc.allowed_origins)\n", true);
-        auto const token = bearer_token(sv(req[http::field::authorization]));
-        bool const authorized = token_equal(token, shared_->token);
-        if (beast::websocket::is_upgrade(req)) {
-            // A client without a token may still connect and call auth.login; a wrong one may not.
-            if (!token.empty() && !authorized)
-                return unauthorized();
+        if (is_ws) {
+            if (has_body)
+                return send_plain(http::status::bad_request, "an upgrade carries no body\n", true);
+            // A client without a token may still connect and must call auth.login; the WebSocket
+            // session gives it the short deadline and small limits until it does.
             shared_->closers.erase(id_);
             stream_.expires_never();
-            return start_ws_session(std::move(stream_), std::move(req), shared_, authorized);
+            return start_ws_session(std::move(stream_), parser_->release(), shared_, authorized,
+                                    address_);
         }
         if (req.method() != http::verb::post)
             return send_plain(http::status::method_not_allowed,
-                              "use POST for JSON-RPC or GET with a WebSocket upgrade\n", false);
+                              "use POST for JSON-RPC or GET with a WebSocket upgrade\n", true);
         if (!authorized)
             return unauthorized();
+        signed_in();
+        if (beast::iequals(req[http::field::expect], "100-continue")) {
+            // The client waits for this before sending a large body (curl does past 1 MiB).
+            static constexpr std::string_view go = "HTTP/1.1 100 Continue\r\n\r\n";
+            return asio::async_write(
+                stream_, asio::buffer(go.data(), go.size()),
+                [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                    self->guard([&] {
+                        if (wec)
+                            return self->close();
+                        self->read_body();
+                    });
+                });
+        }
+        read_body();
+    }
+
+    void signed_in()
+    {
+        if (authenticated_)
+            return;
+        authenticated_ = true;
+        shared_->untrack_unauthenticated(id_);
+    }
+
+    void read_body()
+    {
+        stream_.expires_after(std::chrono::seconds(shared_->cfg.idle_timeout));
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->guard([&] {
+                                 if (!self->failed(ec))
+                                     self->dispatch(self->parser_->release().body());
+                             });
+                         });
+    }
+
+    void dispatch(std::string body)
+    {
         stream_.expires_never(); // a long handler is not an idle client
-        asio::post(shared_->workers, [self = shared_from_this(), body = std::move(req.body())] {
-            static HttpConnection conn;
-            auto answer = self->shared_->dispatcher.handle(body, conn);
-            asio::post(self->shared_->io, [self, answer = std::move(answer)] {
-                if (answer)
-                    self->send_json(http::status::ok, *answer);
-                else
-                    self->send_empty(http::status::no_content);
-            });
+        asio::post(shared_->workers, [self = shared_from_this(), body = std::move(body)]() mutable {
+            auto& dispatcher = self->shared_->dispatcher;
+            auto& conn = self->conn_;
+            auto& io = self->shared_->io;
+            try {
+                dispatcher.handle(body, conn, [self, &io](std::optional<std::string> answer) {
+                    asio::post(io, [self, answer = std::move(answer)] {
+                        self->guard([&] {
+                            if (answer)
+                                self->send_json(http::status::ok, *answer);
+                            else
+                                self->send_empty(http::status::no_content);
+                        });
+                    });
+                });
+            } catch (std::exception const& e) {
+                spdlog::error("RPC request from {} failed: {}", self->address_, e.what());
+                asio::post(io, [self] { self->close(); });
+            }
         });
     }
 
-    // Prometheus scrape: the token unless rpc.metrics_public; figures are gathered on a worker.
-    void metrics(std::string_view authorization)
+    // Prometheus scrape: figures are gathered on a worker.
+    void metrics(bool authorized)
     {
-        if (!shared_->cfg.metrics_public &&
-            !token_equal(bearer_token(authorization), shared_->token))
-            return unauthorized();
+        if (authorized)
+            signed_in();
         ServerFigures figures{shared_->connections, shared_->ws_clients};
         stream_.expires_never();
         asio::post(shared_->workers, [self = shared_from_this(), figures] {
@@ -148,11 +277,14 @@ private:
                 ok = false;
             }
             asio::post(self->shared_->io, [self, ok, text = std::move(text)]() mutable {
-                if (!ok)
-                    return self->send_plain(http::status::internal_server_error, std::move(text),
-                                            false);
-                self->write(self->make_response(
-                    http::status::ok, "text/plain; version=0.0.4; charset=utf-8", std::move(text)));
+                self->guard([&] {
+                    if (!ok)
+                        return self->send_plain(http::status::internal_server_error,
+                                                std::move(text), false);
+                    self->write(self->make_response(http::status::ok,
+                                                    "text/plain; version=0.0.4; charset=utf-8",
+                                                    std::move(text)));
+                });
             });
         });
     }
@@ -163,7 +295,16 @@ private:
                                  "missing or wrong bearer token\n");
         res.set(http::field::www_authenticate, "Bearer realm=\"seedboxd\"");
         res.keep_alive(false);
-        write(std::move(res));
+        write(std::move(res), true);
+    }
+
+    void too_many_failures(std::int64_t retry_after)
+    {
+        auto res = make_response(http::status::too_many_requests, "text/plain",
+                                 "too many wrong tokens from this address; retry later\n");
+        res.set(http::field::retry_after, std::to_string(retry_after));
+        res.keep_alive(false);
+        write(std::move(res), true);
     }
 
     http::response<http::string_body> make_response(http::status status, char const* type,
@@ -210,11 +351,13 @@ private:
         http::async_write(stream_, *sp,
                           [self = shared_from_this(), sp, close_after, linger](beast::error_code ec,
                                                                                std::size_t) {
-                              if (!ec && linger)
-                                  return self->linger_close();
-                              if (ec || close_after || self->shared_->stopping)
-                                  return self->close();
-                              self->do_read();
+                              self->guard([&] {
+                                  if (!ec && linger)
+                                      return self->linger_close();
+                                  if (ec || close_after || self->shared_->stopping)
+                                      return self->close();
+                                  self->do_read_header();
+                              });
                           });
     }
 
@@ -225,8 +368,9 @@ private:
         stream_.close();
     }
 
-    // After refusing a request mid-upload, drain what the client is still sending before closing,
-    // so its kernel does not turn our close into a reset that eats the error response.
+    // After refusing a request mid-upload, drain (a bounded amount of) what the client is still
+    // sending before closing, so its kernel does not turn our close into a reset that eats the
+    // error response.
     void linger_close()
     {
         boost::system::error_code ec;
@@ -240,7 +384,7 @@ private:
     {
         stream_.async_read_some(asio::buffer(*drain_), [self = shared_from_this(), total](
                                                            beast::error_code ec, std::size_t n) {
-            if (ec || total + n > (64u << 20))
+            if (ec || total + n > (4u << 20))
                 return self->stream_.close();
             self->do_drain(total + n);
         });
@@ -248,11 +392,14 @@ private:
 
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
+    std::optional<BoundedParser> parser_;
     std::shared_ptr<Shared> shared_;
     std::uint64_t id_;
+    std::string address_;
+    HttpConnection conn_;
     std::shared_ptr<std::array<char, 16384>> drain_;
     bool keep_alive_ = true;
+    bool authenticated_ = false;
     unsigned version_ = 11;
 };
 
@@ -260,7 +407,10 @@ private:
 
 void start_http_session(tcp::socket socket, std::shared_ptr<Shared> shared)
 {
-    std::make_shared<HttpSession>(std::move(socket), std::move(shared))->run();
+    boost::system::error_code ec;
+    auto const remote = socket.remote_endpoint(ec);
+    auto address = ec ? std::string("?") : AuthBrake::key_of(remote.address().to_string());
+    std::make_shared<HttpSession>(std::move(socket), std::move(shared), std::move(address))->run();
 }
 
 } // namespace seedbox::rpc

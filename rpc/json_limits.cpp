@@ -2,9 +2,11 @@
 
 namespace seedbox::rpc {
 
-std::size_t json_depth(std::string_view text, std::size_t limit)
+namespace {
+
+// Calls `structural(c)` for every character outside string literals.
+template <class F> void outside_strings(std::string_view text, F&& structural)
 {
-    std::size_t depth = 0, deepest = 0;
     bool in_string = false, escaped = false;
     for (char c : text) {
         if (in_string) {
@@ -16,19 +18,45 @@ std::size_t json_depth(std::string_view text, std::size_t limit)
                 in_string = false;
             continue;
         }
-        if (c == '"') {
+        if (c == '"')
             in_string = true;
-        } else if (c == '[' || c == '{') {
+        if (!structural(c))
+            return;
+    }
+}
+
+} // namespace
+
+std::size_t json_depth(std::string_view text, std::size_t limit)
+{
+    std::size_t depth = 0, deepest = 0;
+    outside_strings(text, [&](char c) {
+        if (c == '[' || c == '{') {
             if (++depth > deepest) {
                 deepest = depth;
                 if (deepest > limit)
-                    return limit + 1;
+                    return false;
             }
         } else if ((c == ']' || c == '}') && depth > 0) {
             --depth;
         }
-    }
-    return deepest;
+        return true;
+    });
+    return deepest > limit ? limit + 1 : deepest;
+}
+
+std::size_t json_parsed_bytes(std::string_view text)
+{
+    // nlohmann::json: 16 bytes a value, plus a heap node per array slot growth, object member
+    // (std::map node with its key) and string. 64 bytes a separator covers all of them.
+    constexpr std::size_t kPerValue = 64;
+    std::size_t separators = 1;
+    outside_strings(text, [&](char c) {
+        if (c == ',' || c == ':' || c == '[' || c == '{' || c == '"')
+            ++separators;
+        return true;
+    });
+    return text.size() + separators * kPerValue;
 }
 
 } // namespace seedbox::rpc

@@ -89,6 +89,12 @@ struct RpcMetrics::Impl {
                                              .Name("seedboxd_rpc_request_duration_seconds")
                                              .Help("Time spent handling a JSON-RPC call, by method")
                                              .Register(registry);
+    pm::Counter& auth_failures = pm::BuildCounter()
+                                     .Name("seedboxd_rpc_auth_failures_total")
+                                     .Help("Wrong tokens sent to the RPC (HTTP bearer tokens, "
+                                           "WebSocket upgrades, auth.login)")
+                                     .Register(registry)
+                                     .Add({});
     struct PerMethod {
         pm::Counter* requests;
         pm::Histogram* latency;
@@ -126,6 +132,11 @@ void RpcMetrics::observe(std::string_view method, int error_code, double seconds
                                                               : std::string("unknown");
         impl_->errors.Add({{"method", name}, {"code", std::to_string(error_code)}}).Increment();
     }
+}
+
+void RpcMetrics::auth_failure()
+{
+    impl_->auth_failures.Increment();
 }
 
 std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures const& server)

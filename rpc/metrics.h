@@ -23,6 +23,8 @@ public:
     // Thread-safe. `method` empty = the request never named a valid method ("invalid");
     // `error_code` 0 = success, otherwise the JSON-RPC error code.
     void observe(std::string_view method, int error_code, double seconds);
+    // Thread-safe. A wrong token (HTTP, WebSocket upgrade or auth.login).
+    void auth_failure();
 
     struct Impl;
 

@@ -29,7 +29,49 @@ json schema_of(Type t)
     return json::object();
 }
 
+json object_schema(std::vector<Param> const& fields)
+{
+    json props = json::object();
+    json required = json::array();
+    for (auto const& f : fields) {
+        props[f.name] = param_schema(f);
+        if (!f.help.empty())
+            props[f.name]["description"] = f.help;
+        if (f.required)
+            required.push_back(f.name);
+    }
+    json s = {{"type", "object"}, {"properties", props}, {"additionalProperties", false}};
+    if (!required.empty())
+        s["required"] = required;
+    return s;
+}
+
 } // namespace
+
+json param_schema(Param const& p)
+{
+    json s = schema_of(p.type);
+    if (p.min)
+        s["minimum"] = *p.min;
+    if (p.max)
+        s["maximum"] = *p.max;
+    if (!p.choices.empty()) {
+        if (p.type == Type::string_array)
+            s["items"]["enum"] = p.choices;
+        else
+            s["enum"] = p.choices;
+    }
+    if (!p.fallback.is_null())
+        s["default"] = p.fallback;
+    if (!p.fields.empty() && p.type == Type::object) {
+        auto members = object_schema(p.fields);
+        s.update(members);
+    } else if (!p.fields.empty()) {
+        auto item = object_schema(p.fields);
+        s["items"] = p.or_string ? json{{"oneOf", {{{"type", "string"}}, item}}} : item;
+    }
+    return s;
+}
 
 json openrpc_document(MethodTable const& table)
 {
@@ -40,7 +82,7 @@ json openrpc_document(MethodTable const& table)
             params.push_back({{"name", p.name},
                               {"description", p.help},
                               {"required", p.required},
-                              {"schema", schema_of(p.type)}});
+                              {"schema", param_schema(p)}});
         json entry = {{"name", m.name},
                       {"summary", m.summary},
                       {"paramStructure", "by-name"},
@@ -49,6 +91,8 @@ json openrpc_document(MethodTable const& table)
                       {"x-mutates", m.mutates}};
         if (m.websocket_only)
             entry["x-websocket-only"] = true;
+        if (m.runs == Runs::slow)
+            entry["x-slow"] = true;
         methods.push_back(std::move(entry));
     }
     return {{"openrpc", "1.2.6"},

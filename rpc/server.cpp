@@ -8,11 +8,28 @@ namespace seedbox::rpc {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+void Shared::track_unauthenticated(std::uint64_t id, std::string const& address)
+{
+    if (unauthenticated.emplace(id, address).second)
+        ++unauthenticated_by_address[address];
+}
+
+void Shared::untrack_unauthenticated(std::uint64_t id)
+{
+    auto it = unauthenticated.find(id);
+    if (it == unauthenticated.end())
+        return;
+    auto by = unauthenticated_by_address.find(it->second);
+    if (by != unauthenticated_by_address.end() && --by->second == 0)
+        unauthenticated_by_address.erase(by);
+    unauthenticated.erase(it);
+}
+
 Server::Server(asio::io_context& io, Dispatcher& dispatcher, daemon::EventHub& events,
-               config::RpcConfig const& cfg, std::string const& token)
+               config::RpcConfig const& cfg, std::string const& token, AuthBrake& brake)
     : io_(io), workers_(static_cast<std::size_t>(cfg.workers)), acceptor_(io),
-      shared_(std::make_shared<Shared>(
-          Shared{io, workers_, dispatcher, events, cfg, {}, token, 0, 0, false, {}, 1}))
+      shared_(
+          std::make_shared<Shared>(Shared{io, workers_, dispatcher, events, cfg, {}, token, brake}))
 {
 }
 
@@ -51,6 +68,34 @@ std::string Server::listen(config::Endpoint const& ep, std::string& err)
     return (bound.address().is_v6() ? "[" + addr + "]" : addr) + ":" + std::to_string(bound.port());
 }
 
+bool Server::admit(std::string const& address, std::string& why)
+{
+    auto& s = *shared_;
+    auto const& cfg = s.cfg;
+    if (s.connections >= static_cast<std::size_t>(cfg.max_connections)) {
+        why = "rpc.max_connections";
+        return false;
+    }
+    auto by = s.unauthenticated_by_address.find(address);
+    if (by != s.unauthenticated_by_address.end() &&
+        by->second >= static_cast<std::size_t>(cfg.max_unauthenticated_per_address)) {
+        why = "rpc.max_unauthenticated_per_address";
+        return false;
+    }
+    if (s.unauthenticated.size() >= static_cast<std::size_t>(cfg.max_unauthenticated)) {
+        // Make room: the oldest connection that has not signed in yet goes (it has had the most
+        // time to). Untracked now, so a burst cannot evict the same one twice.
+        auto const [id, addr] = *s.unauthenticated.begin();
+        spdlog::debug("RPC: closing an unauthenticated connection from {} to make room", addr);
+        s.untrack_unauthenticated(id);
+        if (auto c = s.closers.find(id); c != s.closers.end()) {
+            auto close = c->second;
+            close();
+        }
+    }
+    return true;
+}
+
 void Server::do_accept()
 {
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
@@ -64,7 +109,12 @@ void Server::do_accept()
         }
         if (shared_->stopping)
             return;
-        if (shared_->connections >= static_cast<std::size_t>(shared_->cfg.max_connections)) {
+        auto const remote = socket.remote_endpoint(ec);
+        auto const address = ec ? std::string() : AuthBrake::key_of(remote.address().to_string());
+        std::string why;
+        if (ec) {
+            // The peer is already gone.
+        } else if (!admit(address, why)) {
             // Fresh socket, empty send buffer: this small write does not block.
             static constexpr std::string_view busy =
                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
@@ -73,8 +123,17 @@ void Server::do_accept()
             boost::system::error_code wec;
             asio::write(socket, asio::buffer(busy.data(), busy.size()), wec);
             socket.shutdown(tcp::socket::shutdown_both, wec);
-            spdlog::warn("refused a connection: {} connections open (rpc.max_connections)",
-                         shared_->connections);
+            // At most a line a second: a flood must not become a log flood.
+            static auto next_log = std::chrono::steady_clock::time_point{};
+            static std::uint64_t unlogged = 0;
+            if (auto now = std::chrono::steady_clock::now(); now >= next_log) {
+                next_log = now + std::chrono::seconds(1);
+                spdlog::warn("RPC: refused a connection from {}: {} reached ({} more refused "
+                             "since the last line)",
+                             address, why, std::exchange(unlogged, 0));
+            } else {
+                ++unlogged;
+            }
         } else {
             socket.set_option(tcp::no_delay(true), ec);
             start_http_session(std::move(socket), shared_);

@@ -1,13 +1,22 @@
-// The RPC listener: HTTP POST /rpc, GET /rpc (WebSocket), GET /healthz. Accepts on the io thread;
-// handlers run on a small worker pool so nothing blocks the io thread; answers are posted back.
+// The RPC listener: HTTP POST /rpc, GET /rpc (WebSocket), GET /healthz, GET /metrics. Accepts on
+// the io thread; handlers run on a small worker pool (slow ones on the dispatcher's slow pool) so
+// nothing blocks the io thread; answers are posted back.
+//
+// Admission: at most rpc.max_connections connections. A connection that has not signed in yet is
+// "unauthenticated": those have their own, smaller cap (rpc.max_unauthenticated, and per address
+// rpc.max_unauthenticated_per_address) and rpc.auth_timeout seconds to sign in, so connections
+// that never sign in cannot take the slots of clients that do. At the global unauthenticated cap
+// the oldest unauthenticated connection is closed to make room.
 #pragma once
 
 #include "config/settings.h"
+#include "rpc/brake.h"
 #include "rpc/dispatch.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -27,17 +36,25 @@ struct Shared {
     config::RpcConfig const& cfg;
     std::string bind_host;
     std::string const& token;
-    std::size_t connections = 0;                                      // io thread
-    std::size_t ws_clients = 0;                                       // io thread
-    bool stopping = false;                                            // io thread
-    std::unordered_map<std::uint64_t, std::function<void()>> closers; // io thread; shutdown
-    std::uint64_t next_session = 1;                                   // io thread
+    AuthBrake& brake;
+    std::size_t connections = 0;                                        // io thread
+    std::size_t ws_clients = 0;                                         // io thread
+    bool stopping = false;                                              // io thread
+    std::unordered_map<std::uint64_t, std::function<void()>> closers{}; // io thread; shutdown
+    std::uint64_t next_session = 1;                                     // io thread
+
+    // Io thread. Connections not signed in yet, oldest first (ids grow with time), and how many
+    // each address holds.
+    std::map<std::uint64_t, std::string> unauthenticated{};
+    std::unordered_map<std::string, std::size_t> unauthenticated_by_address{};
+    void track_unauthenticated(std::uint64_t id, std::string const& address);
+    void untrack_unauthenticated(std::uint64_t id);
 };
 
 class Server {
 public:
     Server(boost::asio::io_context& io, Dispatcher& dispatcher, daemon::EventHub& events,
-           config::RpcConfig const& cfg, std::string const& token);
+           config::RpcConfig const& cfg, std::string const& token, AuthBrake& brake);
     ~Server();
 
     // Io thread. Binds and starts accepting; returns the bound "HOST:PORT" or an error (in `err`).
@@ -49,8 +66,14 @@ public:
     // Waits for handlers still running on the worker pool. Any thread but a worker.
     void join_workers();
 
+    // Io thread. Connections open now (for /metrics).
+    [[nodiscard]] Shared const& shared() const { return *shared_; }
+
 private:
     void do_accept();
+    // Io thread: whether a new connection from `address` may be served; may close the oldest
+    // unauthenticated connection to make room. `why` says why not.
+    [[nodiscard]] bool admit(std::string const& address, std::string& why);
 
     boost::asio::io_context& io_;
     boost::asio::thread_pool workers_;

@@ -564,7 +564,7 @@ void Settlement::move(ledger::Batch b, std::string const& state,
 }
 
 Result<json> Settlement::send_call(tron::Address const& contract, tron::Bytes data,
-                                   std::string const& what)
+                                   std::string const& what, Deadline deadline)
 {
     if (!node_)
         return make_error(Errc::settlement_unavailable,
@@ -587,8 +587,6 @@ Result<json> Settlement::send_call(tron::Address const& contract, tron::Bytes da
     if (!r.value().accepted)
         return make_error(Errc::node_failed, what + " refused by the node: " + r.value().code +
                                                  " " + r.value().message);
-    auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(cfg_.settlement.expiration + 30);
     while (std::chrono::steady_clock::now() < deadline) {
         auto info = node_->tx_info(txid, false);
         if (info && info.value().found && info.value().block > 0) {
@@ -598,9 +596,23 @@ Result<json> Settlement::send_call(tron::Address const& contract, tron::Bytes da
                                                          i.receipt_result + " " + i.message);
             return json{{"txid", txid}, {"block", i.block}, {"energy", i.energy}, {"fee", i.fee}};
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        // Polled on a slow-pool thread, never an RPC worker; a shutdown ends the wait.
+        std::unique_lock lock(mutex_);
+        if (cv_.wait_for(lock, std::chrono::milliseconds(300), [this] { return stopping_; }))
+            return make_error(Errc::shutting_down, what + " (" + txid +
+                                                       ") was sent; the daemon is shutting down "
+                                                       "before it was seen included");
     }
-    return make_error(Errc::node_failed, what + " (" + txid + ") was not included in time");
+    return make_error(Errc::node_failed, what + " (" + txid +
+                                             ") was not seen included before the "
+                                             "call's deadline; check it with wallet.balance");
+}
+
+Settlement::Deadline Settlement::call_deadline() const
+{
+    // One deadline for a whole wallet call (deposit's approve and deposit together): the time a
+    // transaction stays valid, plus room for its solidification.
+    return std::chrono::steady_clock::now() + std::chrono::seconds(cfg_.settlement.expiration + 30);
 }
 
 Result<json> Settlement::wallet_balance()
@@ -652,11 +664,12 @@ Result<json> Settlement::deposit(Uint256 const& amount)
         return make_error(Errc::invalid_argument, "amount must be above 0");
     if (!token_)
         return make_error(Errc::settlement_unavailable, "tron.token is not a TRON address");
-    auto approve =
-        send_call(*token_, tron::abi_call("approve(address,uint256)", {*hub_, amount}), "approve");
+    auto const deadline = call_deadline();
+    auto approve = send_call(*token_, tron::abi_call("approve(address,uint256)", {*hub_, amount}),
+                             "approve", deadline);
     if (!approve)
         return approve.error();
-    auto dep = send_call(*hub_, tron::abi_call("deposit(uint256)", {amount}), "deposit");
+    auto dep = send_call(*hub_, tron::abi_call("deposit(uint256)", {amount}), "deposit", deadline);
     if (!dep)
         return dep.error();
     spdlog::info("wallet: deposited {} base units in the hub ({})", tron::to_decimal(amount),
@@ -672,12 +685,12 @@ Result<json> Settlement::withdraw(std::optional<Uint256> const& amount)
         if (*amount == 0)
             return make_error(Errc::invalid_argument, "amount must be above 0");
         auto r = send_call(*hub_, tron::abi_call("requestWithdraw(uint256)", {*amount}),
-                           "requestWithdraw");
+                           "requestWithdraw", call_deadline());
         if (!r)
             return r;
         return json{{"requested", r.value()}};
     }
-    auto r = send_call(*hub_, tron::abi_call("withdraw()", {}), "withdraw");
+    auto r = send_call(*hub_, tron::abi_call("withdraw()", {}), "withdraw", call_deadline());
     if (!r)
         return r;
     return json{{"withdrawn", r.value()}};

@@ -14,8 +14,9 @@
 // each claim) or reverted; a batch whose expiration is older than the solidified head and that
 // neither endpoint knows is expired. Reverted and expired batches return their claims.
 //
-// Threads: every public method may block on the ledger's writer or the node; call from RPC
-// worker threads, never from the io thread.
+// Threads: every public method may block on the ledger's writer; run() in broadcast mode and
+// the wallet calls also wait for the node and the chain (wallet.deposit up to
+// settlement.expiration + 30 s), so the RPC runs those on its slow pool. Never the io thread.
 #pragma once
 
 #include "config/settings.h"
@@ -67,8 +68,9 @@ public:
     [[nodiscard]] Result<nlohmann::json> batch(std::int64_t id);
 
     // Payer side (broadcast mode): TRX, token and hub deposit of our address; deposit `amount`
-    // (approve + deposit, each waited for until included); withdraw: with an amount, request it
-    // (starts the hub's delay); without, complete the requested withdrawal.
+    // (approve + deposit, each waited for until included, both within one deadline); withdraw:
+    // with an amount, request it (starts the hub's delay); without, complete the requested
+    // withdrawal. A shutdown ends the waits with Errc::shutting_down.
     [[nodiscard]] Result<nlohmann::json> wallet_balance();
     [[nodiscard]] Result<nlohmann::json> deposit(tron::Uint256 const& amount);
     [[nodiscard]] Result<nlohmann::json> withdraw(std::optional<tron::Uint256> const& amount);
@@ -105,8 +107,11 @@ private:
     void move(ledger::Batch b, std::string const& state,
               std::vector<ledger::ClaimOutcome> const& outcomes = {});
     void publish(ledger::Batch const& b, std::string const& from);
+    using Deadline = std::chrono::steady_clock::time_point;
+    // Signs and sends a call from our address, then waits until it is included or `deadline`.
     [[nodiscard]] Result<nlohmann::json> send_call(tron::Address const& contract, tron::Bytes data,
-                                                   std::string const& what);
+                                                   std::string const& what, Deadline deadline);
+    [[nodiscard]] Deadline call_deadline() const;
     [[nodiscard]] std::string unavailable() const;
 
     config::Config const& cfg_;

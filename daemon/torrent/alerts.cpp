@@ -3,6 +3,8 @@
 #include "daemon/hooks.h"
 #include "daemon/torrent/engine_impl.h"
 
+#include "daemon/paths.h"
+
 #include <libtorrent/write_resume_data.hpp>
 #include <spdlog/spdlog.h>
 
@@ -93,16 +95,16 @@ void Engine::Impl::on_first_completion(lt::torrent_handle const& h,
         }
     }
     if (!target.empty() && target != st.save_path) {
-        std::error_code ec;
-        std::filesystem::create_directories(target, ec);
-        if (ec) {
-            spdlog::warn("torrent {}: cannot create move_on_complete directory {}: {}", id, target,
-                         ec.message());
+        // Checked again now, at the moment of use: the folder may have changed since start-up.
+        auto dir = make_confined_dir(target, cfg.torrent.allowed_roots);
+        if (!dir) {
+            spdlog::warn("torrent {}: not moved to move_on_complete {}: {}", id, target,
+                         dir.error().message);
         } else {
             spdlog::info("torrent {} finished: moving it to {} (label move_on_complete)", id,
-                         target);
+                         dir->string());
             with_entry(h, [](Entry& e) { e.hook_after_move = true; });
-            h.move_storage(target, lt::move_flags_t::dont_replace);
+            h.move_storage(dir->string(), lt::move_flags_t::dont_replace);
             return; // the hook runs once the move lands (storage_moved_alert)
         }
     }

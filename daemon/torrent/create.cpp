@@ -1,5 +1,6 @@
 // torrent.create: hash a file or folder under an allowed root into a .torrent, optionally add it
-// in seed mode (the data was just hashed, so no second check). Blocks while hashing: worker only.
+// in seed mode (the data was just hashed, so no second check). Blocks while hashing: slow pool
+// only.
 #include "daemon/torrent/engine_impl.h"
 
 #include "daemon/paths.h"
@@ -36,13 +37,43 @@ Result<CreateResult> Engine::create(CreateRequest const& req)
             return make_error(Errc::invalid_tracker,
                               "trackers: \"" + t + "\" is not an http(s):// or udp:// URL");
 
+    // Only regular files whose real path lies inside the allowed roots: a symlink leading outside
+    // (or to nothing, or to a folder) is left out and reported; so are FIFOs, sockets, devices.
+    std::vector<CreateResult::Skipped> skipped;
+    auto const& roots = m.cfg.torrent.allowed_roots;
+    auto admit = [&](std::string const& p) {
+        auto const name = std::filesystem::path(p).filename().string();
+        if (!name.empty() && name.front() == '.')
+            return false; // hidden files, as mktorrent does
+        std::error_code ec;
+        auto const st = std::filesystem::symlink_status(p, ec);
+        if (ec)
+            return false;
+        if (std::filesystem::is_directory(st))
+            return true;
+        std::string why;
+        if (std::filesystem::is_symlink(st)) {
+            auto const real = std::filesystem::canonical(p, ec);
+            if (ec)
+                why = "a symlink to nothing";
+            else if (!inside_roots(real, roots))
+                why = "a symlink to " + real.string() + ", outside the allowed roots";
+            else if (!std::filesystem::is_regular_file(real, ec))
+                why = "a symlink to something that is not a regular file";
+        } else if (!std::filesystem::is_regular_file(st)) {
+            why = "not a regular file";
+        }
+        if (!why.empty())
+            skipped.push_back({p, why});
+        return why.empty();
+    };
     lt::file_storage fs;
-    lt::add_files(fs, path->string(), [](std::string const& p) {
-        auto name = std::filesystem::path(p).filename().string();
-        return name.empty() || name.front() != '.'; // skip hidden files, as mktorrent does
-    });
+    lt::add_files(fs, path->string(), admit);
+    for (auto const& s : skipped)
+        spdlog::warn("torrent.create: left out {}: {}", s.path, s.reason);
     if (fs.num_files() == 0)
-        return make_error(Errc::create_failed, "path: " + path->string() + " holds no files");
+        return make_error(Errc::create_failed, "path: " + path->string() + " holds no files" +
+                                                   (skipped.empty() ? "" : " that may be shared"));
     std::string metainfo;
     try {
         lt::create_torrent ct(fs, static_cast<int>(ps), flags);
@@ -68,7 +99,7 @@ Result<CreateResult> Engine::create(CreateRequest const& req)
     lt::torrent_info ti(lt::span<char const>(metainfo), ec, lt::from_span);
     if (ec)
         return make_error(Errc::create_failed, "created torrent does not parse: " + ec.message());
-    CreateResult out{metainfo, id_of(ti.info_hashes()), ti.name(), false};
+    CreateResult out{metainfo, id_of(ti.info_hashes()), ti.name(), false, std::move(skipped)};
     spdlog::info("created torrent {} ({}) from {}", out.name, out.id, path->string());
     if (req.add) {
         AddRequest add;

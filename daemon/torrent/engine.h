@@ -60,6 +60,11 @@ struct CreateResult {
     std::string id;
     std::string name;
     bool added = false;
+    struct Skipped {
+        std::string path;
+        std::string reason;
+    };
+    std::vector<Skipped> skipped; // files left out: symlinks leading outside the roots, FIFOs, ...
 };
 
 class Engine {
@@ -108,6 +113,7 @@ public:
     // anything.
     Status set(std::vector<std::string> const& ids, nlohmann::json const& settings);
 
+    // Hashes every file: slow (seconds to minutes); call from the slow pool, not an RPC worker.
     Result<CreateResult> create(CreateRequest const& req);
 
     // Io thread (SIGHUP). Replaces the label policies (move_on_complete, default share limits)
@@ -120,8 +126,16 @@ public:
 
     // The fields torrent.list / torrent.get understand, with one-line help each.
     static std::vector<std::pair<std::string, std::string>> const& fields();
-    // The keys session.settings has, with help.
-    static std::vector<std::pair<std::string, std::string>> const& session_setting_keys();
+    // The keys session.settings has: type, help, and for integers their range, for strings with
+    // fixed values those values.
+    struct SettingKey {
+        char const* name;
+        char const* type; // boolean | integer | string
+        char const* help;
+        std::int64_t min = 0, max = 0;
+        std::vector<std::string> choices{};
+    };
+    static std::vector<SettingKey> const& session_setting_keys();
 
     struct Impl;
 

@@ -48,8 +48,11 @@ Result<AddResult> Engine::add(AddRequest const& req)
         row.source_kind = "magnet";
         row.source.assign(req.magnet.begin(), req.magnet.end());
     }
-    auto save = confine(req.save_path.empty() ? m.cfg.torrent.default_save_path : req.save_path,
-                        m.cfg.torrent.allowed_roots);
+    // Created here, component by component, so the directory libtorrent writes into is the one
+    // that was checked (no symlink to outside, none to nothing).
+    auto save =
+        make_confined_dir(req.save_path.empty() ? m.cfg.torrent.default_save_path : req.save_path,
+                          m.cfg.torrent.allowed_roots);
     if (!save)
         return make_error(Errc::path_not_allowed, "save_path: " + save.error().message);
     auto id = id_of(atp.ti ? atp.ti->info_hashes() : atp.info_hashes);
@@ -193,14 +196,9 @@ Status Engine::reannounce(std::vector<std::string> const& ids)
 Status Engine::move(std::string const& id, std::string const& path)
 {
     auto& m = *impl_;
-    auto target = confine(path, m.cfg.torrent.allowed_roots);
+    auto target = make_confined_dir(path, m.cfg.torrent.allowed_roots);
     if (!target)
-        return make_error(Errc::path_not_allowed, "path: " + target.error().message);
-    std::error_code ec;
-    fs::create_directories(*target, ec);
-    if (ec)
-        return make_error(Errc::storage_failed,
-                          "cannot create " + target->string() + ": " + ec.message());
+        return make_error(target.error().code, "path: " + target.error().message);
     return m.for_each_id({id}, [&](Entry& e) {
         e.handle.move_storage(target->string(), lt::move_flags_t::dont_replace);
     });

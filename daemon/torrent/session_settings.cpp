@@ -44,40 +44,33 @@ std::string with_port(std::string const& interfaces, std::int64_t port)
     return std::regex_replace(interfaces, port_re, ":" + std::to_string(port) + "$2");
 }
 
-struct SettingKey {
-    char const* name;
-    char const* type; // boolean | integer | string
-    char const* help;
-};
+using SettingKey = Engine::SettingKey;
 
 std::vector<SettingKey> const kKeys = {
-    {"download_rate_limit", "integer", "global download limit, bytes/s (0 = unlimited)"},
-    {"upload_rate_limit", "integer", "global upload limit, bytes/s (0 = unlimited)"},
-    {"connections_limit", "integer", "global peer connection limit"},
-    {"active_downloads", "integer", "queued torrents downloading at once (-1 = unlimited)"},
-    {"active_seeds", "integer", "queued torrents seeding at once (-1 = unlimited)"},
-    {"active_limit", "integer", "queued torrents active at once (-1 = unlimited)"},
-    {"encryption", "string", "enabled, forced or disabled"},
+    {"download_rate_limit", "integer", "global download limit, bytes/s (0 = unlimited)", 0,
+     INT32_MAX},
+    {"upload_rate_limit", "integer", "global upload limit, bytes/s (0 = unlimited)", 0, INT32_MAX},
+    {"connections_limit", "integer", "global peer connection limit", 2, 1'000'000},
+    {"active_downloads", "integer", "queued torrents downloading at once (-1 = unlimited)", -1,
+     1'000'000},
+    {"active_seeds", "integer", "queued torrents seeding at once (-1 = unlimited)", -1, 1'000'000},
+    {"active_limit", "integer", "queued torrents active at once (-1 = unlimited)", -1, 1'000'000},
+    {"encryption", "string", "peer protocol encryption", 0, 0, {"enabled", "forced", "disabled"}},
     {"dht", "boolean", "DHT on/off"},
     {"pex", "boolean", "peer exchange on/off (applies to every torrent)"},
     {"lsd", "boolean", "local service discovery on/off"},
     {"upnp", "boolean", "UPnP port mapping on/off"},
     {"natpmp", "boolean", "NAT-PMP port mapping on/off"},
     {"listen_interfaces", "string", "BitTorrent listen addresses, ADDR:PORT,..."},
-    {"listen_port", "integer", "set: change the port of every listen address; get: bound port"},
+    {"listen_port", "integer", "set: change the port of every listen address; get: bound port", 0,
+     65535},
 };
 
 } // namespace
 
-std::vector<std::pair<std::string, std::string>> const& Engine::session_setting_keys()
+std::vector<Engine::SettingKey> const& Engine::session_setting_keys()
 {
-    static auto const list = [] {
-        std::vector<std::pair<std::string, std::string>> v;
-        for (auto const& k : kKeys)
-            v.emplace_back(k.name, std::string(k.type) + ": " + k.help);
-        return v;
-    }();
-    return list;
+    return kKeys;
 }
 
 lt::settings_pack Engine::Impl::base_settings() const

@@ -21,13 +21,18 @@ void add_session_methods(MethodTable& t)
 
     // Params come from the engine's own key table, so the two cannot drift.
     std::vector<Param> params;
-    for (auto const& [name, help] : daemon::Engine::session_setting_keys()) {
-        auto type = help.substr(0, help.find(':'));
-        params.push_back({name,
-                          type == "boolean"   ? Type::boolean
-                          : type == "integer" ? Type::integer
-                                              : Type::string,
-                          false, help.substr(help.find(':') + 2)});
+    for (auto const& k : daemon::Engine::session_setting_keys()) {
+        std::string const type = k.type;
+        Param p{k.name,
+                type == "boolean"   ? Type::boolean
+                : type == "integer" ? Type::integer
+                                    : Type::string,
+                false, k.help};
+        if (type == "integer")
+            p = std::move(p).range(k.min, k.max);
+        if (!k.choices.empty())
+            p = std::move(p).one_of(k.choices);
+        params.push_back(std::move(p));
     }
     t.push_back({"session.set_settings",
                  "Change global settings; they apply at once and persist in state.db.",

@@ -18,16 +18,7 @@ std::optional<daemon::ReferenceBlock> reference_of(Call& c)
 {
     if (!c.has("reference_block"))
         return std::nullopt;
-    auto const& r = c.params()["reference_block"];
-    auto bad = [] {
-        return RpcError(kInvalidParams, "invalid_params",
-                        "Invalid params: reference_block must be {number: integer, id: 64 hex "
-                        "digits, timestamp: Unix ms}");
-    };
-    if (!r.is_object() || !r.contains("number") || !r["number"].is_number_integer() ||
-        !r.contains("id") || !r["id"].is_string() || !r.contains("timestamp") ||
-        !r["timestamp"].is_number_integer())
-        throw bad();
+    auto const& r = c.params()["reference_block"]; // members checked by the dispatcher
     return daemon::ReferenceBlock{r["number"].get<std::int64_t>(), r["id"].get<std::string>(),
                                   r["timestamp"].get<std::int64_t>()};
 }
@@ -49,32 +40,35 @@ void add_settlement_methods(MethodTable& t)
          "Builds and signs one claimBatch now from the kept vouchers above what is paid or "
          "pending, and stores it before anything else. Offline mode needs the reference block.",
          true,
-         {{"reference_block", Type::object, false,
-           "{number, id, timestamp} of a recent solidified block (offline mode)"}},
+         {Param{"reference_block", Type::object, false, "a recent solidified block (offline mode)"}
+              .of({Param{"number", Type::integer, true, "block number"}.range(0, INT64_MAX),
+                   {"id", Type::string, true, "block id, 64 hex digits"},
+                   Param{"timestamp", Type::integer, true, "Unix ms"}.range(0, INT64_MAX)})},
          obj,
-         [](Call& c) { return unwrap(settlement_of(c).run(reference_of(c))); }});
+         [](Call& c) { return unwrap(settlement_of(c).run(reference_of(c))); },
+         false,
+         false,
+         Runs::slow}); // broadcast mode reads the chain first
     t.push_back({"settlement.batches",
                  "Batches, newest first, with their claims and signed transaction hex.",
                  false,
-                 {{"limit", Type::integer, false, "page size (default 20, at most 500)"},
-                  {"before", Type::integer, false, "id of the last batch of the previous page"},
-                  {"state", Type::string, false,
-                   "only batches in this state (built, broadcast, included, final, reverted, "
-                   "expired)"}},
+                 {Param{"limit", Type::integer, false, "page size"}.range(1, 500).defaults_to(20),
+                  Param{"before", Type::integer, false, "id of the last batch of the previous page"}
+                      .range(0, INT64_MAX)
+                      .defaults_to(0),
+                  Param{"state", Type::string, false, "only batches in this state"}.one_of(
+                      {"built", "broadcast", "included", "final", "reverted", "expired"})},
                  obj,
                  [](Call& c) {
-                     auto limit = c.arg<std::int64_t>("limit", 20);
-                     if (limit < 1 || limit > 500)
-                         throw RpcError(kInvalidParams, "invalid_params",
-                                        "Invalid params: limit must be 1..500");
-                     return settlement_of(c).batches(limit, c.arg<std::int64_t>("before"),
+                     return settlement_of(c).batches(c.arg<std::int64_t>("limit"),
+                                                     c.arg<std::int64_t>("before"),
                                                      c.arg<std::string>("state"));
                  }});
     t.push_back(
         {"settlement.batch",
          "One batch by id, with its claims and signed transaction hex.",
          false,
-         {{"id", Type::integer, true, "batch id"}},
+         {Param{"id", Type::integer, true, "batch id"}.range(1, INT64_MAX)},
          obj,
          [](Call& c) { return unwrap(settlement_of(c).batch(c.arg<std::int64_t>("id"))); }});
 }

@@ -2,10 +2,12 @@
 #include "daemon/torrent/engine.h"
 #include "ledger/db.h"
 #include "rpc/auth.h"
+#include "rpc/brake.h"
 #include "rpc/method.h"
 
 #include <boost/version.hpp>
 #include <chrono>
+#include <mutex>
 #include <openssl/opensslv.h>
 
 namespace seedbox::rpc {
@@ -41,19 +43,45 @@ void add_system_methods(MethodTable& t)
                  false,
                  {},
                  {{"type", "object"}},
-                 [](Call& c) { return openrpc_document(*c.ctx().methods); }});
+                 [](Call& c) {
+                     // Built once per method table: the document is large and never changes.
+                     static std::mutex mutex;
+                     static MethodTable const* built_for = nullptr;
+                     static json document;
+                     std::lock_guard lock(mutex);
+                     if (built_for != c.ctx().methods) {
+                         document = openrpc_document(*c.ctx().methods);
+                         built_for = c.ctx().methods;
+                     }
+                     return document;
+                 }});
     Method login{"auth.login",
-                 "Authenticate a WebSocket that could not send an Authorization header.",
+                 "Authenticate a WebSocket that could not send an Authorization header. Three "
+                 "wrong tokens close the connection; too many from one address brake it.",
                  false,
                  {{"token", Type::string, true, "the RPC token"}},
                  {{"type", "object"}, {"properties", {{"authenticated", {{"type", "boolean"}}}}}},
                  [](Call& c) {
-                     if (!token_equal(c.arg<std::string>("token"), c.ctx().token))
+                     auto& conn = c.connection();
+                     auto* brake = c.ctx().brake;
+                     auto const address = conn.remote_address();
+                     if (brake)
+                         if (auto wait = brake->retry_after(address); wait > 0)
+                             throw RpcError(kUnauthorized, "too_many_failures",
+                                            "Unauthorized: too many wrong tokens from this "
+                                            "address; retry in " +
+                                                std::to_string(wait) + " s");
+                     if (!token_equal(c.arg<std::string>("token"), c.ctx().token)) {
+                         if (brake)
+                             brake->failed(address, "auth.login");
+                         conn.login_failed();
                          throw RpcError(kUnauthorized, "unauthorized", "Unauthorized: wrong token");
-                     c.connection().set_authenticated();
+                     }
+                     conn.set_authenticated();
                      return json{{"authenticated", true}};
                  }};
     login.public_method = true;
+    login.websocket_only = true;
     t.push_back(std::move(login));
 }
 

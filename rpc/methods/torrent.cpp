@@ -1,12 +1,10 @@
-// torrent.*: thin handlers. Parse, call the engine, shape JSON.
+// torrent.*: thin handlers. Parse, call the engine, shape JSON. Params carry their ranges and
+// allowed values; the dispatcher has checked them before a handler runs.
 #include "config/settings.h"
 #include "daemon/paths.h"
 #include "daemon/torrent/engine.h"
 #include "rpc/fetch.h"
 #include "rpc/method.h"
-
-#include <fstream>
-#include <sstream>
 
 namespace seedbox::rpc {
 
@@ -33,70 +31,97 @@ Param id_param()
     return {"id", Type::string, true, "torrent id (info-hash hex)"};
 }
 
-std::string read_metainfo_file(Call& call, std::string const& path)
-{
-    auto const& cfg = call.ctx().config.torrent;
-    auto p = unwrap(daemon::confine(path, cfg.allowed_roots));
-    std::ifstream in(p, std::ios::binary);
-    if (!in)
-        throw RpcError(kInvalidMetainfo, "invalid_metainfo", "path: cannot read " + p.string());
-    std::string data;
-    data.resize(static_cast<std::size_t>(cfg.max_metainfo_bytes) + 1);
-    in.read(data.data(), static_cast<std::streamsize>(data.size()));
-    data.resize(static_cast<std::size_t>(in.gcount()));
-    if (static_cast<std::int64_t>(data.size()) > cfg.max_metainfo_bytes)
-        throw RpcError(kInvalidMetainfo, "invalid_metainfo",
-                       "path: " + p.string() + " is larger than torrent.max_metainfo_bytes");
-    return data;
-}
-
+// Fills the request's metainfo from the one source given, then adds it. Sources that wait (a URL,
+// a file on the server) answer later, off the RPC workers.
 json torrent_add(Call& call)
 {
     int sources = call.has("metainfo") + call.has("magnet") + call.has("url") + call.has("path");
     if (sources != 1)
         throw invalid("Invalid params: give exactly one of metainfo, magnet, url or path");
     auto const& cfg = call.ctx().config.torrent;
+    auto const max_bytes = static_cast<std::size_t>(cfg.max_metainfo_bytes);
     daemon::AddRequest req;
-    if (call.has("metainfo")) {
-        auto b64 = call.arg<std::string>("metainfo");
-        if (static_cast<std::int64_t>(b64.size()) > cfg.max_metainfo_bytes / 3 * 4 + 8)
-            throw RpcError(kInvalidMetainfo, "invalid_metainfo",
-                           "metainfo: larger than torrent.max_metainfo_bytes");
-        if (!base64_decode(b64, req.metainfo))
-            throw RpcError(kInvalidBase64, "invalid_base64",
-                           "metainfo: not valid base64 (standard alphabet, padded)");
-    } else if (call.has("magnet")) {
-        req.magnet = call.arg<std::string>("magnet");
-    } else if (call.has("path")) {
-        req.metainfo = read_metainfo_file(call, call.arg<std::string>("path"));
-    } else {
-        if (!cfg.url_add)
-            throw RpcError(kUrlAddDisabled, "url_add_disabled",
-                           "adding from URLs is disabled (torrent.url_add)");
-        auto fetched = unwrap(fetch_url(call.arg<std::string>("url"),
-                                        static_cast<std::size_t>(cfg.max_metainfo_bytes),
-                                        std::chrono::seconds(cfg.url_timeout)));
-        req.metainfo = std::move(fetched.body);
-        req.magnet = std::move(fetched.magnet);
-    }
     req.save_path = call.arg<std::string>("save_path");
     req.paused = call.arg<bool>("paused");
     req.seed_mode = call.arg<bool>("seed_mode");
     req.labels = call.arg<std::vector<std::string>>("labels");
-    auto r = unwrap(call.engine().add(req));
-    return {{"id", r.id}, {"name", r.name}, {"added", r.added}};
+    auto& engine = call.engine();
+    auto add = [&engine](daemon::AddRequest const& r) {
+        auto added = unwrap(engine.add(r));
+        return json{{"id", added.id}, {"name", added.name}, {"added", added.added}};
+    };
+    if (call.has("metainfo")) {
+        auto const& b64 = call.params()["metainfo"].get_ref<std::string const&>();
+        if (b64.size() > max_bytes / 3 * 4 + 8)
+            throw RpcError(kInvalidMetainfo, "invalid_metainfo",
+                           "metainfo: larger than torrent.max_metainfo_bytes");
+        if (!base64_decode(b64, req.metainfo))
+            throw RpcError(kInvalidBase64, "invalid_base64",
+                           "metainfo: not valid base64 (standard alphabet, '=' padding only at "
+                           "the end, no whitespace: base64 -w0)");
+        return add(req);
+    }
+    if (call.has("magnet")) {
+        req.magnet = call.arg<std::string>("magnet");
+        return add(req);
+    }
+    if (call.has("path")) {
+        auto reply = call.defer();
+        auto const path = call.arg<std::string>("path");
+        auto const roots = cfg.allowed_roots;
+        auto job = [reply, add, req, path, roots, max_bytes]() mutable {
+            reply.answer([&] {
+                auto data = daemon::read_confined_file(path, roots, max_bytes);
+                if (!data)
+                    throw data.error().code == daemon::Errc::path_not_allowed
+                        ? to_rpc(data.error())
+                        : RpcError(kInvalidMetainfo, "invalid_metainfo",
+                                   "path: " + data.error().message);
+                if (data->size() > max_bytes)
+                    throw RpcError(kInvalidMetainfo, "invalid_metainfo",
+                                   "path: " + path + " is larger than torrent.max_metainfo_bytes");
+                req.metainfo = std::move(data.value());
+                return add(req);
+            });
+        };
+        if (!call.ctx().offload(std::move(job)))
+            throw RpcError(kBusy, "busy", "Busy: too many slow calls are waiting; try again");
+        return {};
+    }
+    if (!cfg.url_add)
+        throw RpcError(kUrlAddDisabled, "url_add_disabled",
+                       "adding from URLs is disabled (torrent.url_add)");
+    if (!call.ctx().net)
+        throw RpcError(kInternalError, "internal_error", "no network executor");
+    FetchPolicy policy;
+    policy.max_bytes = max_bytes;
+    policy.timeout = std::chrono::seconds(cfg.url_timeout);
+    policy.allow_private = cfg.url_allow_private;
+    auto reply = call.defer();
+    auto offload = call.ctx().offload;
+    // The fetch runs on the io thread without blocking it; the add (a state.db write) is handed to
+    // the slow pool once the bytes are in.
+    fetch_url(*call.ctx().net, call.arg<std::string>("url"), policy,
+              [reply, add, req, offload](daemon::Result<Fetched> fetched) mutable {
+                  if (!fetched)
+                      return reply.error(to_rpc(fetched.error()));
+                  req.metainfo = std::move(fetched->body);
+                  req.magnet = std::move(fetched->magnet);
+                  auto job = [reply, add, req] { reply.answer([&] { return add(req); }); };
+                  if (!offload(job))
+                      reply.error({kBusy, "busy", "Busy: too many slow calls are waiting"});
+              });
+    return {};
 }
 
 json torrent_list(Call& call)
 {
     auto fields = call.arg<std::vector<std::string>>("fields");
-    auto limit = call.arg<std::int64_t>("limit", -1);
+    auto limit = call.arg<std::int64_t>("limit", -1); // absent: everything
     auto after = call.arg<std::string>("after");
     std::optional<std::string> label;
     if (call.has("label"))
         label = call.arg<std::string>("label");
-    if (limit < -1 || limit == 0)
-        throw invalid("Invalid params: limit must be a positive integer");
     bool paging = limit > 0 || !after.empty();
     bool strip_id = false;
     if (paging && !fields.empty() &&
@@ -139,20 +164,33 @@ json torrent_create(Call& call)
     req.web_seeds = call.arg<std::vector<std::string>>("web_seeds");
     req.comment = call.arg<std::string>("comment");
     req.is_private = call.arg<bool>("private");
-    req.version = call.arg<std::string>("version", "v1");
+    req.version = call.arg<std::string>("version");
     req.add = call.arg<bool>("add");
     req.labels = call.arg<std::vector<std::string>>("labels");
     auto r = unwrap(call.engine().create(req));
+    json skipped = json::array();
+    for (auto const& s : r.skipped)
+        skipped.push_back({{"path", s.path}, {"reason", s.reason}});
     return {{"metainfo", base64_encode(r.metainfo)},
             {"id", r.id},
             {"name", r.name},
-            {"added", r.added}};
+            {"added", r.added},
+            {"skipped", std::move(skipped)}};
 }
 
 json status(daemon::Status st)
 {
     unwrap(std::move(st));
     return ok();
+}
+
+// A tracker list: URLs, or {url, tier} objects.
+Param tracker_list(char const* name, char const* help)
+{
+    return Param{name, Type::array, false, help}.of(
+        {{"url", Type::string, true, "announce URL"},
+         Param{"tier", Type::integer, false, "tier, 0 first"}.range(0, 255)},
+        true);
 }
 
 json torrent_result_schema()
@@ -244,19 +282,20 @@ void add_torrent_methods(MethodTable& t)
                      return status(
                          c.engine().move(c.arg<std::string>("id"), c.arg<std::string>("path")));
                  }});
-    t.push_back({"torrent.list",
-                 "List torrents with the chosen fields, ordered by time added; optional paging.",
-                 false,
-                 {{"fields", Type::string_array, false, "fields to return (default: a short set)"},
-                  {"ids", Type::string_array, false, "only these torrents"},
-                  {"label", Type::string, false, "only torrents with this label"},
-                  {"limit", Type::integer, false, "page size"},
-                  {"after", Type::string, false, "id of the last torrent of the previous page"}},
-                 {{"type", "object"},
-                  {"properties",
-                   {{"torrents", {{"type", "array"}, {"items", {{"type", "object"}}}}},
-                    {"next", {{"type", {"string", "null"}}}}}}},
-                 torrent_list});
+    t.push_back(
+        {"torrent.list",
+         "List torrents with the chosen fields, ordered by time added; optional paging.",
+         false,
+         {{"fields", Type::string_array, false, "fields to return (default: a short set)"},
+          {"ids", Type::string_array, false, "only these torrents"},
+          {"label", Type::string, false, "only torrents with this label"},
+          Param{"limit", Type::integer, false, "page size (absent: all)"}.range(1, 1'000'000),
+          {"after", Type::string, false, "id of the last torrent of the previous page"}},
+         {{"type", "object"},
+          {"properties",
+           {{"torrents", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+            {"next", {{"type", {"string", "null"}}}}}}},
+         torrent_list});
     t.push_back({"torrent.get",
                  "One torrent with the chosen fields (default: all).",
                  false,
@@ -278,7 +317,11 @@ void add_torrent_methods(MethodTable& t)
         {"torrent.set_files",
          "Change file priorities (0-7) or wanted flags: files = [{index, priority?, wanted?}].",
          true,
-         {id_param(), {"files", Type::array, true, "changes by file index"}},
+         {id_param(),
+          Param{"files", Type::array, true, "changes by file index"}.of(
+              {Param{"index", Type::integer, true, "file index"}.range(0, INT32_MAX),
+               Param{"priority", Type::integer, false, "0 (skip) to 7 (highest)"}.range(0, 7),
+               {"wanted", Type::boolean, false, "false = do not download"}})},
          ok_schema,
          [](Call& c) {
              return status(c.engine().set_files(c.arg<std::string>("id"), c.params()["files"]));
@@ -313,8 +356,8 @@ void add_torrent_methods(MethodTable& t)
                  "Replace the tracker list (trackers), or add and/or remove trackers by URL.",
                  true,
                  {id_param(),
-                  {"trackers", Type::array, false, "new list: URLs or {url, tier}"},
-                  {"add", Type::array, false, "URLs or {url, tier} to add"},
+                  tracker_list("trackers", "new list: URLs or {url, tier}"),
+                  tracker_list("add", "URLs or {url, tier} to add"),
                   {"remove", Type::string_array, false, "URLs to remove"}},
                  ok_schema,
                  [](Call& c) {
@@ -327,14 +370,18 @@ void add_torrent_methods(MethodTable& t)
          "Per-torrent settings: rate limits, connections, sequential, labels, share limits.",
          true,
          {ids_param(),
-          {"upload_limit", Type::integer, false, "bytes/s, 0 = unlimited"},
-          {"download_limit", Type::integer, false, "bytes/s, 0 = unlimited"},
-          {"max_connections", Type::integer, false, "-1 = unlimited"},
+          Param{"upload_limit", Type::integer, false, "bytes/s, 0 = unlimited"}.range(0, INT32_MAX),
+          Param{"download_limit", Type::integer, false, "bytes/s, 0 = unlimited"}.range(0,
+                                                                                        INT32_MAX),
+          Param{"max_connections", Type::integer, false, "-1 = unlimited"}.range(-1, 65535),
           {"sequential", Type::boolean, false, "download pieces in order"},
           {"labels", Type::string_array, false, "replace the labels"},
-          {"ratio_limit", Type::number, false, "share ratio limit, -1 = none"},
-          {"seed_time_limit", Type::integer, false, "seconds of seeding, -1 = none"},
-          {"limit_action", Type::string, false, "stop | remove | remove_data"}},
+          Param{"ratio_limit", Type::number, false, "share ratio limit, -1 = none"}.range(
+              -1, 1'000'000),
+          Param{"seed_time_limit", Type::integer, false, "seconds of seeding, -1 = none"}.range(
+              -1, 1LL << 40),
+          Param{"limit_action", Type::string, false, "what to do at a limit"}.one_of(
+              {"stop", "remove", "remove_data"})},
          ok_schema,
          [](Call& c) {
              json s = c.params();
@@ -346,12 +393,16 @@ void add_torrent_methods(MethodTable& t)
                  "and seed it.",
                  true,
                  {{"path", Type::string, true, "file or folder to share"},
-                  {"piece_size", Type::integer, false, "bytes, power of two; 0 = automatic"},
+                  Param{"piece_size", Type::integer, false, "bytes, power of two; 0 = automatic"}
+                      .range(0, 128 << 20)
+                      .defaults_to(0),
                   {"trackers", Type::string_array, false, "announce URLs, one tier each"},
                   {"web_seeds", Type::string_array, false, "BEP 19 web seed URLs"},
                   {"comment", Type::string, false, "comment"},
                   {"private", Type::boolean, false, "set the private flag"},
-                  {"version", Type::string, false, "v1 (default), hybrid or v2"},
+                  Param{"version", Type::string, false, "BitTorrent metadata version"}
+                      .one_of({"v1", "hybrid", "v2"})
+                      .defaults_to("v1"),
                   {"add", Type::boolean, false, "add it and seed from the same data"},
                   {"labels", Type::string_array, false, "labels when added"}},
                  {{"type", "object"},
@@ -359,8 +410,15 @@ void add_torrent_methods(MethodTable& t)
                    {{"metainfo", {{"type", "string"}}},
                     {"id", {{"type", "string"}}},
                     {"name", {{"type", "string"}}},
-                    {"added", {{"type", "boolean"}}}}}},
-                 torrent_create});
+                    {"added", {{"type", "boolean"}}},
+                    {"skipped",
+                     {{"type", "array"},
+                      {"description", "files left out: symlinks leading outside the allowed "
+                                      "roots or to nothing, FIFOs, sockets, devices"}}}}}},
+                 torrent_create,
+                 false,
+                 false,
+                 Runs::slow}); // hashes every file
 }
 
 } // namespace seedbox::rpc

@@ -36,21 +36,31 @@ void add_wallet_methods(MethodTable& t)
                  false,
                  {},
                  {{"type", "object"}},
-                 [](Call& c) { return unwrap(settlement_of(c).wallet_balance()); }});
+                 [](Call& c) { return unwrap(settlement_of(c).wallet_balance()); },
+                 false,
+                 false,
+                 Runs::slow});
     t.push_back({"wallet.deposit",
                  "Deposits BTT in the claim hub (approve, then deposit; each waited for until "
-                 "included) so peers we pay can claim our vouchers.",
+                 "included, within settlement.expiration + 30 s) so peers we pay can claim our "
+                 "vouchers. Answers once both are included; runs off the RPC workers.",
                  true,
                  {{"amount", Type::string, true, "base units, decimal string"}},
                  {{"type", "object"}},
-                 [amount](Call& c) { return unwrap(settlement_of(c).deposit(*amount(c))); }});
+                 [amount](Call& c) { return unwrap(settlement_of(c).deposit(*amount(c))); },
+                 false,
+                 false,
+                 Runs::slow});
     t.push_back({"wallet.withdraw",
                  "With an amount: asks the hub to release that much of our deposit (starts its "
                  "delay). Without: completes the requested withdrawal once the delay is over.",
                  true,
                  {{"amount", Type::string, false, "base units, decimal string"}},
                  {{"type", "object"}},
-                 [amount](Call& c) { return unwrap(settlement_of(c).withdraw(amount(c))); }});
+                 [amount](Call& c) { return unwrap(settlement_of(c).withdraw(amount(c))); },
+                 false,
+                 false,
+                 Runs::slow});
 }
 
 } // namespace seedbox::rpc

@@ -149,4 +149,4 @@ def test_url_fetch_failures(d):
     e = d.error_of("torrent.add", url="gopher://x")
     assert e.code == 1005
     e = d.error_of("torrent.add", url="http://127.0.0.1:1/none.torrent")
-    assert e.code == 1005 and "127.0.0.1:1" in e.message
+    assert e.code == 1005 and "torrent.url_allow_private" in e.message

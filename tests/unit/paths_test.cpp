@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sys/stat.h>
 
 using namespace seedbox::daemon;
 namespace fs = std::filesystem;
@@ -32,5 +34,70 @@ TEST_CASE("paths are confined to the allowed roots, through .. and symlinks")
     CHECK_FALSE(confine("../outside", roots));
     CHECK_FALSE(confine("", roots));
     CHECK_FALSE(confine((base / "rootx").string(), roots)); // prefix of the name is not inside
+    fs::remove_all(base);
+}
+
+TEST_CASE("dangling symlinks are refused; directories are created inside the roots only")
+{
+    auto base =
+        fs::temp_directory_path() / ("sbx-paths2-" + std::to_string(std::random_device{}()));
+    auto root = base / "root";
+    auto outside = base / "outside";
+    fs::create_directories(root);
+    fs::create_directories(outside);
+    std::vector<std::string> roots{root.string()};
+
+    // A symlink to nothing would lead wherever its target appears later.
+    fs::create_directory_symlink(outside / "later", root / "dangling");
+    auto dangling = confine((root / "dangling").string(), roots);
+    REQUIRE_FALSE(dangling);
+    CHECK(dangling.error().message.find("symlink to nothing") != std::string::npos);
+    CHECK_FALSE(confine((root / "dangling" / "x").string(), roots));
+    CHECK_FALSE(make_confined_dir((root / "dangling").string(), roots));
+    CHECK_FALSE(fs::exists(outside / "later"));
+
+    // A symlink inside the roots that stays inside is fine.
+    fs::create_directories(root / "real");
+    fs::create_directory_symlink(root / "real", root / "alias");
+    auto made = make_confined_dir((root / "alias" / "new" / "deeper").string(), roots);
+    REQUIRE(made);
+    CHECK(*made == fs::canonical(root / "real" / "new" / "deeper"));
+    CHECK(fs::is_directory(root / "real" / "new" / "deeper"));
+
+    // A symlink leading outside.
+    fs::create_directory_symlink(outside, root / "escape");
+    CHECK_FALSE(make_confined_dir((root / "escape" / "x").string(), roots));
+    CHECK_FALSE(fs::exists(outside / "x"));
+    fs::remove_all(base);
+}
+
+TEST_CASE("server-side files must be regular files inside the roots, read without blocking")
+{
+    auto base =
+        fs::temp_directory_path() / ("sbx-paths3-" + std::to_string(std::random_device{}()));
+    auto root = base / "root";
+    fs::create_directories(root);
+    fs::create_directories(base / "outside");
+    std::vector<std::string> roots{root.string()};
+    {
+        std::ofstream(root / "a.torrent") << "d4:infoe";
+        std::ofstream(base / "outside" / "secret") << "secret";
+    }
+    auto read = read_confined_file((root / "a.torrent").string(), roots, 100);
+    REQUIRE(read);
+    CHECK(*read == "d4:infoe");
+    auto small = read_confined_file((root / "a.torrent").string(), roots, 3);
+    REQUIRE(small);
+    CHECK(small->size() == 4); // max + 1: the caller can tell "too large"
+
+    REQUIRE(::mkfifo((root / "fifo").c_str(), 0600) == 0);
+    auto fifo = read_confined_file((root / "fifo").string(), roots, 100); // must not block
+    REQUIRE_FALSE(fifo);
+    CHECK(fifo.error().message.find("not a regular file") != std::string::npos);
+    CHECK_FALSE(read_confined_file((root).string(), roots, 100));
+    CHECK_FALSE(read_confined_file("/dev/zero", roots, 100));
+
+    fs::create_symlink(base / "outside" / "secret", root / "link");
+    CHECK_FALSE(read_confined_file((root / "link").string(), roots, 100));
     fs::remove_all(base);
 }

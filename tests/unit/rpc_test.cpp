@@ -1,10 +1,13 @@
 #include "config/settings.h"
 #include "rpc/auth.h"
+#include "rpc/brake.h"
 #include "rpc/dispatch.h"
 #include "rpc/fetch.h"
 #include "rpc/json_limits.h"
 
+#include <boost/asio/ip/address.hpp>
 #include <doctest/doctest.h>
+#include <thread>
 
 using namespace seedbox::rpc;
 
@@ -159,4 +162,233 @@ TEST_CASE("base64 is strict")
     CHECK_FALSE(base64_decode("a$Vs", out));
     CHECK_FALSE(base64_decode("", out));
     CHECK(base64_encode("hello") == "aGVsbG8=");
+}
+
+TEST_CASE("base64 refuses padding in the middle, whitespace and stray bits")
+{
+    std::string out;
+    CHECK_FALSE(base64_decode("aG=sbG8h", out));
+    CHECK_FALSE(base64_decode("aGVs\nbG8h", out));
+    CHECK_FALSE(base64_decode("aGVsbG8h ", out));
+    CHECK_FALSE(base64_decode("aGk====", out));
+    CHECK_FALSE(base64_decode("aGl=", out)); // "hi" is aGk=; aGl= has a stray bit
+    CHECK(base64_decode("aGk=", out));
+}
+
+TEST_CASE("declared ranges, choices and members are enforced with a message naming them")
+{
+    auto limit = Param{"limit", Type::integer, false, ""}.range(1, 100);
+    CHECK(check_param(limit, json(5), "limit").empty());
+    CHECK(check_param(limit, json(0), "limit") ==
+          "param \"limit\" must be an integer from 1 to 100");
+    // 2^64-1 must not wrap to -1 ("unlimited").
+    CHECK_FALSE(check_param(limit, json::parse("18446744073709551615"), "limit").empty());
+    auto any_int = Param{"n", Type::integer, false, ""}.range(-1, INT64_MAX);
+    CHECK_FALSE(check_param(any_int, json::parse("18446744073709551615"), "n").empty());
+    CHECK(check_param(any_int, json::parse("9223372036854775807"), "n").empty());
+
+    auto action = Param{"a", Type::string, false, ""}.one_of({"stop", "remove"});
+    CHECK(check_param(action, json("stop"), "a").empty());
+    CHECK(check_param(action, json("x"), "a") == "param \"a\" must be \"stop\" or \"remove\"");
+
+    auto files = Param{"files", Type::array, true, ""}.of(
+        {Param{"index", Type::integer, true, ""}.range(0, 10),
+         Param{"priority", Type::integer, false, ""}.range(0, 7)});
+    CHECK(check_param(files, json::parse(R"([{"index":1,"priority":7}])"), "files").empty());
+    CHECK(check_param(files, json::parse(R"([{"index":1,"priority":4294967303}])"), "files") ==
+          "param \"files[0].priority\" must be an integer from 0 to 7");
+    CHECK(check_param(files, json::parse(R"([{"priority":1}])"), "files") ==
+          "\"files[0]\" needs \"index\"");
+    CHECK(check_param(files, json::parse(R"([{"index":1,"x":1}])"), "files") ==
+          "unknown member \"x\" in \"files[0]\"");
+    CHECK(check_param(files, json::parse(R"(["a"])"), "files") ==
+          "param \"files[0]\" must be an object");
+
+    auto trackers = Param{"add", Type::array, false, ""}.of(
+        {{"url", Type::string, true, ""}, Param{"tier", Type::integer, false, ""}.range(0, 255)},
+        true);
+    CHECK(
+        check_param(trackers, json::parse(R"(["udp://t:1",{"url":"http://t/a","tier":2}])"), "add")
+            .empty());
+    CHECK(check_param(trackers, json::parse(R"([{"url":"http://t/a","tier":"x"}])"), "add") ==
+          "param \"add[0].tier\" must be an integer");
+
+    auto ratio = Param{"r", Type::number, false, ""}.range(-1, 1000);
+    CHECK(check_param(ratio, json(2.5), "r").empty());
+    CHECK_FALSE(check_param(ratio, json(1e9), "r").empty());
+}
+
+TEST_CASE("every integer param of the real method table declares its range")
+{
+    std::function<void(std::string const&, std::vector<Param> const&)> walk =
+        [&](std::string const& where, std::vector<Param> const& params) {
+            for (auto const& p : params) {
+                INFO(where << "." << p.name);
+                if (p.type == Type::integer)
+                    CHECK((p.min.has_value() && p.max.has_value()));
+                walk(where + "." + p.name, p.fields);
+            }
+        };
+    auto const table = build_method_table();
+    for (auto const& m : table)
+        walk(m.name, m.params);
+    // rpc.discover publishes them.
+    auto doc = openrpc_document(table);
+    bool seen = false;
+    for (auto const& m : doc["methods"])
+        if (m["name"] == "torrent.set")
+            for (auto const& p : m["params"])
+                if (p["name"] == "max_connections") {
+                    CHECK(p["schema"]["minimum"] == -1);
+                    CHECK(p["schema"]["maximum"] == 65535);
+                    seen = true;
+                }
+    CHECK(seen);
+}
+
+TEST_CASE_FIXTURE(Fixture, "an out-of-range param is refused before the handler runs")
+{
+    auto r = call(R"({"jsonrpc":"2.0","id":1,"method":"echo","params":{"text":"a","n":1e3}})");
+    CHECK(r["error"]["code"] == -32602);
+}
+
+TEST_CASE("parse cost is estimated before parsing")
+{
+    std::string ones = "[1";
+    for (int i = 0; i < 1000; ++i)
+        ones += ",1";
+    ones += "]";
+    CHECK(json_parsed_bytes(ones) > 30 * ones.size());
+    std::string blob = "{\"metainfo\":\"" + std::string(100000, 'A') + "\"}";
+    CHECK(json_parsed_bytes(blob) < blob.size() + 1000);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a request too costly to parse is refused unparsed")
+{
+    Dispatcher small{table(), ctx, {4, 3, 4096}};
+    std::string ones = "[1";
+    for (int i = 0; i < 2000; ++i)
+        ones += ",1";
+    ones += "]";
+    auto r = small.handle(
+        R"({"jsonrpc":"2.0","id":1,"method":"echo","params":{"text":"a","n":)" + ones + "}}", conn);
+    REQUIRE(r);
+    CHECK(json::parse(*r)["error"]["data"]["token"] == "too_large");
+}
+
+TEST_CASE_FIXTURE(Fixture, "an unexpected exception in a handler answers -32603")
+{
+    Method bad{"bad", "", false, {}, {}, [](Call&) -> json { throw std::logic_error("oops"); }};
+    MethodTable t;
+    t.push_back(bad);
+    Dispatcher d{t, ctx, {}};
+    auto r = d.handle(R"({"jsonrpc":"2.0","id":7,"method":"bad"})", conn);
+    REQUIRE(r);
+    CHECK(json::parse(*r)["error"]["code"] == -32603);
+    CHECK(json::parse(*r)["id"] == 7);
+}
+
+TEST_CASE_FIXTURE(Fixture, "slow and deferred methods answer from elsewhere, in batch order")
+{
+    MethodTable t;
+    Method slow{"slow", "", false, {}, {}, [](Call&) { return json("from the slow pool"); }};
+    slow.runs = Runs::slow;
+    t.push_back(slow);
+    t.push_back({"later", "", false, {}, {}, [](Call& c) {
+                     auto reply = c.defer();
+                     std::thread([reply] { reply.result(json("later")); }).detach();
+                     return json();
+                 }});
+    t.push_back({"dropped", "", false, {}, {}, [](Call& c) {
+                     (void)c.defer(); // never answered: must not hang the client
+                     return json();
+                 }});
+    Dispatcher d{t, ctx, {}};
+    auto r = d.handle(R"([{"jsonrpc":"2.0","id":1,"method":"later"},
+                          {"jsonrpc":"2.0","id":2,"method":"slow"},
+                          {"jsonrpc":"2.0","id":3,"method":"dropped"}])",
+                      conn);
+    REQUIRE(r);
+    auto a = json::parse(*r);
+    REQUIRE(a.size() == 3);
+    CHECK(a[0]["result"] == "later");
+    CHECK(a[1]["result"] == "from the slow pool");
+    CHECK(a[2]["error"]["code"] == -32603);
+}
+
+TEST_CASE_FIXTURE(Fixture, "before signing in, batches are refused")
+{
+    conn.auth = false;
+    CHECK(call(R"([{"jsonrpc":"2.0","id":1,"method":"echo","params":{"text":"a"}}])")["error"]
+                                                                                     ["code"] ==
+          -32001);
+}
+
+TEST_CASE("the wrong-token brake: per address, growing, bounded")
+{
+    using namespace std::chrono_literals;
+    int counted = 0;
+    AuthBrake brake({3, 60s, 10s, 40s, 3600s, 2}, [&] { ++counted; });
+    auto t = AuthBrake::Clock::now();
+    CHECK(brake.failed("192.0.2.1", "HTTP", t) == 0);
+    CHECK(brake.failed("192.0.2.1", "HTTP", t) == 0);
+    CHECK(brake.failed("192.0.2.1", "HTTP", t) == 10); // the third in a minute
+    CHECK(brake.retry_after("192.0.2.1", t + 1s) == 9);
+    CHECK(brake.retry_after("192.0.2.2", t) == 0); // another address is never slowed
+    CHECK(brake.retry_after("192.0.2.1", t + 11s) == 0);
+    for (int i = 0; i < 3; ++i)
+        (void)brake.failed("192.0.2.1", "HTTP", t + 20s);
+    CHECK(brake.retry_after("192.0.2.1", t + 20s) == 20); // doubled
+    CHECK(counted == 6);
+    // IPv6 is braked per /64, and v4-mapped addresses as IPv4.
+    CHECK(AuthBrake::key_of("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64");
+    CHECK(AuthBrake::key_of("::ffff:192.0.2.9") == "192.0.2.9");
+    // At most max_tracked (2) addresses are remembered.
+    (void)brake.failed("192.0.2.3", "HTTP", t + 21s);
+    (void)brake.failed("192.0.2.4", "HTTP", t + 22s);
+    CHECK(brake.retry_after("192.0.2.1", t + 22s) == 0); // forgotten, least recent
+}
+
+TEST_CASE("URLs for torrent.add: strict syntax, no user info, relative redirects")
+{
+    auto ok = parse_http_url("https://Example.org:8443/a/b.torrent?x=1#frag");
+    REQUIRE(ok);
+    CHECK(ok->tls);
+    CHECK(ok->host == "Example.org");
+    CHECK(ok->port == "8443");
+    CHECK(ok->target == "/a/b.torrent?x=1");
+    auto v6 = parse_http_url("http://[2001:db8::1]/x");
+    REQUIRE(v6);
+    CHECK(v6->host == "2001:db8::1");
+    CHECK(v6->port == "80");
+    CHECK_FALSE(parse_http_url("http://host/a\r\nPOST /admin HTTP/1.1"));
+    CHECK_FALSE(parse_http_url("http://host/a b"));
+    CHECK_FALSE(parse_http_url("http://user:pw@host/"));
+    CHECK_FALSE(parse_http_url("ftp://host/"));
+    CHECK_FALSE(parse_http_url("http:///path"));
+    CHECK_FALSE(parse_http_url("http://host:99999/"));
+    CHECK(parse_http_url("http://host/a")->target == "/a");
+    auto rel = parse_http_url("../c?d", &*ok);
+    REQUIRE(rel);
+    CHECK(rel->text == "https://Example.org:8443/c?d");
+    auto abs_path = parse_http_url("/z", &*ok);
+    REQUIRE(abs_path);
+    CHECK(abs_path->target == "/z");
+    CHECK(abs_path->host == "Example.org");
+}
+
+TEST_CASE("only public addresses are fetched by default")
+{
+    auto pub = [](char const* a) { return is_public_address(boost::asio::ip::make_address(a)); };
+    CHECK(pub("93.184.216.34"));
+    CHECK(pub("2606:2800:220:1:248:1893:25c8:1946"));
+    for (auto const* a :
+         {"127.0.0.1",       "127.5.6.7",       "10.1.2.3",       "172.16.0.1", "172.31.255.255",
+          "192.168.1.1",     "169.254.169.254", "100.64.0.1",     "0.0.0.0",    "224.0.0.1",
+          "255.255.255.255", "198.18.0.1",      "192.0.2.1",      "::1",        "::",
+          "fe80::1",         "fc00::1",         "fd12::1",        "ff02::1",    "::ffff:127.0.0.1",
+          "::ffff:10.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::1", "2001:db8::1"})
+        CHECK_MESSAGE(!pub(a), a);
+    CHECK(pub("172.32.0.1"));
+    CHECK(pub("::ffff:93.184.216.34"));
 }
