@@ -6,11 +6,13 @@
 #include "rpc/sessions.h"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <array>
+#include <atomic>
 
 namespace seedbox::rpc {
 
@@ -153,7 +155,7 @@ private:
         bool const has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
         if (path == "/healthz" && req.method() == http::verb::get) {
             keep_alive_ = keep_alive_ && !has_body;
-            return send_json(http::status::ok, R"({"status":"ok"})");
+            return healthz();
         }
         if (!host_allowed(sv(req[http::field::host]), shared_->bind_host,
                           shared_->cfg.allowed_hosts))
@@ -256,6 +258,40 @@ private:
                 asio::post(io, [self] { self->close(); });
             }
         });
+    }
+
+    // Liveness that means something: the io thread answers, and an RPC worker picks up a job
+    // within kHealthWait (a daemon whose workers are all stuck is not healthy).
+    void healthz()
+    {
+        static constexpr auto kHealthWait = std::chrono::seconds(2);
+        struct Check {
+            std::atomic<bool> done{false};
+            asio::steady_timer timer;
+            explicit Check(asio::io_context& io) : timer(io) {}
+        };
+        auto check = std::make_shared<Check>(shared_->io);
+        auto answer = [self = shared_from_this(), check](bool ok) {
+            if (check->done.exchange(true))
+                return;
+            check->timer.cancel();
+            self->guard([&] {
+                if (ok)
+                    return self->send_json(http::status::ok, R"({"status":"ok"})");
+                spdlog::warn("GET /healthz: no RPC worker free within {} s",
+                             std::chrono::seconds(kHealthWait).count());
+                self->send_json(http::status::service_unavailable,
+                                R"({"status":"busy","reason":"no RPC worker free"})");
+            });
+        };
+        stream_.expires_never();
+        check->timer.expires_after(kHealthWait);
+        check->timer.async_wait([answer](boost::system::error_code ec) {
+            if (!ec)
+                answer(false);
+        });
+        asio::post(shared_->workers,
+                   [answer, &io = shared_->io]() { asio::post(io, [answer] { answer(true); }); });
     }
 
     // Prometheus scrape: figures are gathered on a worker.
