@@ -254,7 +254,7 @@ def trailer_flood(d, token=None, total=400 << 20, field=60_000):
     return chunked_post(d, ((f"X-Pad-{i}", value) for i in range(count)), token=token)
 
 
-def unauthenticated_ws_flood(d, sockets=4, messages=32, size=16 << 20, budget_s=30.0):
+def unauthenticated_ws_flood(d, sockets=4, messages=32, size=16_000_000, budget_s=30.0):
     """WebSockets without a token, each sending large JSON arrays. Returns the bytes the daemon
     accepted before closing each one."""
     big = b"[" + b"1," * (size // 2 - 1) + b"1]"

@@ -5,10 +5,10 @@ client keeps calling system.version, and asserts that the daemon survives, answe
 1 s throughout, and keeps its peak RSS under 200 MiB. Attackers connect from 127.0.0.2 (and further
 loopback addresses), the signed-in client from 127.0.0.1. Under ASan (SEEDBOX_SANITIZED=1) memory is
 the sanitizer's, so the RSS bound is not checked and the latency bound is 5 s."""
+import base64
 import json
 import os
 import re
-import signal
 import stat
 import subprocess
 import threading
@@ -85,25 +85,27 @@ def test_unauthenticated_websockets_cannot_send_large_messages(d):
 
 
 def test_before_login_only_auth_login_runs_one_at_a_time(d):
-    ws = RawWs(d)
-    assert ws.status == 101
-    assert ws.call("torrent.list")["error"]["code"] == -32001
-    ws.send(json.dumps([{"jsonrpc": "2.0", "id": 1, "method": "auth.login",
-                         "params": {"token": d.token}}]))
-    assert json.loads(ws.recv())["error"]["code"] == -32001  # no batches before login
-    assert ws.call("auth.login", token=d.token)["result"] == {"authenticated": True}
-    # Signed in: the full limits apply (a 1 MiB message is fine now).
-    big = {"jsonrpc": "2.0", "id": 2, "method": "torrent.list", "params": {"label": "x" * (1 << 20)}}
-    ws.send(json.dumps(big))
-    assert json.loads(ws.recv())["result"] == {"torrents": []}
-    ws.close()
+    with survives(d):
+        ws = RawWs(d)
+        assert ws.status == 101
+        assert ws.call("torrent.list")["error"]["code"] == -32001
+        ws.send(json.dumps([{"jsonrpc": "2.0", "id": 1, "method": "auth.login",
+                             "params": {"token": d.token}}]))
+        assert json.loads(ws.recv())["error"]["code"] == -32001  # no batches before login
+        assert ws.call("auth.login", token=d.token)["result"] == {"authenticated": True}
+        # Signed in: the full limits apply (a 1 MiB message is fine now).
+        big = {"jsonrpc": "2.0", "id": 2, "method": "torrent.list", "params": {"label": "x" * (1 << 20)}}
+        ws.send(json.dumps(big))
+        assert json.loads(ws.recv())["result"] == {"torrents": []}
+        ws.close()
 
 
 def test_a_websocket_that_does_not_log_in_is_closed_at_the_deadline(d):
-    ws = RawWs(d)
-    t0 = time.monotonic()
-    assert ws.closed_within(6)
-    assert time.monotonic() - t0 < 4  # rpc.auth_timeout=2 here
+    with survives(d):
+        ws = RawWs(d)
+        t0 = time.monotonic()
+        assert ws.closed_within(6)
+        assert time.monotonic() - t0 < 4  # rpc.auth_timeout=2 here
 
 
 def test_sockets_that_never_log_in_do_not_lock_out_signed_in_clients(d):
@@ -187,6 +189,39 @@ def test_hanging_url_fetches_do_not_stall_other_calls(tmp_path):
         tarpit.close()
 
 
+def test_wallet_calls_waiting_for_the_chain_do_not_stall_other_calls(tmp_path):
+    from trondouble import TronDouble
+    with TronDouble(block_ms=100, solid_lag=10) as double:
+        args = ["--set", "tron.generate_key=true", "--set", "settlement.expiration=60"]
+        with Daemon(args=args + double.daemon_args()) as d:
+            me = d.call("wallet.address")["address"]
+            double.fund(me, trx=10_000 * 10**6, btt=50 * 10**18)
+            double.fault("never_include", count=8)  # every approve waits for its whole deadline
+            replies = []
+
+            def deposit():
+                try:
+                    replies.append(d.post({"jsonrpc": "2.0", "id": 1, "method": "wallet.deposit",
+                                           "params": {"amount": "1000"}}, timeout=120))
+                except Exception as e:  # noqa: BLE001 - the connection closes at shutdown
+                    replies.append(repr(e))
+
+            threads = [threading.Thread(target=deposit) for _ in range(8)]
+            with survives(d) as probe:
+                for t in threads:
+                    t.start()
+                # 8 calls hang (4 on the slow pool, 4 queued) for 3 s of probing.
+                wait_until(lambda: len(probe.latencies) >= 60, 30, what="3 s of probing")
+                assert replies == []
+            # A shutdown ends the waits: the daemon stops in its usual time, not after the calls.
+            t0 = time.monotonic()
+            assert d.stop() == 0
+            assert time.monotonic() - t0 < 15
+            for t in threads:
+                t.join(30)
+            assert len(replies) == 8
+
+
 def test_a_fifo_is_refused_at_once_and_never_shared(d):
     fifo = os.path.join(d.downloads, "pipe.torrent")
     os.mkfifo(fifo)
@@ -204,54 +239,57 @@ def test_a_fifo_is_refused_at_once_and_never_shared(d):
 
 # -- 5. files from the API stay inside the roots ------------------------------------------------
 def test_torrent_create_leaves_out_symlinks_leading_outside(d, tmp_path):
-    outside = tmp_path / "secret.txt"
-    outside.write_text("not for sharing\n")
-    folder = os.path.join(d.downloads, "share")
-    make_file(os.path.join(folder, "ok.bin"), 40_000)
-    os.symlink(outside, os.path.join(folder, "leak.txt"))
-    os.symlink(tmp_path / "nothing", os.path.join(folder, "dangling"))
-    os.symlink(os.path.join(folder, "ok.bin"), os.path.join(folder, "inside-link.bin"))
-    r = d.call("torrent.create", path=folder, add=True)
-    skipped = {os.path.basename(s["path"]): s["reason"] for s in r["skipped"]}
-    assert set(skipped) == {"leak.txt", "dangling"}
-    assert "outside the allowed roots" in skipped["leak.txt"]
-    import libtorrent as lt
-    info = lt.torrent_info(lt.bdecode(__import__("base64").b64decode(r["metainfo"])))
-    names = sorted(os.path.basename(info.files().file_path(i)) for i in range(info.num_files()))
-    assert names == ["inside-link.bin", "ok.bin"]
+    with survives(d):
+        outside = tmp_path / "secret.txt"
+        outside.write_text("not for sharing\n")
+        folder = os.path.join(d.downloads, "share")
+        make_file(os.path.join(folder, "ok.bin"), 40_000)
+        os.symlink(outside, os.path.join(folder, "leak.txt"))
+        os.symlink(tmp_path / "nothing", os.path.join(folder, "dangling"))
+        os.symlink(os.path.join(folder, "ok.bin"), os.path.join(folder, "inside-link.bin"))
+        r = d.call("torrent.create", path=folder, add=True)
+        skipped = {os.path.basename(s["path"]): s["reason"] for s in r["skipped"]}
+        assert set(skipped) == {"leak.txt", "dangling"}
+        assert "outside the allowed roots" in skipped["leak.txt"]
+        import libtorrent as lt
+        info = lt.torrent_info(lt.bdecode(base64.b64decode(r["metainfo"])))
+        names = sorted(os.path.basename(info.files().file_path(i)) for i in range(info.num_files()))
+        assert names == ["inside-link.bin", "ok.bin"]
 
 
 def test_save_paths_through_dangling_or_outside_symlinks_are_refused(d, tmp_path):
-    os.symlink(tmp_path / "appears-later", os.path.join(d.downloads, "dangling"))
-    os.symlink(tmp_path, os.path.join(d.downloads, "escape"))
-    mag = "magnet:?xt=urn:btih:" + "cd" * 20
-    for where in ("dangling", "dangling/sub", "escape/sub"):
-        e = d.error_of("torrent.add", magnet=mag, save_path=os.path.join(d.downloads, where))
-        assert e.code == 1004, where
-    assert not (tmp_path / "appears-later").exists() and not (tmp_path / "sub").exists()
-    tid = d.call("torrent.add", magnet=mag, paused=True)["id"]
-    e = d.error_of("torrent.move", id=tid, path=os.path.join(d.downloads, "escape", "x"))
-    assert e.code == 1004
-    e = d.error_of("torrent.move", id=tid, path=os.path.join(d.downloads, "dangling"))
-    assert e.code == 1004 and "symlink to nothing" in e.message
+    with survives(d):
+        os.symlink(tmp_path / "appears-later", os.path.join(d.downloads, "dangling"))
+        os.symlink(tmp_path, os.path.join(d.downloads, "escape"))
+        mag = "magnet:?xt=urn:btih:" + "cd" * 20
+        for where in ("dangling", "dangling/sub", "escape/sub"):
+            e = d.error_of("torrent.add", magnet=mag, save_path=os.path.join(d.downloads, where))
+            assert e.code == 1004, where
+        assert not (tmp_path / "appears-later").exists() and not (tmp_path / "sub").exists()
+        tid = d.call("torrent.add", magnet=mag, paused=True)["id"]
+        e = d.error_of("torrent.move", id=tid, path=os.path.join(d.downloads, "escape", "x"))
+        assert e.code == 1004
+        e = d.error_of("torrent.move", id=tid, path=os.path.join(d.downloads, "dangling"))
+        assert e.code == 1004 and "symlink to nothing" in e.message
 
 
 # -- 6. URL add is not an SSRF tool -------------------------------------------------------------
 def test_url_add_refuses_smuggling_user_info_and_private_addresses(d):
-    target = attacks.Redirector()
-    try:
-        base = f"http://127.0.0.1:{target.port}"
-        for url, why in ((base + "/a\r\nPOST /admin/delete HTTP/1.1\r\n\r\n", "control character"),
-                         (base + "/a b", "whitespace"),
-                         (f"http://user:pw@127.0.0.1:{target.port}/hop/0", "user info"),
-                         (base + "/hop/0", "torrent.url_allow_private"),
-                         (f"http://localhost:{target.port}/hop/0", "torrent.url_allow_private"),
-                         (f"http://[::1]:{target.port}/hop/0", "torrent.url_allow_private")):
-            e = d.error_of("torrent.add", url=url)
-            assert e.code == 1005 and why in e.message, (url, e.message)
-        assert target.requests == []  # nothing reached the local server
-    finally:
-        target.close()
+    with survives(d):
+        target = attacks.Redirector()
+        try:
+            base = f"http://127.0.0.1:{target.port}"
+            for url, why in ((base + "/a\r\nPOST /admin/delete HTTP/1.1\r\n\r\n", "control character"),
+                             (base + "/a b", "whitespace"),
+                             (f"http://user:pw@127.0.0.1:{target.port}/hop/0", "user info"),
+                             (base + "/hop/0", "torrent.url_allow_private"),
+                             (f"http://localhost:{target.port}/hop/0", "torrent.url_allow_private"),
+                             (f"http://[::1]:{target.port}/hop/0", "torrent.url_allow_private")):
+                e = d.error_of("torrent.add", url=url)
+                assert e.code == 1005 and why in e.message, (url, e.message)
+            assert target.requests == []  # nothing reached the local server
+        finally:
+            target.close()
 
 
 def test_url_add_errors_are_uniform_with_one_deadline_and_three_redirects(tmp_path):
@@ -266,20 +304,21 @@ def test_url_add_errors_are_uniform_with_one_deadline_and_three_redirects(tmp_pa
     try:
         with Daemon(args=["--set", "torrent.url_allow_private=true",
                           "--set", "torrent.url_timeout=3"]) as d:
-            base = f"http://127.0.0.1:{target.port}"
-            assert d.call("torrent.add", url=base + "/hop/3", paused=True)["added"] is True
-            e = d.error_of("torrent.add", url=base + "/hop/4")
-            assert e.code == 1005 and "more than 3 redirects" in e.message
-            # A closed port, an HTTP 404 and a server that never answers look the same.
-            texts = {d.error_of("torrent.add", url=u).message
-                     for u in (f"http://127.0.0.1:{closed_port}/x", base + "/missing",
-                               f"http://127.0.0.1:{tarpit.port}/x")}
-            assert len(texts) == 1, texts
-            # One deadline for the whole fetch: three slow hops do not get 3 s each.
-            target.delay = 1.2
-            t0 = time.monotonic()
-            e = d.error_of("torrent.add", url=base + "/hop/3")
-            assert e.code == 1005 and time.monotonic() - t0 < 4.5
+            with survives(d):
+                base = f"http://127.0.0.1:{target.port}"
+                assert d.call("torrent.add", url=base + "/hop/3", paused=True)["added"] is True
+                e = d.error_of("torrent.add", url=base + "/hop/4")
+                assert e.code == 1005 and "more than 3 redirects" in e.message
+                # A closed port, an HTTP 404 and a server that never answers look the same.
+                texts = {d.error_of("torrent.add", url=u).message
+                         for u in (f"http://127.0.0.1:{closed_port}/x", base + "/missing",
+                                   f"http://127.0.0.1:{tarpit.port}/x")}
+                assert len(texts) == 1, texts
+                # One deadline for the whole fetch: three slow hops do not get 3 s each.
+                target.delay = 1.2
+                t0 = time.monotonic()
+                e = d.error_of("torrent.add", url=base + "/hop/3")
+                assert e.code == 1005 and time.monotonic() - t0 < 4.5
     finally:
         target.close()
         tarpit.close()
@@ -311,12 +350,13 @@ def test_wrong_tokens_are_braked_per_address_and_counted(d):
 
 
 def test_three_failed_logins_close_the_websocket(d):
-    ws = RawWs(d, source="127.0.0.3")
-    for i in range(2):
+    with survives(d):
+        ws = RawWs(d, source="127.0.0.3")
+        for i in range(2):
+            assert ws.call("auth.login", token="wrong" * 8)["error"]["code"] == -32001
         assert ws.call("auth.login", token="wrong" * 8)["error"]["code"] == -32001
-    assert ws.call("auth.login", token="wrong" * 8)["error"]["code"] == -32001
-    assert ws.closed_within(3)
-    ws.close()
+        assert ws.closed_within(3)
+        ws.close()
 
 
 # -- 8. every number is checked against a declared range ----------------------------------------
@@ -324,29 +364,30 @@ MAX_U64 = 2**64 - 1
 
 
 def test_numbers_out_of_range_are_refused_naming_the_range(d):
-    src = os.path.join(d.downloads, "n.bin")
-    make_file(src, 100_000)
-    tid = d.call("torrent.add", metainfo=b64(mktorrent(src, os.path.join(d.dir, "n.torrent"))))["id"]
-    for method, params, text in (
-            ("torrent.set", {"ids": [tid], "max_connections": MAX_U64}, "from -1 to 65535"),
-            ("torrent.set", {"ids": [tid], "seed_time_limit": MAX_U64}, "from -1 to"),
-            ("torrent.set", {"ids": [tid], "limit_action": "explode"}, '"stop", "remove" or'),
-            ("session.set_settings", {"active_downloads": MAX_U64}, "from -1 to 1000000"),
-            ("torrent.list", {"limit": MAX_U64}, "from 1 to 1000000"),
-            ("torrent.list", {"limit": 0}, "from 1 to 1000000"),
-            ("torrent.set_files", {"id": tid, "files": [{"index": 0, "priority": 2**32 + 7}]},
-             "files[0].priority\" must be an integer from 0 to 7"),
-            ("torrent.set_trackers", {"id": tid, "add": [{"url": "udp://t:1", "tier": "x"}]},
-             "add[0].tier\" must be an integer"),
-            ("ledger.journal", {"limit": MAX_U64}, "from 1 to 10000")):
-        e = d.error_of(method, **params)
-        assert e.code == -32602 and text in e.message, (method, params, e.message)
-    t = d.torrent(tid, "max_connections", "seed_time_limit")
-    assert t == {"max_connections": -1, "seed_time_limit": -1}  # nothing changed
-    doc = d.call("rpc.discover")
-    setp = next(m for m in doc["methods"] if m["name"] == "torrent.set")["params"]
-    mc = next(p for p in setp if p["name"] == "max_connections")["schema"]
-    assert (mc["minimum"], mc["maximum"]) == (-1, 65535)
+    with survives(d):
+        src = os.path.join(d.downloads, "n.bin")
+        make_file(src, 100_000)
+        tid = d.call("torrent.add", metainfo=b64(mktorrent(src, os.path.join(d.dir, "n.torrent"))))["id"]
+        for method, params, text in (
+                ("torrent.set", {"ids": [tid], "max_connections": MAX_U64}, "from -1 to 65535"),
+                ("torrent.set", {"ids": [tid], "seed_time_limit": MAX_U64}, "from -1 to"),
+                ("torrent.set", {"ids": [tid], "limit_action": "explode"}, '"stop", "remove" or'),
+                ("session.set_settings", {"active_downloads": MAX_U64}, "from -1 to 1000000"),
+                ("torrent.list", {"limit": MAX_U64}, "from 1 to 1000000"),
+                ("torrent.list", {"limit": 0}, "from 1 to 1000000"),
+                ("torrent.set_files", {"id": tid, "files": [{"index": 0, "priority": 2**32 + 7}]},
+                 "files[0].priority\" must be an integer from 0 to 7"),
+                ("torrent.set_trackers", {"id": tid, "add": [{"url": "udp://t:1", "tier": "x"}]},
+                 "add[0].tier\" must be an integer"),
+                ("ledger.journal", {"limit": MAX_U64}, "from 1 to 10000")):
+            e = d.error_of(method, **params)
+            assert e.code == -32602 and text in e.message, (method, params, e.message)
+        t = d.torrent(tid, "max_connections", "seed_time_limit")
+        assert t == {"max_connections": -1, "seed_time_limit": -1}  # nothing changed
+        doc = d.call("rpc.discover")
+        setp = next(m for m in doc["methods"] if m["name"] == "torrent.set")["params"]
+        mc = next(p for p in setp if p["name"] == "max_connections")["schema"]
+        assert (mc["minimum"], mc["maximum"]) == (-1, 65535)
 
 
 # -- 9. files the daemon creates have explicit modes --------------------------------------------
