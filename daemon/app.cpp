@@ -376,6 +376,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
                          [&dispatcher] { dispatcher.metrics().auth_failure(); });
     ctx.brake = &brake;
     rpc::Server server(io, dispatcher, events, cfg.rpc, token, brake);
+    ctx.quick = [&server](std::function<void()> job) { server.post_to_workers(std::move(job)); };
     auto bound = server.listen(*bind, err);
     if (bound.empty()) {
         spdlog::critical("{}", err);
@@ -481,7 +482,8 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     dispatcher.stop(); // queued slow jobs are dropped; dropped calls no longer answer
     settlement.stop(); // ends the chain waits of running wallet calls
     server.join_workers();
-    engine.close(); // peers disconnect: their last byte counts reach the ledger below
+    dispatcher.join(); // running slow jobs end (torrent.create stops hashing at shutdown)
+    engine.close();    // peers disconnect: their last byte counts reach the ledger below
     ledger_service.final_flush();
     spdlog::info("seedboxd stopped");
     return 0;

@@ -321,6 +321,11 @@ void Dispatcher::stop()
     slow_.stop();
 }
 
+void Dispatcher::join()
+{
+    slow_.join();
+}
+
 bool Dispatcher::offload(std::function<void()> job)
 {
     if (slow_queued_.fetch_add(1) >= limits_.slow_queue) {
@@ -460,6 +465,9 @@ void Dispatcher::run_one(json req, Connection& conn, Answer answer)
         if (p.required && (!params.contains(p.name) || params[p.name].is_null()))
             return fail(kInvalidParams, "invalid_params",
                         "Invalid params: missing required param \"" + p.name + "\" for " + name);
+    // A null param means "absent": handlers never see one.
+    for (auto it = params.begin(); it != params.end();)
+        it = it->is_null() ? params.erase(it) : std::next(it);
 
     // Run
     if (method.runs == Runs::slow) {

@@ -45,6 +45,9 @@ public:
     // At shutdown, once the io thread has stopped: calls no longer answer when their Reply is
     // dropped, and the slow pool finishes its running jobs and drops queued ones.
     void stop();
+    // After stop(): waits for the slow jobs still running (before the engine and the ledger they
+    // use are closed). Not from a slow job.
+    void join();
 
     [[nodiscard]] MethodTable const& table() const { return table_; }
     [[nodiscard]] Context& context() { return ctx_; }

@@ -143,20 +143,22 @@ bool is_public_address(asio::ip::address const& a)
             return asio::ip::address_v4(
                 asio::ip::address_v4::bytes_type{b[at], b[at + 1], b[at + 2], b[at + 3]});
         };
-        if (starts({0x00, 0x64, 0xff, 0x9b}, 96)) // NAT64 64:ff9b::/96
+        if (starts({0x00, 0x64, 0xff, 0x9b}, 96) ||           // NAT64 64:ff9b::/96
+            starts({0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48)) // local-use NAT64 64:ff9b:1::/48
             return is_public_address(embedded_v4(12));
         if (starts({0x20, 0x02}, 16)) // 6to4 2002::/16
             return is_public_address(embedded_v4(2));
         bool const reserved =
             starts({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 96) || // ::/96 (::, ::1, v4-compatible)
-            starts({0x01, 0x00, 0, 0, 0, 0, 0, 0}, 64) ||       // 100::/64 discard
-            starts({0x20, 0x01, 0x00, 0x00}, 32) ||             // 2001::/32 Teredo
-            starts({0x20, 0x01, 0x0d, 0xb8}, 32) ||             // 2001:db8::/32 documentation
-            starts({0x20, 0x01, 0x00, 0x10}, 28) ||             // 2001:10::/28 ORCHID
-            starts({0xfc}, 7) ||                                // fc00::/7 unique local
-            starts({0xfe, 0x80}, 10) ||                         // fe80::/10 link-local
-            starts({0xfe, 0xc0}, 10) ||                         // fec0::/10 site-local
-            starts({0xff}, 8);                                  // ff00::/8 multicast
+            starts({0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0}, 96) || // ::ffff:0:0:0/96 SIIT
+            starts({0x01, 0x00, 0, 0, 0, 0, 0, 0}, 64) ||             // 100::/64 discard
+            starts({0x20, 0x01, 0x00, 0x00}, 23) || // 2001::/23 IETF (Teredo, ORCHID, ...)
+            starts({0x20, 0x01, 0x0d, 0xb8}, 32) || // 2001:db8::/32 documentation
+            starts({0x3f, 0xff}, 20) ||             // 3fff::/20 documentation
+            starts({0xfc}, 7) ||                    // fc00::/7 unique local
+            starts({0xfe, 0x80}, 10) ||             // fe80::/10 link-local
+            starts({0xfe, 0xc0}, 10) ||             // fec0::/10 site-local
+            starts({0xff}, 8);                      // ff00::/8 multicast
         return !reserved;
     }
     auto const v = a.to_v4().to_uint();
@@ -172,6 +174,7 @@ bool is_public_address(asio::ip::address const& a)
              in(0xac100000, 12) || // 172.16/12
              in(0xc0000000, 24) || // 192.0.0/24 IETF protocol assignments
              in(0xc0000200, 24) || // 192.0.2/24 documentation
+             in(0xc0586300, 24) || // 192.88.99/24 6to4 relay anycast (deprecated)
              in(0xc0a80000, 16) || // 192.168/16
              in(0xc6120000, 15) || // 198.18/15 benchmarking
              in(0xc6336400, 24) || // 198.51.100/24 documentation
@@ -315,7 +318,9 @@ void fetch_url(asio::any_io_executor ex, std::string const& url, FetchPolicy con
 {
     auto parsed = parse_http_url(url);
     if (!parsed)
-        return done(make_error(Errc::fetch_failed, parsed.error().message));
+        return asio::post(ex, [done = std::move(done), e = parsed.error()] {
+            done(make_error(Errc::fetch_failed, e.message));
+        });
     // The first of the fetch and the deadline answers; the other finds `once` spent.
     struct Once {
         Once(asio::any_io_executor ex, std::function<void(daemon::Result<Fetched>)> d,

@@ -113,8 +113,12 @@ private:
         parser_.emplace(static_cast<std::size_t>(shared_->cfg.max_header_bytes));
         parser_->body_limit(static_cast<std::uint64_t>(shared_->cfg.max_body_bytes));
         parser_->header_limit(static_cast<std::uint32_t>(shared_->cfg.max_header_bytes));
-        auto const wait = authenticated_ ? shared_->cfg.idle_timeout : shared_->cfg.auth_timeout;
-        stream_.expires_after(std::chrono::seconds(wait));
+        // Until it signs in, a connection has rpc.auth_timeout from its accept, however many
+        // unauthenticated requests (/healthz) it sends meanwhile.
+        if (authenticated_)
+            stream_.expires_after(std::chrono::seconds(shared_->cfg.idle_timeout));
+        else
+            stream_.expires_at(accepted_ + std::chrono::seconds(shared_->cfg.auth_timeout));
         http::async_read_header(stream_, buffer_, *parser_,
                                 [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                     self->guard([&] { self->on_header(ec); });
@@ -271,10 +275,15 @@ private:
             explicit Check(asio::io_context& io) : timer(io) {}
         };
         auto check = std::make_shared<Check>(shared_->io);
-        auto answer = [self = shared_from_this(), check](bool ok) {
+        // Io thread. Only a weak reference waits in the worker queue: a session is never kept (nor
+        // counted) for longer than kHealthWait because the workers are busy.
+        auto answer = [weak = weak_from_this(), check](bool ok) {
             if (check->done.exchange(true))
                 return;
             check->timer.cancel();
+            auto self = weak.lock();
+            if (!self)
+                return;
             self->guard([&] {
                 if (ok)
                     return self->send_json(http::status::ok, R"({"status":"ok"})");
@@ -286,7 +295,8 @@ private:
         };
         stream_.expires_never();
         check->timer.expires_after(kHealthWait);
-        check->timer.async_wait([answer](boost::system::error_code ec) {
+        // The timer keeps the session alive (at most kHealthWait); the worker queue does not.
+        check->timer.async_wait([answer, self = shared_from_this()](boost::system::error_code ec) {
             if (!ec)
                 answer(false);
         });
@@ -434,6 +444,7 @@ private:
     std::string address_;
     HttpConnection conn_;
     std::shared_ptr<std::array<char, 16384>> drain_;
+    std::chrono::steady_clock::time_point const accepted_ = std::chrono::steady_clock::now();
     bool keep_alive_ = true;
     bool authenticated_ = false;
     unsigned version_ = 11;

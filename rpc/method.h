@@ -114,6 +114,9 @@ struct Context {
     // Runs a slow job (a file read, a chain wait) off the RPC workers; false when its queue is
     // full. Set by the dispatcher.
     std::function<bool(std::function<void()>)> offload{};
+    // Runs a quick job on the RPC workers (the add that follows a URL fetch or a file read), so it
+    // never waits behind slow jobs. Set by the server; unset, quick jobs go to `offload`.
+    std::function<void(std::function<void()>)> quick{};
 };
 
 struct Method;

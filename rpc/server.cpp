@@ -1,5 +1,6 @@
 #include "rpc/server.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
@@ -27,7 +28,7 @@ void Shared::untrack_unauthenticated(std::uint64_t id)
 
 Server::Server(asio::io_context& io, Dispatcher& dispatcher, daemon::EventHub& events,
                config::RpcConfig const& cfg, std::string const& token, AuthBrake& brake)
-    : io_(io), workers_(static_cast<std::size_t>(cfg.workers)), acceptor_(io),
+    : io_(io), workers_(static_cast<std::size_t>(cfg.workers)), acceptor_(io), retry_(io),
       shared_(
           std::make_shared<Shared>(Shared{io, workers_, dispatcher, events, cfg, {}, token, brake}))
 {
@@ -72,19 +73,21 @@ bool Server::admit(std::string const& address, std::string& why)
 {
     auto& s = *shared_;
     auto const& cfg = s.cfg;
-    if (s.connections >= static_cast<std::size_t>(cfg.max_connections)) {
-        why = "rpc.max_connections";
-        return false;
-    }
     auto by = s.unauthenticated_by_address.find(address);
     if (by != s.unauthenticated_by_address.end() &&
         by->second >= static_cast<std::size_t>(cfg.max_unauthenticated_per_address)) {
         why = "rpc.max_unauthenticated_per_address";
         return false;
     }
-    if (s.unauthenticated.size() >= static_cast<std::size_t>(cfg.max_unauthenticated)) {
+    bool const full = s.connections >= static_cast<std::size_t>(cfg.max_connections);
+    if (full && s.unauthenticated.empty()) {
+        why = "rpc.max_connections";
+        return false;
+    }
+    if (full || s.unauthenticated.size() >= static_cast<std::size_t>(cfg.max_unauthenticated)) {
         // Make room: the oldest connection that has not signed in yet goes (it has had the most
-        // time to). Untracked now, so a burst cannot evict the same one twice.
+        // time to). Untracked now, so a burst cannot evict the same one twice. Signed-in
+        // connections are never closed for a newcomer.
         auto const [id, addr] = *s.unauthenticated.begin();
         spdlog::debug("RPC: closing an unauthenticated connection from {} to make room", addr);
         s.untrack_unauthenticated(id);
@@ -100,11 +103,20 @@ void Server::do_accept()
 {
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
         if (ec) {
-            if (ec != asio::error::operation_aborted) {
-                spdlog::warn("accept failed: {}", ec.message());
-                if (acceptor_.is_open())
-                    do_accept();
+            if (ec == asio::error::operation_aborted || !acceptor_.is_open())
+                return;
+            // Out of file descriptors (or another passing error): wait a little instead of
+            // spinning on accept, and say so once a second at most.
+            static auto next_log = std::chrono::steady_clock::time_point{};
+            if (auto now = std::chrono::steady_clock::now(); now >= next_log) {
+                next_log = now + std::chrono::seconds(1);
+                spdlog::warn("RPC: accept failed: {}; retrying in 100 ms", ec.message());
             }
+            retry_.expires_after(std::chrono::milliseconds(100));
+            retry_.async_wait([this](boost::system::error_code tec) {
+                if (!tec && acceptor_.is_open())
+                    do_accept();
+            });
             return;
         }
         if (shared_->stopping)
@@ -147,6 +159,7 @@ void Server::stop()
     shared_->stopping = true;
     boost::system::error_code ec;
     acceptor_.close(ec);
+    retry_.cancel();
     auto closers = shared_->closers;
     for (auto& [id, close] : closers)
         close();
@@ -155,6 +168,17 @@ void Server::stop()
 void Server::join_workers()
 {
     workers_.join();
+}
+
+void Server::post_to_workers(std::function<void()> job)
+{
+    asio::post(workers_, [job = std::move(job)] {
+        try {
+            job();
+        } catch (std::exception const& e) {
+            spdlog::error("RPC worker job failed: {}", e.what());
+        }
+    });
 }
 
 } // namespace seedbox::rpc

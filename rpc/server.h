@@ -5,8 +5,9 @@
 // Admission: at most rpc.max_connections connections. A connection that has not signed in yet is
 // "unauthenticated": those have their own, smaller cap (rpc.max_unauthenticated, and per address
 // rpc.max_unauthenticated_per_address) and rpc.auth_timeout seconds to sign in, so connections
-// that never sign in cannot take the slots of clients that do. At the global unauthenticated cap
-// the oldest unauthenticated connection is closed to make room.
+// that never sign in cannot take the slots of clients that do: at the unauthenticated cap, or at
+// rpc.max_connections, the oldest unauthenticated connection is closed to make room; only when
+// every connection has signed in is a newcomer refused (503).
 #pragma once
 
 #include "config/settings.h"
@@ -15,6 +16,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <map>
 #include <memory>
@@ -65,6 +67,8 @@ public:
 
     // Waits for handlers still running on the worker pool. Any thread but a worker.
     void join_workers();
+    // Any thread. Runs a quick job (no network, no waiting for the chain) on the worker pool.
+    void post_to_workers(std::function<void()> job);
 
     // Io thread. Connections open now (for /metrics).
     [[nodiscard]] Shared const& shared() const { return *shared_; }
@@ -78,6 +82,7 @@ private:
     boost::asio::io_context& io_;
     boost::asio::thread_pool workers_;
     boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer retry_; // accept again after a failed accept
     std::shared_ptr<Shared> shared_;
 };
 

@@ -2,11 +2,12 @@
 //
 // Until it signs in (an Authorization header on the upgrade, or auth.login) a connection gets
 // rpc.auth_timeout seconds, messages of at most kPreAuthMessageBytes, one request at a time
-// handled right here on the io thread, nothing but auth.login, and three wrong tokens before it is
-// closed. Signed in, it gets the full limits: messages up to rpc.max_body_bytes, requests in flight
-// up to that many bytes in total (reading pauses beyond it), an outgoing queue bounded in bytes
-// (rpc.ws_max_queue_bytes) and messages (rpc.ws_max_queue) with one write in flight, and an idle
-// timeout (rpc.ws_idle_timeout) that our pings and any traffic from the client reset.
+// handled right here on the io thread (the next is read once the answer is out), nothing but
+// auth.login, kPreAuthMessages messages and three wrong tokens before it is closed. Signed in, it
+// gets the full limits: messages up to rpc.max_body_bytes, requests in flight up to that many bytes
+// in total (reading pauses beyond it), an outgoing queue bounded in bytes (rpc.ws_max_queue_bytes)
+// and messages (rpc.ws_max_queue) with one write in flight, and an idle timeout
+// (rpc.ws_idle_timeout) that our pings and any traffic from the client reset.
 #include "daemon/events.h"
 #include "rpc/sessions.h"
 
@@ -30,6 +31,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr std::size_t kPreAuthMessageBytes = 4096;
+constexpr int kPreAuthMessages = 4; // messages before sign-in; one more closes the connection
 // Requests of one connection on the worker pool at once. Small, so a client pipelining heavy
 // batches waits for its own answers instead of queueing ahead of every other client.
 constexpr int kMaxInFlight = 4;
@@ -164,7 +166,10 @@ private:
 
     void do_read()
     {
-        if (closing_ || reading_)
+        if (closing_ || reading_ || close_after_write_)
+            return;
+        // Before sign-in, the next message is read only once the last answer has gone out.
+        if (!promoted_ && !queue_.empty())
             return;
         // Backpressure: with too much in flight, stop reading until answers go out.
         if (in_flight_ >= kMaxInFlight ||
@@ -190,6 +195,11 @@ private:
         buffer_.consume(buffer_.size());
         if (!promoted_) {
             // Not signed in: handled here, one at a time; only auth.login runs.
+            if (++preauth_messages_ > kPreAuthMessages) {
+                spdlog::warn("RPC: WebSocket from {} sent {} messages without signing in; closed",
+                             address_, kPreAuthMessages + 1);
+                return shut();
+            }
             shared_->dispatcher.handle(text, *this, [this](std::optional<std::string> answer) {
                 if (answer)
                     send(std::make_shared<std::string const>(std::move(*answer)));
@@ -264,7 +274,9 @@ private:
                                 if (!self->queue_.empty())
                                     return self->do_write();
                                 if (self->close_after_write_)
-                                    self->shut();
+                                    return self->shut();
+                                if (!self->promoted_)
+                                    self->do_read(); // the answer is out: the next message
                             });
                         });
     }
@@ -283,6 +295,7 @@ private:
     int in_flight_ = 0;
     std::size_t in_flight_bytes_ = 0;
     int login_failures_ = 0;
+    int preauth_messages_ = 0;
     bool promoted_ = false;
     bool reading_ = false;
     std::atomic<bool> closing_{false}; // read by workers

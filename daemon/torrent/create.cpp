@@ -7,6 +7,8 @@
 
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
+#include <libtorrent/disk_interface.hpp>
+#include <libtorrent/session.hpp>
 #include <spdlog/spdlog.h>
 
 namespace seedbox::daemon {
@@ -86,8 +88,33 @@ Result<CreateResult> Engine::create(CreateRequest const& req)
             ct.set_comment(req.comment.c_str());
         ct.set_creator("seedboxd");
         ct.set_priv(req.is_private);
+        // Hashing a large folder takes minutes: a shutdown stops it. Throwing out of the progress
+        // callback unwinds set_piece_hashes, whose disk threads still read the file list being
+        // destroyed; so the disk threads are stopped first (abort(true), as libtorrent's own
+        // hash error path does), then the callback throws.
+        struct Cancelled {};
+        lt::disk_interface* disk = nullptr;
+        auto const disk_io = [&disk](lt::io_context& ios, lt::settings_interface const& sett,
+                                     lt::counters& cnt) {
+            auto io = lt::default_disk_io_constructor(ios, sett, cnt);
+            disk = io.get();
+            return io;
+        };
+        auto const progress = [&m, &disk](lt::piece_index_t) {
+            if (!m.stopping)
+                return;
+            if (disk)
+                disk->abort(true);
+            throw Cancelled{};
+        };
         lt::error_code ec;
-        lt::set_piece_hashes(ct, path->parent_path().string(), ec);
+        try {
+            lt::set_piece_hashes(ct, path->parent_path().string(), lt::settings_pack{}, disk_io,
+                                 progress, ec);
+        } catch (Cancelled const&) {
+            return make_error(Errc::shutting_down,
+                              "torrent.create stopped: the daemon is shutting down");
+        }
         if (ec)
             return make_error(Errc::create_failed,
                               "hashing " + path->string() + " failed: " + ec.message());

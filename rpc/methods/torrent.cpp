@@ -65,24 +65,34 @@ json torrent_add(Call& call)
         req.magnet = call.arg<std::string>("magnet");
         return add(req);
     }
+    // Sources that wait answer later: the bytes arrive off the RPC workers, and the add itself
+    // (quick) goes back to them.
+    auto const quick = [ctx = &call.ctx()](std::function<void()> job) {
+        if (!ctx->quick)
+            return ctx->offload(std::move(job));
+        ctx->quick(std::move(job));
+        return true;
+    };
+    auto reply = call.defer();
+    auto then_add = [reply, add, quick](daemon::AddRequest req) {
+        if (!quick([reply, add, req] { reply.answer([&] { return add(req); }); }))
+            reply.error({kBusy, "busy", "Busy: too many slow calls are waiting; try again"});
+    };
     if (call.has("path")) {
-        auto reply = call.defer();
-        auto const path = call.arg<std::string>("path");
-        auto const roots = cfg.allowed_roots;
-        auto job = [reply, add, req, path, roots, max_bytes]() mutable {
-            reply.answer([&] {
-                auto data = daemon::read_confined_file(path, roots, max_bytes);
-                if (!data)
-                    throw data.error().code == daemon::Errc::path_not_allowed
-                        ? to_rpc(data.error())
-                        : RpcError(kInvalidMetainfo, "invalid_metainfo",
-                                   "path: " + data.error().message);
-                if (data->size() > max_bytes)
-                    throw RpcError(kInvalidMetainfo, "invalid_metainfo",
-                                   "path: " + path + " is larger than torrent.max_metainfo_bytes");
-                req.metainfo = std::move(data.value());
-                return add(req);
-            });
+        auto job = [reply, then_add, req, path = call.arg<std::string>("path"),
+                    roots = cfg.allowed_roots, max_bytes]() mutable {
+            auto data = daemon::read_confined_file(path, roots, max_bytes);
+            if (!data)
+                return reply.error(data.error().code == daemon::Errc::path_not_allowed
+                                       ? to_rpc(data.error())
+                                       : RpcError(kInvalidMetainfo, "invalid_metainfo",
+                                                  "path: " + data.error().message));
+            if (data->size() > max_bytes)
+                return reply.error(
+                    {kInvalidMetainfo, "invalid_metainfo",
+                     "path: " + path + " is larger than torrent.max_metainfo_bytes"});
+            req.metainfo = std::move(data.value());
+            then_add(std::move(req));
         };
         if (!call.ctx().offload(std::move(job)))
             throw RpcError(kBusy, "busy", "Busy: too many slow calls are waiting; try again");
@@ -97,19 +107,14 @@ json torrent_add(Call& call)
     policy.max_bytes = max_bytes;
     policy.timeout = std::chrono::seconds(cfg.url_timeout);
     policy.allow_private = cfg.url_allow_private;
-    auto reply = call.defer();
-    auto offload = call.ctx().offload;
-    // The fetch runs on the io thread without blocking it; the add (a state.db write) is handed to
-    // the slow pool once the bytes are in.
+    // The fetch runs on the io thread without blocking it.
     fetch_url(*call.ctx().net, call.arg<std::string>("url"), policy,
-              [reply, add, req, offload](daemon::Result<Fetched> fetched) mutable {
+              [reply, then_add, req](daemon::Result<Fetched> fetched) mutable {
                   if (!fetched)
                       return reply.error(to_rpc(fetched.error()));
                   req.metainfo = std::move(fetched->body);
                   req.magnet = std::move(fetched->magnet);
-                  auto job = [reply, add, req] { reply.answer([&] { return add(req); }); };
-                  if (!offload(job))
-                      reply.error({kBusy, "busy", "Busy: too many slow calls are waiting"});
+                  then_add(std::move(req));
               });
     return {};
 }

@@ -27,7 +27,7 @@ RSS_BOUND_MIB = 200
 
 
 @contextmanager
-def survives(d):
+def survives(d, rss=True):
     """Runs the body as an attack: the signed-in probe stays fast, the daemon alive and lean."""
     with Probe(d) as probe:
         wait_until(lambda: probe.latencies, 10, what="the signed-in client's first answer")
@@ -37,7 +37,7 @@ def survives(d):
     assert not probe.failures, f"the signed-in client failed: {probe.failures[:3]}"
     assert probe.worst < LATENCY_BOUND, f"system.version took {probe.worst:.2f} s"
     assert d.call("system.version")["version"]
-    if not SANITIZED:
+    if rss and not SANITIZED:
         assert peak_rss_mib(d.proc.pid) < RSS_BOUND_MIB, f"peak RSS {peak_rss_mib(d.proc.pid):.0f} MiB"
 
 
@@ -106,6 +106,37 @@ def test_a_websocket_that_does_not_log_in_is_closed_at_the_deadline(d):
         t0 = time.monotonic()
         assert ws.closed_within(6)
         assert time.monotonic() - t0 < 4  # rpc.auth_timeout=2 here
+
+
+def test_before_login_a_websocket_gets_a_few_messages_read_one_answer_at_a_time(d):
+    with survives(d):
+        ws = RawWs(d)
+        for i in range(4):  # answered: not signed in
+            assert ws.call("torrent.list")["error"]["code"] == -32001
+        ws.send(json.dumps({"jsonrpc": "2.0", "id": 5, "method": "torrent.list"}))
+        assert ws.closed_within(3)  # the fifth message without signing in closes it
+        ws.close()
+
+
+def test_unauthenticated_requests_do_not_extend_the_sign_in_deadline(d):
+    # rpc.auth_timeout=2: a client sending only unauthenticated /healthz every 0.5 s is closed
+    # about 2 s after it connected, not kept forever.
+    with survives(d):
+        s = attacks.connect_from(d)
+        t0 = time.monotonic()
+        closed_at = None
+        while time.monotonic() - t0 < 8:
+            try:
+                s.sendall(f"GET /healthz HTTP/1.1\r\nHost: {d.addr}\r\n\r\n".encode())
+                if not attacks.recv_http(s):
+                    closed_at = time.monotonic() - t0
+                    break
+            except OSError:
+                closed_at = time.monotonic() - t0
+                break
+            time.sleep(0.5)  # the client's own pace, not a wait for the daemon
+        s.close()
+    assert closed_at is not None and closed_at < 4, closed_at
 
 
 def test_sockets_that_never_log_in_do_not_lock_out_signed_in_clients(d):
@@ -220,6 +251,38 @@ def test_wallet_calls_waiting_for_the_chain_do_not_stall_other_calls(tmp_path):
             for t in threads:
                 t.join(30)
             assert len(replies) == 8
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_shutdown_stops_torrent_create_hashing(d):
+    big = os.path.join(d.downloads, "big.bin")
+    with open(big, "wb") as f:
+        f.truncate(32 << 30)  # sparse: minutes of hashing, no disk space
+    replies = []
+
+    def create():
+        try:
+            replies.append(d.post({"jsonrpc": "2.0", "id": 1, "method": "torrent.create",
+                                   "params": {"path": big}}, timeout=120))
+        except Exception as e:  # noqa: BLE001 - the connection closes at shutdown
+            replies.append(repr(e))
+
+    t = threading.Thread(target=create)
+    # libtorrent hashes through mmap: the file's pages count in RSS (RssFile), not the heap.
+    with survives(d, rss=False):
+        cpu0 = cpu_seconds(d.proc.pid)
+        t.start()
+        wait_until(lambda: cpu_seconds(d.proc.pid) - cpu0 > 1.0, 30, what="hashing to run")
+    t0 = time.monotonic()
+    assert d.stop() == 0
+    assert time.monotonic() - t0 < 10, "the shutdown waited for the hashing"
+    t.join(30)
+    assert replies
 
 
 def test_a_fifo_is_refused_at_once_and_never_shared(d):

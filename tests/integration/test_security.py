@@ -96,21 +96,39 @@ def test_json_too_deep_is_refused(d):
 
 
 def test_connection_limit_refuses_extra_clients_and_serves_the_rest(d):
+    # Eight signed-in keep-alive connections fill rpc.max_connections=8: a ninth is refused.
     held = []
     try:
         for _ in range(8):
-            s = socket.create_connection((d.host, d.port), timeout=5)
-            held.append(s)
+            c = http.client.HTTPConnection(d.host, d.port, timeout=5)
+            c.request("POST", "/rpc", body=json.dumps(LIST),
+                      headers={"Authorization": f"Bearer {d.token}"})
+            assert c.getresponse().read()
+            held.append(c)
         extra = socket.create_connection((d.host, d.port), timeout=5)
         extra.settimeout(5)
         reply = extra.recv(200).decode()
         extra.close()
         assert reply.startswith("HTTP/1.1 503")
     finally:
-        for s in held:
-            s.close()
+        for c in held:
+            c.close()
     # Once the held connections are gone, clients are served again.
     wait_until(lambda: d.call("system.version"), what="service after the limit")
+
+
+def test_unauthenticated_connections_make_room_for_newcomers(d):
+    # Eight sockets that never send a request fill the table too; a newcomer closes the oldest of
+    # them instead of being refused, so it can sign in.
+    held = [socket.create_connection((d.host, d.port), timeout=5,
+                                     source_address=(f"127.0.0.{2 + i % 2}", 0)) for i in range(8)]
+    try:
+        assert d.call("system.version")["version"]
+        held[0].settimeout(5)
+        assert held[0].recv(10) == b""  # the oldest was closed for it
+    finally:
+        for s in held:
+            s.close()
 
 
 def test_idle_connections_are_closed(d):
