@@ -130,10 +130,10 @@ ATTACKS = [
 
 
 def fmt(r):
+    worst = f"worst {1000 * r['worst']:8.1f} ms"
     if not r["alive"]:
-        return f"DIED        worst {r['worst']:6.2f} s  {r['got']}"
-    return (f"{r['rss']:6.0f} MiB  worst {r['worst']:6.2f} s  probe failures {r['failures']:3d}  "
-            f"{r['got']}")
+        return f"DIED        {worst}  {r['got']}"
+    return f"{r['rss']:6.0f} MiB  {worst}  probe failures {r['failures']:3d}  {r['got']}"
 
 
 def main():
