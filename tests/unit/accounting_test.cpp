@@ -37,7 +37,7 @@ TEST_CASE("credit rounds down and carries the remainder so nothing is lost")
     CHECK(to_decimal(Ledger::credit(1LL << 30, huge, c2)) == "1000000000000000000000");
 }
 
-TEST_CASE("flush journals every peer; only authenticated addresses are credited")
+TEST_CASE("flush journals every peer, and only authenticated addresses are credited")
 {
     TempLedger t;
     auto price = *parse_uint256("1000000000000000000"); // 1 BTT per GiB

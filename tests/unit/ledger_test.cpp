@@ -48,7 +48,7 @@ TEST_CASE("state store round-trips torrents, resume data and blobs across reopen
     CHECK_FALSE(store->get_blob("missing"));
 }
 
-TEST_CASE("a failing job rolls back alone; the rest of its batch commits")
+TEST_CASE("a failing job rolls back alone and the rest of its batch commits")
 {
     TempDir dir;
     std::string err;

@@ -37,7 +37,7 @@ TEST_CASE("paths are confined to the allowed roots, through .. and symlinks")
     fs::remove_all(base);
 }
 
-TEST_CASE("dangling symlinks are refused; directories are created inside the roots only")
+TEST_CASE("dangling symlinks are refused, and directories are created inside the roots only")
 {
     auto base =
         fs::temp_directory_path() / ("sbx-paths2-" + std::to_string(std::random_device{}()));

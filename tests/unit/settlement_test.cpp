@@ -109,7 +109,7 @@ TEST_CASE("claimable is what kept vouchers exceed over paid and pending batches"
     CHECK(store.paid()[p2.address().base58()] == 120);
 }
 
-TEST_CASE("a reverted or expired batch returns its claims; states only move forward")
+TEST_CASE("a reverted or expired batch returns its claims, and states only move forward")
 {
     ledger::TempLedger t;
     SettlementStore store(*t.ledger);
