@@ -301,8 +301,10 @@ Status Engine::set(std::vector<std::string> const& ids, json const& s)
     auto int_in = [&](char const* key, std::int64_t lo, std::int64_t hi) -> Status {
         if (!s.contains(key))
             return Ok{};
-        if (!s[key].is_number_integer() || s[key].get<std::int64_t>() < lo ||
-            s[key].get<std::int64_t>() > hi)
+        auto const& v = s[key];
+        if (!v.is_number_integer() ||
+            (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(hi)) ||
+            v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi)
             return bad(std::string(key) + ": expected an integer " + std::to_string(lo) + ".." +
                        std::to_string(hi));
         return Ok{};

@@ -31,92 +31,105 @@ Param id_param()
     return {"id", Type::string, true, "torrent id (info-hash hex)"};
 }
 
-// Fills the request's metainfo from the one source given, then adds it. Sources that wait (a URL,
-// a file on the server) answer later, off the RPC workers.
-json torrent_add(Call& call)
+// Adds `req` and shapes the answer. A worker job (it writes state.db).
+json add_now(daemon::Engine& engine, daemon::AddRequest const& req)
 {
-    int sources = call.has("metainfo") + call.has("magnet") + call.has("url") + call.has("path");
-    if (sources != 1)
-        throw invalid("Invalid params: give exactly one of metainfo, magnet, url or path");
+    auto added = unwrap(engine.add(req));
+    return json{{"id", added.id}, {"name", added.name}, {"added", added.added}};
+}
+
+// Finishes a deferred add once its bytes are in: the add goes back to the RPC workers (quick),
+// never behind slow jobs.
+void add_later(Context& ctx, Reply const& reply, daemon::AddRequest req)
+{
+    auto job = [reply, &engine = ctx.engine, req = std::move(req)] {
+        reply.answer([&] { return add_now(engine, req); });
+    };
+    if (ctx.quick)
+        return ctx.quick(std::move(job));
+    if (!ctx.offload(std::move(job)))
+        reply.error({kBusy, "busy", "Busy: too many slow calls are waiting; try again"});
+}
+
+// torrent.add {path}: the file is read on the slow pool (regular files inside the roots only).
+void add_from_path(Call& call, daemon::AddRequest req)
+{
     auto const& cfg = call.ctx().config.torrent;
-    auto const max_bytes = static_cast<std::size_t>(cfg.max_metainfo_bytes);
-    daemon::AddRequest req;
-    req.save_path = call.arg<std::string>("save_path");
-    req.paused = call.arg<bool>("paused");
-    req.seed_mode = call.arg<bool>("seed_mode");
-    req.labels = call.arg<std::vector<std::string>>("labels");
-    auto& engine = call.engine();
-    auto add = [&engine](daemon::AddRequest const& r) {
-        auto added = unwrap(engine.add(r));
-        return json{{"id", added.id}, {"name", added.name}, {"added", added.added}};
+    auto job = [reply = call.defer(), &ctx = call.ctx(), req = std::move(req),
+                path = call.arg<std::string>("path"), roots = cfg.allowed_roots,
+                max = static_cast<std::size_t>(cfg.max_metainfo_bytes)]() mutable {
+        auto data = daemon::read_confined_file(path, roots, max);
+        if (!data)
+            return reply.error(data.error().code == daemon::Errc::path_not_allowed
+                                   ? to_rpc(data.error())
+                                   : RpcError(kInvalidMetainfo, "invalid_metainfo",
+                                              "path: " + data.error().message));
+        if (data->size() > max)
+            return reply.error({kInvalidMetainfo, "invalid_metainfo",
+                                "path: " + path + " is larger than torrent.max_metainfo_bytes"});
+        req.metainfo = std::move(data.value());
+        add_later(ctx, reply, std::move(req));
     };
-    if (call.has("metainfo")) {
-        auto const& b64 = call.params()["metainfo"].get_ref<std::string const&>();
-        if (b64.size() > max_bytes / 3 * 4 + 8)
-            throw RpcError(kInvalidMetainfo, "invalid_metainfo",
-                           "metainfo: larger than torrent.max_metainfo_bytes");
-        if (!base64_decode(b64, req.metainfo))
-            throw RpcError(kInvalidBase64, "invalid_base64",
-                           "metainfo: not valid base64 (standard alphabet, '=' padding only at "
-                           "the end, no whitespace: base64 -w0)");
-        return add(req);
-    }
-    if (call.has("magnet")) {
-        req.magnet = call.arg<std::string>("magnet");
-        return add(req);
-    }
-    // Sources that wait answer later: the bytes arrive off the RPC workers, and the add itself
-    // (quick) goes back to them.
-    auto const quick = [ctx = &call.ctx()](std::function<void()> job) {
-        if (!ctx->quick)
-            return ctx->offload(std::move(job));
-        ctx->quick(std::move(job));
-        return true;
-    };
-    auto reply = call.defer();
-    auto then_add = [reply, add, quick](daemon::AddRequest req) {
-        if (!quick([reply, add, req] { reply.answer([&] { return add(req); }); }))
-            reply.error({kBusy, "busy", "Busy: too many slow calls are waiting; try again"});
-    };
-    if (call.has("path")) {
-        auto job = [reply, then_add, req, path = call.arg<std::string>("path"),
-                    roots = cfg.allowed_roots, max_bytes]() mutable {
-            auto data = daemon::read_confined_file(path, roots, max_bytes);
-            if (!data)
-                return reply.error(data.error().code == daemon::Errc::path_not_allowed
-                                       ? to_rpc(data.error())
-                                       : RpcError(kInvalidMetainfo, "invalid_metainfo",
-                                                  "path: " + data.error().message));
-            if (data->size() > max_bytes)
-                return reply.error(
-                    {kInvalidMetainfo, "invalid_metainfo",
-                     "path: " + path + " is larger than torrent.max_metainfo_bytes"});
-            req.metainfo = std::move(data.value());
-            then_add(std::move(req));
-        };
-        if (!call.ctx().offload(std::move(job)))
-            throw RpcError(kBusy, "busy", "Busy: too many slow calls are waiting; try again");
-        return {};
-    }
+    if (!call.ctx().offload(std::move(job)))
+        throw RpcError(kBusy, "busy", "Busy: too many slow calls are waiting; try again");
+}
+
+// torrent.add {url}: fetched asynchronously on the io thread (SSRF checks, one deadline).
+void add_from_url(Call& call, daemon::AddRequest req)
+{
+    auto const& cfg = call.ctx().config.torrent;
     if (!cfg.url_add)
         throw RpcError(kUrlAddDisabled, "url_add_disabled",
                        "adding from URLs is disabled (torrent.url_add)");
     if (!call.ctx().net)
         throw RpcError(kInternalError, "internal_error", "no network executor");
     FetchPolicy policy;
-    policy.max_bytes = max_bytes;
+    policy.max_bytes = static_cast<std::size_t>(cfg.max_metainfo_bytes);
     policy.timeout = std::chrono::seconds(cfg.url_timeout);
     policy.allow_private = cfg.url_allow_private;
-    // The fetch runs on the io thread without blocking it.
     fetch_url(*call.ctx().net, call.arg<std::string>("url"), policy,
-              [reply, then_add, req](daemon::Result<Fetched> fetched) mutable {
+              [reply = call.defer(), &ctx = call.ctx(),
+               req = std::move(req)](daemon::Result<Fetched> fetched) mutable {
                   if (!fetched)
                       return reply.error(to_rpc(fetched.error()));
                   req.metainfo = std::move(fetched->body);
                   req.magnet = std::move(fetched->magnet);
-                  then_add(std::move(req));
+                  add_later(ctx, reply, std::move(req));
               });
-    return {};
+}
+
+json torrent_add(Call& call)
+{
+    int sources = call.has("metainfo") + call.has("magnet") + call.has("url") + call.has("path");
+    if (sources != 1)
+        throw invalid("Invalid params: give exactly one of metainfo, magnet, url or path");
+    daemon::AddRequest req;
+    req.save_path = call.arg<std::string>("save_path");
+    req.paused = call.arg<bool>("paused");
+    req.seed_mode = call.arg<bool>("seed_mode");
+    req.labels = call.arg<std::vector<std::string>>("labels");
+    if (call.has("path")) { // these answer later (Call::defer)
+        add_from_path(call, std::move(req));
+        return {};
+    }
+    if (call.has("url")) {
+        add_from_url(call, std::move(req));
+        return {};
+    }
+    if (call.has("magnet")) {
+        req.magnet = call.arg<std::string>("magnet");
+        return add_now(call.engine(), req);
+    }
+    auto const& b64 = call.params()["metainfo"].get_ref<std::string const&>();
+    auto const max = static_cast<std::size_t>(call.ctx().config.torrent.max_metainfo_bytes);
+    if (b64.size() > max / 3 * 4 + 8)
+        throw RpcError(kInvalidMetainfo, "invalid_metainfo",
+                       "metainfo: larger than torrent.max_metainfo_bytes");
+    if (!base64_decode(b64, req.metainfo))
+        throw RpcError(kInvalidBase64, "invalid_base64",
+                       "metainfo: not valid base64 (standard alphabet, '=' padding only at the "
+                       "end, no whitespace: base64 -w0)");
+    return add_now(call.engine(), req);
 }
 
 json torrent_list(Call& call)
