@@ -61,7 +61,10 @@ def test_plain_peer_is_an_anonymous_counterparty_with_exact_bytes(tmp_path):
             # The leecher received SIZE bytes, all from us: the ledger has them, within a block
             # (a re-sent request). libtorrent's counter never has more than the ledger.
             assert SIZE <= uploaded <= SIZE + 16 * 1024
-            assert 0 < d.torrent(tid, "uploaded")["uploaded"] <= uploaded
+            # libtorrent takes a connection's bytes on its one-second tick: a transfer that ends
+            # and hangs up before the first tick can leave its counter at 0 (seen in CI), so only
+            # the bound is checked.
+            assert d.torrent(tid, "uploaded")["uploaded"] <= uploaded
         finally:
             peer.close()
         assert sha256_file(str(tmp_path / "leech" / "content.bin")) == digest
