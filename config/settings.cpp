@@ -576,7 +576,7 @@ LoadResult load(Sources const& sources)
                 return {std::nullopt, err};
             continue;
         }
-        auto const* key = [&]() -> Key const* {
+        auto const* key = [&, &name = name]() -> Key const* {
             for (auto const& k : table())
                 if (env_name(k.name) == name)
                     return &k;
@@ -608,7 +608,10 @@ nlohmann::json to_json(Config const& cfg)
         json v = value_of(k.field(copy));
         if (k.secret && v.is_string() && !v.get<std::string>().empty())
             v = "<redacted>";
-        std::string pointer = "/" + std::string(k.name);
+        // Appended, not "/" + name: GCC 12 at -O3 misreads that as an overlapping copy
+        // (-Wrestrict, GCC bug 105329).
+        std::string pointer(1, '/');
+        pointer += k.name;
         std::replace(pointer.begin(), pointer.end(), '.', '/');
         out[json::json_pointer(pointer)] = v;
     }

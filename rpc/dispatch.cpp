@@ -180,7 +180,7 @@ std::string check_members(std::vector<Param> const& fields, json const& obj,
 {
     for (auto const& [key, value] : obj.items()) {
         auto f = std::find_if(fields.begin(), fields.end(),
-                              [&](Param const& p) { return p.name == key; });
+                              [&key = key](Param const& p) { return p.name == key; });
         if (f == fields.end())
             return "unknown member \"" + key + "\" in \"" + where + "\"";
         if (value.is_null())
@@ -452,7 +452,7 @@ void Dispatcher::run_one(json req, Connection& conn, Answer answer)
     // Params: every declared type, range, allowed value and member
     for (auto const& [key, value] : params.items()) {
         auto p = std::find_if(method.params.begin(), method.params.end(),
-                              [&](Param const& pp) { return pp.name == key; });
+                              [&key = key](Param const& pp) { return pp.name == key; });
         if (p == method.params.end())
             return fail(kInvalidParams, "invalid_params",
                         "Invalid params: unknown param \"" + key + "\" for " + name);

@@ -181,7 +181,7 @@ std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures co
                          {{"state", s}});
     for (auto const& [s, n] : by_state.items())
         if (std::find_if(std::begin(kStates), std::end(kStates),
-                         [&](char const* k) { return s == k; }) == std::end(kStates))
+                         [&s = s](char const* k) { return s == k; }) == std::end(kStates))
             Families::sample(torrents, n.get<double>(), {{"state", s}});
 
     // Disk and alert queue

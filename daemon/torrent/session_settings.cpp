@@ -141,7 +141,7 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
     std::optional<bool> want_pex;
     for (auto const& [key, v] : changes.items()) {
         auto const k = std::find_if(kKeys.begin(), kKeys.end(),
-                                    [&](SettingKey const& s) { return key == s.name; });
+                                    [&key = key](SettingKey const& s) { return key == s.name; });
         if (k == kKeys.end())
             return make_error(Errc::invalid_argument,
                               "settings: unknown key \"" + key + "\" (see session.settings)");
@@ -151,7 +151,7 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
             return make_error(Errc::invalid_argument, "settings." + key + ": expected " +
                                                           (type == "integer" ? "an " : "a ") +
                                                           type);
-        auto bad = [&](std::string const& why) {
+        auto bad = [&key = key](std::string const& why) {
             return make_error(Errc::invalid_argument, "settings." + key + ": " + why);
         };
         if (key == "encryption") {

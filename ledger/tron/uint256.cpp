@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <string>
 
 namespace seedbox::tron {
 
@@ -25,9 +27,25 @@ std::optional<Uint256> parse_uint256(std::string_view s)
     return v;
 }
 
+// Nineteen digits at a time (10^19 < 2^64). Not Uint256::str(): at -O3, GCC 12 rejects Boost's
+// string building there with a false -Wrestrict (GCC bug 105329), failing -Werror builds.
 std::string to_decimal(Uint256 const& v)
 {
-    return v.str();
+    constexpr std::uint64_t kChunk = 10'000'000'000'000'000'000ULL;
+    std::uint64_t parts[5]; // 2^256 has 78 digits: at most 5 chunks
+    std::size_t n = 0;
+    Uint256 x = v;
+    do {
+        parts[n++] = static_cast<std::uint64_t>(x % kChunk);
+        x /= kChunk;
+    } while (x != 0);
+    std::string out = std::to_string(parts[n - 1]);
+    while (n-- > 1) {
+        auto digits = std::to_string(parts[n - 1]);
+        out.append(19 - digits.size(), '0');
+        out += digits;
+    }
+    return out;
 }
 
 Hash32 to_word(Uint256 const& v)
