@@ -257,6 +257,11 @@ TEST_CASE("uint256 amounts: exact range, no wrap-around")
           "18446744073709551616");
     CHECK_THROWS(*m + 1);
     CHECK_THROWS(Uint256(0) - 1);
+    // to_decimal works in 19-digit chunks: the edges of a chunk, with inner zeros kept.
+    for (auto d :
+         {"0", "9", "9999999999999999999", "10000000000000000000",
+          "100000000000000000000000000000000000001", "1000000000000000000000000000000000000000"})
+        CHECK(to_decimal(*parse_uint256(d)) == d);
 }
 
 TEST_CASE("vouchers: the fast Claim digest equals generic TIP-712, and every forgery fails")
@@ -469,7 +474,7 @@ TEST_CASE("abi.json: selectors and calldata for static and dynamic parameters, b
 }
 
 TEST_CASE(
-    "abi.json: results, dynamic arrays and Error(string) reverts decode; bad input is refused")
+    "abi.json: results, dynamic arrays and Error(string) reverts decode, and bad input is refused")
 {
     auto v = fixture("abi.json");
     for (auto const& r : v["return_values"]) {
