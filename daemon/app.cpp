@@ -415,6 +415,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     if (notifier.watchdog_interval())
         feed_watchdog();
 
+    bool stopping = false; // io thread: set once SIGINT/SIGTERM starts the shutdown
     // SIGHUP: read the configuration again and apply what can change while running.
     config::Config current = cfg;
     boost::asio::signal_set hup(io, SIGHUP);
@@ -424,16 +425,23 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
                 return;
             notifier.send("RELOADING=1\nMONOTONIC_USEC=" +
                           std::to_string(Notifier::monotonic_usec()));
-            reload(current, opts, engine, watch);
-            notifier.send("READY=1\n" + serving_status());
-            wait_hup();
+            // Off the io thread: applying settings stores them (a SQLite commit) and waits on
+            // libtorrent. The next SIGHUP is awaited once this one is done, so reloads never
+            // overlap; a signal meanwhile stays pending in the signal_set.
+            server.post_to_workers([&] {
+                reload(current, opts, engine, watch);
+                notifier.send("READY=1\n" + serving_status());
+                boost::asio::post(io, [&] {
+                    if (!stopping)
+                        wait_hup();
+                });
+            });
         });
     };
     wait_hup();
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     boost::asio::steady_timer deadline(io);
-    bool stopping = false;
     std::function<void()> wait_signal = [&] {
         signals.async_wait([&](boost::system::error_code sec, int sig) {
             if (sec)

@@ -56,42 +56,42 @@ void Engine::Impl::on_finished(lt::torrent_finished_alert const& a)
 
 void Engine::Impl::finished(lt::torrent_handle const& h)
 {
-    bool first = false;
-    std::vector<std::string> labels;
     bool known = with_entry(h, [&](Entry& e) {
         if (e.meta.completed_time == 0) {
             e.meta.completed_time = now_unix();
             store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
-            first = true;
-            labels = e.meta.labels;
+            // Handled with the next status update, which carries what it needs: no synchronous
+            // status() call from the alert drain.
+            e.first_completion_pending = true;
         }
         e.dirty = true;
         e.finished_pending = true; // published with the next status, which shows it finished
     });
     if (!known)
         return;
-    if (first)
-        on_first_completion(h, labels);
     // Save now so a finished download survives kill -9 without a recheck.
     h.save_resume_data(lt::torrent_handle::save_info_dict | lt::torrent_handle::flush_disk_cache);
     ses->post_torrent_updates(kStatusFlags);
 }
 
-void Engine::Impl::on_first_completion(lt::torrent_handle const& h,
+void Engine::Impl::on_first_completion(lt::torrent_status const& st,
                                        std::vector<std::string> const& labels)
 {
-    auto const st = h.status(lt::torrent_handle::query_name);
+    auto const& h = st.handle;
     // Added with its data already complete: nothing was downloaded, nothing to file away. (This
     // session's payload counter moves at once; all_time_download covers earlier sessions.)
     if (st.total_payload_download == 0 && st.all_time_download == 0)
         return;
     auto const id = id_of(st.info_hashes);
     std::string target;
-    for (auto const& l : labels) {
-        auto it = cfg.labels.find(l);
-        if (it != cfg.labels.end() && !it->second.move_on_complete.empty()) {
-            target = it->second.move_on_complete;
-            break;
+    {
+        std::lock_guard lock(mutex); // set_policies (SIGHUP) replaces cfg.labels
+        for (auto const& l : labels) {
+            auto it = cfg.labels.find(l);
+            if (it != cfg.labels.end() && !it->second.move_on_complete.empty()) {
+                target = it->second.move_on_complete;
+                break;
+            }
         }
     }
     if (!target.empty() && target != st.save_path) {
@@ -115,18 +115,23 @@ void Engine::Impl::run_complete_hook(std::string const& id, std::string const& n
                                      std::string const& save_path,
                                      std::vector<std::string> const& labels)
 {
-    if (cfg.hooks.on_complete.empty())
+    config::HooksConfig hooks;
+    {
+        std::lock_guard lock(mutex); // set_policies (SIGHUP) replaces cfg.hooks
+        hooks = cfg.hooks;
+    }
+    if (hooks.on_complete.empty())
         return;
     std::string joined;
     for (auto const& l : labels)
         joined += (joined.empty() ? "" : ",") + l;
-    run_hook("on_complete", cfg.hooks.on_complete,
+    run_hook("on_complete", hooks.on_complete,
              {{"SEEDBOX_EVENT", "complete"},
               {"SEEDBOX_TORRENT_ID", id},
               {"SEEDBOX_TORRENT_NAME", name},
               {"SEEDBOX_SAVE_PATH", save_path},
               {"SEEDBOX_LABELS", joined}},
-             std::chrono::seconds(cfg.hooks.timeout));
+             std::chrono::seconds(hooks.timeout));
 }
 
 void Engine::Impl::on_session_stats(lt::session_stats_alert const& a)
@@ -237,6 +242,7 @@ void Engine::Impl::on_state_update(lt::state_update_alert const& a)
     json changed = json::array();
     std::vector<std::pair<json, std::string>> transitions;
     std::vector<json> finished;
+    std::vector<std::pair<lt::torrent_status, std::vector<std::string>>> first_completions;
     {
         std::lock_guard lock(mutex);
         for (auto const& st : a.status) {
@@ -261,6 +267,10 @@ void Engine::Impl::on_state_update(lt::state_update_alert const& a)
                 note["completed_time"] = e.meta.completed_time;
                 finished.push_back(std::move(note));
             }
+            if (e.first_completion_pending) {
+                e.first_completion_pending = false;
+                first_completions.emplace_back(st, e.meta.labels);
+            }
             changed.push_back(summary(e));
         }
     }
@@ -270,6 +280,8 @@ void Engine::Impl::on_state_update(lt::state_update_alert const& a)
     }
     for (auto& note : finished)
         events.publish("torrent.finished", std::move(note));
+    for (auto const& [st, labels] : first_completions)
+        on_first_completion(st, labels);
     if (!changed.empty() && events.subscribers() > 0)
         events.publish("torrent.stats", {{"torrents", std::move(changed)}});
 }

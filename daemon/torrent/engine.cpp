@@ -104,10 +104,27 @@ void Engine::close()
 {
     if (impl_->payments)
         impl_->payments->detach();
-    impl_->ses.reset();
+    impl_->close_session();
 }
 
-Engine::~Engine() = default;
+// Out of line and named, so tests/tsan.supp can point at libtorrent's own teardown races.
+[[gnu::noinline]] void Engine::Impl::close_session()
+{
+    if (!ses)
+        return;
+    ses.reset();
+    spdlog::debug("libtorrent session closed");
+}
+
+// The state store outlives the engine, and its writer thread runs the completions of the engine's
+// writes (resume data saved, rows stored), which update the torrent table. Every completion queued
+// so far runs before that table goes: flush() returns after a no-op queued behind them all (found
+// by ThreadSanitizer: the writer read the table while it was being destroyed).
+Engine::~Engine()
+{
+    impl_->close_session(); // no more alerts, so no more writes
+    impl_->store.flush();
+}
 
 bool Engine::stopping() const
 {
@@ -279,6 +296,7 @@ void Engine::Impl::on_tick()
 void Engine::set_policies(std::map<std::string, config::LabelPolicy> labels,
                           config::HooksConfig hooks)
 {
+    std::lock_guard lock(impl_->mutex); // cfg.labels and cfg.hooks are read under it
     impl_->cfg.labels = std::move(labels);
     impl_->cfg.hooks = std::move(hooks);
 }

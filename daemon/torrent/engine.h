@@ -116,8 +116,8 @@ public:
     // Hashes every file: slow (seconds to minutes); call from the slow pool, not an RPC worker.
     Result<CreateResult> create(CreateRequest const& req);
 
-    // Io thread (SIGHUP). Replaces the label policies (move_on_complete, default share limits)
-    // and hooks used from now on.
+    // Any thread (SIGHUP's reload runs on an RPC worker). Replaces the label policies
+    // (move_on_complete, default share limits) and hooks used from now on.
     void set_policies(std::map<std::string, config::LabelPolicy> labels, config::HooksConfig hooks);
 
     [[nodiscard]] nlohmann::json session_stats();

@@ -51,13 +51,25 @@ struct Entry {
     std::string resume_state = "none"; // none | accepted | rejected
     std::int64_t resume_saved_time = 0;
     bool dirty = true;
-    bool source_is_magnet = false; // until metadata is stored as a .torrent
-    bool finished_pending = false; // publish torrent.finished with the next (fresh) status
-    bool hook_after_move = false;  // run hooks.on_complete once move_on_complete lands
+    bool source_is_magnet = false;         // until metadata is stored as a .torrent
+    bool finished_pending = false;         // publish torrent.finished with the next (fresh) status
+    bool first_completion_pending = false; // move_on_complete and the hook, with the next status
+    bool hook_after_move = false;          // run hooks.on_complete once move_on_complete lands
     std::string error;
 };
 
 std::string id_of(lt::info_hash_t const& ih);
+
+// What torrent.add was given, parsed: a .torrent (at most max_metainfo_bytes) or a magnet URI.
+// No session needed (tests/fuzz/metainfo_fuzz.cpp drives it with hostile bytes).
+struct Source {
+    lt::add_torrent_params atp;
+    std::string kind; // metainfo | magnet
+    ledger::Blob bytes;
+    std::string id;
+    std::string name;
+};
+[[nodiscard]] Result<Source> read_source(AddRequest const& req, std::int64_t max_metainfo_bytes);
 ledger::Blob to_blob(std::vector<char> const& v);
 // A .torrent built from a torrent_info's raw info section, so the info-hash is preserved exactly.
 ledger::Blob torrent_file_of(lt::torrent_info const& ti);
@@ -125,8 +137,10 @@ struct Engine::Impl {
     void save_dirty(bool all);
     void finish_shutdown();
     void check_share_limits();
+    // Destroys the session (peers disconnect, trackers get "stopped"); idempotent.
+    void close_session();
     // First completion of a download: move_on_complete for its label, then hooks.on_complete.
-    void on_first_completion(lt::torrent_handle const& h, std::vector<std::string> const& labels);
+    void on_first_completion(lt::torrent_status const& st, std::vector<std::string> const& labels);
     void run_complete_hook(std::string const& id, std::string const& name,
                            std::string const& save_path, std::vector<std::string> const& labels);
     Result<Entry*> find(std::string const& id); // caller holds mutex

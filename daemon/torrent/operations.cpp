@@ -14,20 +14,15 @@ namespace seedbox::daemon {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-Result<AddResult> Engine::add(AddRequest const& req)
+Result<Source> read_source(AddRequest const& req, std::int64_t max_metainfo_bytes)
 {
-    auto& m = *impl_;
-    if (m.stopping)
-        return make_error(Errc::shutting_down, "the daemon is shutting down");
-    lt::add_torrent_params atp;
-    ledger::TorrentRow row;
+    Source src;
     lt::error_code ec;
     if (!req.metainfo.empty()) {
-        if (static_cast<std::int64_t>(req.metainfo.size()) > m.cfg.torrent.max_metainfo_bytes)
+        if (static_cast<std::int64_t>(req.metainfo.size()) > max_metainfo_bytes)
             return make_error(Errc::invalid_metainfo,
                               "the .torrent is " + std::to_string(req.metainfo.size()) +
-                                  " bytes; the limit is " +
-                                  std::to_string(m.cfg.torrent.max_metainfo_bytes));
+                                  " bytes; the limit is " + std::to_string(max_metainfo_bytes));
         std::shared_ptr<lt::torrent_info> ti;
         try {
             ti = std::make_shared<lt::torrent_info>(lt::span<char const>(req.metainfo), ec,
@@ -38,16 +33,37 @@ Result<AddResult> Engine::add(AddRequest const& req)
         }
         if (ec)
             return make_error(Errc::invalid_metainfo, "invalid .torrent: " + ec.message());
-        atp.ti = std::move(ti);
-        row.source_kind = "metainfo";
-        row.source.assign(req.metainfo.begin(), req.metainfo.end());
+        src.atp.ti = std::move(ti);
+        src.kind = "metainfo";
+        src.bytes.assign(req.metainfo.begin(), req.metainfo.end());
     } else {
-        atp = lt::parse_magnet_uri(req.magnet, ec);
+        src.atp = lt::parse_magnet_uri(req.magnet, ec);
         if (ec)
             return make_error(Errc::invalid_magnet, "invalid magnet link: " + ec.message());
-        row.source_kind = "magnet";
-        row.source.assign(req.magnet.begin(), req.magnet.end());
+        src.kind = "magnet";
+        src.bytes.assign(req.magnet.begin(), req.magnet.end());
     }
+    auto const& ti = src.atp.ti;
+    src.id = id_of(ti ? ti->info_hashes() : src.atp.info_hashes);
+    src.name = ti ? ti->name() : (src.atp.name.empty() ? src.id : src.atp.name);
+    return src;
+}
+
+Result<AddResult> Engine::add(AddRequest const& req)
+{
+    auto& m = *impl_;
+    if (m.stopping)
+        return make_error(Errc::shutting_down, "the daemon is shutting down");
+    auto src = read_source(req, m.cfg.torrent.max_metainfo_bytes);
+    if (!src)
+        return src.error();
+    auto& atp = src->atp;
+    auto const& id = src->id;
+    auto const& name = src->name;
+    ledger::TorrentRow row;
+    row.source_kind = src->kind;
+    row.source = std::move(src->bytes);
+    lt::error_code ec;
     // Created here, component by component, so the directory libtorrent writes into is the one
     // that was checked (no symlink to outside, none to nothing).
     auto save =
@@ -55,8 +71,6 @@ Result<AddResult> Engine::add(AddRequest const& req)
                           m.cfg.torrent.allowed_roots);
     if (!save)
         return make_error(Errc::path_not_allowed, "save_path: " + save.error().message);
-    auto id = id_of(atp.ti ? atp.ti->info_hashes() : atp.info_hashes);
-    auto name = atp.ti ? atp.ti->name() : (atp.name.empty() ? id : atp.name);
 
     std::lock_guard add_lock(m.add_mutex);
     {
@@ -147,7 +161,7 @@ Status Engine::remove(std::vector<std::string> const& ids, bool delete_data)
             m.torrents.erase(id);
         }
         auto err = ledger::StateStore::wait(
-            [&](auto done) { m.store.remove_torrent(id, std::move(done)); });
+            [&m, &id = id](auto done) { m.store.remove_torrent(id, std::move(done)); });
         if (!err.empty())
             return make_error(Errc::storage_failed,
                               "cannot remove " + id + " from state.db: " + err);

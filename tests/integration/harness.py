@@ -118,7 +118,8 @@ class Daemon:
     def check_clean_exit(self, code):
         """A SIGTERM'd daemon exits 0 and its log holds no sanitizer report."""
         log = self.logs(tail=1 << 30)
-        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer"):
+        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer",
+                       "ThreadSanitizer"):
             assert marker not in log, f"sanitizer report in the daemon log:\n{log}"
         if code is not None:
             assert code == 0, f"seedboxd exited with {code} after SIGTERM:\n{log}"
