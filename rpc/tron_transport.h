@@ -11,4 +11,9 @@ namespace seedbox::rpc {
 [[nodiscard]] daemon::NodeTransport
 make_node_transport(std::string node_url, std::string solidity_url, std::string api_key);
 
+// What the transport makes of one HTTP answer: its JSON (nesting bounded), or node_failed naming
+// the status or why the body is unusable. Pure (tests/fuzz/tron_node_fuzz.cpp).
+[[nodiscard]] daemon::Result<nlohmann::json> read_node_answer(std::string const& path, int status,
+                                                              std::string const& body);
+
 } // namespace seedbox::rpc

@@ -2,6 +2,8 @@
 
 #include "ledger/tron/abi.h"
 
+#include <charconv>
+#include <cstdint>
 #include <map>
 
 namespace seedbox::daemon {
@@ -10,21 +12,41 @@ using json = nlohmann::json;
 
 namespace {
 
+// Numbers as the node sends them (integers, or decimal strings for int64 fields). Anything else
+// is 0; a value beyond int64 is clamped, never wrapped.
 std::int64_t int_of(json const& j, char const* key)
 {
     auto it = j.find(key);
     if (it == j.end())
         return 0;
+    if (it->is_number_unsigned()) {
+        auto v = it->get<std::uint64_t>();
+        return v > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(v);
+    }
     if (it->is_number_integer())
         return it->get<std::int64_t>();
     if (it->is_string()) {
-        try {
-            return std::stoll(it->get<std::string>());
-        } catch (...) {
-            return 0;
-        }
+        auto const& s = it->get_ref<std::string const&>();
+        std::int64_t v = 0;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        return ec == std::errc() && end == s.data() + s.size() ? v : 0;
     }
     return 0;
+}
+
+// A member that must be an object; an empty one when it is absent or of another type.
+json const& obj_of(json const& j, char const* key)
+{
+    static json const empty = json::object();
+    auto it = j.find(key);
+    return it != j.end() && it->is_object() ? *it : empty;
+}
+
+// A member that must be a boolean; false when it is absent or of another type.
+bool bool_of(json const& j, char const* key)
+{
+    auto it = j.find(key);
+    return it != j.end() && it->is_boolean() && it->get<bool>();
 }
 
 std::string str_of(json const& j, char const* key)
@@ -72,7 +94,10 @@ Result<json> Node::call(bool solidity, std::string const& path, json const& body
     if (!j.is_object())
         return node_error(path + " answered with something other than a JSON object");
     if (j.contains("Error"))
-        return node_error(path + ": " + j["Error"].dump());
+        return node_error(path + ": " +
+                          (j["Error"].is_string()
+                               ? j["Error"].get<std::string>()
+                               : j["Error"].dump(-1, ' ', false, json::error_handler_t::replace)));
     return std::move(j);
 }
 
@@ -83,7 +108,7 @@ Result<BlockRef> Node::now_block(bool solidity)
     if (!r)
         return r.error();
     auto const& j = r.value();
-    auto raw = j.value("block_header", json::object()).value("raw_data", json::object());
+    auto const& raw = obj_of(obj_of(j, "block_header"), "raw_data");
     BlockRef b{int_of(raw, "number"), str_of(j, "blockID"), int_of(raw, "timestamp")};
     if (b.id.size() != 64 || b.timestamp <= 0)
         return node_error("getnowblock returned no block id or timestamp");
@@ -102,8 +127,8 @@ Result<ConstantResult> Node::constant_call(tron::Address const& owner,
         return r.error();
     auto const& j = r.value();
     ConstantResult c;
-    auto res = j.value("result", json::object());
-    c.ok = res.value("result", false);
+    auto const& res = obj_of(j, "result");
+    c.ok = bool_of(res, "result");
     c.energy_used = int_of(j, "energy_used");
     if (j.contains("constant_result") && j["constant_result"].is_array() &&
         !j["constant_result"].empty() && j["constant_result"][0].is_string())
@@ -127,7 +152,7 @@ Result<BroadcastResult> Node::broadcast_hex(std::string const& signed_hex)
     BroadcastResult b;
     b.code = str_of(j, "code");
     b.message = text_of(str_of(j, "message"));
-    bool ok = j.value("result", false);
+    bool ok = bool_of(j, "result");
     if (ok && b.code.empty())
         b.code = "SUCCESS";
     b.accepted = ok || b.code == "DUP_TRANSACTION_ERROR";
@@ -144,11 +169,11 @@ Result<TxInfo> Node::tx_info(std::string const& txid, bool solidity)
         return r.error();
     auto const& j = r.value();
     TxInfo t;
-    if (j.empty() || str_of(j, "id") != txid)
+    if (txid.empty() || j.empty() || str_of(j, "id") != txid)
         return t;
     t.found = true;
     t.block = int_of(j, "blockNumber");
-    auto receipt = j.value("receipt", json::object());
+    auto const& receipt = obj_of(j, "receipt");
     t.receipt_result = str_of(receipt, "result");
     t.energy = int_of(receipt, "energy_usage_total");
     t.fee = int_of(j, "fee");
@@ -174,7 +199,7 @@ Result<bool> Node::tx_known(std::string const& txid, bool solidity)
                   {{"value", txid}});
     if (!r)
         return r.error();
-    return str_of(r.value(), "txID") == txid;
+    return !txid.empty() && str_of(r.value(), "txID") == txid;
 }
 
 Result<std::int64_t> Node::trx_balance(tron::Address const& a)

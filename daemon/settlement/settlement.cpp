@@ -3,7 +3,9 @@
 #include "ledger/tron/abi.h"
 #include "ledger/tron/transaction.h"
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstdlib>
 #include <spdlog/spdlog.h>
@@ -134,11 +136,13 @@ Settlement::sign_call(tron::Address const& contract, tron::Bytes data, std::int6
     h.expiration = expiration_base + cfg_.settlement.expiration * 1000;
     h.timestamp = now_ms();
     // fee_limit = energy x price x margin, capped by config and by the chain's maximum.
-    __int128 fee = static_cast<__int128>(energy) * energy_price_.load() *
-                   cfg_.settlement.fee_margin_percent / 100;
-    h.fee_limit = static_cast<std::int64_t>(std::min<__int128>(
-        fee,
-        static_cast<__int128>(std::min(cfg_.settlement.fee_limit_max, max_fee_limit_.load()))));
+    // energy and the price come from the node: negative counts as 0, and the product is capped
+    // before the margin multiplies it, so nothing overflows whatever the node says.
+    __int128 const cap = std::min(cfg_.settlement.fee_limit_max, max_fee_limit_.load());
+    __int128 const base = static_cast<__int128>(std::max<std::int64_t>(energy, 0)) *
+                          std::max<std::int64_t>(energy_price_.load(), 0);
+    __int128 const fee = base >= cap ? cap : base * cfg_.settlement.fee_margin_percent / 100;
+    h.fee_limit = static_cast<std::int64_t>(std::min(fee, cap));
     return {tron::sign_transaction(*key_, tron::raw_data(h, call)), h};
 }
 
@@ -349,41 +353,63 @@ Result<ledger::Batch> Settlement::build_from_node(std::vector<ledger::Claim> cla
 
 void Settlement::loop()
 {
-    reconcile_paid();
+    // An exception (a bug, or a library refusing a value from the node) must not end the daemon:
+    // it is logged and the round is tried again after a pause, every batch where it was.
+    bool failed = false;
+    auto report = [&failed](std::exception const& e) {
+        spdlog::error("settlement: unexpected error, trying again in 30 s: {}", e.what());
+        failed = true;
+    };
+    try {
+        reconcile_paid();
+    } catch (std::exception const& e) {
+        report(e);
+    }
     for (;;) {
-        for (auto& b : store_.pending()) {
-            {
-                std::lock_guard lock(mutex_);
-                if (stopping_)
-                    return;
-            }
-            advance(std::move(b));
-        }
-        bool due = false;
-        {
-            std::lock_guard lock(mutex_);
-            auto now = now_ms() / 1000;
-            if (now >= next_run_) {
-                due = true;
-                last_check_ = now;
-                next_run_ = now + cfg_.settlement.interval;
-            }
-        }
-        if (due) {
-            auto claimable = store_.claimable(hub_->base58(), cfg_.payments.chain_id);
-            auto min = tron::parse_uint256(cfg_.settlement.min_batch_amount).value_or(0);
-            if (claimable > 0 && claimable >= min) {
-                std::lock_guard lock(run_mutex_);
-                auto r = run_locked(std::nullopt);
-                if (!r && r.error().code != Errc::nothing_to_settle)
-                    spdlog::warn("settlement: automatic run failed: {}", r.error().message);
-            }
+        try {
+            round();
+        } catch (std::exception const& e) {
+            report(e);
         }
         std::unique_lock lock(mutex_);
-        cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_ || wake_; });
+        cv_.wait_for(lock, failed ? std::chrono::seconds(30) : std::chrono::milliseconds(500),
+                     [this] { return stopping_ || wake_; });
         wake_ = false;
+        failed = false;
         if (stopping_)
             return;
+    }
+}
+
+void Settlement::round()
+{
+    for (auto& b : store_.pending()) {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_)
+                return;
+        }
+        advance(std::move(b));
+    }
+    bool due = false;
+    {
+        std::lock_guard lock(mutex_);
+        auto now = now_ms() / 1000;
+        if (now >= next_run_) {
+            due = true;
+            last_check_ = now;
+            next_run_ = now + cfg_.settlement.interval;
+        }
+    }
+    if (due) {
+        auto claimable = store_.claimable(hub_->base58(), cfg_.payments.chain_id);
+        auto min = tron::parse_uint256(cfg_.settlement.min_batch_amount).value_or(0);
+        if (claimable > 0 && claimable >= min) {
+            std::lock_guard lock(run_mutex_);
+            auto r = run_locked(std::nullopt);
+            if (!r && r.error().code != Errc::nothing_to_settle)
+                spdlog::warn("settlement: automatic run failed: {}", r.error().message);
+        }
     }
 }
 
@@ -512,7 +538,10 @@ void Settlement::finish(ledger::Batch b, TxInfo const& info)
             o.amount = r.uint(1).value_or(0);
             o.paid_total = r.uint(2).value_or(0);
         } else {
-            o.reason = static_cast<int>(r.uint(1).value_or(0));
+            // The contract's reason codes are small; a word beyond int from the node is kept as
+            // INT_MAX (unknown) rather than thrown on by the checked conversion.
+            auto why = r.uint(1).value_or(0);
+            o.reason = why > INT_MAX ? INT_MAX : static_cast<int>(why);
         }
         outcomes.push_back(std::move(o));
     }
@@ -578,8 +607,9 @@ Result<json> Settlement::send_call(tron::Address const& contract, tron::Bytes da
     if (!at)
         return at.error();
     // A margin of 10,000 energy over the dry run: approve and deposit touch fresh slots.
-    auto [tx, h] = sign_call(contract, std::move(data), at.value().number, at.value().id,
-                             at.value().head_time, est.value().energy_used + 10'000);
+    auto [tx, h] = sign_call(
+        contract, std::move(data), at.value().number, at.value().id, at.value().head_time,
+        std::clamp<std::int64_t>(est.value().energy_used, 0, INT64_MAX - 10'000) + 10'000);
     auto txid = tron::to_hex(tx.id);
     auto r = node_->broadcast_hex(tron::to_hex(tx.encoded));
     if (!r)

@@ -99,6 +99,7 @@ private:
     [[nodiscard]] Result<ledger::Batch> build_from_node(std::vector<ledger::Claim> claims);
     [[nodiscard]] Result<nlohmann::json> run_locked(std::optional<ReferenceBlock> const& ref);
     void loop();
+    void round(); // one pass of the worker: pending batches, then a run when one is due
     void advance(ledger::Batch b);
     void send(ledger::Batch& b);
     [[nodiscard]] bool proven_expired(ledger::Batch const& b);

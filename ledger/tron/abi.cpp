@@ -108,6 +108,14 @@ std::optional<Hash32> AbiReader::word_at(std::size_t offset) const
     return w;
 }
 
+namespace {
+// A slot's byte offset; a slot so large that the product wraps maps past any data.
+std::size_t slot_offset(std::size_t slot)
+{
+    return slot > SIZE_MAX / kWord ? SIZE_MAX : slot * kWord;
+}
+} // namespace
+
 std::optional<std::size_t> AbiReader::offset_of(std::size_t slot) const
 {
     auto v = uint(slot);
@@ -118,7 +126,7 @@ std::optional<std::size_t> AbiReader::offset_of(std::size_t slot) const
 
 std::optional<Uint256> AbiReader::uint(std::size_t slot) const
 {
-    auto w = word_at(slot * kWord);
+    auto w = word_at(slot_offset(slot));
     if (!w)
         return std::nullopt;
     return from_word(*w);
@@ -134,7 +142,7 @@ std::optional<bool> AbiReader::boolean(std::size_t slot) const
 
 std::optional<Address> AbiReader::address(std::size_t slot) const
 {
-    auto w = word_at(slot * kWord);
+    auto w = word_at(slot_offset(slot));
     if (!w || std::any_of(w->begin(), w->begin() + 12, [](std::uint8_t b) { return b != 0; }))
         return std::nullopt;
     std::array<std::uint8_t, 20> evm;

@@ -4,6 +4,7 @@
 #include "rpc/dispatch.h"
 #include "rpc/fetch.h"
 #include "rpc/json_limits.h"
+#include "rpc/tron_transport.h"
 
 #include <boost/asio/ip/address.hpp>
 #include <doctest/doctest.h>
@@ -391,4 +392,20 @@ TEST_CASE("only public addresses are fetched by default")
         CHECK_MESSAGE(!pub(a), a);
     CHECK(pub("172.32.0.1"));
     CHECK(pub("::ffff:93.184.216.34"));
+}
+
+TEST_CASE("a TRON node answer is JSON of bounded nesting, or an error naming why")
+{
+    CHECK(read_node_answer("/wallet/getnowblock", 200, R"({"blockID":"ab"})").value()["blockID"] ==
+          "ab");
+    auto busy = read_node_answer("/wallet/getnowblock", 502, "<html>");
+    REQUIRE_FALSE(busy);
+    CHECK(busy.error().message.find("HTTP 502") != std::string::npos);
+    CHECK_FALSE(read_node_answer("/wallet/getnowblock", 200, "<html>"));
+    // Each level would be a recursion in every reader: refused before parsing.
+    auto deep =
+        read_node_answer("/wallet/getnowblock", 200,
+                         "{\"Error\":" + std::string(100000, '[') + std::string(100000, ']') + "}");
+    REQUIRE_FALSE(deep);
+    CHECK(deep.error().message.find("nests deeper") != std::string::npos);
 }

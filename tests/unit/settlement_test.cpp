@@ -190,3 +190,34 @@ TEST_CASE("node answers are read defensively")
     answers["W/wallet/getnowblock"] = {{"blockID", std::string(64, 'a')}};
     CHECK_FALSE(node.now_block(false)); // no timestamp
 }
+
+// Found by tests/fuzz/tron_node_fuzz.cpp: members of an unexpected type made nlohmann throw
+// (type_error 302/306) on the settlement worker, which ended the daemon.
+TEST_CASE("node answers of the wrong shape read as defaults, never as exceptions")
+{
+    using nlohmann::json;
+    json answer;
+    daemon::Node node(
+        [&](bool, std::string const&, json const&) -> daemon::Result<json> { return answer; });
+    answer = {{"result", true}, {"constant_result", {"00"}}}; // result not an object
+    auto c = node.constant_call(key_of(1).address(), key_of(2).address(), tron::Bytes{});
+    REQUIRE(c);
+    CHECK_FALSE(c.value().ok);
+    answer = {{"result", {{"result", "yes"}}}}; // result.result not a boolean
+    CHECK_FALSE(
+        node.constant_call(key_of(1).address(), key_of(2).address(), tron::Bytes{}).value().ok);
+    answer = {{"result", {{"result", true}}}}; // broadcast: result must be a boolean
+    CHECK_FALSE(node.broadcast_hex("00").value().accepted);
+    answer = {{"blockID", std::string(64, 'a')}, {"block_header", "none"}};
+    CHECK_FALSE(node.now_block(false));
+    answer = {{"id", "ab"}, {"receipt", 5}, {"blockNumber", 18446744073709551615ULL}};
+    auto info = node.tx_info("ab", false);
+    REQUIRE(info);
+    CHECK(info.value().found);
+    CHECK(info.value().block == INT64_MAX); // clamped, not wrapped to -1
+    answer = {{"balance", "12abc"}};
+    CHECK(node.trx_balance(key_of(1).address()).value() == 0);
+    answer = json::object(); // an empty txid is never "found" in an answer that names none
+    CHECK_FALSE(node.tx_info("", false).value().found);
+    CHECK_FALSE(node.tx_known("", false).value());
+}
