@@ -40,7 +40,8 @@ public:
         : pc_(std::move(pc)), sink_(std::move(sink)), pay_(std::move(payments))
     {
         delta_.torrent = std::move(torrent);
-        delta_.ip = pc_.remote().address().to_string();
+        if (pc_.native_handle()) // none when driven without a connection (tests/fuzz)
+            delta_.ip = pc_.remote().address().to_string();
         if (pay_)
             id_ = &pay_->identity();
         if (RAND_bytes(nonce_.data(), static_cast<int>(nonce_.size())) != 1)
@@ -419,6 +420,19 @@ private:
     int rejected_ = 0;
 };
 
+} // namespace
+
+std::shared_ptr<lt::peer_plugin> make_btt_pay_peer(lt::peer_connection_handle const& pc,
+                                                   std::string torrent,
+                                                   std::shared_ptr<Accounting> sink,
+                                                   std::shared_ptr<Payments> payments)
+{
+    return std::make_shared<PeerPlugin>(pc, std::move(torrent), std::move(sink),
+                                        std::move(payments));
+}
+
+namespace {
+
 class TorrentPlugin final : public lt::torrent_plugin {
 public:
     TorrentPlugin(std::string id, std::shared_ptr<Accounting> sink,
@@ -429,7 +443,7 @@ public:
 
     std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& pc) override
     {
-        return std::make_shared<PeerPlugin>(pc, id_, sink_, payments_);
+        return make_btt_pay_peer(pc, id_, sink_, payments_);
     }
 
 private:

@@ -16,12 +16,20 @@
 #include "daemon/btt_pay/payments.h"
 
 #include <libtorrent/extensions.hpp>
+#include <libtorrent/peer_connection_handle.hpp>
 #include <memory>
 
 namespace seedbox::daemon {
 
 inline constexpr int kBttPayMessageId = 37;      // our local BEP 10 id (libtorrent uses 1-8)
 inline constexpr std::size_t kMaxMessage = 1024; // design.md §6: every message under 1 KiB
+
+// One connection's side of the extension (what the torrent plugin attaches to each peer). A
+// handle without a connection is allowed: nothing is sent, and the messages it is fed are decoded
+// and acted on as usual (tests/fuzz/btt_pay_fuzz.cpp).
+[[nodiscard]] std::shared_ptr<lt::peer_plugin>
+make_btt_pay_peer(lt::peer_connection_handle const& pc, std::string torrent,
+                  std::shared_ptr<Accounting> sink, std::shared_ptr<Payments> payments);
 
 [[nodiscard]] std::shared_ptr<lt::plugin> make_btt_pay_plugin(std::shared_ptr<Accounting> sink,
                                                               std::shared_ptr<Payments> payments);
