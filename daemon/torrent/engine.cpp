@@ -151,6 +151,7 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
             spdlog::warn("stored session state is unreadable ({}); starting fresh", bec.message());
     }
     params.settings = m.base_settings();
+    m.applied_settings = params.settings; // no other thread runs yet
     m.ses = std::make_unique<lt::session>(std::move(params));
     if (!m.cfg.bt.local_peers_unthrottled) {
         // Class every address like a remote peer: loopback/LAN peers obey limits and choking.

@@ -95,7 +95,7 @@ struct Engine::Impl {
     std::shared_ptr<Payments> payments;
     std::unique_ptr<lt::session> ses;
 
-    mutable std::mutex mutex; // guards torrents, stats and runtime_settings
+    mutable std::mutex mutex; // guards torrents, stats, runtime_settings and applied_settings
     std::map<std::string, Entry> torrents;
     std::uint64_t next_seq = 1;
     std::mutex add_mutex; // serialises adds so duplicates are detected exactly once
@@ -106,6 +106,9 @@ struct Engine::Impl {
     std::int64_t started_time = now_unix();
     int listen_port = 0;
     nlohmann::json runtime_settings = nlohmann::json::object();
+    // Every libtorrent setting we gave the session (base_settings, then each change): what
+    // session.settings reads, so answering it needs no synchronous call into the network thread.
+    lt::settings_pack applied_settings;
 
     boost::asio::steady_timer tick_timer, resume_timer, shutdown_timer;
     std::atomic<bool> stopping{false};

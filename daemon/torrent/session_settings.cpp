@@ -14,6 +14,37 @@ using json = nlohmann::json;
 
 namespace {
 
+// libtorrent copies the pack into a shared_ptr for its network thread; whichever thread drops the
+// last reference frees it, and TSan cannot see the reference count's atomics inside the
+// uninstrumented library. tests/tsan.supp names hand_settings_to_libtorrent: TSan's stack holds
+// only instrumented frames, each at its call site, so the frame that shows is the caller of the
+// function that enters libtorrent. Both stay out of line and end in a barrier (no tail call).
+[[gnu::noinline]] void apply_in_libtorrent(lt::session& ses, lt::settings_pack&& p)
+{
+    ses.apply_settings(std::move(p));
+    asm volatile("" ::: "memory");
+}
+
+[[gnu::noinline]] void hand_settings_to_libtorrent(lt::session& ses, lt::settings_pack&& p)
+{
+    apply_in_libtorrent(ses, std::move(p));
+    asm volatile("" ::: "memory");
+}
+
+// Copies every setting that `from` holds into `to`.
+void merge_settings(lt::settings_pack& to, lt::settings_pack const& from)
+{
+    for (int i = 0; i < lt::settings_pack::num_string_settings; ++i)
+        if (int const n = lt::settings_pack::string_type_base + i; from.has_val(n))
+            to.set_str(n, from.get_str(n));
+    for (int i = 0; i < lt::settings_pack::num_int_settings; ++i)
+        if (int const n = lt::settings_pack::int_type_base + i; from.has_val(n))
+            to.set_int(n, from.get_int(n));
+    for (int i = 0; i < lt::settings_pack::num_bool_settings; ++i)
+        if (int const n = lt::settings_pack::bool_type_base + i; from.has_val(n))
+            to.set_bool(n, from.get_bool(n));
+}
+
 int clamp_int(std::int64_t v)
 {
     return static_cast<int>(std::clamp<std::int64_t>(v, -1, INT32_MAX));
@@ -111,10 +142,11 @@ lt::settings_pack Engine::Impl::base_settings() const
 
 json Engine::Impl::current_settings() const
 {
-    auto p = ses->get_settings();
+    lt::settings_pack p;
     int port = 0;
     {
         std::lock_guard lock(mutex);
+        p = applied_settings;
         port = listen_port;
     }
     return {{"download_rate_limit", p.get_int(lt::settings_pack::download_rate_limit)},
@@ -198,16 +230,23 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
             auto n = v.get<std::int64_t>();
             if (n < 0 || n > 65535)
                 return bad("must be between 0 and 65535");
-            auto base = p.has_val(lt::settings_pack::listen_interfaces)
-                            ? p.get_str(lt::settings_pack::listen_interfaces)
-                            : ses->get_settings().get_str(lt::settings_pack::listen_interfaces);
+            std::string base;
+            if (p.has_val(lt::settings_pack::listen_interfaces)) {
+                base = p.get_str(lt::settings_pack::listen_interfaces);
+            } else {
+                std::lock_guard lock(mutex);
+                base = applied_settings.get_str(lt::settings_pack::listen_interfaces);
+            }
             p.set_str(lt::settings_pack::listen_interfaces, with_port(base, n));
         }
     }
-    ses->apply_settings(std::move(p));
     json stored;
     {
         std::lock_guard lock(mutex);
+        merge_settings(applied_settings, p);
+        // Under the mutex, so concurrent changes reach libtorrent in the order they were recorded
+        // (apply_settings only posts to the network thread).
+        hand_settings_to_libtorrent(*ses, std::move(p));
         for (auto const& [key, v] : changes.items())
             runtime_settings[key] = v;
         if (want_pex) {
