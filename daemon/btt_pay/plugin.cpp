@@ -11,7 +11,9 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <sstream>
+#include <utility>
 
 namespace seedbox::daemon {
 
@@ -153,9 +155,33 @@ public:
         return true;
     }
 
+    // A block put in the send buffer (sent_piece) is counted when libtorrent reports its send
+    // (sent_payload). libtorrent drops that report once the connection is closing, so a connection
+    // closed by choice (both sides seeding, timeouts) first waits for every queued block to be
+    // reported, 10 s at most (a peer that stops reading). A peer that hangs up itself can still
+    // leave its last sends uncounted (README, ledger).
+    void sent_piece(lt::peer_request const& r) override { queued_ += r.length; }
+
+    bool unreported_sends(std::chrono::steady_clock::time_point now)
+    {
+        if (queued_ <= up_total_) {
+            unreported_since_.reset();
+            return false;
+        }
+        if (!unreported_since_)
+            unreported_since_ = now;
+        return now - *unreported_since_ <= std::chrono::seconds(10);
+    }
+
     void tick() override
     {
         push();
+        if (close_when_reported_ && !disconnected_ && pc_.native_handle() &&
+            !unreported_sends(std::chrono::steady_clock::now())) {
+            auto ec = *std::exchange(close_when_reported_, std::nullopt);
+            if (can_disconnect(ec))
+                pc_.disconnect(ec, lt::operation_t::bittorrent);
+        }
         if (!id_)
             return;
         if (payer_role())
@@ -178,11 +204,17 @@ public:
     // Both sides finished: libtorrent drops the connection. A payer first pays for its last
     // bytes and lets go when the provider acknowledges; a provider waits for that voucher. Either
     // side holds for 10 s at most.
-    bool can_disconnect(lt::error_code const&) override
+    bool can_disconnect(lt::error_code const& ec) override
     {
-        if (disconnected_ || !(payer_role() || provider_role()))
+        if (disconnected_)
             return true;
         auto now = std::chrono::steady_clock::now();
+        if (unreported_sends(now)) {
+            close_when_reported_ = ec;
+            return false;
+        }
+        if (!(payer_role() || provider_role()))
+            return true;
         if (!holding_) {
             bool wait = (payer_role() && !pay_->settled(*claimed_)) ||
                         (provider_role() && pay_->owed(*claimed_) > last_kept_);
@@ -411,6 +443,9 @@ private:
     bool refusing_ = false; // payments.require and over the credit line
     bool disconnected_ = false;
     std::optional<std::chrono::steady_clock::time_point> holding_;
+    std::int64_t queued_ = 0; // payload put in the send buffer
+    std::optional<std::chrono::steady_clock::time_point> unreported_since_;
+    std::optional<lt::error_code> close_when_reported_; // a close we deferred for unreported sends
     tron::Uint256 owed_sent_ = 0;
     tron::Uint256 last_kept_ = 0; // provider: the payer's voucher last acknowledged here
     int vouchers_ = 0;            // provider: vouchers kept from this connection
