@@ -225,6 +225,10 @@ std::vector<Key> const& table()
          "base units a paying peer may owe before it loses upload priority", check_amount},
         {"payments.require", [](Config& c) -> Field { return &c.payments.require; },
          "choke every peer whose unpaid balance exceeds payments.credit_line", nullptr},
+        {"payments.credit_window", [](Config& c) -> Field { return &c.payments.credit_window; },
+         "seconds an anonymous peer's unpaid uploads count against its credit line, per torrent "
+         "and IP across connections, from its first byte",
+         range(60, 30 * 86400)},
         {"payments.pay", [](Config& c) -> Field { return &c.payments.pay; },
          "pay peers we download from with signed vouchers", nullptr},
         {"payments.max_price_per_gib",

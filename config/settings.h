@@ -102,6 +102,8 @@ struct PaymentsConfig {
     bool accept = true;
     std::string credit_line = "1000000000000000000"; // unpaid base units before priority is lost
     bool require = false; // choke peers whose unpaid balance exceeds credit_line
+    // An anonymous peer's unpaid uploads count per (torrent, IP) for this long from the first byte.
+    std::int64_t credit_window = 86400;
     // Payer side: pay peers we download from.
     bool pay = false;
     std::string max_price_per_gib = "1000000000000000000"; // never pay more per GiB than this

@@ -334,12 +334,13 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
                            *credit_line,
                            *max_price,
                            *budget,
-                           cfg.bt.local_peers_unthrottled};
+                           cfg.bt.local_peers_unthrottled,
+                           cfg.payments.credit_window};
         payments = std::make_shared<Payments>(
             *ledger, identity, terms, [&events](std::string method, nlohmann::json params) {
                 events.publish(std::move(method), std::move(params));
             });
-        payments->load(ledger->balances());
+        payments->load(ledger->balances(cfg.payments.credit_window));
     }
 
     auto accounting = cfg.ledger.accounting ? std::make_shared<Accounting>() : nullptr;

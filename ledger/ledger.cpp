@@ -605,10 +605,18 @@ void Ledger::save_ack(std::string const& beneficiary, Uint256 const& cumulative)
     });
 }
 
-Balances Ledger::balances()
+Balances Ledger::balances(std::int64_t free_window)
 {
     std::lock_guard lock(read_mutex_);
     Balances b;
+    auto f = reader_.prepare(
+        "SELECT c.torrent, c.ip, SUM(j.bytes_up), MIN(f.time) FROM journal j "
+        "JOIN counterparties c ON c.id = j.counterparty JOIN flushes f ON f.id = j.flush "
+        "WHERE j.kind = 'accrued' AND c.address = '' AND j.bytes_up > 0 AND f.time >= ? "
+        "GROUP BY c.torrent, c.ip");
+    f.bind(1, unix_seconds() - free_window);
+    while (f.step())
+        b.free_use[{f.column_text(0), f.column_text(1)}] = {f.column_int(2), f.column_int(3)};
     auto a = reader_.prepare("SELECT c.address, j.amount FROM journal j JOIN counterparties c ON "
                              "c.id = j.counterparty WHERE j.kind = 'accrued' AND c.address != ''");
     while (a.step())

@@ -64,10 +64,18 @@ struct Issued {
 };
 
 // What the payment logic needs at start-up.
+// Bytes uploaded to anonymous peers of one (torrent, IP) since `since` (unix seconds).
+struct FreeUse {
+    std::int64_t bytes = 0;
+    std::int64_t since = 0;
+};
+
 struct Balances {
     std::map<std::string, tron::Uint256> accrued; // provider side: credits per payer address
     std::map<std::string, tron::Uint256> kept;    // provider side: highest voucher per payer
     std::map<std::string, Issued> issued;         // payer side: per beneficiary
+    // Provider side: anonymous uploads flushed within the credit window, by (torrent, IP).
+    std::map<std::pair<std::string, std::string>, FreeUse> free_use;
 };
 
 // Writer-thread memory of counterparty rows: id and carried remainder, by identity.
@@ -99,7 +107,8 @@ public:
     // Payer side: the provider acknowledged `cumulative` (kept only if higher).
     void save_ack(std::string const& beneficiary, tron::Uint256 const& cumulative);
 
-    [[nodiscard]] Balances balances();
+    // `free_window`: seconds back from now that anonymous uploads still count (free_use).
+    [[nodiscard]] Balances balances(std::int64_t free_window);
     // direction: "received" | "issued" | "" (both); paging by address.
     [[nodiscard]] nlohmann::json vouchers(std::string const& direction, std::int64_t limit,
                                           std::string const& after);

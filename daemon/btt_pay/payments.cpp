@@ -1,6 +1,8 @@
 #include "daemon/btt_pay/payments.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <chrono>
 #include <libtorrent/ip_filter.hpp>
 #include <spdlog/spdlog.h>
 
@@ -13,6 +15,13 @@ namespace {
 constexpr std::int64_t kVoucherBytes = 1 << 20;            // issue after 1 MiB received ...
 constexpr auto kVoucherInterval = std::chrono::seconds(2); // ... or 2 s, whichever comes first
 constexpr auto kResendInterval = std::chrono::seconds(5);
+
+std::int64_t unix_now()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 std::string hex_of(tron::Signature const& s)
 {
@@ -30,6 +39,7 @@ Payments::Payments(ledger::Ledger& ledger, std::shared_ptr<PayIdentity const> id
 
 void Payments::load(ledger::Balances b)
 {
+    free_use_ = std::move(b.free_use);
     for (auto const& [addr, amount] : b.accrued)
         if (auto a = tron::Address::parse(addr))
             payers_[*a].accrued = amount;
@@ -152,10 +162,47 @@ bool Payments::over_credit_line(tron::Address const& payer) const
     return p.accrued > p.kept && p.accrued - p.kept > terms_.credit_line;
 }
 
-bool Payments::over_credit_line(std::int64_t bytes) const
+ledger::FreeUse* Payments::free_use(FreeKey const& key, std::int64_t now)
+{
+    auto it = free_use_.find(key);
+    if (it == free_use_.end())
+        return nullptr;
+    if (now - it->second.since >= terms_.credit_window)
+        it->second = {0, now};
+    return &it->second;
+}
+
+void Payments::uploaded_free(std::string const& torrent, std::string const& ip, std::int64_t bytes)
+{
+    auto now = unix_now();
+    FreeKey key{torrent, ip};
+    if (auto* use = free_use(key, now)) {
+        use->bytes += bytes;
+        return;
+    }
+    if (free_use_.size() >= kMaxFreeUse) {
+        // Full: forget the expired windows, else the oldest one (its peer starts again at zero).
+        std::erase_if(free_use_,
+                      [&](auto const& e) { return now - e.second.since >= terms_.credit_window; });
+        if (free_use_.size() >= kMaxFreeUse)
+            free_use_.erase(std::min_element(
+                free_use_.begin(), free_use_.end(),
+                [](auto const& a, auto const& b) { return a.second.since < b.second.since; }));
+    }
+    free_use_.emplace(std::move(key), ledger::FreeUse{bytes, now});
+}
+
+std::int64_t Payments::free_bytes(std::string const& torrent, std::string const& ip)
+{
+    auto* use = free_use({torrent, ip}, unix_now());
+    return use ? use->bytes : 0;
+}
+
+bool Payments::over_credit_line(std::string const& torrent, std::string const& ip)
 {
     Uint256 carry = 0;
-    return ledger::Ledger::credit(bytes, terms_.price, carry) > terms_.credit_line;
+    return ledger::Ledger::credit(free_bytes(torrent, ip), terms_.price, carry) >
+           terms_.credit_line;
 }
 
 void Payments::receive(tron::Address const& payer, std::string_view cumulative_text,

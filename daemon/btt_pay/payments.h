@@ -39,6 +39,7 @@ struct PaymentTerms {
     tron::Uint256 max_price = 0;
     tron::Uint256 budget = 0;
     bool local_peers_unthrottled = true; // keep libtorrent's "local" class for LAN/loopback
+    std::int64_t credit_window = 86400;  // seconds an anonymous peer's unpaid uploads count
 };
 
 class Payments : public std::enable_shared_from_this<Payments> {
@@ -65,8 +66,13 @@ public:
     void uploaded(tron::Address const& payer, std::int64_t bytes);
     [[nodiscard]] tron::Uint256 owed(tron::Address const& payer) const; // credits accrued
     [[nodiscard]] bool over_credit_line(tron::Address const& payer) const;
-    // Whether `bytes` uploaded to a peer that does not pay exceed the credit line.
-    [[nodiscard]] bool over_credit_line(std::int64_t bytes) const;
+    // An anonymous peer (no proven address): its uploads count per (torrent, IP) across
+    // connections, from its first byte for terms().credit_window seconds, against the credit line
+    // at our price. Kept for at most kMaxFreeUse counterparties (the oldest windows go first).
+    void uploaded_free(std::string const& torrent, std::string const& ip, std::int64_t bytes);
+    [[nodiscard]] bool over_credit_line(std::string const& torrent, std::string const& ip);
+    [[nodiscard]] std::int64_t free_bytes(std::string const& torrent, std::string const& ip);
+    static constexpr std::size_t kMaxFreeUse = 1 << 16;
 
     // Called with an empty reason and the kept cumulative once the voucher is committed, or at once
     // with the reason it was rejected. Runs on the network thread.
@@ -105,6 +111,9 @@ private:
         std::chrono::steady_clock::time_point last_send{};
     };
 
+    using FreeKey = std::pair<std::string, std::string>; // (torrent, IP)
+    // The entry of `key` with its window restarted when it has run out; null if there is none.
+    ledger::FreeUse* free_use(FreeKey const& key, std::int64_t now);
     void post(std::function<void()> fn);
     void apply_filter();
 
@@ -116,6 +125,7 @@ private:
 
     std::map<tron::Address, Payer> payers_;
     std::map<tron::Address, Provider> providers_;
+    std::map<FreeKey, ledger::FreeUse> free_use_;
     tron::Uint256 spent_ = 0; // sum of every cumulative we issued
     bool budget_warned_ = false;
 

@@ -58,6 +58,8 @@ public:
         up_total_ += bytes;
         if (authenticated_)
             pay_->uploaded(*claimed_, bytes);
+        if (pay_ && !provider_role())
+            pay_->uploaded_free(delta_.torrent, delta_.ip, bytes);
     }
 
     bool on_piece(lt::peer_request const& piece, lt::span<char const>) override
@@ -69,8 +71,14 @@ public:
         return false; // let libtorrent handle the block
     }
 
-    // With payments.require, a peer over its credit line is not served.
-    bool on_request(lt::peer_request const&) override { return refusing_; }
+    // With payments.require, a peer over its credit line is not served: checked on every request,
+    // so a connection that starts over the line (a reconnect) gets nothing, and choked on the tick.
+    bool on_request(lt::peer_request const&) override
+    {
+        if (!refusing_ && pay_ && pay_->terms().accept && pay_->terms().require)
+            refusing_ = over_credit_line();
+        return refusing_;
+    }
 
     void add_handshake(lt::entry& h) override
     {
@@ -268,12 +276,20 @@ private:
                           });
     }
 
+    // The counterparty's line, not the connection's: a payer (proven address, offers to pay)
+    // owes per address; anyone else, including a proven address that does not pay (addresses cost
+    // nothing to make), per (torrent, IP) across its connections within payments.credit_window.
+    bool over_credit_line() const
+    {
+        return provider_role() ? pay_->over_credit_line(*claimed_)
+                               : pay_->over_credit_line(delta_.torrent, delta_.ip);
+    }
+
     void enforce_credit_line()
     {
         if (!pay_->terms().accept)
             return;
-        bool over = authenticated_ && their_pays_ ? pay_->over_credit_line(*claimed_)
-                                                  : pay_->over_credit_line(up_total_);
+        bool over = over_credit_line();
         if (paying_ && over) {
             paying_ = false;
             pay_->set_paid(delta_.ip, false);

@@ -71,7 +71,7 @@ TEST_CASE("payer: vouchers pay the own count at min(price, cap), carry remainder
     r.settle();
     REQUIRE(sent.size() == 2);
     CHECK(sent[1] == Uint256(3000) * terms.max_price / (Uint256(1) << 30));
-    CHECK(r.t.ledger->balances().issued.at(provider.base58()).voucher.cumulative == sent[1]);
+    CHECK(r.t.ledger->balances(86400).issued.at(provider.base58()).voucher.cumulative == sent[1]);
     // 3 GiB more would be 3 BTT: the budget (2.5 BTT in all) caps it, then nothing more is paid.
     r.pay->downloaded(provider, 3LL << 30);
     r.pay->maybe_issue(provider, dear, "t", true, send);
@@ -121,4 +121,53 @@ TEST_CASE("provider: keeps increasing vouchers by the payer, refuses the rest be
     CHECK(kept[0]["cumulative"] == "100");
     CHECK(r.t.ledger->summary()["vouchered"] == "100");
     CHECK(r.t.ledger->verify()["ok"] == true);
+}
+
+TEST_CASE("provider: a free peer's line is per torrent and IP across connections, and a window")
+{
+    PaymentTerms terms;
+    terms.price = Uint256(1) << 30; // one base unit per byte
+    terms.credit_line = 1000;
+    terms.credit_window = 3600;
+    PaymentsRig r(terms);
+    auto& pay = *r.pay;
+
+    // Two connections from one IP share the line; another IP or torrent has its own.
+    pay.uploaded_free("t1", "10.0.0.1", 600);
+    CHECK_FALSE(pay.over_credit_line("t1", "10.0.0.1"));
+    pay.uploaded_free("t1", "10.0.0.1", 401);
+    CHECK(pay.over_credit_line("t1", "10.0.0.1"));
+    CHECK(pay.free_bytes("t1", "10.0.0.1") == 1001);
+    CHECK_FALSE(pay.over_credit_line("t1", "10.0.0.2"));
+    CHECK_FALSE(pay.over_credit_line("t2", "10.0.0.1"));
+
+    // What ledger.db held at start-up: a count inside the window stays, one older starts over.
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    seedbox::ledger::Balances b;
+    b.free_use[{"t1", "10.0.0.3"}] = {5000, now - 3000};
+    b.free_use[{"t1", "10.0.0.4"}] = {5000, now - 3601};
+    pay.load(b);
+    CHECK(pay.over_credit_line("t1", "10.0.0.3"));
+    CHECK_FALSE(pay.over_credit_line("t1", "10.0.0.4"));
+    CHECK(pay.free_bytes("t1", "10.0.0.4") == 0);
+}
+
+TEST_CASE("provider: ledger.db rebuilds free peers' counts within the window, per torrent and IP")
+{
+    TempLedger t;
+    auto delta = [](std::string ip, std::string client, std::int64_t up, std::int64_t down) {
+        seedbox::ledger::Delta d;
+        d.torrent = "t1", d.ip = std::move(ip), d.client = std::move(client);
+        d.up = up, d.down = down;
+        return d;
+    };
+    std::vector deltas{delta("10.0.0.1", "a", 100, 0), delta("10.0.0.1", "b", 50, 0),
+                       delta("10.0.0.2", "c", 0, 70)}; // nothing sent to 10.0.0.2
+    t.ledger->flush(deltas, 1);
+    t.ledger->sync();
+    auto b = t.ledger->balances(3600);
+    REQUIRE(b.free_use.size() == 1);
+    CHECK(b.free_use.at({"t1", "10.0.0.1"}).bytes == 150);
 }
