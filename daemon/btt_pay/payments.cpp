@@ -198,11 +198,46 @@ std::int64_t Payments::free_bytes(std::string const& torrent, std::string const&
     return use ? use->bytes : 0;
 }
 
-bool Payments::over_credit_line(std::string const& torrent, std::string const& ip)
+Uint256 Payments::unpaid(std::string const& torrent, std::string const& ip)
 {
     Uint256 carry = 0;
-    return ledger::Ledger::credit(free_bytes(torrent, ip), terms_.price, carry) >
-           terms_.credit_line;
+    return ledger::Ledger::credit(free_bytes(torrent, ip), terms_.price, carry);
+}
+
+Uint256 Payments::unpaid(tron::Address const& payer) const
+{
+    auto it = payers_.find(payer);
+    if (it == payers_.end() || it->second.accrued <= it->second.kept)
+        return 0;
+    return it->second.accrued - it->second.kept;
+}
+
+bool Payments::over_credit_line(std::string const& torrent, std::string const& ip)
+{
+    return unpaid(torrent, ip) > terms_.credit_line;
+}
+
+void Payments::set_peer_payment(std::string const& torrent, std::string const& endpoint,
+                                PeerPayment view)
+{
+    std::lock_guard lock(views_mutex_);
+    views_[{torrent, endpoint}] = std::move(view);
+}
+
+void Payments::forget_peer_payment(std::string const& torrent, std::string const& endpoint)
+{
+    std::lock_guard lock(views_mutex_);
+    views_.erase({torrent, endpoint});
+}
+
+std::optional<Payments::PeerPayment> Payments::peer_payment(std::string const& torrent,
+                                                            std::string const& endpoint) const
+{
+    std::lock_guard lock(views_mutex_);
+    auto it = views_.find({torrent, endpoint});
+    if (it == views_.end())
+        return std::nullopt;
+    return it->second;
 }
 
 void Payments::receive(tron::Address const& payer, std::string_view cumulative_text,

@@ -26,6 +26,7 @@
 #include <chrono>
 #include <libtorrent/session.hpp>
 #include <mutex>
+#include <optional>
 #include <set>
 
 namespace seedbox::daemon {
@@ -41,6 +42,12 @@ struct PaymentTerms {
     bool local_peers_unthrottled = true; // keep libtorrent's "local" class for LAN/loopback
     std::int64_t credit_window = 86400;  // seconds an anonymous peer's unpaid uploads count
 };
+
+// How a connection is named in Payments' per-peer view: what the plugin and torrent.peers share.
+inline std::string endpoint_key(lt::tcp::endpoint const& ep)
+{
+    return ep.address().to_string() + " " + std::to_string(ep.port());
+}
 
 class Payments : public std::enable_shared_from_this<Payments> {
 public:
@@ -79,6 +86,23 @@ public:
     using Reply = std::function<void(std::string const& reason, tron::Uint256 const& kept)>;
     void receive(tron::Address const& payer, std::string_view cumulative, tron::ByteView signature,
                  std::string const& torrent, Reply reply);
+
+    // What torrent.peers shows of a connection: "paid" (a payer within its line), "free" or
+    // "over_credit_line", and the unpaid balance it counts against (base units). The network
+    // thread writes once a second per connection; any thread reads.
+    struct PeerPayment {
+        std::string state;
+        tron::Uint256 unpaid = 0;
+    };
+    void set_peer_payment(std::string const& torrent, std::string const& endpoint,
+                          PeerPayment view);
+    void forget_peer_payment(std::string const& torrent, std::string const& endpoint);
+    [[nodiscard]] std::optional<PeerPayment> peer_payment(std::string const& torrent,
+                                                          std::string const& endpoint) const;
+    // A payer's credits not yet covered by the voucher kept.
+    [[nodiscard]] tron::Uint256 unpaid(tron::Address const& payer) const;
+    // A free peer's uploads within its window, priced.
+    [[nodiscard]] tron::Uint256 unpaid(std::string const& torrent, std::string const& ip);
 
     // Puts `ip` in (or takes it out of) the paid peer class.
     void set_paid(std::string const& ip, bool paid);
@@ -128,6 +152,9 @@ private:
     std::map<FreeKey, ledger::FreeUse> free_use_;
     tron::Uint256 spent_ = 0; // sum of every cumulative we issued
     bool budget_warned_ = false;
+
+    mutable std::mutex views_mutex_; // guards views_ (torrent.peers reads it from RPC workers)
+    std::map<std::pair<std::string, std::string>, PeerPayment> views_;
 
     std::set<std::string> paid_ips_;
     std::mutex session_mutex_; // guards session_/ctx_ against detach() from the io thread

@@ -42,12 +42,20 @@ public:
         : pc_(std::move(pc)), sink_(std::move(sink)), pay_(std::move(payments))
     {
         delta_.torrent = std::move(torrent);
-        if (pc_.native_handle()) // none when driven without a connection (tests/fuzz)
+        if (pc_.native_handle()) { // none when driven without a connection (tests/fuzz)
             delta_.ip = pc_.remote().address().to_string();
+            endpoint_ = endpoint_key(pc_.remote());
+        }
         if (pay_)
             id_ = &pay_->identity();
         if (RAND_bytes(nonce_.data(), static_cast<int>(nonce_.size())) != 1)
             id_ = nullptr; // without a fresh nonce a hello could be replayed: stay anonymous
+    }
+
+    ~PeerPlugin() override
+    {
+        if (pay_ && !endpoint_.empty())
+            pay_->forget_peer_payment(delta_.torrent, endpoint_);
     }
 
     lt::string_view type() const override { return "btt_pay"; }
@@ -195,6 +203,7 @@ public:
         if (payer_role())
             issue(holding_.has_value()); // a finished connection pays its last bytes at once
         enforce_credit_line();
+        publish_payment();
         if (++ticks_ % 10 == 0)
             rejected_ = 0;
         if (provider_role() && ticks_ % 5 == 0) {
@@ -246,6 +255,8 @@ public:
     void on_disconnect(lt::error_code const&) override
     {
         disconnected_ = true;
+        if (pay_ && !endpoint_.empty())
+            pay_->forget_peer_payment(delta_.torrent, endpoint_);
         push();
     }
 
@@ -283,6 +294,18 @@ private:
     {
         return provider_role() ? pay_->over_credit_line(*claimed_)
                                : pay_->over_credit_line(delta_.torrent, delta_.ip);
+    }
+
+    // torrent.peers' view of this connection.
+    void publish_payment()
+    {
+        if (endpoint_.empty() || disconnected_)
+            return;
+        Payments::PeerPayment v;
+        v.state = over_credit_line() ? "over_credit_line" : provider_role() ? "paid" : "free";
+        v.unpaid =
+            provider_role() ? pay_->unpaid(*claimed_) : pay_->unpaid(delta_.torrent, delta_.ip);
+        pay_->set_peer_payment(delta_.torrent, endpoint_, std::move(v));
     }
 
     void enforce_credit_line()
@@ -460,6 +483,7 @@ private:
     bool disconnected_ = false;
     std::optional<std::chrono::steady_clock::time_point> holding_;
     std::int64_t queued_ = 0; // payload put in the send buffer
+    std::string endpoint_;    // endpoint_key() of the connection; empty without one
     std::optional<std::chrono::steady_clock::time_point> unreported_since_;
     std::optional<lt::error_code> close_when_reported_; // a close we deferred for unreported sends
     tron::Uint256 owed_sent_ = 0;

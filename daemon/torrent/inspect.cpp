@@ -143,9 +143,21 @@ Result<json> Engine::peers(std::string const& id)
         return h.error();
     std::vector<lt::peer_info> peers;
     h->get_peer_info(peers);
+    auto const canonical = id_of(h->info_hashes());
     json out = json::array();
     for (auto const& p : peers) {
+        // Payment class and unpaid balance from the btt_pay plugin: "none" without payments, and
+        // "free" until the plugin's first tick on a new connection.
+        std::string payment = "none";
+        tron::Uint256 unpaid = 0;
+        if (impl_->payments) {
+            auto view = impl_->payments->peer_payment(canonical, endpoint_key(p.ip));
+            payment = view ? view->state : "free";
+            unpaid = view ? view->unpaid : 0;
+        }
         out.push_back({{"ip", p.ip.address().to_string()},
+                       {"payment", payment},
+                       {"unpaid", tron::to_decimal(unpaid)},
                        {"port", p.ip.port()},
                        {"client", p.client},
                        {"progress", p.progress},

@@ -320,6 +320,12 @@ def sent_to(d, tid, ip):
                if p["ip"] == ip and p["torrent"] == tid)
 
 
+def payments_of(d, tid, ip):
+    """torrent.peers' payment class and unpaid balance of each connection from `ip`."""
+    return [(p["payment"], int(p["unpaid"])) for p in d.call("torrent.peers", id=tid)["peers"]
+            if p["ip"] == ip]
+
+
 class Rider:
     """A free rider on one IP: python3-libtorrent sessions (a new peer id and port each) that never
     pay, each downloading into a directory of its own so every session wants the whole torrent."""
@@ -376,6 +382,14 @@ def test_with_require_a_free_rider_stays_at_its_credit_line_across_reconnects(tm
             rider.close_all()
             rider.connect()
             rider.connect()  # two connections at once from the same IP
+            # torrent.peers shows both over the line, owing the one count they share, and the
+            # payer as paid while it downloads.
+            line = LINE_BYTES * PRICE // 2**30
+            wait_until(lambda: (lambda v: len(v) == 2 and all(
+                s == "over_credit_line" and u > line for s, u in v) and v[0][1] == v[1][1])(
+                payments_of(a, tid, "127.0.0.50")), 15, what="both rider connections shown over")
+            if b.torrent(tid, "state")["state"] != "seeding":
+                assert [s for s, _ in payments_of(a, tid, "127.0.0.49")] in (["paid"], [])
             b.wait_state(tid, "seeding", timeout=120)
             assert sha256_file(os.path.join(b.downloads, "required.bin")) == digest
         finally:
@@ -415,6 +429,9 @@ def test_a_restart_keeps_a_free_riders_unpaid_count(tmp_path):
         rider.args = (tfile, a, "127.0.0.52")
         try:
             rider.connect()
+            wait_until(lambda: any(s == "over_credit_line" for s, _ in
+                                   payments_of(a, tid, "127.0.0.53")), 15,
+                       what="torrent.peers to show the rider over its line after the restart")
             h2 = other.connect()
             wait_until(lambda: h2.status().total_payload_download >= 1024 * 1024, 30,
                        what="the other free peer to be served")
