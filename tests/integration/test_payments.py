@@ -343,6 +343,12 @@ class Rider:
         wait_until(lambda: connected(h, provider_ip), 30, what=f"rider session {self.n} to connect")
         return h
 
+    def reach_line(self):
+        """A first session downloads until it has its credit line's worth."""
+        h = self.connect()
+        wait_until(lambda: h.status().total_payload_download >= LINE_BYTES, 30,
+                   what="the free rider to reach its credit line")
+
     def close_all(self):
         for peer, h in self.live:
             self.got += h.status().total_payload_download
@@ -364,9 +370,7 @@ def test_with_require_a_free_rider_stays_at_its_credit_line_across_reconnects(tm
         tid, meta, tfile, digest = seed(a, tmp_path, "required", size)
         rider = Rider(tmp_path, "127.0.0.50", tfile, a, "127.0.0.48")
         try:
-            h = rider.connect()
-            wait_until(lambda: h.status().total_payload_download >= LINE_BYTES, 30,
-                       what="the free rider to reach its credit line")
+            rider.reach_line()
             b.call("torrent.add", metainfo=b64(meta))
             b.call("torrent.add_peers", id=tid,
                    peers=[f"127.0.0.48:{a.call('session.stats')['listen_port']}"])
@@ -414,9 +418,7 @@ def test_a_restart_keeps_a_free_riders_unpaid_count(tmp_path):
         tid, meta, tfile, _ = seed(a, tmp_path, "kept", size)
         rider = Rider(tmp_path, "127.0.0.53", tfile, a, "127.0.0.52")
         try:
-            h = rider.connect()
-            wait_until(lambda: h.status().total_payload_download >= LINE_BYTES, 30,
-                       what="the free rider to reach its credit line")
+            rider.reach_line()
         finally:
             rider.close_all()
         wait_until(lambda: sent_to(a, tid, "127.0.0.53") >= LINE_BYTES, 15,
