@@ -17,7 +17,7 @@ FAST = ["--set", "ledger.flush_interval=1"]
 LEAVES_CLOSING_TO_US = {"close_redundant_connections": False}
 
 
-def seed_to_python(d, tmp_path, ip="127.0.0.2", limit=None, settings=None):
+def seed_to_python(d, tmp_path, ip="127.0.0.2", limit=None, settings=LEAVES_CLOSING_TO_US):
     src = os.path.join(d.downloads, "content.bin")
     digest = make_file(src, SIZE)
     tfile = str(tmp_path / "content.torrent")
@@ -108,7 +108,7 @@ def test_downloaded_bytes_are_counted_within_a_block(tmp_path):
 def test_sigterm_flushes_every_byte(tmp_path):
     d = Daemon(state_dir=str(tmp_path / "d"), args=["--set", "ledger.flush_interval=3600"])
     with d:
-        tid, peer, h, _ = seed_to_python(d, tmp_path, settings=LEAVES_CLOSING_TO_US)
+        tid, peer, h, _ = seed_to_python(d, tmp_path)
         try:
             wait_until(lambda: h.status().is_seeding, 120, what="the leecher to finish")
             assert d.call("ledger.summary")["bytes_up"] == 0  # nothing flushed yet (1 h interval)
