@@ -44,7 +44,8 @@ int main(int argc, char** argv)
                         "client",
                         "",
                         1000000 + i,
-                        i};
+                        i,
+                        std::nullopt};
         if (i % 2) // half of them authenticated: priced, with a carried remainder
             d.address =
                 tron::Address(std::array<std::uint8_t, 20>{static_cast<std::uint8_t>(i),

@@ -234,6 +234,10 @@ std::vector<Key> const& table()
         {"payments.max_price_per_gib",
          [](Config& c) -> Field { return &c.payments.max_price_per_gib; },
          "the most we pay per GiB downloaded, in base units", check_amount},
+        {"payments.bid_per_gib", [](Config& c) -> Field { return &c.payments.bid_per_gib; },
+         "our bid per GiB downloaded (0 = pay each provider its price); at most "
+         "payments.max_price_per_gib, higher bids buy upload priority",
+         check_amount},
         {"payments.budget", [](Config& c) -> Field { return &c.payments.budget; },
          "total base units we may ever pay across all peers", check_amount},
         {"tron.node_url", [](Config& c) -> Field { return &c.tron.node_url; },

@@ -107,7 +107,10 @@ struct PaymentsConfig {
     // Payer side: pay peers we download from.
     bool pay = false;
     std::string max_price_per_gib = "1000000000000000000"; // never pay more per GiB than this
-    std::string budget = "0";                              // total base units we may ever pay
+    // Our bid per GiB, sent in the btt_pay handshake; "0" = none (pay each provider its price).
+    // Never above max_price_per_gib; raised to a provider's price when it refuses and it is within.
+    std::string bid_per_gib = "0";
+    std::string budget = "0"; // total base units we may ever pay
 };
 
 // What a label means when a torrent carries it (config file or SEEDBOXD_LABELS as JSON):

@@ -289,8 +289,14 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     auto credit_line = parse_amount("payments.credit_line", cfg.payments.credit_line);
     auto max_price = parse_amount("payments.max_price_per_gib", cfg.payments.max_price_per_gib);
     auto budget = parse_amount("payments.budget", cfg.payments.budget);
-    if (!credit_line || !max_price || !budget)
+    auto bid = parse_amount("payments.bid_per_gib", cfg.payments.bid_per_gib);
+    if (!credit_line || !max_price || !budget || !bid)
         return 1;
+    if (*bid > *max_price) {
+        spdlog::critical("payments.bid_per_gib ({}) is above payments.max_price_per_gib ({})",
+                         cfg.payments.bid_per_gib, cfg.payments.max_price_per_gib);
+        return 1;
+    }
 
     NodeTransport node;
     if (cfg.settlement.mode == "broadcast") {
@@ -331,6 +337,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
                            cfg.payments.require,
                            cfg.payments.pay,
                            *price,
+                           *bid,
                            *credit_line,
                            *max_price,
                            *budget,

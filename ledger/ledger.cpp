@@ -128,6 +128,12 @@ CREATE TABLE settlement_paid (
     updated INTEGER NOT NULL
 );
 )sql",
+    // Bids (daemon/btt_pay/PROTOCOL.md): the per-GiB rate each voucher's bytes were priced at,
+    // '' for vouchers kept before bids existed.
+    R"sql(
+ALTER TABLE vouchers_received ADD COLUMN bid TEXT NOT NULL DEFAULT '';
+ALTER TABLE vouchers_issued ADD COLUMN bid TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 Uint256 const kGiB = Uint256(1) << 30;
@@ -278,8 +284,10 @@ void Ledger::flush(std::vector<Delta> deltas, Uint256 price,
                         row.bind(6, std::string_view("0")).bind(7, std::string_view("0"));
                         row.bind_null(8);
                     } else {
-                        amount = credit(d.up, price, party.carry);
-                        row.bind(6, price_text).bind(7, tron::to_decimal(amount));
+                        auto const& p = d.price ? *d.price : price;
+                        amount = credit(d.up, p, party.carry);
+                        row.bind(6, d.price ? tron::to_decimal(p) : price_text);
+                        row.bind(7, tron::to_decimal(amount));
                         row.bind(8, tron::to_decimal(party.carry));
                     }
                     if (!row.run())
@@ -407,10 +415,21 @@ json Ledger::peers(std::int64_t limit, std::int64_t after, std::string const& so
             pos = comma == std::string::npos ? amounts.size() : comma + 1;
         }
     }
-    std::map<std::string, std::pair<Uint256, std::int64_t>> latest; // payer -> cumulative, time
-    auto v = reader_.prepare("SELECT payer, cumulative, time FROM vouchers_received");
+    struct Latest {
+        Uint256 cumulative;
+        std::int64_t time;
+        std::string bid;
+    };
+    std::map<std::string, Latest> latest; // payer -> its newest voucher to us
+    auto v = reader_.prepare("SELECT payer, cumulative, time, bid FROM vouchers_received");
     while (v.step())
-        latest[v.column_text(0)] = {stored_amount(v.column_text(1)), v.column_int(2)};
+        latest[v.column_text(0)] = {stored_amount(v.column_text(1)), v.column_int(2),
+                                    v.column_text(3)};
+    std::map<std::string, std::string> our_bids; // provider -> the bid of our newest voucher
+    auto ib = reader_.prepare("SELECT beneficiary, bid FROM vouchers_issued");
+    while (ib.step())
+        our_bids[ib.column_text(0)] = ib.column_text(1);
+    auto bid_json = [](std::string const& b) { return b.empty() ? json(nullptr) : json(b); };
     if (sort != "id")
         std::stable_sort(rows.begin(), rows.end(), [&](Row const& a, Row const& b) {
             if (sort == "bytes_down")
@@ -438,13 +457,16 @@ json Ledger::peers(std::int64_t limit, std::int64_t after, std::string const& so
         r.j["credits"] = tron::to_decimal(r.credits);
         auto addr = r.j["address"].is_string() ? r.j["address"].get<std::string>() : "";
         auto it = addr.empty() ? latest.end() : latest.find(addr);
-        Uint256 vouchered = it == latest.end() ? Uint256(0) : it->second.first;
+        Uint256 vouchered = it == latest.end() ? Uint256(0) : it->second.cumulative;
         r.j["vouchered"] = tron::to_decimal(vouchered);
         r.j["unpaid"] = tron::to_decimal(r.credits > vouchered ? r.credits - vouchered : 0);
         r.j["latest_voucher"] = it == latest.end()
                                     ? json(nullptr)
-                                    : json{{"cumulative", tron::to_decimal(it->second.first)},
-                                           {"time", it->second.second}};
+                                    : json{{"cumulative", tron::to_decimal(it->second.cumulative)},
+                                           {"time", it->second.time}};
+        r.j["bid_per_gib"] = it == latest.end() ? json(nullptr) : bid_json(it->second.bid);
+        auto ours = addr.empty() ? our_bids.end() : our_bids.find(addr);
+        r.j["our_bid_per_gib"] = ours == our_bids.end() ? json(nullptr) : bid_json(ours->second);
         out.push_back(std::move(r.j));
     }
     return {{"peers", out}, {"next", next}};
@@ -481,12 +503,13 @@ void bind_voucher(Stmt& st, Voucher const& v, std::string const& other)
 {
     st.bind(1, other).bind(2, v.chain_id).bind(3, v.hub).bind(4, tron::to_decimal(v.cumulative));
     st.bind(5, v.signature).bind(6, v.torrent).bind(7, v.time);
+    st.bind(8, v.bid == 0 ? std::string() : tron::to_decimal(v.bid));
 }
 
-// Columns 0-7 of every voucher query: payer, beneficiary, chain_id, hub, cumulative, signature,
-// torrent, time.
+// Columns 0-8 of every voucher query: payer, beneficiary, chain_id, hub, cumulative, signature,
+// torrent, time, bid.
 constexpr char const* kVoucherColumns =
-    "payer, beneficiary, chain_id, hub, cumulative, signature, torrent, time";
+    "payer, beneficiary, chain_id, hub, cumulative, signature, torrent, time, bid";
 
 Voucher voucher_row(Stmt& st)
 {
@@ -497,7 +520,8 @@ Voucher voucher_row(Stmt& st)
             stored_amount(st.column_text(4)),
             st.column_text(5),
             st.column_text(6),
-            st.column_int(7)};
+            st.column_int(7),
+            stored_amount(st.column_text(8))};
 }
 
 json voucher_json(Voucher const& v)
@@ -509,7 +533,8 @@ json voucher_json(Voucher const& v)
             {"cumulative", tron::to_decimal(v.cumulative)},
             {"signature", v.signature},
             {"torrent", v.torrent},
-            {"time", v.time}};
+            {"time", v.time},
+            {"bid_per_gib", v.bid == 0 ? nlohmann::json(nullptr) : json(tron::to_decimal(v.bid))}};
 }
 
 } // namespace
@@ -528,13 +553,13 @@ void Ledger::keep_voucher(Voucher v, std::function<void(std::string const&, Uint
                        " is not above the voucher kept (" + tron::to_decimal(kept) + ")";
             auto up = db.prepare(
                 "INSERT INTO vouchers_received (beneficiary, chain_id, hub, cumulative, "
-                "signature, torrent, time, payer) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (payer) "
-                "DO UPDATE SET beneficiary = excluded.beneficiary, chain_id = excluded.chain_id, "
-                "hub = excluded.hub, cumulative = excluded.cumulative, signature = "
-                "excluded.signature, torrent = excluded.torrent, time = excluded.time, count = "
-                "count + 1");
+                "signature, torrent, time, bid, payer) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT "
+                "(payer) DO UPDATE SET beneficiary = excluded.beneficiary, chain_id = "
+                "excluded.chain_id, hub = excluded.hub, cumulative = excluded.cumulative, "
+                "signature = excluded.signature, torrent = excluded.torrent, time = "
+                "excluded.time, bid = excluded.bid, count = count + 1");
             bind_voucher(up, v, v.beneficiary);
-            up.bind(8, v.payer);
+            up.bind(9, v.payer);
             if (!up.run())
                 return up.error();
             auto f = db.prepare("INSERT INTO flushes (time, kind) VALUES (?, 'voucher')");
@@ -549,9 +574,9 @@ void Ledger::keep_voucher(Voucher v, std::function<void(std::string const&, Uint
                 auto id = parties.get(who, now).id;
                 *increase = v.cumulative - kept;
                 auto row = db.prepare("INSERT INTO journal (flush, counterparty, torrent, kind, "
-                                      "amount) VALUES (?,?,?,'vouchered',?)");
+                                      "amount, price) VALUES (?,?,?,'vouchered',?,?)");
                 row.bind(1, flush).bind(2, id).bind(3, v.torrent);
-                row.bind(4, tron::to_decimal(*increase));
+                row.bind(4, tron::to_decimal(*increase)).bind(5, tron::to_decimal(v.bid));
                 if (!row.run())
                     throw std::runtime_error(row.error());
             } catch (std::exception const& e) {
@@ -580,13 +605,14 @@ void Ledger::save_issued(Issued issued, std::function<void(std::string const&)> 
                        " is not above the last voucher issued";
             auto up = db.prepare(
                 "INSERT INTO vouchers_issued (payer, chain_id, hub, cumulative, signature, "
-                "torrent, time, carry, bytes, beneficiary) VALUES (?,?,?,?,?,?,?,?,?,?) ON "
+                "torrent, time, bid, carry, bytes, beneficiary) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON "
                 "CONFLICT (beneficiary) DO UPDATE SET payer = excluded.payer, chain_id = "
                 "excluded.chain_id, hub = excluded.hub, cumulative = excluded.cumulative, "
                 "signature = excluded.signature, torrent = excluded.torrent, time = "
-                "excluded.time, carry = excluded.carry, bytes = excluded.bytes, count = count + 1");
+                "excluded.time, bid = excluded.bid, carry = excluded.carry, bytes = "
+                "excluded.bytes, count = count + 1");
             bind_voucher(up, v, v.payer);
-            up.bind(8, tron::to_decimal(i.carry)).bind(9, i.bytes).bind(10, v.beneficiary);
+            up.bind(9, tron::to_decimal(i.carry)).bind(10, i.bytes).bind(11, v.beneficiary);
             return up.run() ? std::string() : up.error();
         },
         std::move(done));
@@ -629,9 +655,9 @@ Balances Ledger::balances(std::int64_t free_window)
     while (i.step()) {
         Issued is;
         is.voucher = voucher_row(i);
-        is.carry = stored_amount(i.column_text(8));
-        is.bytes = i.column_int(9);
-        is.acked = stored_amount(i.column_text(10));
+        is.carry = stored_amount(i.column_text(9));
+        is.bytes = i.column_int(10);
+        is.acked = stored_amount(i.column_text(11));
         b.issued[is.voucher.beneficiary] = std::move(is);
     }
     return b;
@@ -648,7 +674,7 @@ json Ledger::vouchers(std::string const& direction, std::int64_t limit, std::str
                            ", count FROM vouchers_received WHERE payer > ? ORDER BY payer LIMIT ?",
                        after, limit, "payer", [](Stmt& st) {
                            auto j = voucher_json(voucher_row(st));
-                           j["count"] = st.column_int(8);
+                           j["count"] = st.column_int(9);
                            return j;
                        });
         out["received"] = rows;
@@ -662,9 +688,9 @@ json Ledger::vouchers(std::string const& direction, std::int64_t limit, std::str
                 "beneficiary LIMIT ?",
             after, limit, "beneficiary", [](Stmt& st) {
                 auto j = voucher_json(voucher_row(st));
-                j["count"] = st.column_int(8);
-                j["bytes"] = st.column_int(9);
-                j["acked"] = st.column_text(10);
+                j["count"] = st.column_int(9);
+                j["bytes"] = st.column_int(10);
+                j["acked"] = st.column_text(11);
                 return j;
             });
         out["issued"] = rows;

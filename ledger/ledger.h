@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <unordered_map>
 
 namespace seedbox::ledger {
@@ -33,6 +34,8 @@ struct Delta {
     std::string address; // Base58 TRON address when authenticated, else empty
     std::int64_t up = 0; // payload bytes we sent
     std::int64_t down = 0;
+    // Per GiB for `up` when it is not flush()'s price: the bid a paying peer was accepted at.
+    std::optional<tron::Uint256> price;
 };
 
 struct FlushSummary {
@@ -53,6 +56,7 @@ struct Voucher {
     std::string signature; // 65 bytes as hex
     std::string torrent;   // info-hash of the connection it travelled on
     std::int64_t time = 0;
+    tron::Uint256 bid = 0; // per GiB the bytes it pays for were priced at; 0 = before bids
 };
 
 // The payer side of one provider relationship: our newest voucher and how we got to it.
@@ -89,15 +93,16 @@ class Ledger {
 public:
     static std::unique_ptr<Ledger> open(std::string const& path, std::string& error);
 
-    // One transaction: a journal row per delta, credits for addressed counterparties at
-    // `price_per_gib` (base units per 2^30 bytes), rounding down and carrying the remainder.
+    // One transaction: a journal row per delta, credits for addressed counterparties at the
+    // delta's price or else `price_per_gib` (base units per 2^30 bytes), rounding down and carrying
+    // the remainder.
     void flush(std::vector<Delta> deltas, tron::Uint256 price_per_gib,
                std::function<void(std::string const& error, FlushSummary const&)> done = {});
     void sync() { writer_->flush(); }
 
     // Provider side: keeps `v` when its cumulative exceeds the voucher kept for v.payer, and
-    // journals the increase as 'vouchered', in one transaction. `done` runs on the writer thread
-    // after the commit with an error (nothing written) or the increase.
+    // journals the increase as 'vouchered' (price = v.bid), in one transaction. `done` runs on the
+    // writer thread after the commit with an error (nothing written) or the increase.
     void
     keep_voucher(Voucher v,
                  std::function<void(std::string const& error, tron::Uint256 const& increase)> done);

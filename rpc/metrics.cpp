@@ -200,6 +200,25 @@ std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures co
             number(stats, "alerts_last_batch"));
     f.gauge("seedboxd_alert_queue_limit", "bt.alert_queue_size", number(stats, "alert_queue_size"));
 
+    // Payments (btt_pay): uploads and connections by payment class
+    if (stats.contains("payments")) {
+        auto const& pay = stats["payments"];
+        auto& bytes = f.family("seedboxd_payments_uploaded_bytes_total",
+                               "Payload bytes uploaded, by the payment class of the connection "
+                               "(paid, free, over_credit_line)",
+                               pm::MetricType::Counter);
+        json const by_bytes = pay.value("uploaded_by_class", json::object());
+        for (auto const& [c, n] : by_bytes.items())
+            Families::sample(bytes, n.get<double>(), {{"class", c}});
+        auto& peers = f.family("seedboxd_payments_peers",
+                               "Connections by payment class; over_credit_line = peers over their "
+                               "credit line",
+                               pm::MetricType::Gauge);
+        json const by_peers = pay.value("peers_by_class", json::object());
+        for (auto const& [c, n] : by_peers.items())
+            Families::sample(peers, n.get<double>(), {{"class", c}});
+    }
+
     // RPC server
     f.gauge("seedboxd_rpc_connections", "Open RPC connections (HTTP and WebSocket)",
             static_cast<double>(server.connections));

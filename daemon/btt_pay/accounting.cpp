@@ -7,7 +7,10 @@ void Accounting::add(ledger::Delta const& d)
     if (d.up == 0 && d.down == 0)
         return;
     std::lock_guard lock(mutex_);
-    auto [it, fresh] = pending_.try_emplace(Key{d.torrent, d.ip, d.client, d.address}, d);
+    auto [it, fresh] =
+        pending_.try_emplace(Key{d.torrent, d.ip, d.client, d.address,
+                                 d.price ? tron::to_decimal(*d.price) : std::string()},
+                             d);
     if (!fresh) {
         it->second.up += d.up;
         it->second.down += d.down;

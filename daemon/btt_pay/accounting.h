@@ -17,7 +17,8 @@ public:
     [[nodiscard]] std::vector<ledger::Delta> take();
 
 private:
-    using Key = std::tuple<std::string, std::string, std::string, std::string>;
+    // (torrent, ip, client, address, price): bytes at different prices stay apart.
+    using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
     std::mutex mutex_;
     std::map<Key, ledger::Delta> pending_;
 };

@@ -66,12 +66,13 @@ void Payments::attach(lt::session_handle session)
     std::lock_guard lock(session_mutex_);
     session_ = session;
     ctx_ = &session.get_context();
-    paid_class_ = session.create_peer_class("paid");
-    auto info = session.get_peer_class(paid_class_);
-    info.ignore_unchoke_slots = true;
-    info.upload_priority = 200;
-    info.download_priority = 1;
-    session.set_peer_class(paid_class_, info);
+    if (terms_.accept) {
+        // Choking is the plugin's: every peer skips libtorrent's unchoke slots (it is unchoked
+        // when interested) so libtorrent's choker never undoes the upload scheduler (scheduler.h).
+        auto global = session.get_peer_class(lt::session::global_peer_class_id);
+        global.ignore_unchoke_slots = true;
+        session.set_peer_class(lt::session::global_peer_class_id, global);
+    }
     apply_filter();
 }
 
@@ -96,8 +97,8 @@ void Payments::post(std::function<void()> fn)
 }
 
 // Every address in the global class; LAN and loopback also in libtorrent's "local" class (no
-// rate limits, no unchoke slots) unless bt.local_peers_unthrottled is off; paid IPs also in
-// "paid". Must be called with session_mutex_ held.
+// rate limits, no unchoke slots) unless bt.local_peers_unthrottled is off. Must be called with
+// session_mutex_ held.
 void Payments::apply_filter()
 {
     if (!session_)
@@ -120,31 +121,13 @@ void Payments::apply_filter()
                                    {"::1", "::1"}})
             f.add_rule(make_address(first), make_address(last), local);
     }
-    for (auto const& ip : paid_ips_) {
-        boost::system::error_code ec;
-        auto a = make_address(ip, ec);
-        if (ec)
-            continue;
-        auto flags = f.access(a); // keeps "local" where it applies
-        f.add_rule(a, a, flags | bit(paid_class_));
-    }
     session_->set_peer_class_filter(f);
 }
 
-void Payments::set_paid(std::string const& ip, bool paid)
-{
-    bool changed = paid ? paid_ips_.insert(ip).second : paid_ips_.erase(ip) > 0;
-    if (!changed)
-        return;
-    spdlog::debug("btt_pay: {} {} the paid peer class", ip, paid ? "joins" : "leaves");
-    std::lock_guard lock(session_mutex_);
-    apply_filter();
-}
-
-void Payments::uploaded(tron::Address const& payer, std::int64_t bytes)
+void Payments::uploaded(tron::Address const& payer, std::int64_t bytes, Uint256 const& rate)
 {
     auto& p = payers_[payer];
-    p.accrued += ledger::Ledger::credit(bytes, terms_.price, p.carry);
+    p.accrued += ledger::Ledger::credit(bytes, rate, p.carry);
 }
 
 Uint256 Payments::owed(tron::Address const& payer) const
@@ -240,8 +223,24 @@ std::optional<Payments::PeerPayment> Payments::peer_payment(std::string const& t
     return it->second;
 }
 
+nlohmann::json Payments::class_figures() const
+{
+    nlohmann::json bytes = nlohmann::json::object(), peers = nlohmann::json::object();
+    for (std::size_t i = 0; i < uploaded_by_class_.size(); ++i) {
+        bytes[kClassNames[i]] = uploaded_by_class_[i].load(std::memory_order_relaxed);
+        peers[kClassNames[i]] = 0;
+    }
+    {
+        std::lock_guard lock(views_mutex_);
+        for (auto const& [key, view] : views_)
+            peers[view.state] = peers.value(view.state, 0) + 1;
+    }
+    return {{"uploaded_by_class", bytes}, {"peers_by_class", peers}};
+}
+
 void Payments::receive(tron::Address const& payer, std::string_view cumulative_text,
-                       tron::ByteView signature, std::string const& torrent, Reply reply)
+                       tron::ByteView signature, std::string const& torrent, Uint256 const& bid,
+                       Reply reply)
 {
     auto cumulative = tron::parse_uint256(cumulative_text);
     if (!cumulative || cumulative_text.empty() || signature.size() != 65) {
@@ -263,7 +262,8 @@ void Payments::receive(tron::Address const& payer, std::string_view cumulative_t
                       *cumulative,
                       tron::to_hex(signature),
                       torrent,
-                      0};
+                      0,
+                      bid};
     auto self = shared_from_this();
     ledger_.keep_voucher(v, [self, v, payer, reply = std::move(reply)](std::string const& err,
                                                                        Uint256 const& increase) {
@@ -288,13 +288,16 @@ void Payments::receive(tron::Address const& payer, std::string_view cumulative_t
     });
 }
 
-void Payments::downloaded(tron::Address const& provider, std::int64_t bytes)
+void Payments::downloaded(tron::Address const& provider, std::int64_t bytes, Uint256 const& bid)
 {
-    providers_[provider].unvouchered += bytes;
+    auto& p = providers_[provider];
+    p.unvouchered += bytes;
+    p.owed += ledger::Ledger::credit(bytes, bid, p.issued.carry);
+    p.bid = bid;
 }
 
-void Payments::maybe_issue(tron::Address const& provider, Uint256 const& price,
-                           std::string const& torrent, bool force, Send send)
+void Payments::maybe_issue(tron::Address const& provider, std::string const& torrent, bool force,
+                           Send send)
 {
     auto& p = providers_[provider];
     auto const now = std::chrono::steady_clock::now();
@@ -310,8 +313,7 @@ void Payments::maybe_issue(tron::Address const& provider, Uint256 const& price,
         }
         return;
     }
-    auto carry = p.issued.carry;
-    auto amount = ledger::Ledger::credit(p.unvouchered, std::min(price, terms_.max_price), carry);
+    auto amount = p.owed;
     if (spent_ >= terms_.budget) {
         if (!budget_warned_)
             spdlog::warn("btt_pay: payments.budget ({}) is spent; no more vouchers",
@@ -321,9 +323,9 @@ void Payments::maybe_issue(tron::Address const& provider, Uint256 const& price,
     }
     if (amount > terms_.budget - spent_)
         amount = terms_.budget - spent_;
-    p.issued.carry = carry;
     p.issued.bytes += p.unvouchered;
     p.unvouchered = 0;
+    p.owed = 0;
     p.last_issue = now;
     if (amount == 0)
         return; // less than one base unit so far: the carry keeps it for the next voucher
@@ -337,7 +339,8 @@ void Payments::maybe_issue(tron::Address const& provider, Uint256 const& price,
                         cumulative,
                         hex_of(sig),
                         torrent,
-                        0};
+                        0,
+                        p.bid};
     p.in_flight = true;
     auto self = shared_from_this();
     auto issued = p.issued;

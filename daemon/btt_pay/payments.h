@@ -4,15 +4,14 @@
 // Provider side (payments.accept): verifies each voucher a payer sends (cumulative above the one
 // kept, TIP-712 signature by the authenticated payer for beneficiary = us, our chain and hub),
 // keeps the highest per payer in ledger.db (one transaction with its 'vouchered' journal row),
-// then lets the connection answer `ack`. A payer within payments.credit_line is put in the "paid"
-// peer class (ignore_unchoke_slots, upload_priority 200) by IP through the peer-class filter;
-// libtorrent 2.0 classes a connection when it is made, so the class applies from the peer's next
-// connection and the plugin asks for an unchoke now.
+// then lets the connection answer `ack`. A payer owes bytes x the bid its connection was accepted
+// at (daemon/btt_pay/PROTOCOL.md). Upload priority by bid is the plugin's (scheduler.h).
 //
 // Payer side (payments.pay): counts bytes received from each authenticated provider that sells,
-// and issues a voucher for bytes x min(its price, payments.max_price_per_gib), never above our own
-// count or payments.budget, every 1 MiB or 2 s. Each new cumulative is committed to ledger.db
-// before the connection sends it; a voucher not acknowledged is sent again.
+// priced as they arrive at the bid the connection pays (never above payments.max_price_per_gib),
+// and issues a voucher for them, never above payments.budget, every 1 MiB or 2 s. Each new
+// cumulative is committed to ledger.db before the connection sends it; a voucher not acknowledged
+// is sent again.
 //
 // Threads: every method except load()/attach()/detach() runs on libtorrent's network thread, so
 // the state needs no lock. Ledger commits complete on the writer thread and are posted back to
@@ -23,11 +22,12 @@
 #include "ledger/ledger.h"
 #include "ledger/tron/voucher.h"
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <libtorrent/session.hpp>
 #include <mutex>
 #include <optional>
-#include <set>
 
 namespace seedbox::daemon {
 
@@ -36,6 +36,7 @@ struct PaymentTerms {
     bool require = false;
     bool pay = false;
     tron::Uint256 price = 0; // what we charge per GiB uploaded
+    tron::Uint256 bid = 0;   // payer: our opening bid per GiB; 0 = none (pay the provider's price)
     tron::Uint256 credit_line = 0;
     tron::Uint256 max_price = 0;
     tron::Uint256 budget = 0;
@@ -58,7 +59,8 @@ public:
 
     // Start-up, before the session runs: balances and vouchers from ledger.db.
     void load(ledger::Balances balances);
-    // Io thread, once the session exists: creates the "paid" peer class and installs the filter.
+    // Io thread, once the session exists: installs the peer-class filter and, when we accept
+    // payments, hands choking to the plugin's upload scheduler.
     void attach(lt::session_handle session);
     // Without a session (unit tests): completions are posted to `ctx`; no peer classes.
     void attach(lt::io_context& ctx);
@@ -69,8 +71,9 @@ public:
     [[nodiscard]] PaymentTerms const& terms() const { return terms_; }
 
     // ---- provider side ----
-    // Bytes we uploaded to an authenticated peer (live estimate of what it owes).
-    void uploaded(tron::Address const& payer, std::int64_t bytes);
+    // Bytes we uploaded to an authenticated peer, at `rate` per GiB (its accepted bid, else our
+    // price): the live estimate of what it owes.
+    void uploaded(tron::Address const& payer, std::int64_t bytes, tron::Uint256 const& rate);
     [[nodiscard]] tron::Uint256 owed(tron::Address const& payer) const; // credits accrued
     [[nodiscard]] bool over_credit_line(tron::Address const& payer) const;
     // An anonymous peer (no proven address): its uploads count per (torrent, IP) across
@@ -84,8 +87,9 @@ public:
     // Called with an empty reason and the kept cumulative once the voucher is committed, or at once
     // with the reason it was rejected. Runs on the network thread.
     using Reply = std::function<void(std::string const& reason, tron::Uint256 const& kept)>;
+    // `bid`: what the connection's bytes are priced at, kept with the voucher.
     void receive(tron::Address const& payer, std::string_view cumulative, tron::ByteView signature,
-                 std::string const& torrent, Reply reply);
+                 std::string const& torrent, tron::Uint256 const& bid, Reply reply);
 
     // What torrent.peers shows of a connection: "paid" (a payer within its line), "free" or
     // "over_credit_line", and the unpaid balance it counts against (base units). The network
@@ -93,27 +97,35 @@ public:
     struct PeerPayment {
         std::string state;
         tron::Uint256 unpaid = 0;
+        std::optional<tron::Uint256> bid; // the accepted bid of a paying peer
     };
     void set_peer_payment(std::string const& torrent, std::string const& endpoint,
                           PeerPayment view);
     void forget_peer_payment(std::string const& torrent, std::string const& endpoint);
     [[nodiscard]] std::optional<PeerPayment> peer_payment(std::string const& torrent,
                                                           std::string const& endpoint) const;
+    // Payload bytes uploaded, by the payment class of the connection when it was sent (the class
+    // a connection shows in torrent.peers), and connections by class now. Any thread.
+    enum class PayClass { paid = 0, free = 1, over_credit_line = 2 };
+    static constexpr char const* kClassNames[] = {"paid", "free", "over_credit_line"};
+    void count_upload(PayClass c, std::int64_t bytes)
+    {
+        uploaded_by_class_[static_cast<std::size_t>(c)].fetch_add(bytes, std::memory_order_relaxed);
+    }
+    [[nodiscard]] nlohmann::json class_figures() const;
     // A payer's credits not yet covered by the voucher kept.
     [[nodiscard]] tron::Uint256 unpaid(tron::Address const& payer) const;
     // A free peer's uploads within its window, priced.
     [[nodiscard]] tron::Uint256 unpaid(std::string const& torrent, std::string const& ip);
 
-    // Puts `ip` in (or takes it out of) the paid peer class.
-    void set_paid(std::string const& ip, bool paid);
-
     // ---- payer side ----
-    void downloaded(tron::Address const& provider, std::int64_t bytes);
+    // Bytes received from a provider we pay, priced now at `bid` per GiB.
+    void downloaded(tron::Address const& provider, std::int64_t bytes, tron::Uint256 const& bid);
     using Send = std::function<void(tron::Uint256 const& cumulative, tron::Signature const& sig)>;
     // Issues a voucher when one is due (or `force`): signs, commits, then calls `send` on the
     // network thread. A voucher not yet acknowledged is offered to `send` again every 5 s.
-    void maybe_issue(tron::Address const& provider, tron::Uint256 const& price,
-                     std::string const& torrent, bool force, Send send);
+    void maybe_issue(tron::Address const& provider, std::string const& torrent, bool force,
+                     Send send);
     void acked(tron::Address const& provider, tron::Uint256 const& cumulative);
     // Everything received from `provider` is paid for and acknowledged.
     [[nodiscard]] bool settled(tron::Address const& provider) const;
@@ -130,6 +142,8 @@ private:
         // The newest voucher on disk: the only one ever sent.
         std::optional<std::pair<tron::Uint256, tron::Signature>> saved;
         std::int64_t unvouchered = 0; // bytes received not yet paid for
+        tron::Uint256 owed = 0;       // ... and what they come to (carry in issued.carry)
+        tron::Uint256 bid = 0;        // the rate of the newest of them
         bool in_flight = false;       // a voucher is being committed
         std::chrono::steady_clock::time_point last_issue{};
         std::chrono::steady_clock::time_point last_send{};
@@ -153,14 +167,13 @@ private:
     tron::Uint256 spent_ = 0; // sum of every cumulative we issued
     bool budget_warned_ = false;
 
+    std::array<std::atomic<std::int64_t>, 3> uploaded_by_class_{};
     mutable std::mutex views_mutex_; // guards views_ (torrent.peers reads it from RPC workers)
     std::map<std::pair<std::string, std::string>, PeerPayment> views_;
 
-    std::set<std::string> paid_ips_;
     std::mutex session_mutex_; // guards session_/ctx_ against detach() from the io thread
     std::optional<lt::session_handle> session_;
     lt::io_context* ctx_ = nullptr;
-    lt::peer_class_t paid_class_{0};
 };
 
 } // namespace seedbox::daemon

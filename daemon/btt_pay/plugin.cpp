@@ -1,5 +1,6 @@
 #include "daemon/btt_pay/plugin.h"
 
+#include "daemon/btt_pay/scheduler.h"
 #include "ledger/tron/message.h"
 
 #include <libtorrent/bdecode.hpp>
@@ -35,6 +36,21 @@ std::string as_string(tron::ByteView b)
     return {b.begin(), b.end()};
 }
 
+// A bid as the wire carries it: a decimal string of base units per GiB, at most kMaxBid (so
+// bytes x bid stays far inside 256 bits). Anything else is not a bid.
+std::optional<tron::Uint256> parse_bid(lt::string_view text)
+{
+    static tron::Uint256 const kMaxBid =
+        tron::parse_uint256("1000000000000000000000000000000000000")
+            .value(); // 10^36 = 10^18 BTT per GiB
+    if (text.empty() || text.size() > 40)
+        return std::nullopt;
+    auto v = tron::parse_uint256(std::string_view(text.data(), text.size()));
+    if (!v || *v > kMaxBid)
+        return std::nullopt;
+    return v;
+}
+
 class PeerPlugin final : public lt::peer_plugin, public std::enable_shared_from_this<PeerPlugin> {
 public:
     PeerPlugin(lt::peer_connection_handle pc, std::string torrent, std::shared_ptr<Accounting> sink,
@@ -52,6 +68,43 @@ public:
             id_ = nullptr; // without a fresh nonce a hello could be replayed: stay anonymous
     }
 
+    // Twice a second, before and after the scheduler's run (Schedule below).
+    ScheduleEntry& schedule_entry()
+    {
+        auto& e = sched_;
+        e.sent = up_total_ - sched_up_;
+        sched_up_ = up_total_;
+        bool const live = pc_.native_handle() && !disconnected_;
+        e.wants = live && pc_.is_peer_interested() && !refusing_;
+        e.weight = 0;
+        e.waiting = false;
+        if (live && pay_ && provider_role() && !pay_->over_credit_line(*claimed_)) {
+            e.weight = accepted_bid_->convert_to<double>();
+            if (e.wants && !e.held) {
+                lt::peer_info info;
+                pc_.get_peer_info(info);
+                e.waiting = (info.write_state & lt::peer_info::bw_limit) != 0;
+            }
+        }
+        return e;
+    }
+
+    void apply_schedule()
+    {
+        if (!pc_.native_handle() || disconnected_)
+            return;
+        if (sched_.held != held_by_us_)
+            spdlog::debug("btt_pay: {} {} (weight {:.3g}, deficit {:.0f})", delta_.ip,
+                          sched_.held ? "held" : "released", sched_.weight, sched_.deficit);
+        if (sched_.held) {
+            if (!pc_.is_choked())
+                pc_.choke_this_peer();
+        } else if (held_by_us_ && !refusing_) {
+            pc_.maybe_unchoke_this_peer();
+        }
+        held_by_us_ = sched_.held;
+    }
+
     ~PeerPlugin() override
     {
         if (pay_ && !endpoint_.empty())
@@ -65,9 +118,11 @@ public:
         delta_.up += bytes;
         up_total_ += bytes;
         if (authenticated_)
-            pay_->uploaded(*claimed_, bytes);
+            pay_->uploaded(*claimed_, bytes, upload_rate());
         if (pay_ && !provider_role())
             pay_->uploaded_free(delta_.torrent, delta_.ip, bytes);
+        if (pay_)
+            pay_->count_upload(class_, bytes);
     }
 
     bool on_piece(lt::peer_request const& piece, lt::span<char const>) override
@@ -75,7 +130,7 @@ public:
         delta_.down += piece.length;
         down_total_ += piece.length;
         if (payer_role())
-            pay_->downloaded(*claimed_, piece.length);
+            pay_->downloaded(*claimed_, piece.length, *paying_rate());
         return false; // let libtorrent handle the block
     }
 
@@ -102,6 +157,9 @@ public:
         if (pay_->terms().accept)
             b["price"] = id_->price_per_gib;
         b["pays"] = pay_->terms().pay ? 1 : 0;
+        my_bid_ = pay_->terms().bid;
+        if (pay_->terms().pay && my_bid_ > 0)
+            b["bid"] = tron::to_decimal(my_bid_);
     }
 
     // Must accept every peer: returning false detaches the plugin and accounting would stop.
@@ -129,9 +187,14 @@ public:
         std::copy(nonce.begin(), nonce.end(), their_nonce_.begin());
         their_pays_ = b.dict_find_int_value("pays", 0) == 1;
         if (auto price = b.dict_find_string_value("price"); !price.empty())
-            their_price_ = tron::parse_uint256(std::string_view(price.data(), price.size()));
+            their_price_ = parse_bid(price);
         same_terms_ = b.dict_find_int_value("chain", -1) == id_->chain_id &&
                       hub == as_string(id_->hub.bytes());
+        if (their_pays_ && pay_->terms().accept) {
+            // No bid: a peer from before bids pays our price.
+            auto bid = b.dict_find_string_value("bid");
+            consider_bid(bid.empty() ? std::optional(pay_->terms().price) : parse_bid(bid));
+        }
         // Another chain or hub means no payments, but the peer may still prove its address.
         send_hello();
         return true;
@@ -163,9 +226,10 @@ public:
             on_ack(node.dict_find_string_value("cumulative"));
         else if (t == "owed")
             on_owed(node.dict_find_string_value("cumulative"));
+        else if (t == "bid")
+            on_bid(node.dict_find_string_value("bid"));
         else if (t == "reject")
-            spdlog::debug("btt_pay: {} rejected a message: {}", delta_.ip,
-                          std::string(node.dict_find_string_value("reason")).substr(0, 200));
+            on_reject(node.dict_find_string_value("reason"), node.dict_find_string_value("price"));
         else
             reject("unknown message");
         return true;
@@ -261,21 +325,89 @@ public:
     }
 
 private:
-    // We upload to them and they offered to pay.
+    // We upload to them, they offered to pay and we accepted their bid.
     bool provider_role() const
     {
-        return authenticated_ && same_terms_ && their_pays_ && pay_->terms().accept;
+        return authenticated_ && same_terms_ && their_pays_ && pay_->terms().accept &&
+               accepted_bid_;
     }
     // We download from them, they sell and we pay.
     bool payer_role() const
     {
-        return authenticated_ && same_terms_ && their_price_ && pay_->terms().pay;
+        return authenticated_ && same_terms_ && pay_->terms().pay && paying_rate();
+    }
+    // Per GiB we pay them: our bid when it meets their price (it never exceeds
+    // payments.max_price_per_gib), their price when we made no bid and it is within that cap.
+    std::optional<tron::Uint256> paying_rate() const
+    {
+        if (!their_price_)
+            return std::nullopt;
+        if (my_bid_ > 0)
+            return my_bid_ >= *their_price_ ? std::optional(my_bid_) : std::nullopt;
+        return *their_price_ <= pay_->terms().max_price ? their_price_ : std::nullopt;
+    }
+    // Per GiB an authenticated peer owes for what we upload: its accepted bid, else our price.
+    tron::Uint256 upload_rate() const
+    {
+        return provider_role() ? *accepted_bid_ : pay_->terms().price;
+    }
+
+    // Provider: a bid from the handshake (`raise` false) or a `bid` message. At or above our
+    // price it is what the peer pays from now on; below, the peer is told our price and, until it
+    // bids enough, served as a free peer. A bid only rises.
+    void consider_bid(std::optional<tron::Uint256> bid, bool raise = false)
+    {
+        if (!bid) {
+            reject("malformed bid");
+            return;
+        }
+        if (raise && accepted_bid_ && *bid < *accepted_bid_) {
+            reject("a bid can only rise");
+            return;
+        }
+        if (*bid < pay_->terms().price) {
+            reject("bid below price", pay_->terms().price);
+            return;
+        }
+        push(); // bytes so far were priced at the old rate
+        accepted_bid_ = *bid;
+        if (authenticated_)
+            delta_.price = upload_rate();
+        spdlog::debug("btt_pay: {} bids {} per GiB: accepted", delta_.ip, tron::to_decimal(*bid));
+    }
+
+    void on_bid(lt::string_view text)
+    {
+        if (!their_pays_ || !pay_->terms().accept) {
+            reject("bids are not accepted on this connection");
+            return;
+        }
+        consider_bid(parse_bid(text), true);
+    }
+
+    // Payer: a provider that refuses our bid names its price; within payments.max_price_per_gib
+    // we raise our bid to it, else we stay a free peer to it.
+    void on_reject(lt::string_view reason, lt::string_view price_text)
+    {
+        spdlog::debug("btt_pay: {} rejected a message: {}", delta_.ip,
+                      std::string(reason).substr(0, 200));
+        auto price = parse_bid(price_text);
+        if (reason != "bid below price" || !price || !pay_->terms().pay || my_bid_ == 0 ||
+            *price <= my_bid_ || *price > pay_->terms().max_price)
+            return;
+        my_bid_ = *price;
+        lt::entry e;
+        e["t"] = "bid";
+        e["bid"] = tron::to_decimal(my_bid_);
+        send(e);
+        spdlog::debug("btt_pay: raised our bid to {} to {} per GiB", delta_.ip,
+                      tron::to_decimal(my_bid_));
     }
 
     void issue(bool force)
     {
         std::weak_ptr<PeerPlugin> weak = shared_from_this();
-        pay_->maybe_issue(*claimed_, *their_price_, delta_.torrent, force,
+        pay_->maybe_issue(*claimed_, delta_.torrent, force,
                           [weak](tron::Uint256 const& cumulative, tron::Signature const& sig) {
                               if (auto self = weak.lock()) {
                                   lt::entry e;
@@ -302,9 +434,14 @@ private:
         if (endpoint_.empty() || disconnected_)
             return;
         Payments::PeerPayment v;
-        v.state = over_credit_line() ? "over_credit_line" : provider_role() ? "paid" : "free";
+        class_ = over_credit_line() ? Payments::PayClass::over_credit_line
+                 : provider_role()  ? Payments::PayClass::paid
+                                    : Payments::PayClass::free;
+        v.state = Payments::kClassNames[static_cast<std::size_t>(class_)];
         v.unpaid =
             provider_role() ? pay_->unpaid(*claimed_) : pay_->unpaid(delta_.torrent, delta_.ip);
+        if (provider_role())
+            v.bid = accepted_bid_;
         pay_->set_peer_payment(delta_.torrent, endpoint_, std::move(v));
     }
 
@@ -312,12 +449,7 @@ private:
     {
         if (!pay_->terms().accept)
             return;
-        bool over = over_credit_line();
-        if (paying_ && over) {
-            paying_ = false;
-            pay_->set_paid(delta_.ip, false);
-        }
-        refusing_ = over && pay_->terms().require;
+        refusing_ = over_credit_line() && pay_->terms().require;
         if (refusing_ && pc_.native_handle() && !disconnected_)
             pc_.choke_this_peer();
     }
@@ -335,7 +467,8 @@ private:
         std::weak_ptr<PeerPlugin> weak = shared_from_this();
         pay_->receive(*claimed_, std::string_view(cumulative.data(), cumulative.size()),
                       {reinterpret_cast<std::uint8_t const*>(sig.data()), sig.size()},
-                      delta_.torrent, [weak](std::string const& reason, tron::Uint256 const& kept) {
+                      delta_.torrent, *accepted_bid_,
+                      [weak](std::string const& reason, tron::Uint256 const& kept) {
                           auto self = weak.lock();
                           if (!self)
                               return;
@@ -359,11 +492,7 @@ private:
         if (pay_->over_credit_line(*claimed_) || disconnected_)
             return;
         refusing_ = false;
-        if (!paying_) {
-            paying_ = true;
-            pay_->set_paid(delta_.ip, true);
-        }
-        if (pc_.native_handle())
+        if (pc_.native_handle() && !sched_.held)
             pc_.maybe_unchoke_this_peer();
     }
 
@@ -415,13 +544,14 @@ private:
         // (pushes happen once a second, hellos arrive within milliseconds of the handshake).
         authenticated_ = true;
         delta_.address = claimed_->base58();
-        pay_->uploaded(*claimed_, up_total_);
+        delta_.price = upload_rate();
+        pay_->uploaded(*claimed_, up_total_, upload_rate());
         if (payer_role())
-            pay_->downloaded(*claimed_, down_total_);
+            pay_->downloaded(*claimed_, down_total_, *paying_rate());
         spdlog::debug("btt_pay: {} proved address {}", delta_.ip, delta_.address);
     }
 
-    void reject(std::string const& reason)
+    void reject(std::string const& reason, std::optional<tron::Uint256> price = std::nullopt)
     {
         ++rejected_;
         spdlog::debug("btt_pay: rejected from {}: {}", delta_.ip, reason);
@@ -430,6 +560,8 @@ private:
         lt::entry e;
         e["t"] = "reject";
         e["reason"] = reason;
+        if (price)
+            e["price"] = tron::to_decimal(*price);
         send(e);
     }
 
@@ -474,12 +606,17 @@ private:
     std::array<std::uint8_t, 16> their_nonce_{};
     std::optional<tron::Address> claimed_;
     std::optional<tron::Uint256> their_price_;
+    std::optional<tron::Uint256> accepted_bid_; // provider: what this payer pays per GiB
+    tron::Uint256 my_bid_ = 0;                  // payer: our bid to them; 0 = none
     bool their_pays_ = false;
     bool same_terms_ = false;
     int remote_id_ = -1;
     bool authenticated_ = false;
-    bool paying_ = false;   // in the paid peer class
     bool refusing_ = false; // payments.require and over the credit line
+    Payments::PayClass class_ = Payments::PayClass::free; // as of the last tick
+    ScheduleEntry sched_;                                 // upload priority (scheduler.h)
+    std::int64_t sched_up_ = 0;
+    bool held_by_us_ = false; // choked by the scheduler at its last run
     bool disconnected_ = false;
     std::optional<std::chrono::steady_clock::time_point> holding_;
     std::int64_t queued_ = 0; // payload put in the send buffer
@@ -495,6 +632,42 @@ private:
     int rejected_ = 0;
 };
 
+// Every live connection of the session, for the upload scheduler. Network thread only.
+struct Schedule {
+    std::vector<std::weak_ptr<PeerPlugin>> peers;
+    UploadScheduler policy;
+
+    void run()
+    {
+        std::vector<std::shared_ptr<PeerPlugin>> live;
+        std::vector<ScheduleEntry*> entries;
+        std::erase_if(peers, [&](auto const& w) {
+            auto p = w.lock();
+            if (!p)
+                return true;
+            entries.push_back(&p->schedule_entry());
+            live.push_back(std::move(p));
+            return false;
+        });
+        bool const was = policy.congested();
+        policy.run(entries, std::chrono::steady_clock::now());
+        if (was != policy.congested())
+            spdlog::debug("btt_pay: upload {}", policy.congested()
+                                                    ? "limited with payers waiting: by bid"
+                                                    : "has room: no one held");
+        for (auto const& p : live)
+            p->apply_schedule();
+    }
+};
+
+std::shared_ptr<PeerPlugin> make_peer(lt::peer_connection_handle const& pc, std::string torrent,
+                                      std::shared_ptr<Accounting> sink,
+                                      std::shared_ptr<Payments> payments)
+{
+    return std::make_shared<PeerPlugin>(pc, std::move(torrent), std::move(sink),
+                                        std::move(payments));
+}
+
 } // namespace
 
 std::shared_ptr<lt::peer_plugin> make_btt_pay_peer(lt::peer_connection_handle const& pc,
@@ -502,8 +675,7 @@ std::shared_ptr<lt::peer_plugin> make_btt_pay_peer(lt::peer_connection_handle co
                                                    std::shared_ptr<Accounting> sink,
                                                    std::shared_ptr<Payments> payments)
 {
-    return std::make_shared<PeerPlugin>(pc, std::move(torrent), std::move(sink),
-                                        std::move(payments));
+    return make_peer(pc, std::move(torrent), std::move(sink), std::move(payments));
 }
 
 namespace {
@@ -511,20 +683,25 @@ namespace {
 class TorrentPlugin final : public lt::torrent_plugin {
 public:
     TorrentPlugin(std::string id, std::shared_ptr<Accounting> sink,
-                  std::shared_ptr<Payments> payments)
-        : id_(std::move(id)), sink_(std::move(sink)), payments_(std::move(payments))
+                  std::shared_ptr<Payments> payments, std::shared_ptr<Schedule> schedule)
+        : id_(std::move(id)), sink_(std::move(sink)), payments_(std::move(payments)),
+          schedule_(std::move(schedule))
     {
     }
 
     std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& pc) override
     {
-        return make_btt_pay_peer(pc, id_, sink_, payments_);
+        auto p = make_peer(pc, id_, sink_, payments_);
+        if (schedule_)
+            schedule_->peers.push_back(p);
+        return p;
     }
 
 private:
     std::string id_;
     std::shared_ptr<Accounting> sink_;
     std::shared_ptr<Payments> payments_;
+    std::shared_ptr<Schedule> schedule_;
 };
 
 class BttPay final : public lt::plugin {
@@ -532,6 +709,19 @@ public:
     BttPay(std::shared_ptr<Accounting> sink, std::shared_ptr<Payments> payments)
         : sink_(std::move(sink)), payments_(std::move(payments))
     {
+        if (payments_ && payments_->terms().accept)
+            schedule_ = std::make_shared<Schedule>();
+    }
+
+    lt::feature_flags_t implemented_features() override
+    {
+        return schedule_ ? lt::plugin::tick_feature : lt::feature_flags_t{};
+    }
+
+    void on_tick() override
+    {
+        if (schedule_)
+            schedule_->run();
     }
 
     std::shared_ptr<lt::torrent_plugin> new_torrent(lt::torrent_handle const& th,
@@ -543,12 +733,13 @@ public:
             id << ih.v1;
         else
             id << ih.v2;
-        return std::make_shared<TorrentPlugin>(id.str(), sink_, payments_);
+        return std::make_shared<TorrentPlugin>(id.str(), sink_, payments_, schedule_);
     }
 
 private:
     std::shared_ptr<Accounting> sink_;
     std::shared_ptr<Payments> payments_;
+    std::shared_ptr<Schedule> schedule_;
 };
 
 } // namespace

@@ -150,14 +150,18 @@ Result<json> Engine::peers(std::string const& id)
         // "free" until the plugin's first tick on a new connection.
         std::string payment = "none";
         tron::Uint256 unpaid = 0;
+        json bid = nullptr; // the accepted bid per GiB of a paying peer
         if (impl_->payments) {
             auto view = impl_->payments->peer_payment(canonical, endpoint_key(p.ip));
             payment = view ? view->state : "free";
             unpaid = view ? view->unpaid : 0;
+            if (view && view->bid)
+                bid = tron::to_decimal(*view->bid);
         }
         out.push_back({{"ip", p.ip.address().to_string()},
                        {"payment", payment},
                        {"unpaid", tron::to_decimal(unpaid)},
+                       {"bid_per_gib", bid},
                        {"port", p.ip.port()},
                        {"client", p.client},
                        {"progress", p.progress},

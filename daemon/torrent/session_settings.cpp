@@ -313,23 +313,26 @@ json Engine::session_stats()
     json by_state = json::object();
     for (auto const& [id, e] : m.torrents)
         by_state[m.state_of(e)] = by_state.value(m.state_of(e), 0) + 1;
-    return {{"download_rate", down_rate},
-            {"upload_rate", up_rate},
-            {"downloaded", at(m.counters, recv)},
-            {"uploaded", at(m.counters, sent)},
-            {"torrents", m.torrents.size()},
-            {"torrents_by_state", by_state},
-            {"peers", at(m.counters, peers)},
-            {"dht_nodes", at(m.counters, dht_nodes)},
-            {"disk_queued_jobs", at(m.counters, disk_jobs)},
-            {"disk_blocks_read", at(m.counters, disk_read)},
-            {"disk_blocks_written", at(m.counters, disk_write)},
-            {"alerts_handled", m.alerts_handled.load()},
-            {"alerts_dropped", m.alerts_dropped.load()},
-            {"alerts_last_batch", m.alerts_last_batch.load()},
-            {"alert_queue_size", m.cfg.bt.alert_queue_size},
-            {"listen_port", m.listen_port},
-            {"uptime", now_unix() - m.started_time}};
+    json out = {{"download_rate", down_rate},
+                {"upload_rate", up_rate},
+                {"downloaded", at(m.counters, recv)},
+                {"uploaded", at(m.counters, sent)},
+                {"torrents", m.torrents.size()},
+                {"torrents_by_state", by_state},
+                {"peers", at(m.counters, peers)},
+                {"dht_nodes", at(m.counters, dht_nodes)},
+                {"disk_queued_jobs", at(m.counters, disk_jobs)},
+                {"disk_blocks_read", at(m.counters, disk_read)},
+                {"disk_blocks_written", at(m.counters, disk_write)},
+                {"alerts_handled", m.alerts_handled.load()},
+                {"alerts_dropped", m.alerts_dropped.load()},
+                {"alerts_last_batch", m.alerts_last_batch.load()},
+                {"alert_queue_size", m.cfg.bt.alert_queue_size},
+                {"listen_port", m.listen_port},
+                {"uptime", now_unix() - m.started_time}};
+    if (m.payments) // btt_pay: uploads and connections by payment class
+        out["payments"] = m.payments->class_figures();
+    return out;
 }
 
 } // namespace seedbox::daemon

@@ -1,7 +1,7 @@
 // The btt_pay extension fed by a hostile peer: its BEP 10 extended handshake, then any sequence of
-// btt_pay messages (hello, voucher, ack, owed, reject, garbage, fragments) interleaved with the
-// connection's events (bytes sent and received, ticks, disconnect). The plugin runs exactly as on
-// a connection, without one: what it would send is dropped.
+// btt_pay messages (hello, voucher, ack, owed, reject, bid, garbage, fragments) interleaved with
+// the connection's events (bytes sent and received, ticks, disconnect). The plugin runs exactly as
+// on a connection, without one: what it would send is dropped.
 //
 // Raw bytes alone never get past the hello (it is a signature over our fresh nonce), so the input
 // may instead ask the harness to play an honest peer up to a point: a well-formed handshake for
@@ -135,6 +135,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
         b["pays"] = (mode & 2) ? 1 : 0;
         if (mode & 4)
             b["price"] = in.ConsumeRandomLengthString(80);
+        if (mode & 16)
+            b["bid"] = in.ConsumeRandomLengthString(80);
         handshake = bencoded(h);
     } else {
         handshake = in.ConsumeRandomLengthString(2048);
@@ -179,9 +181,12 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
             break;
         }
         case 2: { // a message of a known type with fuzzed fields
-            static char const* const kTypes[] = {"hello", "voucher", "ack", "owed", "reject"};
+            static char const* const kTypes[] = {"hello", "voucher", "ack",
+                                                 "owed",  "reject",  "bid"};
             lt::entry m;
-            m["t"] = kTypes[in.ConsumeIntegralInRange<int>(0, 4)];
+            m["t"] = kTypes[in.ConsumeIntegralInRange<int>(0, 5)];
+            m["bid"] = in.ConsumeRandomLengthString(60);
+            m["price"] = in.ConsumeRandomLengthString(60);
             m["cumulative"] = in.ConsumeRandomLengthString(100);
             m["sig"] = in.ConsumeRandomLengthString(100);
             m["reason"] = in.ConsumeRandomLengthString(300);

@@ -326,6 +326,16 @@ def payments_of(d, tid, ip):
             if p["ip"] == ip]
 
 
+def metric(d, name, labels):
+    """One sample of the daemon's /metrics."""
+    status, _, body = d.post(None, path="/metrics", method="GET")
+    assert status == 200
+    for line in body.decode().splitlines():
+        if line.startswith(name + "{") and labels in line:
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name}{{{labels}}} not in /metrics")
+
+
 class Rider:
     """A free rider on one IP: python3-libtorrent sessions (a new peer id and port each) that never
     pay, each downloading into a directory of its own so every session wants the whole torrent."""
@@ -392,6 +402,10 @@ def test_with_require_a_free_rider_stays_at_its_credit_line_across_reconnects(tm
             wait_until(lambda: (lambda v: len(v) == 2 and all(
                 s == "over_credit_line" and u > line for s, u in v) and v[0][1] == v[1][1])(
                 payments_of(a, tid, "127.0.0.50")), 15, what="both rider connections shown over")
+            # /metrics counts them among the peers over their line, and the bytes by class.
+            assert metric(a, "seedboxd_payments_peers", 'class="over_credit_line"') >= 2
+            assert metric(a, "seedboxd_payments_uploaded_bytes_total", 'class="free"') >= LINE_BYTES
+            assert metric(a, "seedboxd_payments_uploaded_bytes_total", 'class="paid"') > 0
             if b.torrent(tid, "state")["state"] != "seeding":
                 assert [s for s, _ in payments_of(a, tid, "127.0.0.49")] in (["paid"], [])
             b.wait_state(tid, "seeding", timeout=120)
@@ -443,3 +457,132 @@ def test_a_restart_keeps_a_free_riders_unpaid_count(tmp_path):
         print(f"after the restart the rider got {rider.got - before} bytes, the other peer "
               f"{other.got}")
         assert rider.got - before == 0
+
+
+def bidder(bid, cap):
+    """A paying daemon's arguments: opening bid and cap (max_price_per_gib) per GiB."""
+    return COMMON + ["--set", "payments.pay=true", "--set", f"payments.bid_per_gib={bid}",
+                     "--set", f"payments.max_price_per_gib={cap}", "--set", f"payments.budget={10**24}"]
+
+
+def test_payers_pay_their_bid_or_raise_to_the_price_and_both_ledgers_record_it(tmp_path):
+    """B bids twice the price: it pays its bid. C opens at half the price with a cap above it: the
+    provider refuses naming its price and C raises to it. D's cap is below the price: it stays a
+    free peer and pays nothing. Each voucher carries its bid on both sides."""
+    size = 8 * 1024 * 1024
+    bids = {"b": (2 * PRICE, 2 * PRICE), "c": (PRICE // 2, 2 * PRICE), "d": (PRICE // 2, PRICE // 2)}
+    ips = {"b": "127.0.0.56", "c": "127.0.0.57", "d": "127.0.0.58"}
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.55:0", args=PROVIDER) as a, \
+         Daemon(state_dir=str(tmp_path / "b"), bt_iface=f"{ips['b']}:0", args=bidder(*bids["b"])) as b, \
+         Daemon(state_dir=str(tmp_path / "c"), bt_iface=f"{ips['c']}:0", args=bidder(*bids["c"])) as c, \
+         Daemon(state_dir=str(tmp_path / "d"), bt_iface=f"{ips['d']}:0", args=bidder(*bids["d"])) as d:
+        addr_a = a.call("wallet.address")["address"]
+        tid, meta, _, digest = seed(a, tmp_path, "bids", size)
+        payers = {"b": b, "c": c, "d": d}
+        for x in payers.values():
+            fetch(a, x, "127.0.0.55", meta, tid)
+            assert sha256_file(os.path.join(x.downloads, "bids.bin")) == digest
+        paid_at = {"b": 2 * PRICE, "c": PRICE}
+        for name, rate in paid_at.items():
+            x = payers[name]
+            addr_x = x.call("wallet.address")["address"]
+
+            def settled():
+                mine, theirs = issued_to(x, addr_a), received_from(a, addr_x)
+                return mine and theirs and mine["acked"] == mine["cumulative"] == \
+                    theirs["cumulative"] and (mine, theirs)
+            mine, theirs = wait_until(settled, 30, what=f"{name}'s last voucher, kept and acked")
+            # Both sides record the bid; the payer paid exactly bytes x bid for what it counted.
+            assert mine["bid_per_gib"] == theirs["bid_per_gib"] == str(rate), (name, mine, theirs)
+            assert int(mine["cumulative"]) == mine["bytes"] * rate // 2**30, (name, mine)
+            assert mine["bytes"] >= size - 2 * BLOCK
+            pa = wait_until(lambda: next((p for p in a.call("ledger.peers")["peers"]
+                                          if p["address"] == addr_x and p["bytes_up"] >= size),
+                                         None), 20, what=f"the provider's count of {name}")
+            assert pa["bid_per_gib"] == str(rate)
+            assert int(pa["credits"]) == pa["bytes_up"] * rate // 2**30, (name, pa)
+            rows = [e for e in a.call("ledger.journal", limit=10000)["entries"]
+                    if e["address"] == addr_x and e["kind"] == "vouchered"]
+            assert rows and all(e["price_per_gib"] == str(rate) for e in rows)
+            assert next(p for p in x.call("ledger.peers")["peers"]
+                        if p["address"] == addr_a)["our_bid_per_gib"] == str(rate)
+        addr_d = d.call("wallet.address")["address"]
+        assert received_from(a, addr_d) is None and issued_to(d, addr_a) is None
+        assert d.call("ledger.summary")["paid_out"] == "0"
+        for x in (a, b, c, d):
+            v = x.call("ledger.verify")
+            assert v["ok"] is True, v["violations"]
+
+
+def test_a_bid_below_the_price_is_refused_naming_the_price_and_a_raise_is_accepted(tmp_path):
+    """Over the wire: a handshake bid below the price gets a reject that names the price and the
+    peer is served as a free peer (its vouchers are refused); a raise to twice the price is
+    accepted, vouchers are then kept with that bid, and a bid never falls."""
+    from rawpeer import RawPeer, bencode
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.59:0", args=PROVIDER) as a:
+        addr_a = tronsig.b58decode_check(a.call("wallet.address")["address"])
+        tid, _, _, _ = seed(a, tmp_path, "bait", 1024 * 1024)
+        port = a.call("session.stats")["listen_port"]
+        payer, hub = tronsig.Key(), tronsig.b58decode_check(HUB)
+        p = RawPeer("127.0.0.59", port, bytes.fromhex(tid), source_ip="127.0.0.60")
+        try:
+            p.send_ext(0, bencode({"m": {"btt_pay": RawPeer.OUR_EXT_ID}, "btt_pay": {
+                "v": 1, "addr": payer.addr21, "nonce": os.urandom(16), "chain": CHAIN, "hub": hub,
+                "pays": 1, "bid": str(PRICE // 2)}}))
+            assert p.pump_until(lambda: any(m.get(b"t") == b"hello" for m in p.ext_messages))
+            assert {b"t": b"reject", b"reason": b"bid below price",
+                    b"price": str(PRICE).encode()} in p.ext_messages, p.ext_messages
+            ext = p.remote_ext[b"m"][b"btt_pay"]
+            nonce = p.remote_ext[b"btt_pay"][b"nonce"]
+            p.send_msg(2)  # interested
+
+            def answer(msg):
+                seen = len(p.ext_messages)
+                p.send_ext(ext, bencode(msg))
+                assert p.pump_until(lambda: len(p.ext_messages) > seen)
+                return p.ext_messages[seen]
+
+            def voucher(cumulative):
+                dg = tronsig.claim_digest(payer.addr21, addr_a, cumulative, CHAIN, hub)
+                return {"t": "voucher", "cumulative": str(cumulative), "sig": payer.sign_digest(dg)}
+
+            hello = payer.sign_digest(tronsig.message_digest(b"btt_pay/1" + nonce + payer.addr21))
+            p.send_ext(ext, bencode({"t": "hello", "sig": hello}))
+            r = answer(voucher(1000))
+            assert r[b"t"] == b"reject" and b"not accepted on this connection" in r[b"reason"], r
+            wait_until(lambda: payments_of(a, tid, "127.0.0.60") == [("free", 0)], 10,
+                       what="torrent.peers to show the refused bidder as free")
+            for bad in ("1" + "0" * 40, "-1", "abc", str(PRICE - 1)):
+                r = answer({"t": "bid", "bid": bad})
+                assert r[b"t"] == b"reject" and r[b"reason"] in (b"malformed bid",
+                                                                 b"bid below price"), (bad, r)
+            p.send_ext(ext, bencode({"t": "bid", "bid": str(2 * PRICE)}))
+            assert answer(voucher(1000)) == {b"t": b"ack", b"cumulative": b"1000"}
+            r = answer({"t": "bid", "bid": str(PRICE)})
+            assert r == {b"t": b"reject", b"reason": b"a bid can only rise"}, r
+            peer = wait_until(lambda: next((q for q in a.call("torrent.peers", id=tid)["peers"]
+                                            if q["ip"] == "127.0.0.60" and
+                                            q["payment"] == "paid"), None), 10,
+                              what="torrent.peers to show the raised bid")
+            assert peer["bid_per_gib"] == str(2 * PRICE)
+        finally:
+            p.close()
+        kept = a.call("ledger.vouchers", direction="received")["received"]
+        assert [(v["cumulative"], v["bid_per_gib"]) for v in kept] == [("1000", str(2 * PRICE))]
+        rows = [e for e in a.call("ledger.journal", limit=10000)["entries"]
+                if e["kind"] == "vouchered"]
+        assert [(e["amount"], e["price_per_gib"]) for e in rows] == [("1000", str(2 * PRICE))]
+        v = a.call("ledger.verify")
+        assert v["ok"] is True, v["violations"]
+
+
+def test_under_an_upload_limit_payers_are_served_in_bid_order_ahead_of_free_peers(tmp_path):
+    """A 2 MiB/s provider, a seedboxd bidding twice the price, one bidding the price, a plain
+    python3-libtorrent peer: on the connections the first vouchers came on (no reconnect), the
+    high bidder gets at least half of the upload and the shares are ordered high > low > free."""
+    import market
+    got, seconds = market.shares(tmp_path, 2 * 1024 * 1024, 24 * 1024 * 1024)
+    total = sum(got.values())
+    print(f"in {seconds:.1f} s: " + ", ".join(f"{k} {v / total:.3f}" for k, v in got.items()))
+    assert got["high"] >= total / 2, got
+    assert got["high"] > got["low"] > got["free"], got

@@ -41,13 +41,13 @@ TEST_CASE("flush journals every peer, and only authenticated addresses are credi
 {
     TempLedger t;
     auto price = *parse_uint256("1000000000000000000"); // 1 BTT per GiB
-    auto s = t.flush({{"aa", "127.0.0.2", "libtorrent", "", 1 << 20, 5},
-                      {"aa", "127.0.0.3", "", kAddr, 1 << 29, 0}},
+    auto s = t.flush({{"aa", "127.0.0.2", "libtorrent", "", 1 << 20, 5, {}},
+                      {"aa", "127.0.0.3", "", kAddr, 1 << 29, 0, {}}},
                      price);
     CHECK(s.rows == 2);
     CHECK(s.bytes_up == (1 << 20) + (1 << 29));
     CHECK(to_decimal(s.credits) == "500000000000000000");
-    t.flush({{"bb", "127.0.0.9", "", kAddr, 1 << 29, 0}}, price); // same address, other torrent
+    t.flush({{"bb", "127.0.0.9", "", kAddr, 1 << 29, 0, {}}}, price); // same address, other torrent
     auto sum = t.ledger->summary();
     CHECK(sum["bytes_up"] == (1 << 20) + (1 << 30));
     CHECK(sum["credits_accrued"] == "1000000000000000000");
@@ -71,7 +71,7 @@ TEST_CASE("flush journals every peer, and only authenticated addresses are credi
 TEST_CASE("the journal is append-only and verify catches tampering")
 {
     TempLedger t;
-    t.flush({{"aa", "", "", kAddr, 1000, 0}}, 1u << 20);
+    t.flush({{"aa", "", "", kAddr, 1000, 0, {}}}, 1u << 20);
     auto path = (t.dir / "ledger.db").string();
     Db db;
     REQUIRE(db.open(path, "FULL").empty());

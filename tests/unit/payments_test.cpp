@@ -46,7 +46,7 @@ struct PaymentsRig {
 
 } // namespace
 
-TEST_CASE("payer: vouchers pay the own count at min(price, cap), carry remainders, stop at budget")
+TEST_CASE("payer: vouchers pay the own count at the bid, carry remainders, stop at budget")
 {
     PaymentTerms terms;
     terms.pay = true;
@@ -54,7 +54,8 @@ TEST_CASE("payer: vouchers pay the own count at min(price, cap), carry remainder
     terms.budget = *parse_uint256("2500000000000000000");
     PaymentsRig r(terms);
     auto provider = tron::PrivateKey::generate().address();
-    auto const dear = *parse_uint256("5000000000000000000"); // above the cap
+    auto const bid = terms.max_price;
+    auto const low_bid = *parse_uint256("300000000000000001");
     std::vector<Uint256> sent;
     auto send = [&](Uint256 const& c, tron::Signature const& sig) {
         tron::VoucherSigner signer({728126428, r.hub});
@@ -62,24 +63,28 @@ TEST_CASE("payer: vouchers pay the own count at min(price, cap), carry remainder
               tron::VoucherSigner::Check::ok);
         sent.push_back(c);
     };
-    // 1000 bytes and 2000 bytes at the capped price: the carry makes the sum exact.
-    r.pay->downloaded(provider, 1000);
-    r.pay->maybe_issue(provider, dear, "t", true, send);
+    // 1000 bytes at a low bid, then 2000 bytes after a raise: each priced as it arrived, and the
+    // carry makes the sum exact.
+    r.pay->downloaded(provider, 1000, low_bid);
+    r.pay->maybe_issue(provider, "t", true, send);
     r.settle();
-    r.pay->downloaded(provider, 2000);
-    r.pay->maybe_issue(provider, dear, "t", true, send);
+    r.pay->downloaded(provider, 2000, bid);
+    r.pay->maybe_issue(provider, "t", true, send);
     r.settle();
     REQUIRE(sent.size() == 2);
-    CHECK(sent[1] == Uint256(3000) * terms.max_price / (Uint256(1) << 30));
-    CHECK(r.t.ledger->balances(86400).issued.at(provider.base58()).voucher.cumulative == sent[1]);
+    CHECK(sent[1] == (Uint256(1000) * low_bid + Uint256(2000) * bid) / (Uint256(1) << 30));
+    auto issued = r.t.ledger->balances(86400).issued.at(provider.base58()).voucher;
+    CHECK(issued.cumulative == sent[1]);
+    CHECK(issued.bid == bid);
+    CHECK(r.t.ledger->vouchers("issued", 10, "")["issued"][0]["bid_per_gib"] == to_decimal(bid));
     // 3 GiB more would be 3 BTT: the budget (2.5 BTT in all) caps it, then nothing more is paid.
-    r.pay->downloaded(provider, 3LL << 30);
-    r.pay->maybe_issue(provider, dear, "t", true, send);
+    r.pay->downloaded(provider, 3LL << 30, bid);
+    r.pay->maybe_issue(provider, "t", true, send);
     r.settle();
     REQUIRE(sent.size() == 3);
     CHECK(sent[2] == terms.budget);
-    r.pay->downloaded(provider, 1 << 20);
-    r.pay->maybe_issue(provider, dear, "t", true, send);
+    r.pay->downloaded(provider, 1 << 20, bid);
+    r.pay->maybe_issue(provider, "t", true, send);
     r.settle();
     CHECK(sent.size() == 3);
     CHECK(r.t.ledger->summary()["paid_out"] == to_decimal(terms.budget));
@@ -100,15 +105,15 @@ TEST_CASE("provider: keeps increasing vouchers by the payer, refuses the rest be
     };
     auto sig = [](tron::Signature const& s) { return tron::ByteView(s.data(), s.size()); };
     auto good = ours.sign(payer, r.key.address(), 100);
-    r.pay->receive(payer.address(), "100", sig(good), "t", reply);
+    r.pay->receive(payer.address(), "100", sig(good), "t", terms.price * 2, reply);
     r.settle();
-    r.pay->receive(payer.address(), "100", sig(good), "t", reply); // replay
+    r.pay->receive(payer.address(), "100", sig(good), "t", terms.price, reply); // replay
     r.pay->receive(payer.address(), "150", sig(other_chain.sign(payer, r.key.address(), 150)), "t",
-                   reply);
+                   terms.price, reply);
     r.pay->receive(payer.address(), "150",
                    sig(ours.sign(tron::PrivateKey::generate(), r.key.address(), 150)), "t",
-                   reply); // another key
-    r.pay->receive(payer.address(), "1e3", sig(good), "t", reply);
+                   terms.price, reply); // another key
+    r.pay->receive(payer.address(), "1e3", sig(good), "t", terms.price, reply);
     r.settle();
     REQUIRE(replies.size() == 5);
     CHECK(replies[0] == "ack 100");
@@ -119,6 +124,8 @@ TEST_CASE("provider: keeps increasing vouchers by the payer, refuses the rest be
     auto kept = r.t.ledger->vouchers("received", 10, "")["received"];
     REQUIRE(kept.size() == 1);
     CHECK(kept[0]["cumulative"] == "100");
+    CHECK(kept[0]["bid_per_gib"] == to_decimal(terms.price * 2));
+    CHECK(r.t.ledger->journal(10, 0)["entries"][0]["price_per_gib"] == to_decimal(terms.price * 2));
     CHECK(r.t.ledger->summary()["vouchered"] == "100");
     CHECK(r.t.ledger->verify()["ok"] == true);
 }

@@ -1,0 +1,135 @@
+#include "daemon/btt_pay/scheduler.h"
+
+#include <doctest/doctest.h>
+#include <vector>
+
+using seedbox::daemon::ScheduleEntry;
+using seedbox::daemon::UploadScheduler;
+
+namespace {
+
+// A provider whose upload limit sends `capacity` bytes per run, split evenly (as libtorrent's
+// limiter does at equal priority) among the connections that want data and are not held, each of
+// which would take up to `demand` bytes. Returns each connection's bytes over runs [warmup, runs).
+std::vector<double> simulate(std::vector<double> const& weights, std::vector<double> demand,
+                             double capacity, int runs, int warmup, int* held_runs = nullptr)
+{
+    UploadScheduler s;
+    std::vector<ScheduleEntry> e(weights.size());
+    std::vector<ScheduleEntry*> ptrs;
+    for (std::size_t i = 0; i < e.size(); ++i) {
+        e[i].weight = weights[i];
+        e[i].wants = true;
+        ptrs.push_back(&e[i]);
+    }
+    std::vector<double> got(e.size(), 0);
+    auto now = std::chrono::steady_clock::time_point{};
+    for (int r = 0; r < runs; ++r) {
+        // Water-filling: the limiter splits capacity evenly; what a peer cannot take goes to the
+        // others. A peer the limiter holds back is "waiting".
+        std::vector<std::size_t> open;
+        for (std::size_t i = 0; i < e.size(); ++i) {
+            e[i].sent = 0;
+            e[i].waiting = false;
+            if (!e[i].held)
+                open.push_back(i);
+        }
+        double left = capacity;
+        while (!open.empty() && left > 0.5) {
+            double each = left / static_cast<double>(open.size());
+            std::vector<std::size_t> still;
+            for (auto i : open) {
+                double take = std::min(each, demand[i] - static_cast<double>(e[i].sent));
+                e[i].sent += static_cast<std::int64_t>(take);
+                left -= take;
+                if (static_cast<double>(e[i].sent) + 1 < demand[i])
+                    still.push_back(i);
+            }
+            if (still.size() == open.size())
+                break; // everyone took an even share and wants more: the limit binds
+            open = still;
+        }
+        for (auto i : open)
+            e[i].waiting = static_cast<double>(e[i].sent) + 1 < demand[i];
+        if (r >= warmup)
+            for (std::size_t i = 0; i < e.size(); ++i)
+                got[i] += static_cast<double>(e[i].sent);
+        now += std::chrono::milliseconds(500);
+        s.run(ptrs, now);
+        if (held_runs)
+            for (auto const& x : e)
+                *held_runs += x.held;
+    }
+    return got;
+}
+
+} // namespace
+
+TEST_CASE("scheduler: under a binding upload limit, shares follow the bids and free peers wait")
+{
+    double const limit = 1 << 20; // per run
+    auto got = simulate({2, 1, 0}, {1e12, 1e12, 1e12}, limit, 400, 20);
+    double total = got[0] + got[1] + got[2];
+    INFO("high " << got[0] / total << " low " << got[1] / total << " free " << got[2] / total);
+    CHECK(got[0] >= total / 2);
+    CHECK(got[0] > got[1]);
+    CHECK(got[1] > got[2]);
+    // The shares approach the bids' ratio 2:1.
+    CHECK(got[0] / got[1] == doctest::Approx(2.0).epsilon(0.2));
+    CHECK(total == doctest::Approx(limit * 380).epsilon(0.01)); // nothing is wasted
+}
+
+TEST_CASE("scheduler: a high bidder that cannot take its share leaves the rest to the next bidder")
+{
+    double const limit = 1 << 20;
+    // The high bidder's own link takes at most 30% of our limit.
+    auto got = simulate({2, 1, 0}, {0.3 * limit, 1e12, 1e12}, limit, 200, 20);
+    double total = got[0] + got[1] + got[2];
+    INFO("high " << got[0] / total << " low " << got[1] / total << " free " << got[2] / total);
+    CHECK(got[0] / total == doctest::Approx(0.3).epsilon(0.05));
+    CHECK(got[1] / total > 0.65);
+    CHECK(total == doctest::Approx(limit * 180).epsilon(0.01));
+}
+
+TEST_CASE("scheduler: when payers leave room, nobody is held and free peers use it")
+{
+    int held = 0;
+    // Payers take 100 KB per run each, well under the limit: never waiting, never congested.
+    auto got = simulate({2, 1, 0}, {1e5, 1e5, 1e12}, 1 << 20, 100, 0, &held);
+    CHECK(held == 0);
+    CHECK(got[2] > got[0]);
+    // Free peers alone are never held either.
+    held = 0;
+    simulate({0, 0}, {1e12, 1e12}, 1 << 20, 50, 0, &held);
+    CHECK(held == 0);
+}
+
+TEST_CASE("scheduler: free peers wait while payers are held back by the limit and no longer")
+{
+    UploadScheduler s;
+    ScheduleEntry high{2, 0, true, true, 0, false, false}, low{1, 0, true, true, 0, false, false};
+    ScheduleEntry free_peer{0, 0, true, false, 0, false, false};
+    std::vector<ScheduleEntry*> all{&high, &low, &free_peer};
+    auto now = std::chrono::steady_clock::time_point{};
+    high.sent = low.sent = free_peer.sent = 1000;
+    s.run(all, now);
+    CHECK(s.congested());
+    CHECK(free_peer.held);
+    CHECK_FALSE(high.held);
+    // The payers still want data but stop waiting on the limiter (their own links are slower):
+    // the free peer stays held for kCongestionMemory, then gets what they leave.
+    high.waiting = low.waiting = false;
+    s.run(all, now + std::chrono::seconds(1));
+    CHECK(free_peer.held);
+    s.run(all, now + UploadScheduler::kCongestionMemory + std::chrono::seconds(1));
+    CHECK_FALSE(s.congested());
+    CHECK_FALSE(free_peer.held);
+    // Congested again; then every payer is done: the free peer is released at once.
+    high.waiting = true;
+    auto later = now + std::chrono::seconds(30);
+    s.run(all, later);
+    CHECK(free_peer.held);
+    high.wants = low.wants = false;
+    s.run(all, later + std::chrono::milliseconds(500));
+    CHECK_FALSE(free_peer.held);
+}
