@@ -109,3 +109,14 @@ def test_without_a_key_wallet_is_off(tmp_path):
         e = d.error_of("wallet.address")
         assert e.code == 2001 and e.token == "no_wallet"
     assert not os.path.exists(os.path.join(d.state_dir, "tron.key"))
+
+
+def test_a_bid_above_the_price_cap_is_refused_at_start(tmp_path):
+    r = subprocess.run([BIN, "--state-dir", str(tmp_path / "var"), "--rpc-bind", "127.0.0.1:0",
+                        "--set", "bt.listen_interfaces=127.0.0.1:0",
+                        "--set", "tron.generate_key=true", "--set", "payments.pay=true",
+                        "--set", "payments.max_price_per_gib=1000",
+                        "--set", "payments.bid_per_gib=1001"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1, r.stderr
+    assert "payments.bid_per_gib (1001) is above payments.max_price_per_gib (1000)" in r.stderr
