@@ -202,21 +202,20 @@ std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures co
 
     // Payments (btt_pay): uploads and connections by payment class
     if (stats.contains("payments")) {
-        auto const& pay = stats["payments"];
-        auto& bytes = f.family("seedboxd_payments_uploaded_bytes_total",
-                               "Payload bytes uploaded, by the payment class of the connection "
-                               "(paid, free, over_credit_line)",
-                               pm::MetricType::Counter);
-        json const by_bytes = pay.value("uploaded_by_class", json::object());
-        for (auto const& [c, n] : by_bytes.items())
-            Families::sample(bytes, n.get<double>(), {{"class", c}});
-        auto& peers = f.family("seedboxd_payments_peers",
-                               "Connections by payment class; over_credit_line = peers over their "
-                               "credit line",
-                               pm::MetricType::Gauge);
-        json const by_peers = pay.value("peers_by_class", json::object());
-        for (auto const& [c, n] : by_peers.items())
-            Families::sample(peers, n.get<double>(), {{"class", c}});
+        auto by_class = [&](char const* key, std::string name, std::string help,
+                            pm::MetricType type) {
+            auto& family = f.family(std::move(name), std::move(help), type);
+            json const counts = stats["payments"].value(key, json::object());
+            for (auto const& [c, n] : counts.items())
+                Families::sample(family, n.get<double>(), {{"class", c}});
+        };
+        by_class("uploaded_by_class", "seedboxd_payments_uploaded_bytes_total",
+                 "Payload bytes uploaded, by the payment class of the connection (paid, free, "
+                 "over_credit_line)",
+                 pm::MetricType::Counter);
+        by_class("peers_by_class", "seedboxd_payments_peers",
+                 "Connections by payment class; over_credit_line = peers over their credit line",
+                 pm::MetricType::Gauge);
     }
 
     // RPC server
