@@ -229,7 +229,8 @@ public:
         else if (t == "bid")
             on_bid(node.dict_find_string_value("bid"));
         else if (t == "reject")
-            on_reject(node.dict_find_string_value("reason"), node.dict_find_string_value("price"));
+            on_reject_message(node.dict_find_string_value("reason"),
+                              node.dict_find_string_value("price"));
         else
             reject("unknown message");
         return true;
@@ -387,7 +388,7 @@ private:
 
     // Payer: a provider that refuses our bid names its price; within payments.max_price_per_gib
     // we raise our bid to it, else we stay a free peer to it.
-    void on_reject(lt::string_view reason, lt::string_view price_text)
+    void on_reject_message(lt::string_view reason, lt::string_view price_text)
     {
         spdlog::debug("btt_pay: {} rejected a message: {}", delta_.ip,
                       std::string(reason).substr(0, 200));
