@@ -216,6 +216,10 @@ std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures co
         by_class("peers_by_class", "seedboxd_payments_peers",
                  "Connections by payment class; over_credit_line = peers over their credit line",
                  pm::MetricType::Gauge);
+        f.gauge("seedboxd_payments_upload_by_bid",
+                "1 while the upload limit binds with payers waiting and peers are served in bid "
+                "order (free peers held), else 0",
+                stats["payments"].value("upload_by_bid", false) ? 1.0 : 0.0);
     }
 
     // RPC server

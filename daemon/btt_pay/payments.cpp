@@ -235,7 +235,9 @@ nlohmann::json Payments::class_figures() const
         for (auto const& [key, view] : views_)
             peers[view.state] = peers.value(view.state, 0) + 1;
     }
-    return {{"uploaded_by_class", bytes}, {"peers_by_class", peers}};
+    return {{"uploaded_by_class", bytes},
+            {"peers_by_class", peers},
+            {"upload_by_bid", by_bid_.load(std::memory_order_relaxed)}};
 }
 
 void Payments::receive(tron::Address const& payer, std::string_view cumulative_text,

@@ -113,6 +113,18 @@ public:
         uploaded_by_class_[static_cast<std::size_t>(c)].fetch_add(bytes, std::memory_order_relaxed);
     }
     [[nodiscard]] nlohmann::json class_figures() const;
+    // The session's upload limit in bytes per second (0 = none), for the upload scheduler: the
+    // engine sets it whenever it hands libtorrent the setting. Any thread.
+    void set_upload_limit(std::int64_t bytes_per_second)
+    {
+        upload_limit_.store(bytes_per_second, std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::int64_t upload_limit() const
+    {
+        return upload_limit_.load(std::memory_order_relaxed);
+    }
+    // Whether the upload scheduler is holding peers by bid now (the limit binds, payers wait).
+    void set_by_bid(bool on) { by_bid_.store(on, std::memory_order_relaxed); }
     // A payer's credits not yet covered by the voucher kept.
     [[nodiscard]] tron::Uint256 unpaid(tron::Address const& payer) const;
     // A free peer's uploads within its window, priced.
@@ -168,6 +180,8 @@ private:
     bool budget_warned_ = false;
 
     std::array<std::atomic<std::int64_t>, 3> uploaded_by_class_{};
+    std::atomic<std::int64_t> upload_limit_{0};
+    std::atomic<bool> by_bid_{false};
     mutable std::mutex views_mutex_; // guards views_ (torrent.peers reads it from RPC workers)
     std::map<std::pair<std::string, std::string>, PeerPayment> views_;
 

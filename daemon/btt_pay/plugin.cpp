@@ -68,7 +68,9 @@ public:
             id_ = nullptr; // without a fresh nonce a hello could be replayed: stay anonymous
     }
 
-    // Twice a second, before and after the scheduler's run (Schedule below).
+    std::string const& ip() const { return delta_.ip; }
+
+    // Once a second (libtorrent's plugin tick), before the scheduler's run (Schedule below).
     ScheduleEntry& schedule_entry()
     {
         auto& e = sched_;
@@ -94,8 +96,12 @@ public:
         if (!pc_.native_handle() || disconnected_)
             return;
         if (sched_.held != held_by_us_)
-            spdlog::debug("btt_pay: {} {} (weight {:.3g}, deficit {:.0f})", delta_.ip,
-                          sched_.held ? "held" : "released", sched_.weight, sched_.deficit);
+            spdlog::debug(
+                "btt_pay: {} {} (weight {:.3g}, deficit {:.0f}{})", delta_.ip,
+                sched_.held ? "held" : "released", sched_.weight, sched_.deficit,
+                !sched_.held && sched_.rest > 0
+                    ? fmt::format("; the room went unused, not held for {} s", sched_.rest)
+                    : "");
         if (sched_.held) {
             if (!pc_.is_choked())
                 pc_.choke_this_peer();
@@ -635,6 +641,9 @@ private:
 
 // Every live connection of the session, for the upload scheduler. Network thread only.
 struct Schedule {
+    explicit Schedule(std::shared_ptr<Payments> p) : payments(std::move(p)) {}
+
+    std::shared_ptr<Payments> payments;
     std::vector<std::weak_ptr<PeerPlugin>> peers;
     UploadScheduler policy;
 
@@ -651,7 +660,18 @@ struct Schedule {
             return false;
         });
         bool const was = policy.congested();
-        policy.run(entries, std::chrono::steady_clock::now());
+        policy.run(entries, std::chrono::steady_clock::now(), payments->upload_limit());
+        payments->set_by_bid(policy.congested());
+        if (policy.congested() && spdlog::should_log(spdlog::level::debug)) {
+            std::string line;
+            for (std::size_t i = 0; i < entries.size(); ++i)
+                if (entries[i]->wants)
+                    line += fmt::format("; {} weight {:.3g} sent {}{}{}", live[i]->ip(),
+                                        entries[i]->weight, entries[i]->sent,
+                                        entries[i]->waiting ? " waiting" : "",
+                                        entries[i]->held ? " held" : "");
+            spdlog::debug("btt_pay: by bid, limit {} B/s{}", payments->upload_limit(), line);
+        }
         if (was != policy.congested())
             spdlog::debug("btt_pay: upload {}", policy.congested()
                                                     ? "limited with payers waiting: by bid"
@@ -711,7 +731,7 @@ public:
         : sink_(std::move(sink)), payments_(std::move(payments))
     {
         if (payments_ && payments_->terms().accept)
-            schedule_ = std::make_shared<Schedule>();
+            schedule_ = std::make_shared<Schedule>(payments_);
     }
 
     lt::feature_flags_t implemented_features() override

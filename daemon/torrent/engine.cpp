@@ -165,8 +165,11 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
     }
     if (m.accounting)
         m.ses->add_extension(make_btt_pay_plugin(m.accounting, m.payments));
-    if (m.payments)
-        m.payments->attach(*m.ses); // the paid peer class and its filter (replaces the one above)
+    if (m.payments) {
+        m.payments->attach(*m.ses); // its class filter (replaces the one above), choking by bid
+        m.payments->set_upload_limit(
+            m.applied_settings.get_int(lt::settings_pack::upload_rate_limit));
+    }
     m.ses->set_alert_notify([&m] { boost::asio::post(m.io, [&m] { m.drain_alerts(); }); });
 
     if (auto blob = m.store.get_blob("settings")) {

@@ -244,6 +244,9 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
     {
         std::lock_guard lock(mutex);
         merge_settings(applied_settings, p);
+        if (payments)
+            payments->set_upload_limit(
+                applied_settings.get_int(lt::settings_pack::upload_rate_limit));
         // Under the mutex, so concurrent changes reach libtorrent in the order they were recorded
         // (apply_settings only posts to the network thread).
         hand_settings_to_libtorrent(*ses, std::move(p));

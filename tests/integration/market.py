@@ -36,8 +36,9 @@ def received(b, c, free_handle, tid):
 
 
 def shares(tmp_path, limit, window, seconds=None, bids=True):
-    """Starts the four peers, waits for both bidders' first vouchers, then returns the bytes
-    "high", "low" and "free" received while they received `window` bytes in all, and the seconds
+    """Starts the four peers, waits for both bidders' first vouchers and for the provider to serve
+    by bid, then returns the bytes "high", "low" and "free" received while they received `window`
+    bytes in all, and the seconds
     that took. `seconds`: how long the provider could run at `limit` before a leecher
     finishes (sizes the torrent)."""
     size = max(48 * MiB, int(limit * (seconds or 24)))
@@ -73,6 +74,11 @@ def shares(tmp_path, limit, window, seconds=None, bids=True):
             wait_until(payers, 60, what="both bidders' first vouchers")
             wait_until(lambda: h.status().total_payload_download > 0, 30,
                        what="the free peer to be connected and served once")
+            # The window opens once the provider serves by bid (its limit binds with payers
+            # waiting); a binary from before bids has no such state.
+            if "upload_by_bid" in a.call("session.stats").get("payments", {}):
+                wait_until(lambda: a.call("session.stats")["payments"]["upload_by_bid"], 30,
+                           what="the provider to serve by bid")
             start, t0 = received(b, c, h, tid), time.monotonic()
 
             def moved():

@@ -581,7 +581,7 @@ def test_under_an_upload_limit_payers_are_served_in_bid_order_ahead_of_free_peer
     python3-libtorrent peer: on the connections the first vouchers came on (no reconnect), the
     high bidder gets at least half of the upload and the shares are ordered high > low > free."""
     import market
-    got, seconds = market.shares(tmp_path, 2 * 1024 * 1024, 24 * 1024 * 1024)
+    got, seconds = market.shares(tmp_path, 2 * 1024 * 1024, 40 * 1024 * 1024, seconds=30)
     total = sum(got.values())
     print(f"in {seconds:.1f} s: " + ", ".join(f"{k} {v / total:.3f}" for k, v in got.items()))
     assert got["high"] >= total / 2, got
