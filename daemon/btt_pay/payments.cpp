@@ -145,6 +145,48 @@ bool Payments::over_credit_line(tron::Address const& payer) const
     return p.accrued > p.kept && p.accrued - p.kept > terms_.credit_line;
 }
 
+void Payments::join(std::string const& ip, tron::Address const& payer)
+{
+    auto it = payers_by_ip_.find(ip);
+    if (it == payers_by_ip_.end()) {
+        if (payers_by_ip_.size() >= kMaxPayerIps) {
+            payers_by_ip_.erase(payer_ips_.front());
+            payer_ips_.pop_front();
+        }
+        it = payers_by_ip_.emplace(ip, std::vector<tron::Address>{}).first;
+        payer_ips_.push_back(ip);
+    }
+    auto& group = it->second;
+    if (group.size() < kMaxPayersPerIp &&
+        std::find(group.begin(), group.end(), payer) == group.end())
+        group.push_back(payer);
+}
+
+Uint256 Payments::unpaid(tron::Address const& payer, std::string const& ip) const
+{
+    auto own = unpaid(payer);
+    auto it = payers_by_ip_.find(ip);
+    if (it == payers_by_ip_.end())
+        return own;
+    Uint256 sum = 0;
+    for (auto const& a : it->second)
+        sum += unpaid(a);
+    return std::max(own, sum);
+}
+
+bool Payments::over_credit_line(tron::Address const& payer, std::string const& ip) const
+{
+    if (over_credit_line(payer))
+        return true;
+    auto it = payers_by_ip_.find(ip);
+    if (it == payers_by_ip_.end())
+        return false;
+    auto const& group = it->second;
+    if (std::find(group.begin(), group.end(), payer) == group.end())
+        return group.size() >= kMaxPayersPerIp; // one address too many from this IP
+    return unpaid(payer, ip) > terms_.credit_line;
+}
+
 ledger::FreeUse* Payments::free_use(FreeKey const& key, std::int64_t now)
 {
     auto it = free_use_.find(key);

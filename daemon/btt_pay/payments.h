@@ -25,6 +25,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <libtorrent/session.hpp>
 #include <mutex>
 #include <optional>
@@ -76,6 +77,19 @@ public:
     void uploaded(tron::Address const& payer, std::int64_t bytes, tron::Uint256 const& rate);
     [[nodiscard]] tron::Uint256 owed(tron::Address const& payer) const; // credits accrued
     [[nodiscard]] bool over_credit_line(tron::Address const& payer) const;
+    // Payers seen from one IP also share one line: addresses cost nothing to make, so a peer that
+    // offers to pay from a fresh address on every connection must not get a fresh line each time.
+    // `join` records that `payer` connected from `ip` (network thread); a payer is over the line
+    // when its own unpaid balance, or the sum over its IP's payers, is above it. An IP keeps at
+    // most kMaxPayersPerIp addresses; one more from it gets no credit. At most kMaxPayerIps IPs
+    // are kept (the oldest first out); not persisted: after a restart each address starts with
+    // its own balance from ledger.db and rejoins as it connects.
+    static constexpr std::size_t kMaxPayersPerIp = 16;
+    static constexpr std::size_t kMaxPayerIps = 1 << 16;
+    void join(std::string const& ip, tron::Address const& payer);
+    [[nodiscard]] bool over_credit_line(tron::Address const& payer, std::string const& ip) const;
+    // The larger of the payer's own unpaid balance and its IP's (what the line is checked on).
+    [[nodiscard]] tron::Uint256 unpaid(tron::Address const& payer, std::string const& ip) const;
     // An anonymous peer (no proven address): its uploads count per (torrent, IP) across
     // connections, from its first byte for terms().credit_window seconds, against the credit line
     // at our price. Kept for at most kMaxFreeUse counterparties (the oldest windows go first).
@@ -176,7 +190,9 @@ private:
     std::map<tron::Address, Payer> payers_;
     std::map<tron::Address, Provider> providers_;
     std::map<FreeKey, ledger::FreeUse> free_use_;
-    tron::Uint256 spent_ = 0; // sum of every cumulative we issued
+    std::map<std::string, std::vector<tron::Address>> payers_by_ip_;
+    std::deque<std::string> payer_ips_; // payers_by_ip_'s keys, oldest first
+    tron::Uint256 spent_ = 0;           // sum of every cumulative we issued
     bool budget_warned_ = false;
 
     std::array<std::atomic<std::int64_t>, 3> uploaded_by_class_{};

@@ -80,7 +80,7 @@ public:
         e.wants = live && pc_.is_peer_interested() && !refusing_;
         e.weight = 0;
         e.waiting = false;
-        if (live && pay_ && provider_role() && !pay_->over_credit_line(*claimed_)) {
+        if (live && pay_ && provider_role() && !pay_->over_credit_line(*claimed_, delta_.ip)) {
             e.weight = accepted_bid_->convert_to<double>();
             if (e.wants && !e.held) {
                 lt::peer_info info;
@@ -427,11 +427,12 @@ private:
     }
 
     // The counterparty's line, not the connection's: a payer (proven address, offers to pay)
-    // owes per address; anyone else, including a proven address that does not pay (addresses cost
-    // nothing to make), per (torrent, IP) across its connections within payments.credit_window.
+    // owes per address, and the payers of one IP together (Payments::join); anyone else, including
+    // a proven address that does not pay (addresses cost nothing to make), per (torrent, IP) across
+    // its connections within payments.credit_window.
     bool over_credit_line() const
     {
-        return provider_role() ? pay_->over_credit_line(*claimed_)
+        return provider_role() ? pay_->over_credit_line(*claimed_, delta_.ip)
                                : pay_->over_credit_line(delta_.torrent, delta_.ip);
     }
 
@@ -445,8 +446,8 @@ private:
                  : provider_role()  ? Payments::PayClass::paid
                                     : Payments::PayClass::free;
         v.state = Payments::kClassNames[static_cast<std::size_t>(class_)];
-        v.unpaid =
-            provider_role() ? pay_->unpaid(*claimed_) : pay_->unpaid(delta_.torrent, delta_.ip);
+        v.unpaid = provider_role() ? pay_->unpaid(*claimed_, delta_.ip)
+                                   : pay_->unpaid(delta_.torrent, delta_.ip);
         if (provider_role())
             v.bid = accepted_bid_;
         pay_->set_peer_payment(delta_.torrent, endpoint_, std::move(v));
@@ -496,7 +497,7 @@ private:
 
     void on_paid()
     {
-        if (pay_->over_credit_line(*claimed_) || disconnected_)
+        if (pay_->over_credit_line(*claimed_, delta_.ip) || disconnected_)
             return;
         refusing_ = false;
         if (pc_.native_handle() && !sched_.held)
@@ -550,6 +551,8 @@ private:
         // The whole connection was with the owner of this address: bytes not yet pushed go to it
         // (pushes happen once a second, hellos arrive within milliseconds of the handshake).
         authenticated_ = true;
+        if (their_pays_ && pay_->terms().accept)
+            pay_->join(delta_.ip, *claimed_);
         delta_.address = claimed_->base58();
         delta_.price = upload_rate();
         pay_->uploaded(*claimed_, up_total_, upload_rate());

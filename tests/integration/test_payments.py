@@ -4,12 +4,15 @@ upload bandwidth. Signatures are checked with tronsig.py (python3-ecdsa + pycryp
 the daemon's own code."""
 import json
 import os
+import select
 import struct
+import time
 
 import libtorrent as lt
 import tronsig
 from harness import Daemon, b64, free_port, make_file, mktorrent, sha256_file, wait_until
 from ltpeer import LtPeer
+from vouchers import Payer
 
 CHAIN = 728126428
 HUB = "TAR4TE31YKGGMjT97NaFwDuuMj3WhDpK4j"
@@ -457,6 +460,57 @@ def test_a_restart_keeps_a_free_riders_unpaid_count(tmp_path):
         print(f"after the restart the rider got {rider.got - before} bytes, the other peer "
               f"{other.got}")
         assert rider.got - before == 0
+
+
+def take_until_stopped(d, tid, ip, peer, size, piece_len, timeout=60):
+    """A raw peer requests blocks in order (32 outstanding) until the provider shows it over its
+    credit line and it is choked: TCP keeps order, so every piece sent before the choke has
+    arrived. Returns the payload it received."""
+    blocks = [(i, o, min(BLOCK, min(piece_len, size - i * piece_len) - o))
+              for i in range((size + piece_len - 1) // piece_len)
+              for o in range(0, min(piece_len, size - i * piece_len), BLOCK)]
+    deadline, k, outstanding, checked, over = time.monotonic() + timeout, 0, 0, 0.0, False
+    while time.monotonic() < deadline:
+        if peer.unchoked:
+            while k < len(blocks) and outstanding < 32:
+                peer.send_msg(6, struct.pack(">III", *blocks[k]))
+                k, outstanding = k + 1, outstanding + 1
+        if select.select([peer.s], [], [], 0.2)[0]:
+            msg, _ = peer.read_msg()
+            if msg == 7:
+                outstanding -= 1
+            elif msg == 0:
+                peer.unchoked, outstanding = False, 0
+        if time.monotonic() - checked > 0.2:
+            checked = time.monotonic()
+            over = any(s == "over_credit_line" for s, _ in payments_of(d, tid, ip))
+        if over and not peer.unchoked:
+            return peer.payload
+    raise AssertionError(f"{ip} was not stopped within {timeout} s ({peer.payload} bytes)")
+
+
+def test_with_require_fresh_payer_addresses_from_one_ip_share_one_line(tmp_path):
+    """A raw peer that offers to pay (it proves an address) but never sends a voucher gets its
+    credit line's worth once. Coming back from the same IP with a fresh address (addresses cost
+    nothing to make) gets nothing more; a payer on another IP still has a line of its own."""
+    size, piece_len = 32 * 1024 * 1024, 256 * 1024
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.57:0",
+                args=PROVIDER + REQUIRE) as a:
+        tid, _, _, _ = seed(a, tmp_path, "posed", size)
+        got = []
+        for ip in ["127.0.0.58"] * 4 + ["127.0.0.59"]:
+            poser = Payer(a, "127.0.0.57", tid, HUB, ip)  # a fresh key each time
+            try:
+                got.append(take_until_stopped(a, tid, ip, poser.p, size, piece_len))
+                states = payments_of(a, tid, ip)
+            finally:
+                poser.close()
+            assert states and all(s == "over_credit_line" for s, _ in states), states
+        print(f"fresh payer addresses from one IP got {got[:4]}, another IP {got[4]}")
+        line = LINE_BYTES
+        assert line <= got[0] <= line + SLACK
+        assert sum(got[1:4]) <= SLACK, got
+        assert line <= got[4] <= line + SLACK
 
 
 def bidder(bid, cap):

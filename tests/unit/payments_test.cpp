@@ -161,6 +161,44 @@ TEST_CASE("provider: a free peer's line is per torrent and IP across connections
     CHECK(pay.free_bytes("t1", "10.0.0.4") == 0);
 }
 
+TEST_CASE("provider: payers from one IP share a line; fresh addresses do not get fresh lines")
+{
+    PaymentTerms terms;
+    terms.price = Uint256(1) << 30; // one base unit per byte
+    terms.credit_line = 1000;
+    PaymentsRig r(terms);
+    auto& pay = *r.pay;
+    auto a = tron::PrivateKey::generate().address(), b = tron::PrivateKey::generate().address();
+    auto c = tron::PrivateKey::generate().address();
+
+    // Each within its own line, over it together: both are over, on that IP only.
+    pay.join("10.0.0.1", a);
+    pay.uploaded(a, 600, terms.price);
+    pay.join("10.0.0.1", b);
+    CHECK_FALSE(pay.over_credit_line(b, "10.0.0.1"));
+    pay.uploaded(b, 401, terms.price);
+    CHECK_FALSE(pay.over_credit_line(a));
+    CHECK_FALSE(pay.over_credit_line(b));
+    CHECK(pay.over_credit_line(a, "10.0.0.1"));
+    CHECK(pay.over_credit_line(b, "10.0.0.1"));
+    CHECK(pay.unpaid(b, "10.0.0.1") == 1001);
+    pay.join("10.0.0.2", c);
+    CHECK_FALSE(pay.over_credit_line(c, "10.0.0.2"));
+
+    // A new address from the IP joins the debt at once.
+    auto fresh = tron::PrivateKey::generate().address();
+    pay.join("10.0.0.1", fresh);
+    CHECK(pay.over_credit_line(fresh, "10.0.0.1"));
+
+    // One address more than kMaxPayersPerIp from one IP gets no credit.
+    for (std::size_t i = 0; i < Payments::kMaxPayersPerIp; ++i)
+        pay.join("10.0.0.9", tron::PrivateKey::generate().address());
+    auto extra = tron::PrivateKey::generate().address();
+    pay.join("10.0.0.9", extra);
+    CHECK(pay.over_credit_line(extra, "10.0.0.9"));
+    CHECK_FALSE(pay.over_credit_line(extra, "10.0.0.10"));
+}
+
 TEST_CASE("provider: ledger.db rebuilds free peers' counts within the window, per torrent and IP")
 {
     TempLedger t;
