@@ -413,6 +413,30 @@ void Payments::maybe_issue(tron::Address const& provider, std::string const& tor
     });
 }
 
+void Payments::start_paying(std::string const& torrent, Uint256 const& rate)
+{
+    paying_[torrent].insert(rate);
+}
+
+void Payments::stop_paying(std::string const& torrent, Uint256 const& rate)
+{
+    auto it = paying_.find(torrent);
+    if (it == paying_.end())
+        return;
+    if (auto r = it->second.find(rate); r != it->second.end())
+        it->second.erase(r);
+    if (it->second.empty())
+        paying_.erase(it);
+}
+
+std::optional<Uint256> Payments::cheapest_paid(std::string const& torrent) const
+{
+    auto it = paying_.find(torrent);
+    if (it == paying_.end() || it->second.empty())
+        return std::nullopt;
+    return *it->second.begin();
+}
+
 bool Payments::settled(tron::Address const& provider) const
 {
     auto it = providers_.find(provider);

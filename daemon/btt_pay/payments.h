@@ -29,6 +29,7 @@
 #include <libtorrent/session.hpp>
 #include <mutex>
 #include <optional>
+#include <set>
 
 namespace seedbox::daemon {
 
@@ -155,6 +156,12 @@ public:
     void acked(tron::Address const& provider, tron::Uint256 const& cumulative);
     // Everything received from `provider` is paid for and acknowledged.
     [[nodiscard]] bool settled(tron::Address const& provider) const;
+    // The connections we pay on, by torrent and rate (network thread): a payer prefers the
+    // cheapest provider of a torrent, so it does not raise its bid to a provider that refused it
+    // while another provider of that torrent serves it at a lower rate (PROTOCOL.md, payer policy).
+    void start_paying(std::string const& torrent, tron::Uint256 const& rate);
+    void stop_paying(std::string const& torrent, tron::Uint256 const& rate);
+    [[nodiscard]] std::optional<tron::Uint256> cheapest_paid(std::string const& torrent) const;
 
 private:
     struct Payer {
@@ -189,6 +196,7 @@ private:
 
     std::map<tron::Address, Payer> payers_;
     std::map<tron::Address, Provider> providers_;
+    std::map<std::string, std::multiset<tron::Uint256>> paying_; // torrent -> rates we pay at
     std::map<FreeKey, ledger::FreeUse> free_use_;
     std::map<std::string, std::vector<tron::Address>> payers_by_ip_;
     std::deque<std::string> payer_ips_; // payers_by_ip_'s keys, oldest first

@@ -115,6 +115,7 @@ public:
     {
         if (pay_ && !endpoint_.empty())
             pay_->forget_peer_payment(delta_.torrent, endpoint_);
+        stop_paying();
     }
 
     lt::string_view type() const override { return "btt_pay"; }
@@ -328,6 +329,7 @@ public:
         disconnected_ = true;
         if (pay_ && !endpoint_.empty())
             pay_->forget_peer_payment(delta_.torrent, endpoint_);
+        stop_paying();
         push();
     }
 
@@ -402,6 +404,12 @@ private:
         if (reason != "bid below price" || !price || !pay_->terms().pay || my_bid_ == 0 ||
             *price <= my_bid_ || *price > pay_->terms().max_price)
             return;
+        if (auto cheaper = pay_->cheapest_paid(delta_.torrent); cheaper && *cheaper < *price) {
+            spdlog::debug("btt_pay: not raising our bid to {} to its price {}: another provider "
+                          "of this torrent serves us at {} per GiB",
+                          delta_.ip, tron::to_decimal(*price), tron::to_decimal(*cheaper));
+            return;
+        }
         my_bid_ = *price;
         lt::entry e;
         e["t"] = "bid";
@@ -409,6 +417,24 @@ private:
         send(e);
         spdlog::debug("btt_pay: raised our bid to {} to {} per GiB", delta_.ip,
                       tron::to_decimal(my_bid_));
+        if (payer_role())
+            start_paying();
+    }
+
+    // Registers this connection among those we pay on (Payments::cheapest_paid), once.
+    void start_paying()
+    {
+        if (paying_at_ || disconnected_)
+            return;
+        paying_at_ = paying_rate();
+        if (paying_at_)
+            pay_->start_paying(delta_.torrent, *paying_at_);
+    }
+    void stop_paying()
+    {
+        if (pay_ && paying_at_)
+            pay_->stop_paying(delta_.torrent, *paying_at_);
+        paying_at_.reset();
     }
 
     void issue(bool force)
@@ -556,8 +582,10 @@ private:
         delta_.address = claimed_->base58();
         delta_.price = upload_rate();
         pay_->uploaded(*claimed_, up_total_, upload_rate());
-        if (payer_role())
+        if (payer_role()) {
             pay_->downloaded(*claimed_, down_total_, *paying_rate());
+            start_paying();
+        }
         spdlog::debug("btt_pay: {} proved address {}", delta_.ip, delta_.address);
     }
 
@@ -618,6 +646,7 @@ private:
     std::optional<tron::Uint256> their_price_;
     std::optional<tron::Uint256> accepted_bid_; // provider: what this payer pays per GiB
     tron::Uint256 my_bid_ = 0;                  // payer: our bid to them; 0 = none
+    std::optional<tron::Uint256> paying_at_;    // payer: registered with start_paying
     bool their_pays_ = false;
     bool same_terms_ = false;
     int remote_id_ = -1;

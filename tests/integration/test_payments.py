@@ -494,12 +494,12 @@ def test_with_require_fresh_payer_addresses_from_one_ip_share_one_line(tmp_path)
     credit line's worth once. Coming back from the same IP with a fresh address (addresses cost
     nothing to make) gets nothing more; a payer on another IP still has a line of its own."""
     size, piece_len = 32 * 1024 * 1024, 256 * 1024
-    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.57:0",
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.70:0",
                 args=PROVIDER + REQUIRE) as a:
         tid, _, _, _ = seed(a, tmp_path, "posed", size)
         got = []
-        for ip in ["127.0.0.58"] * 4 + ["127.0.0.59"]:
-            poser = Payer(a, "127.0.0.57", tid, HUB, ip)  # a fresh key each time
+        for ip in ["127.0.0.71"] * 4 + ["127.0.0.72"]:
+            poser = Payer(a, "127.0.0.70", tid, HUB, ip)  # a fresh key each time
             try:
                 got.append(take_until_stopped(a, tid, ip, poser.p, size, piece_len))
                 states = payments_of(a, tid, ip)
@@ -566,6 +566,46 @@ def test_payers_pay_their_bid_or_raise_to_the_price_and_both_ledgers_record_it(t
         for x in (a, b, c, d):
             v = x.call("ledger.verify")
             assert v["ok"] is True, v["violations"]
+
+
+def test_a_payer_does_not_raise_to_a_dearer_provider_while_a_cheaper_one_serves_it(tmp_path):
+    """B bids the price and may pay up to twice it. Provider A asks the price and serves B first;
+    provider E asks 1.5x and refuses B's bid. Because A already serves the torrent at the bid, B
+    does not raise to E: E serves it as a free peer and gets no voucher, while B keeps paying A.
+    (Alone with E, B raises: the test above.) Both providers' upload is limited so the download
+    lasts; the window is E's own count of bytes sent to B (torrent.peers)."""
+    size = 48 * 1024 * 1024
+    with Daemon(state_dir=str(tmp_path / "a"), bt_iface="127.0.0.73:0",
+                args=PROVIDER + ["--set", "bt.local_peers_unthrottled=false"]) as a, \
+         Daemon(state_dir=str(tmp_path / "e"), bt_iface="127.0.0.74:0",
+                args=COMMON + ["--set", f"payments.price_per_gib={3 * PRICE // 2}",
+                               "--set", "bt.local_peers_unthrottled=false"]) as e, \
+         Daemon(state_dir=str(tmp_path / "b"), bt_iface="127.0.0.75:0",
+                args=bidder(PRICE, 2 * PRICE) + ["--set", "bt.pex=false"]) as b:
+        for x in (a, e):
+            x.call("session.set_settings", upload_rate_limit=1024 * 1024)
+        tid, meta, _, _ = seed(a, tmp_path, "cheaper", size)
+        os.link(os.path.join(a.downloads, "cheaper.bin"), os.path.join(e.downloads, "cheaper.bin"))
+        e.call("torrent.add", metainfo=b64(meta))
+        e.wait_state(tid, "seeding")
+        addr_a, addr_e = (x.call("wallet.address")["address"] for x in (a, e))
+        addr_b = b.call("wallet.address")["address"]
+        b.call("torrent.add", metainfo=b64(meta))
+        b.call("torrent.add_peers", id=tid,
+               peers=[f"127.0.0.73:{a.call('session.stats')['listen_port']}"])
+        wait_until(lambda: received_from(a, addr_b), 30, what="B's first voucher to A")
+        b.call("torrent.add_peers", id=tid,
+               peers=[f"127.0.0.74:{e.call('session.stats')['listen_port']}"])
+        sent_by_e = lambda: sum(p["uploaded"] for p in e.call("torrent.peers", id=tid)["peers"]  # noqa: E731
+                                if p["ip"] == "127.0.0.75")
+        wait_until(lambda: sent_by_e() >= 2 * 1024 * 1024, 60, what="E to send B 2 MiB")
+        # B issues a voucher every 1 MiB or 2 s: one more kept by A, and E would have had one too.
+        kept = int(received_from(a, addr_b)["cumulative"])
+        wait_until(lambda: int(received_from(a, addr_b)["cumulative"]) > kept, 30,
+                   what="another voucher from B to A")
+        assert received_from(e, addr_b) is None and issued_to(b, addr_e) is None
+        assert [s for s, _ in payments_of(e, tid, "127.0.0.75")] in (["free"], [])
+        assert issued_to(b, addr_a)["bid_per_gib"] == str(PRICE)
 
 
 def test_a_bid_below_the_price_is_refused_naming_the_price_and_a_raise_is_accepted(tmp_path):

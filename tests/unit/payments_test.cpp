@@ -199,6 +199,26 @@ TEST_CASE("provider: payers from one IP share a line; fresh addresses do not get
     CHECK_FALSE(pay.over_credit_line(extra, "10.0.0.10"));
 }
 
+TEST_CASE("payer: the cheapest rate paid per torrent follows the connections we pay on")
+{
+    PaymentsRig r(PaymentTerms{});
+    auto& pay = *r.pay;
+    CHECK_FALSE(pay.cheapest_paid("t1").has_value());
+    pay.start_paying("t1", 30);
+    pay.start_paying("t1", 20);
+    pay.start_paying("t1", 20);
+    pay.start_paying("t2", 5);
+    CHECK(pay.cheapest_paid("t1") == Uint256(20));
+    pay.stop_paying("t1", 20);
+    CHECK(pay.cheapest_paid("t1") == Uint256(20)); // two connections at 20
+    pay.stop_paying("t1", 20);
+    CHECK(pay.cheapest_paid("t1") == Uint256(30));
+    pay.stop_paying("t1", 30);
+    pay.stop_paying("t1", 30); // a second stop changes nothing
+    CHECK_FALSE(pay.cheapest_paid("t1").has_value());
+    CHECK(pay.cheapest_paid("t2") == Uint256(5));
+}
+
 TEST_CASE("provider: ledger.db rebuilds free peers' counts within the window, per torrent and IP")
 {
     TempLedger t;
