@@ -161,7 +161,7 @@ TEST_CASE("provider: a free peer's line is per torrent and IP across connections
     CHECK(pay.free_bytes("t1", "10.0.0.4") == 0);
 }
 
-TEST_CASE("provider: payers from one IP share a line; fresh addresses do not get fresh lines")
+TEST_CASE("provider: payers from one IP share a line, and fresh addresses do not get fresh lines")
 {
     PaymentTerms terms;
     terms.price = Uint256(1) << 30; // one base unit per byte
