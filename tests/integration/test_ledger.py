@@ -63,9 +63,13 @@ def test_plain_peer_is_an_anonymous_counterparty_with_exact_bytes(tmp_path):
             assert note["params"]["credits"] == "0"
             ws.close()
             uploaded = wait_ledger_up(d)
-            # The leecher received SIZE bytes, all from us: the ledger has them, within a block
-            # (a re-sent request). libtorrent's counter never has more than the ledger.
-            assert SIZE <= uploaded <= SIZE + 16 * 1024
+            # The leecher received every byte from us: the ledger has what it received, within a
+            # block. Under load a leecher re-requests blocks that timed out, and the copies it got
+            # twice (its redundant bytes, seen 660 KiB in CI) were sent and are counted too.
+            got = h.status().total_payload_download
+            redundant = h.status().total_redundant_bytes
+            assert SIZE <= uploaded <= SIZE + redundant + 16 * 1024, (uploaded, got, redundant)
+            assert abs(uploaded - got) <= 16 * 1024, (uploaded, got)
             # libtorrent takes a connection's bytes on its one-second tick: a transfer that ends
             # and hangs up before the first tick can leave its counter at 0 (seen in CI), so only
             # the bound is checked.
