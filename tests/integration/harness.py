@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -246,3 +247,21 @@ def free_port(host="127.0.0.1"):
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def port_below_ephemeral(host="0.0.0.0"):
+    """A free port below the kernel's ephemeral range, for a program we did not write that binds a
+    port it is given. free_port() hands out an ephemeral port, which any outgoing connection of a
+    test running beside this one can take before that program binds it."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12000), low)
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+                return port
+            except OSError:
+                continue
+    raise AssertionError(f"no free port below {low} on {host}")

@@ -3,12 +3,14 @@ downloads from the daemon, and the daemon downloads from transmission-cli. Each 
 loopback address, as the notes on libtorrent's self-connection ban advise."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 
 import pytest
 
-from harness import Daemon, b64, free_port, make_file, mktorrent, sha256_file, wait_until
+from harness import (Daemon, b64, free_port, make_file, mktorrent, port_below_ephemeral, sha256_file,
+                     wait_until)
 
 SIZE = 12 * 1024 * 1024
 
@@ -82,32 +84,62 @@ def test_daemon_downloads_from_transmission_via_opentracker(tracker, tmp_path):
     url = tracker(str(lt.torrent_info(tfile).info_hashes().v1))
     meta = mktorrent(str(seed_dir / "show.mkv"), tfile, piece_kib=256, trackers=[url])
 
-    cfg = tmp_path / "tr-config"
-    cfg.mkdir()
-    tr_port = free_port("127.0.0.1")
-    (cfg / "settings.json").write_text(json.dumps({
-        "dht-enabled": False, "lpd-enabled": False, "pex-enabled": False, "utp-enabled": False,
-        # Transmission announces from 127.0.0.1 (libcurl does not bind), so it must listen there.
-        "port-forwarding-enabled": False, "bind-address-ipv4": "0.0.0.0",
-        "peer-port": tr_port, "speed-limit-up-enabled": False}))
-    # Unbuffered output into a file: a pipe nobody reads could fill and stall transmission-cli, and
-    # its status line ("Seeding, …", no newline) says when it has verified the data and serves it.
     tr_log = tmp_path / "transmission.log"
-    with open(tr_log, "wb") as out:
-        tr = subprocess.Popen(["stdbuf", "-o0", "-e0", "transmission-cli", "-g", str(cfg), "-w",
-                               str(seed_dir), "-M", "-v", tfile],
-                              stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def tr_output(tail=3000):
         return tr_log.read_bytes().decode(errors="replace").replace("\r", "\n")[-tail:]
-    try:
-        def seeding():
-            if tr.poll() is not None:
-                raise AssertionError(f"transmission-cli exited with {tr.returncode}:\n{tr_output()}")
+
+    def start_transmission():
+        """Starts transmission-cli on a fresh port; returns (process, port) once it has verified the
+        data and seeds, or (None, None) when it could not bind its port (then try another)."""
+        cfg = tmp_path / "tr-config"
+        shutil.rmtree(cfg, ignore_errors=True)
+        cfg.mkdir()
+        port = port_below_ephemeral()
+        (cfg / "settings.json").write_text(json.dumps({
+            "dht-enabled": False, "lpd-enabled": False, "pex-enabled": False, "utp-enabled": False,
+            # Transmission announces from 127.0.0.1 (libcurl does not bind), so it must listen there.
+            "port-forwarding-enabled": False, "bind-address-ipv4": "0.0.0.0",
+            "peer-port": port, "speed-limit-up-enabled": False}))
+        # Unbuffered output into a file: a pipe nobody reads could fill and stall transmission-cli,
+        # and its status line ("Seeding, …", no newline) says when it has verified the data.
+        with open(tr_log, "wb") as out:
+            proc = subprocess.Popen(["stdbuf", "-o0", "-e0", "transmission-cli", "-g", str(cfg), "-w",
+                                     str(seed_dir), "-M", "-v", tfile],
+                                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+        def seeding_or_unbound():
+            if proc.poll() is not None:
+                raise AssertionError(f"transmission-cli exited with {proc.returncode}:\n{tr_output()}")
             text = tr_output(tail=1 << 20)
-            assert "Couldn't bind" not in text and "Unable to bind" not in text, text
-            return "Seeding" in text
-        wait_until(seeding, 60, what="transmission-cli to verify its data and seed")
+            if "Couldn't bind" in text or "Unable to bind" in text:
+                return "unbound"
+            return "Seeding" in text and "seeding"
+        try:
+            outcome = wait_until(seeding_or_unbound, 60, what="transmission-cli to verify its data and seed")
+        except AssertionError as e:
+            stop(proc)
+            raise AssertionError(f"{e}\n--- transmission-cli:\n{tr_output()}") from None
+        if outcome == "unbound":
+            stop(proc)
+            return None, None
+        return proc, port
+
+    def stop(proc):
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    for _ in range(3):
+        tr, tr_port = start_transmission()
+        if tr:
+            break
+    else:
+        raise AssertionError(f"transmission-cli could not bind a port in 3 tries:\n{tr_output()}")
+    try:
         with Daemon(bt_iface="127.0.0.8:0") as d:
             tid = d.call("torrent.add", metainfo=b64(meta))["id"]
             # The daemon announced before Transmission did and will not re-announce for the
@@ -127,8 +159,4 @@ def test_daemon_downloads_from_transmission_via_opentracker(tracker, tmp_path):
             assert t["progress"] == 1.0
             assert sha256_file(os.path.join(d.downloads, "show.mkv")) == digest
     finally:
-        tr.send_signal(signal.SIGINT)
-        try:
-            tr.wait(15)
-        except subprocess.TimeoutExpired:
-            tr.kill()
+        stop(tr)
