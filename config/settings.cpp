@@ -187,7 +187,9 @@ std::vector<Key> const& table()
          "user agent sent to trackers and peers", nullptr},
         {"torrent.default_save_path",
          [](Config& c) -> Field { return &c.torrent.default_save_path; },
-         "where new torrents go, default <state_dir>/downloads", nullptr},
+         "where new torrents go, default <state_dir>/downloads; relative paths in API calls and "
+         "labels are taken from here",
+         nullptr},
         {"torrent.allowed_roots", [](Config& c) -> Field { return &c.torrent.allowed_roots; },
          "directories RPC paths must stay under (default: [default_save_path])", nullptr},
         {"torrent.max_metainfo_bytes",
@@ -496,14 +498,39 @@ std::string env_name(std::string_view key)
 void Config::resolve()
 {
     namespace fs = std::filesystem;
-    if (rpc.token_file.empty())
-        rpc.token_file = (fs::path(state_dir) / "rpc.token").string();
-    if (torrent.default_save_path.empty())
-        torrent.default_save_path = (fs::path(state_dir) / "downloads").string();
-    if (tron.key_file.empty())
-        tron.key_file = (fs::path(state_dir) / "tron.key").string();
-    if (torrent.allowed_roots.empty())
+    auto absolute = [](std::string& path) {
+        if (path.empty())
+            return;
+        std::error_code ec;
+        auto abs = fs::absolute(path, ec);
+        if (!ec)
+            path = abs.lexically_normal().string();
+        // "/srv/x/" and "/srv/x" are one directory; keep the root itself as "/".
+        while (path.size() > 1 && path.back() == '/')
+            path.pop_back();
+    };
+    auto derive = [&](std::string const& key, std::string& value, fs::path const& from) {
+        if (!value.empty() && !derived.contains(key))
+            return;
+        value = from.string();
+        derived.insert(key);
+    };
+    absolute(state_dir);
+    derive("rpc.token_file", rpc.token_file, fs::path(state_dir) / "rpc.token");
+    derive("torrent.default_save_path", torrent.default_save_path,
+           fs::path(state_dir) / "downloads");
+    derive("tron.key_file", tron.key_file, fs::path(state_dir) / "tron.key");
+    absolute(rpc.token_file);
+    absolute(torrent.default_save_path);
+    absolute(tron.key_file);
+    absolute(tron.api_key_file);
+    absolute(watch.dir);
+    if (torrent.allowed_roots.empty() || derived.contains("torrent.allowed_roots")) {
         torrent.allowed_roots = {torrent.default_save_path};
+        derived.insert("torrent.allowed_roots");
+    }
+    for (auto& root : torrent.allowed_roots)
+        absolute(root);
 }
 
 std::string apply_json(Config& cfg, std::string_view text, std::string_view origin)
@@ -614,6 +641,8 @@ nlohmann::json to_json(Config const& cfg)
     json out = json::object();
     for (auto const& k : table()) {
         json v = value_of(k.field(copy));
+        if (cfg.derived.contains(std::string(k.name)))
+            v = v.is_array() ? json::array() : json("");
         if (k.secret && v.is_string() && !v.get<std::string>().empty())
             v = "<redacted>";
         // Appended, not "/" + name: GCC 12 at -O3 misreads that as an overlapping copy

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,7 +43,7 @@ struct RpcConfig {
 };
 
 struct BtConfig {
-    std::string listen_interfaces = "0.0.0.0:6881,[::]:6881";
+    std::string listen_interfaces = "0.0.0.0:51413,[::]:51413";
     bool dht = false;
     bool lsd = false;
     bool upnp = false;
@@ -116,7 +117,7 @@ struct PaymentsConfig {
 // What a label means when a torrent carries it (config file or SEEDBOXD_LABELS as JSON):
 // where its data goes once downloaded, and default share limits for torrents without their own.
 struct LabelPolicy {
-    std::string move_on_complete;      // absolute directory inside torrent.allowed_roots; "" = stay
+    std::string move_on_complete;      // directory inside torrent.allowed_roots; "" = stay
     double ratio_limit = -1;           // -1 = none
     std::int64_t seed_time_limit = -1; // seconds seeding, -1 = none
     std::string limit_action = "stop"; // stop | remove | remove_data
@@ -154,7 +155,13 @@ struct Config {
     HooksConfig hooks;
     std::map<std::string, LabelPolicy> labels;
 
-    // Fills derived defaults (token_file, default_save_path, allowed_roots) from state_dir.
+    // Keys whose value resolve() derived from another (token_file from state_dir, …): printed by
+    // --print-config as "" (or []), so the printed file fed back derives them again.
+    std::set<std::string> derived;
+
+    // Makes every configured path absolute against the working directory (the directory the
+    // daemon was started in, as for any Unix program) and fills the derived defaults
+    // (token_file, key_file, default_save_path, allowed_roots) from state_dir. Idempotent.
     void resolve();
 };
 

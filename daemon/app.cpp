@@ -7,6 +7,7 @@
 #include "daemon/notify.h"
 #include "daemon/paths.h"
 #include "daemon/settlement/settlement.h"
+#include "daemon/state_lock.h"
 #include "daemon/torrent/engine.h"
 #include "daemon/watch_dir.h"
 #include "ledger/key_file.h"
@@ -113,7 +114,8 @@ std::string check_label_paths(config::Config const& cfg)
     for (auto const& [label, p] : cfg.labels) {
         if (p.move_on_complete.empty())
             continue;
-        auto ok = make_confined_dir(p.move_on_complete, cfg.torrent.allowed_roots);
+        auto ok = make_confined_dir(p.move_on_complete,
+                                    {cfg.torrent.default_save_path, cfg.torrent.allowed_roots});
         if (!ok)
             return "labels." + label + ".move_on_complete: " + ok.error().message;
     }
@@ -223,6 +225,14 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         spdlog::critical("cannot create state directory {}: {}", cfg.state_dir, why);
         return 1;
     }
+    // Before anything in the directory is read: a second daemon on it would load the same
+    // torrents and ledger, announce them twice and overwrite rpc.address.
+    std::string lock_error;
+    auto const state_lock = StateLock::acquire(cfg.state_dir, lock_error);
+    if (!state_lock.held()) {
+        spdlog::critical("{}", lock_error);
+        return 1;
+    }
     std::error_code ec;
 
     auto bind = config::parse_endpoint(cfg.rpc.bind);
@@ -267,6 +277,19 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     if (!store) {
         spdlog::critical("{}", err);
         return 1;
+    }
+
+    if (opts.reset_session_settings) {
+        std::string const empty = "{}";
+        auto reset_err = ledger::StateStore::wait([&](auto done) {
+            store->put_blob("settings", ledger::Blob(empty.begin(), empty.end()), std::move(done));
+        });
+        if (!reset_err.empty()) {
+            spdlog::critical("cannot reset the stored session settings: {}", reset_err);
+            return 1;
+        }
+        spdlog::warn("session settings changed over RPC are forgotten "
+                     "(--reset-session-settings): the configuration's values apply");
     }
 
     auto ledger = ledger::Ledger::open((fs::path(cfg.state_dir) / "ledger.db").string(), err);

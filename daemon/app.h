@@ -14,6 +14,8 @@ struct RunOptions {
     std::string ready_file; // receives "HOST:PORT" of the RPC listener once it accepts
     // Reads the configuration again from the same sources (file, environment, flags): SIGHUP.
     std::function<config::LoadResult()> reload;
+    // Forget the session settings changed over RPC (stored in state.db) before starting.
+    bool reset_session_settings = false;
 };
 
 // Runs the daemon on the calling thread; returns the process exit code.

@@ -27,6 +27,8 @@ enum class Errc {
     settlement_unavailable,
     batch_not_found,
     node_failed,
+    data_in_use,
+    file_not_found,
 };
 
 struct Error {

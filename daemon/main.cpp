@@ -62,6 +62,10 @@ int main(int argc, char** argv)
     app.add_option("--ready-file", ready_file, "write the bound RPC HOST:PORT here once listening");
     app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off (log_level)");
     app.add_option("--set", sets, "KEY=VALUE for any config key, e.g. --set bt.dht=true");
+    bool reset_session_settings = false;
+    app.add_flag("--reset-session-settings", reset_session_settings,
+                 "forget the session settings changed over RPC (kept in state.db) and start "
+                 "from the configuration's values");
     app.add_flag("--print-config", print_config, "print the effective configuration and exit");
     app.add_flag("--help-config", help_config, "list every config key and exit");
     CLI11_PARSE(app, argc, argv);
@@ -73,9 +77,13 @@ int main(int argc, char** argv)
                 allowed = "; " + std::to_string(*k.min) + " to " + std::to_string(*k.max);
             for (std::size_t i = 0; i < k.choices.size(); ++i)
                 allowed += (i == 0 ? "; one of " : ", ") + k.choices[i];
-            std::printf("%-28s %-9s default %-24s %s%s (env %s)\n", k.name.c_str(), k.type.c_str(),
+            // A file-only key (hooks.on_complete: a program to run) is refused from the
+            // environment and --set, so no variable is offered for it.
+            auto const where =
+                k.file_only ? std::string("config file only") : "env " + config::env_name(k.name);
+            std::printf("%-28s %-9s default %-24s %s%s (%s)\n", k.name.c_str(), k.type.c_str(),
                         k.default_value.dump().c_str(), k.help.c_str(), allowed.c_str(),
-                        config::env_name(k.name).c_str());
+                        where.c_str());
         }
         return 0;
     }
@@ -117,6 +125,6 @@ int main(int argc, char** argv)
         return 0;
     }
     setup_logging(loaded.config->log_level);
-    return daemon::run_app(*loaded.config,
-                           {ready_file, [sources] { return config::load(sources); }});
+    return daemon::run_app(*loaded.config, {ready_file, [sources] { return config::load(sources); },
+                                            reset_session_settings});
 }

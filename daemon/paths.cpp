@@ -68,6 +68,15 @@ std::string errno_text()
     return std::strerror(errno);
 }
 
+// " (torrent.allowed_roots: /a, /b)": where a refused path could have gone.
+std::string allowed_text(std::vector<std::string> const& roots)
+{
+    std::string out = " (torrent.allowed_roots: ";
+    for (std::size_t i = 0; i < roots.size(); ++i)
+        out += (i ? ", " : "") + roots[i];
+    return out + ")";
+}
+
 } // namespace
 
 bool inside_roots(fs::path const& real, std::vector<std::string> const& roots)
@@ -75,8 +84,9 @@ bool inside_roots(fs::path const& real, std::vector<std::string> const& roots)
     return !root_of(real, roots).empty();
 }
 
-Result<fs::path> confine(std::string const& requested, std::vector<std::string> const& roots)
+Result<fs::path> confine(std::string const& requested, PathRules const& rules)
 {
+    auto const& roots = rules.roots;
     if (requested.empty())
         return make_error(Errc::path_not_allowed, "path is empty");
     if (requested.find('\0') != std::string::npos)
@@ -86,7 +96,7 @@ Result<fs::path> confine(std::string const& requested, std::vector<std::string> 
     std::error_code ec;
     fs::path p(requested);
     if (p.is_relative())
-        p = fs::path(roots.front()) / p;
+        p = fs::path(rules.base.empty() ? roots.front() : rules.base) / p;
     p = fs::absolute(p, ec);
     // A dangling symlink passes weakly_canonical as a name yet to be created: find it first.
     fs::path prefix;
@@ -105,20 +115,23 @@ Result<fs::path> confine(std::string const& requested, std::vector<std::string> 
         return make_error(Errc::path_not_allowed,
                           "cannot resolve path \"" + requested + "\": " + ec.message());
     if (!inside_roots(resolved, roots))
-        return make_error(Errc::path_not_allowed, "path \"" + requested + "\" resolves to \"" +
-                                                      resolved.string() +
-                                                      "\", outside the allowed roots");
+        return make_error(Errc::path_not_allowed,
+                          "path \"" + requested + "\" resolves to \"" + resolved.string() +
+                              "\", outside the allowed roots" + allowed_text(roots));
     return resolved;
 }
 
-Result<std::string> read_confined_file(std::string const& path,
-                                       std::vector<std::string> const& roots, std::size_t max_bytes)
+Result<std::string> read_confined_file(std::string const& path, PathRules const& rules,
+                                       std::size_t max_bytes)
 {
-    auto p = confine(path, roots);
+    auto const& roots = rules.roots;
+    auto p = confine(path, rules);
     if (!p)
         return p.error();
     // O_PATH opens nothing for I/O: a FIFO does not block, a device sees no open().
     Fd handle(::open(p->c_str(), O_PATH | O_CLOEXEC));
+    if (handle.fd < 0 && errno == ENOENT)
+        return make_error(Errc::file_not_found, "no file at " + p->string());
     if (handle.fd < 0)
         return make_error(Errc::storage_failed, "cannot open " + p->string() + ": " + errno_text());
     struct stat st {};
@@ -154,9 +167,10 @@ Result<std::string> read_confined_file(std::string const& path,
     return data;
 }
 
-Result<fs::path> make_confined_dir(std::string const& path, std::vector<std::string> const& roots)
+Result<fs::path> make_confined_dir(std::string const& path, PathRules const& rules)
 {
-    auto p = confine(path, roots);
+    auto const& roots = rules.roots;
+    auto p = confine(path, rules);
     if (!p)
         return p.error();
     auto const root = root_of(*p, roots);

@@ -40,6 +40,10 @@ RpcError to_rpc(daemon::Error const& e)
         return {kBatchNotFound, "batch_not_found", e.message};
     case Errc::node_failed:
         return {kNodeFailed, "node_failed", e.message};
+    case Errc::data_in_use:
+        return {kDataInUse, "data_in_use", e.message};
+    case Errc::file_not_found:
+        return {kFileNotFound, "file_not_found", e.message};
     }
     return {kInternalError, "internal_error", e.message};
 }

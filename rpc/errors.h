@@ -32,6 +32,8 @@ enum Code : int {
     kInvalidFileIndex = 1010,
     kInvalidTracker = 1011,
     kInvalidBase64 = 1012,
+    kDataInUse = 1013,
+    kFileNotFound = 1014,
     // 2xxx: ledger and wallet
     kNoWallet = 2001,
     kNothingToSettle = 2002,

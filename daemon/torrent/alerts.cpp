@@ -96,7 +96,8 @@ void Engine::Impl::on_first_completion(lt::torrent_status const& st,
     }
     if (!target.empty() && target != st.save_path) {
         // Checked again now, at the moment of use: the folder may have changed since start-up.
-        auto dir = make_confined_dir(target, cfg.torrent.allowed_roots);
+        auto dir =
+            make_confined_dir(target, {cfg.torrent.default_save_path, cfg.torrent.allowed_roots});
         if (!dir) {
             spdlog::warn("torrent {}: not moved to move_on_complete {}: {}", id, target,
                          dir.error().message);
@@ -216,9 +217,14 @@ void Engine::Impl::handle(lt::alert* a)
         if (ls->socket_type == socket_type_t::tcp) {
             std::lock_guard lock(mutex);
             listen_port = ls->port;
+            listening.insert(lt::tcp::endpoint(ls->address, static_cast<std::uint16_t>(ls->port)));
         }
     } else if (auto* lf = alert_cast<listen_failed_alert>(a)) {
         spdlog::error("{}", lf->message());
+        if (lf->socket_type == socket_type_t::tcp) {
+            std::lock_guard lock(mutex);
+            listening.erase(lt::tcp::endpoint(lf->address, static_cast<std::uint16_t>(lf->port)));
+        }
     } else if (auto* ad = alert_cast<alerts_dropped_alert>(a)) {
         // The queue overflowed: each set bit is an alert type that lost at least one alert.
         alerts_dropped += ad->dropped_alerts.count();

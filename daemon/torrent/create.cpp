@@ -16,7 +16,7 @@ namespace seedbox::daemon {
 Result<CreateResult> Engine::create(CreateRequest const& req)
 {
     auto& m = *impl_;
-    auto path = confine(req.path, m.cfg.torrent.allowed_roots);
+    auto path = confine(req.path, {m.cfg.torrent.default_save_path, m.cfg.torrent.allowed_roots});
     if (!path)
         return make_error(Errc::path_not_allowed, "path: " + path.error().message);
     std::error_code fec;

@@ -1,6 +1,7 @@
 #include "daemon/torrent/engine_impl.h"
 
 #include "daemon/btt_pay/plugin.h"
+#include "daemon/listen_check.h"
 #include "daemon/paths.h"
 
 #include <boost/asio/post.hpp>
@@ -151,6 +152,31 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
             spdlog::warn("stored session state is unreadable ({}); starting fresh", bec.message());
     }
     params.settings = m.base_settings();
+    // The listen addresses are checked before the session opens any socket (fail closed), and
+    // the ones set over RPC (stored in state.db) are the ones it opens first.
+    json stored = json::object();
+    if (auto blob = m.store.get_blob("settings")) {
+        auto j = json::parse(blob->begin(), blob->end(), nullptr, false);
+        if (j.is_object())
+            stored = std::move(j);
+    }
+    auto listen = params.settings.get_str(lt::settings_pack::listen_interfaces);
+    std::string origin = "bt.listen_interfaces";
+    if (auto it = stored.find("listen_interfaces"); it != stored.end() && it->is_string()) {
+        listen = it->get<std::string>();
+        origin = "listen_interfaces (set with session.set_settings, stored in state.db)";
+    }
+    if (auto it = stored.find("listen_port");
+        it != stored.end() && it->is_number_integer() && *it >= 0 && *it <= 65535) {
+        listen = with_listen_port(listen, it->get<int>());
+        origin = "listen_port (set with session.set_settings, stored in state.db)";
+    }
+    if (auto why = listen_interfaces_problem(listen); !why.empty())
+        return origin + ": " + why +
+               (origin.starts_with("bt.") ? ""
+                                          : "; start once with --reset-session-settings to use "
+                                            "the configuration's bt.listen_interfaces");
+    params.settings.set_str(lt::settings_pack::listen_interfaces, listen);
     m.applied_settings = params.settings; // no other thread runs yet
     m.ses = std::make_unique<lt::session>(std::move(params));
     if (!m.cfg.bt.local_peers_unthrottled) {
@@ -172,14 +198,11 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
     }
     m.ses->set_alert_notify([&m] { boost::asio::post(m.io, [&m] { m.drain_alerts(); }); });
 
-    if (auto blob = m.store.get_blob("settings")) {
-        auto stored = json::parse(blob->begin(), blob->end(), nullptr, false);
-        if (stored.is_object() && !stored.empty()) {
-            spdlog::info("applying {} session setting(s) changed over RPC (stored in state.db)",
-                         stored.size());
-            if (auto st = m.apply_settings(stored, false); !st)
-                spdlog::warn("stored session settings ignored: {}", st.error().message);
-        }
+    if (!stored.empty()) {
+        spdlog::info("applying {} session setting(s) changed over RPC (stored in state.db)",
+                     stored.size());
+        if (auto st = m.apply_settings(stored, false); !st)
+            spdlog::warn("stored session settings ignored: {}", st.error().message);
     }
 
     auto rows = m.store.load_torrents();
@@ -408,12 +431,22 @@ Status Engine::Impl::for_each_id(std::vector<std::string> const& ids,
 Status Engine::Impl::change_persisted(std::vector<std::string> const& ids,
                                       std::function<void(Entry&)> const& fn)
 {
-    auto st = for_each_id(ids, [&fn](Entry& e) {
+    // The cached status changes here, before libtorrent's alert: on_state_update then sees no
+    // change, so the transition (stop, start) is announced here.
+    std::vector<std::pair<json, std::string>> transitions;
+    auto st = for_each_id(ids, [&](Entry& e) {
+        auto before = e.have_status ? state_of(e) : std::string();
         fn(e);
         e.dirty = true;
+        if (!before.empty() && before != state_of(e))
+            transitions.emplace_back(summary(e), std::move(before));
     });
     if (!st)
         return st;
+    for (auto& [note, previous] : transitions) {
+        note["previous_state"] = previous;
+        events.publish("torrent.state_changed", std::move(note));
+    }
     for (auto const& id : ids)
         if (auto err = persist_meta(id); !err.empty())
             return make_error(Errc::storage_failed, err);

@@ -105,6 +105,8 @@ struct Engine::Impl {
     std::chrono::steady_clock::time_point counters_time{}, prev_counters_time{};
     std::int64_t started_time = now_unix();
     int listen_port = 0;
+    // The BitTorrent listen sockets open now (TCP), from libtorrent's listen alerts.
+    std::set<lt::tcp::endpoint> listening;
     nlohmann::json runtime_settings = nlohmann::json::object();
     // Every libtorrent setting we gave the session (base_settings, then each change): what
     // session.settings reads, so answering it needs no synchronous call into the network thread.
@@ -153,6 +155,10 @@ struct Engine::Impl {
     // status refresh: the shape of every settings-changing operation.
     Status change_persisted(std::vector<std::string> const& ids,
                             std::function<void(Entry&)> const& fn);
+    // Another torrent (not in `leaving`) with a file at the same path as one of e's, as
+    // "name (id)"; empty when none. Deleting e's data would break it. Caller holds mutex.
+    [[nodiscard]] std::string shares_files(Entry const& e,
+                                           std::set<std::string> const& leaving) const;
     void restore(ledger::TorrentRow const& row);
     void publish_state(Entry const& e, std::string const& previous);
     [[nodiscard]] std::string state_of(Entry const& e) const;

@@ -32,6 +32,8 @@ double ratio_of(lt::torrent_status const& st)
 
 std::int64_t eta_of(lt::torrent_status const& st)
 {
+    if (!st.has_metadata)
+        return -1; // the size is not known yet: not "done"
     auto left = st.total_wanted - st.total_wanted_done;
     if (left <= 0)
         return 0;
@@ -88,7 +90,7 @@ std::vector<Field> const& table()
          [](Entry const& e) -> json { return e.status.num_complete; }},
         {"swarm_leechers", "leechers in the swarm per the tracker (-1 unknown)",
          [](Entry const& e) -> json { return e.status.num_incomplete; }},
-        {"eta", "seconds until done, 0 when done, -1 unknown",
+        {"eta", "seconds until done, 0 when done, -1 unknown (no rate, or no metadata yet)",
          [](Entry const& e) -> json { return eta_of(e.status); }},
         {"save_path", "directory holding the data",
          [](Entry const& e) -> json { return e.save_path; }},
@@ -124,7 +126,12 @@ std::vector<Field> const& table()
          [](Entry const& e) -> json { return secs(e.status.seeding_duration); }},
         {"active_time", "seconds spent active",
          [](Entry const& e) -> json { return secs(e.status.active_duration); }},
-        {"num_pieces", "pieces in the torrent",
+        {"num_pieces", "pieces in the torrent (0 without metadata)",
+         [](Entry const& e) -> json {
+             auto ti = e.status.torrent_file.lock();
+             return ti ? ti->num_pieces() : 0;
+         }},
+        {"pieces_have", "pieces downloaded and checked",
          [](Entry const& e) -> json { return e.status.num_pieces; }},
         {"piece_size", "bytes per piece (0 without metadata)",
          [](Entry const& e) -> json {
@@ -350,6 +357,14 @@ void Engine::Impl::check_share_limits()
                 seed_time_limit >= 0 && secs(e.status.seeding_duration) >= seed_time_limit;
             if (!ratio_hit && !time_hit)
                 continue;
+            if (action == "remove_data") {
+                if (auto other = shares_files(e, {id}); !other.empty()) {
+                    spdlog::warn("torrent {}: its files are also the data of torrent {}; removing "
+                                 "it but keeping the data",
+                                 id, other);
+                    action = "remove";
+                }
+            }
             spdlog::info("torrent {} reached {} {} limit: {}", id, source,
                          ratio_hit ? "ratio" : "seed time", action);
             hits.emplace_back(id, action);

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <set>
 
 namespace seedbox::daemon {
 
@@ -68,7 +69,7 @@ Result<AddResult> Engine::add(AddRequest const& req)
     // that was checked (no symlink to outside, none to nothing).
     auto save =
         make_confined_dir(req.save_path.empty() ? m.cfg.torrent.default_save_path : req.save_path,
-                          m.cfg.torrent.allowed_roots);
+                          {m.cfg.torrent.default_save_path, m.cfg.torrent.allowed_roots});
     if (!save)
         return make_error(Errc::path_not_allowed, "save_path: " + save.error().message);
 
@@ -141,19 +142,65 @@ Result<AddResult> Engine::add(AddRequest const& req)
     return AddResult{id, name, true};
 }
 
+namespace {
+
+// The paths of a torrent's files, as libtorrent would delete them.
+std::set<fs::path> file_paths(Entry const& e)
+{
+    std::set<fs::path> out;
+    auto ti = e.status.torrent_file.lock();
+    if (!ti)
+        return out;
+    auto const& files = ti->files();
+    for (auto i : files.file_range())
+        if (!files.pad_file_at(i))
+            out.insert((fs::path(e.save_path) / files.file_path(i)).lexically_normal());
+    return out;
+}
+
+} // namespace
+
+std::string Engine::Impl::shares_files(Entry const& e, std::set<std::string> const& leaving) const
+{
+    auto const mine = file_paths(e);
+    if (mine.empty())
+        return {};
+    for (auto const& [id, other] : torrents) {
+        if (leaving.count(id))
+            continue;
+        auto ti = other.status.torrent_file.lock();
+        if (!ti)
+            continue;
+        auto const& files = ti->files();
+        for (auto i : files.file_range())
+            if (mine.count((fs::path(other.save_path) / files.file_path(i)).lexically_normal()))
+                return (other.have_status ? other.status.name : id) + " (" + id + ")";
+    }
+    return {};
+}
+
 Status Engine::remove(std::vector<std::string> const& ids, bool delete_data)
 {
     auto& m = *impl_;
     std::vector<std::pair<std::string, lt::torrent_handle>> gone;
     std::vector<json> notes;
+    std::set<std::string> const leaving(ids.begin(), ids.end());
+    std::string conflict;
     auto st = m.for_each_id(ids, [&](Entry& e) {
         gone.emplace_back(e.id, e.handle);
         notes.push_back({{"id", e.id},
                          {"name", e.have_status ? e.status.name : e.id},
                          {"deleted_data", delete_data}});
+        if (delete_data && conflict.empty())
+            if (auto other = m.shares_files(e, leaving); !other.empty())
+                conflict = e.id + ": its files are also the data of torrent " + other +
+                           "; deleting them would break it. Remove without delete_data, or "
+                           "remove that torrent too";
     });
     if (!st)
         return st;
+    if (!conflict.empty())
+        return make_error(Errc::data_in_use, conflict);
     for (auto const& [id, h] : gone) {
         m.ses->remove_torrent(h, delete_data ? lt::session::delete_files : lt::remove_flags_t{});
         {
@@ -210,7 +257,8 @@ Status Engine::reannounce(std::vector<std::string> const& ids)
 Status Engine::move(std::string const& id, std::string const& path)
 {
     auto& m = *impl_;
-    auto target = make_confined_dir(path, m.cfg.torrent.allowed_roots);
+    auto target =
+        make_confined_dir(path, {m.cfg.torrent.default_save_path, m.cfg.torrent.allowed_roots});
     if (!target)
         return make_error(target.error().code, "path: " + target.error().message);
     return m.for_each_id({id}, [&](Entry& e) {

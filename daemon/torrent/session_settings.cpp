@@ -2,11 +2,11 @@
 // daemon starts from.
 #include "daemon/torrent/engine_impl.h"
 
+#include "daemon/listen_check.h"
+
 #include <libtorrent/session_stats.hpp>
 #include <libtorrent/settings_pack.hpp>
 #include <spdlog/spdlog.h>
-
-#include <regex>
 
 namespace seedbox::daemon {
 
@@ -45,6 +45,20 @@ void merge_settings(lt::settings_pack& to, lt::settings_pack const& from)
             to.set_bool(n, from.get_bool(n));
 }
 
+// ["0.0.0.0:51413", "[::1]:51413"]: what session.stats reports as listening.
+json listening_json(std::set<lt::tcp::endpoint> const& sockets)
+{
+    json out = json::array();
+    for (auto const& ep : sockets) {
+        auto addr = ep.address().to_string();
+        if (auto pct = addr.find('%'); pct != std::string::npos)
+            addr.erase(pct); // a link-local scope: the port and address are what a peer dials
+        out.push_back(ep.address().is_v6() ? "[" + addr + "]:" + std::to_string(ep.port())
+                                           : addr + ":" + std::to_string(ep.port()));
+    }
+    return out;
+}
+
 int clamp_int(std::int64_t v)
 {
     return static_cast<int>(std::clamp<std::int64_t>(v, -1, INT32_MAX));
@@ -66,13 +80,6 @@ std::string policy_name(int p)
     if (p == lt::settings_pack::pe_disabled)
         return "disabled";
     return "enabled";
-}
-
-// Replaces the port of every "ADDR:PORT" in a libtorrent listen_interfaces string.
-std::string with_port(std::string const& interfaces, std::int64_t port)
-{
-    static std::regex const port_re(R"(:(\d+)(s?)(?=,|$))");
-    return std::regex_replace(interfaces, port_re, ":" + std::to_string(port) + "$2");
 }
 
 using SettingKey = Engine::SettingKey;
@@ -237,12 +244,30 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
                 std::lock_guard lock(mutex);
                 base = applied_settings.get_str(lt::settings_pack::listen_interfaces);
             }
-            p.set_str(lt::settings_pack::listen_interfaces, with_port(base, n));
+            p.set_str(lt::settings_pack::listen_interfaces,
+                      with_listen_port(base, static_cast<int>(n)));
         }
+    }
+    // Fail closed: an address this host does not have, or a device that does not exist, is
+    // refused before libtorrent is told (it would log the failure and listen on less).
+    std::string new_interfaces;
+    if (p.has_val(lt::settings_pack::listen_interfaces)) {
+        new_interfaces = p.get_str(lt::settings_pack::listen_interfaces);
+        if (auto why = listen_interfaces_problem(new_interfaces); !why.empty())
+            return make_error(Errc::invalid_argument,
+                              std::string(changes.contains("listen_interfaces")
+                                              ? "settings.listen_interfaces: "
+                                              : "settings.listen_port: ") +
+                                  why);
     }
     json stored;
     {
         std::lock_guard lock(mutex);
+        if (!new_interfaces.empty() &&
+            new_interfaces != applied_settings.get_str(lt::settings_pack::listen_interfaces))
+            std::erase_if(listening, [&](lt::tcp::endpoint const& ep) {
+                return !listen_interfaces_cover(new_interfaces, ep.address(), ep.port());
+            });
         merge_settings(applied_settings, p);
         if (payments)
             payments->set_upload_limit(
@@ -332,6 +357,7 @@ json Engine::session_stats()
                 {"alerts_last_batch", m.alerts_last_batch.load()},
                 {"alert_queue_size", m.cfg.bt.alert_queue_size},
                 {"listen_port", m.listen_port},
+                {"listening", listening_json(m.listening)},
                 {"uptime", now_unix() - m.started_time}};
     if (m.payments) // btt_pay: uploads and connections by payment class
         out["payments"] = m.payments->class_figures();

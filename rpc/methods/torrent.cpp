@@ -56,11 +56,13 @@ void add_from_path(Call& call, daemon::AddRequest req)
 {
     auto const& cfg = call.ctx().config.torrent;
     auto job = [reply = call.defer(), &ctx = call.ctx(), req = std::move(req),
-                path = call.arg<std::string>("path"), roots = cfg.allowed_roots,
+                path = call.arg<std::string>("path"),
+                rules = daemon::PathRules{cfg.default_save_path, cfg.allowed_roots},
                 max = static_cast<std::size_t>(cfg.max_metainfo_bytes)]() mutable {
-        auto data = daemon::read_confined_file(path, roots, max);
+        auto data = daemon::read_confined_file(path, rules, max);
         if (!data)
-            return reply.error(data.error().code == daemon::Errc::path_not_allowed
+            return reply.error(data.error().code == daemon::Errc::path_not_allowed ||
+                                       data.error().code == daemon::Errc::file_not_found
                                    ? to_rpc(data.error())
                                    : RpcError(kInvalidMetainfo, "invalid_metainfo",
                                               "path: " + data.error().message));

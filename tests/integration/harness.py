@@ -46,7 +46,7 @@ class RpcError(Exception):
 class Daemon:
     """One seedboxd process with its own state dir. Use as a context manager."""
 
-    def __init__(self, state_dir=None, args=(), env=None, bt_iface="127.0.0.1:0"):
+    def __init__(self, state_dir=None, args=(), env=None, bt_iface="127.0.0.1:0", relative=False):
         self.tmp = None
         if state_dir is None:
             self.tmp = tempfile.mkdtemp(prefix="seedboxd-it-")
@@ -58,6 +58,9 @@ class Daemon:
         self.args = list(args)
         self.env = dict(env or {})
         self.bt_iface = bt_iface
+        # relative: started in its directory with "--state-dir var", as a new user follows the
+        # README from a checkout (every relative path then means what the README says).
+        self.relative = relative
         self.proc = None
         self.addr = None
         self.token = None
@@ -65,7 +68,8 @@ class Daemon:
 
     # -- process -----------------------------------------------------------------------------
     def command(self):
-        return [BIN, "--state-dir", self.state_dir, "--rpc-bind", "127.0.0.1:0",
+        state_dir = "var" if self.relative else self.state_dir
+        return [os.path.abspath(BIN), "--state-dir", state_dir, "--rpc-bind", "127.0.0.1:0",
                 "--ready-file", self.ready_file, "--set", f"bt.listen_interfaces={self.bt_iface}",
                 "--log-level", "debug"] + self.args
 
@@ -80,7 +84,8 @@ class Daemon:
         env.update(self.env)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=env, stdin=subprocess.DEVNULL)
+                                     env=env, stdin=subprocess.DEVNULL,
+                                     cwd=self.dir if self.relative else None)
 
         def ready():
             if self.proc.poll() is not None:

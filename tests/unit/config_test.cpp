@@ -1,6 +1,7 @@
 #include "config/settings.h"
 
 #include <doctest/doctest.h>
+#include <filesystem>
 
 using namespace seedbox::config;
 
@@ -10,8 +11,34 @@ TEST_CASE("defaults are secure and resolve from state_dir")
     REQUIRE(r.config);
     CHECK(r.config->rpc.bind == "127.0.0.1:9180");
     CHECK_FALSE(r.config->bt.dht);
-    CHECK(r.config->rpc.token_file == "./var/rpc.token");
-    CHECK(r.config->torrent.allowed_roots == std::vector<std::string>{"./var/downloads"});
+    CHECK(r.config->bt.listen_interfaces == "0.0.0.0:51413,[::]:51413");
+    // Relative config paths are taken from the working directory, once, at load.
+    auto const cwd = std::filesystem::current_path().string();
+    CHECK(r.config->state_dir == cwd + "/var");
+    CHECK(r.config->rpc.token_file == cwd + "/var/rpc.token");
+    CHECK(r.config->torrent.default_save_path == cwd + "/var/downloads");
+    CHECK(r.config->torrent.allowed_roots == std::vector<std::string>{cwd + "/var/downloads"});
+}
+
+TEST_CASE("printed config fed back derives its derived paths again from a new state_dir")
+{
+    auto first = load({});
+    REQUIRE(first.config);
+    auto printed = to_json(*first.config);
+    CHECK(printed["rpc"]["token_file"] == "");
+    CHECK(printed["torrent"]["default_save_path"] == "");
+    CHECK(printed["torrent"]["allowed_roots"] == nlohmann::json::array());
+    Config again;
+    REQUIRE(apply_json(again, printed.dump(), "printed").empty());
+    again.state_dir = "/srv/other";
+    again.resolve();
+    CHECK(again.rpc.token_file == "/srv/other/rpc.token");
+    CHECK(again.torrent.allowed_roots == std::vector<std::string>{"/srv/other/downloads"});
+    // A value the operator set is printed as set.
+    Config set;
+    set.tron.key_file = "/keys/tron.key";
+    set.resolve();
+    CHECK(to_json(set)["tron"]["key_file"] == "/keys/tron.key");
 }
 
 TEST_CASE("file, env and flags override in that order")
@@ -80,6 +107,7 @@ TEST_CASE("print-config has the file's shape and hides secrets")
     Config back;
     j["rpc"].erase("token");
     CHECK(apply_json(back, j.dump(), "roundtrip").empty());
+    back.resolve();
     CHECK(back.rpc.token_file == c.rpc.token_file);
 }
 

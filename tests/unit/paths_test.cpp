@@ -17,7 +17,7 @@ TEST_CASE("paths are confined to the allowed roots, through .. and symlinks")
     fs::create_directories(root / "sub");
     fs::create_directories(outside);
     fs::create_directory_symlink(outside, root / "escape");
-    std::vector<std::string> roots{root.string()};
+    PathRules roots{root.string(), {root.string()}};
 
     CHECK(confine((root / "sub").string(), roots));
     CHECK(confine((root / "new" / "deeper").string(), roots)); // need not exist yet
@@ -29,11 +29,27 @@ TEST_CASE("paths are confined to the allowed roots, through .. and symlinks")
     CHECK_FALSE(dotdot);
     CHECK(dotdot.error().code == Errc::path_not_allowed);
     CHECK(dotdot.error().message.find("outside the allowed roots") != std::string::npos);
+    CHECK(dotdot.error().message.find("(torrent.allowed_roots: " + root.string() + ")") !=
+          std::string::npos);
     CHECK_FALSE(confine((root / "escape" / "file").string(), roots));
     CHECK_FALSE(confine("/etc/passwd", roots));
     CHECK_FALSE(confine("../outside", roots));
     CHECK_FALSE(confine("", roots));
     CHECK_FALSE(confine((base / "rootx").string(), roots)); // prefix of the name is not inside
+    fs::remove_all(base);
+}
+
+TEST_CASE("relative paths are taken from the base (default_save_path), not the first root")
+{
+    auto base = fs::temp_directory_path() / ("sbx-paths-" + std::to_string(std::random_device{}()));
+    fs::create_directories(base / "data" / "downloads");
+    PathRules rules{(base / "data" / "downloads").string(), {(base / "data").string()}};
+    CHECK(*confine("done", rules) == fs::canonical(base / "data" / "downloads") / "done");
+    CHECK(*confine("../elsewhere", rules) == fs::canonical(base / "data") / "elsewhere");
+    CHECK_FALSE(confine("../../x", rules));
+    auto missing = read_confined_file("nothing.torrent", rules, 100);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code == Errc::file_not_found);
     fs::remove_all(base);
 }
 
@@ -45,7 +61,7 @@ TEST_CASE("dangling symlinks are refused, and directories are created inside the
     auto outside = base / "outside";
     fs::create_directories(root);
     fs::create_directories(outside);
-    std::vector<std::string> roots{root.string()};
+    PathRules roots{root.string(), {root.string()}};
 
     // A symlink to nothing would lead wherever its target appears later.
     fs::create_directory_symlink(outside / "later", root / "dangling");
@@ -78,7 +94,7 @@ TEST_CASE("server-side files must be regular files inside the roots, read withou
     auto root = base / "root";
     fs::create_directories(root);
     fs::create_directories(base / "outside");
-    std::vector<std::string> roots{root.string()};
+    PathRules roots{root.string(), {root.string()}};
     {
         std::ofstream(root / "a.torrent") << "d4:infoe";
         std::ofstream(base / "outside" / "secret") << "secret";
