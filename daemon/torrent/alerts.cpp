@@ -8,6 +8,8 @@
 #include <libtorrent/write_resume_data.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <utility>
 
@@ -238,6 +240,28 @@ void Engine::Impl::handle(lt::alert* a)
         if (alert_cast<metadata_received_alert>(a))
             ta.handle.save_resume_data(torrent_handle::save_info_dict);
         ses->post_torrent_updates(kStatusFlags);
+    } else if (auto* tr = alert_cast<tracker_error_alert>(a)) {
+        // One line per failing tracker and torrent every 10 minutes, not one per listen socket
+        // (IPv4, IPv6, each interface) and retry; the rest at debug.
+        auto const key = std::to_string(tr->handle.id()) + " " + tr->tracker_url();
+        auto const now = std::chrono::steady_clock::now();
+        // A socket that cannot reach the tracker's address family (IPv6 to an IPv4-only
+        // tracker) skips it: not a failure of the tracker.
+        bool const skipped = tr->error == lt::errors::announce_skipped;
+        auto& last = tracker_error_logged[key];
+        if (!skipped && (last == std::chrono::steady_clock::time_point{} ||
+                         now - last >= std::chrono::minutes(10))) {
+            last = now;
+            spdlog::warn("{} (further failures of this tracker for the next 10 minutes are "
+                         "logged at debug level)",
+                         tr->message());
+        } else {
+            spdlog::debug("{}", tr->message());
+        }
+        if (tracker_error_logged.size() > 10'000) // bounded: forget the oldest episode first
+            tracker_error_logged.erase(
+                std::min_element(tracker_error_logged.begin(), tracker_error_logged.end(),
+                                 [](auto const& x, auto const& y) { return x.second < y.second; }));
     } else if ((a->category() & alert_category::error) || alert_cast<performance_alert>(a)) {
         spdlog::warn("{}", a->message());
     }

@@ -132,6 +132,8 @@ struct Engine::Impl {
     // torrent that finished checking before it was in the table, whose alert found no entry.
     void finished(lt::torrent_handle const& h);
     std::set<std::string> finished_unknown; // ids whose finished alert came first (under mutex)
+    // "<handle id> <tracker url>" -> when its failure was last logged at warn (alert thread).
+    std::map<std::string, std::chrono::steady_clock::time_point> tracker_error_logged;
     void on_session_stats(lt::session_stats_alert const& a);
     void on_resume_attempt_done();
     // Runs fn on the cached entry of h under the mutex; false if the torrent is unknown.

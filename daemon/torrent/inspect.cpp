@@ -8,6 +8,7 @@
 #include <libtorrent/announce_entry.hpp>
 #include <libtorrent/peer_info.hpp>
 
+#include <sstream>
 #include <thread>
 
 namespace seedbox::daemon {
@@ -203,35 +204,63 @@ Result<json> Engine::trackers(std::string const& id)
     if (!h)
         return h.error();
     json out = json::array();
+    // libtorrent announces once per listen socket (IPv4, IPv6, each interface) and info-hash
+    // (v1, v2). The tracker's status is the best any of them reached: one working announce means
+    // peers get our address, whatever another interface's route says. Each socket's own status
+    // is listed under "endpoints".
+    // A socket that cannot reach the tracker's address family at all skips it ("skipped"); the
+    // tracker is in error only if no socket got further.
+    enum Rank { not_contacted, skipped, error, updating, working };
+    static char const* const names[] = {"not_contacted", "skipped", "error", "updating", "working"};
     for (auto const& t : h->trackers()) {
-        std::string status = "not_contacted", message;
+        Rank best = not_contacted;
+        std::string message;
         int seeds = -1, leechers = -1, downloaded = -1, fails = 0;
+        json endpoints = json::array();
         for (auto const& ep : t.endpoints) {
+            Rank ep_rank = not_contacted;
+            std::string ep_message;
+            int ep_fails = 0;
             for (auto const& ih : ep.info_hashes) {
-                if (ih.updating)
-                    status = "updating";
-                else if (ih.last_error)
-                    status = status == "working" ? status : "error";
-                else if (ih.start_sent)
-                    status = "working";
-                if (!ih.message.empty())
-                    message = ih.message;
-                if (ih.last_error && message.empty())
-                    message = ih.last_error.message();
+                Rank r = ih.updating ? updating
+                         : ih.last_error
+                             ? (ih.last_error == lt::errors::announce_skipped ? skipped : error)
+                         : ih.start_sent ? working
+                                         : not_contacted;
+                std::string m = !ih.message.empty() ? ih.message
+                                : ih.last_error && (r == error || r == skipped)
+                                    ? ih.last_error.message()
+                                    : std::string();
+                if (r > ep_rank || (r == ep_rank && ep_message.empty())) {
+                    ep_rank = std::max(ep_rank, r);
+                    ep_message = m;
+                    ep_fails = ih.fails;
+                }
                 seeds = std::max(seeds, ih.scrape_complete);
                 leechers = std::max(leechers, ih.scrape_incomplete);
                 downloaded = std::max(downloaded, ih.scrape_downloaded);
-                fails = std::max(fails, static_cast<int>(ih.fails));
             }
+            if (ep_rank > best || (ep_rank == best && message.empty())) {
+                best = std::max(best, ep_rank);
+                message = ep_message;
+                fails = ep_fails;
+            }
+            std::ostringstream local;
+            local << ep.local_endpoint;
+            endpoints.push_back({{"local", local.str()},
+                                 {"status", names[ep_rank]},
+                                 {"message", ep_message},
+                                 {"fails", ep_fails}});
         }
         out.push_back({{"url", t.url},
                        {"tier", t.tier},
-                       {"status", status},
+                       {"status", names[best == skipped ? error : best]},
                        {"message", message},
                        {"seeds", seeds},
                        {"leechers", leechers},
                        {"downloaded", downloaded},
-                       {"fails", fails}});
+                       {"fails", fails},
+                       {"endpoints", std::move(endpoints)}});
     }
     return out;
 }

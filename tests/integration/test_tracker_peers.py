@@ -160,3 +160,34 @@ def test_daemon_downloads_from_transmission_via_opentracker(tracker, tmp_path):
             assert sha256_file(os.path.join(d.downloads, "show.mkv")) == digest
     finally:
         stop(tr)
+
+
+def test_a_tracker_that_works_on_one_interface_is_working_and_failures_are_logged_once(tracker, tmp_path):
+    # Two listen sockets, IPv4 and IPv6: libtorrent announces from each. The tracker (IPv4 only)
+    # answers the IPv4 announce; the IPv6 one cannot reach it. Another torrent's tracker refuses
+    # both.
+    import libtorrent as lt
+    with Daemon(bt_iface="127.0.0.1:0,[::1]:0") as d:
+        ids = {}
+        dead = f"http://127.0.0.1:{free_port()}/announce"
+        for name in ("live", "dead"):
+            src = os.path.join(d.downloads, name + ".iso")
+            make_file(src, 300_000)
+            tfile = str(tmp_path / (name + ".torrent"))
+            mktorrent(src, tfile, piece_kib=32)
+            url = tracker(str(lt.torrent_info(tfile).info_hashes().v1)) if name == "live" else dead
+            ids[name] = (d.call("torrent.add", metainfo=b64(mktorrent(src, tfile, piece_kib=32,
+                                                                      trackers=[url])))["id"], url)
+
+        def both_sockets_answered(name):
+            tid, url = ids[name]
+            t = d.call("torrent.trackers", id=tid)["trackers"][0]
+            return (t["url"] == url and len(t["endpoints"]) == 2 and
+                    all(e["status"] in ("working", "error", "skipped") for e in t["endpoints"]) and t)
+        live = wait_until(lambda: both_sockets_answered("live"), 60, what="both announces to the tracker")
+        assert live["status"] == "working" and live["message"] == "", live
+        assert "working" in [e["status"] for e in live["endpoints"]], live
+        gone = wait_until(lambda: both_sockets_answered("dead"), 60, what="both announces to the dead one")
+        assert gone["status"] == "error" and gone["message"], gone
+        warned = [line for line in d.logs(tail=1 << 20).splitlines() if " warning " in line and dead in line]
+        assert len(warned) == 1, warned
