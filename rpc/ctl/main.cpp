@@ -2,6 +2,7 @@
 // Human tables by default, --json for scripts; the URL and token come from flags, the environment
 // (SEEDBOX_URL, SEEDBOX_TOKEN, SEEDBOX_TOKEN_FILE, SEEDBOX_STATE_DIR) or the daemon's state dir.
 #include "rpc/ctl/client.h"
+#include "rpc/ctl/format.h"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <openssl/evp.h>
 #include <sstream>
@@ -18,6 +20,7 @@ namespace {
 using seedbox::ctl::Client;
 using seedbox::ctl::CtlError;
 using seedbox::ctl::json;
+using namespace seedbox::ctl; // human(), print_table(), ...
 
 std::string env_or(char const* name, std::string fallback = {})
 {
@@ -35,85 +38,6 @@ bool read_first_line(std::string const& path, std::string& out)
     return !out.empty();
 }
 
-std::string human_bytes(double n)
-{
-    static char const* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    int u = 0;
-    while (n >= 1024 && u < 5) {
-        n /= 1024;
-        ++u;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", n, units[u]);
-    return buf;
-}
-
-std::string num(json const& v)
-{
-    if (v.is_number_float()) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.2f", v.get<double>());
-        return buf;
-    }
-    if (v.is_string())
-        return v.get<std::string>();
-    if (v.is_null())
-        return "-";
-    if (v.is_array()) {
-        std::string s;
-        for (auto const& e : v)
-            s += (s.empty() ? "" : ",") + (e.is_string() ? e.get<std::string>() : e.dump());
-        return s.empty() ? "-" : s;
-    }
-    return v.dump();
-}
-
-std::string rate(json const& v)
-{
-    return v.is_number() && v.get<double>() > 0 ? human_bytes(v.get<double>()) + "/s" : "-";
-}
-
-std::string percent(json const& v)
-{
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%.1f%%", v.is_number() ? v.get<double>() * 100 : 0.0);
-    return buf;
-}
-
-void print_table(std::vector<std::string> const& head,
-                 std::vector<std::vector<std::string>> const& rows)
-{
-    std::vector<std::size_t> w(head.size());
-    for (std::size_t i = 0; i < head.size(); ++i)
-        w[i] = head[i].size();
-    for (auto const& r : rows)
-        for (std::size_t i = 0; i < r.size(); ++i)
-            w[i] = std::max(w[i], r[i].size());
-    auto line = [&](std::vector<std::string> const& r) {
-        std::string out;
-        for (std::size_t i = 0; i < r.size(); ++i) {
-            out += r[i];
-            if (i + 1 < r.size())
-                out += std::string(w[i] - r[i].size() + 2, ' ');
-        }
-        std::puts(out.c_str());
-    };
-    line(head);
-    for (auto const& r : rows)
-        line(r);
-}
-
-// "key: value" lines for an object, nested objects flattened with dots.
-void print_object(json const& obj, std::string const& prefix = "")
-{
-    for (auto const& [k, v] : obj.items()) {
-        if (v.is_object() && !v.empty())
-            print_object(v, prefix + k + ".");
-        else
-            std::printf("%s%s: %s\n", prefix.c_str(), k.c_str(), num(v).c_str());
-    }
-}
-
 void print_json(json const& j)
 {
     std::puts(j.dump(2).c_str());
@@ -126,6 +50,21 @@ std::string base64(std::string const& in)
                              reinterpret_cast<unsigned char const*>(in.data()),
                              static_cast<int>(in.size()));
     out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+std::string base64_decode(std::string const& in)
+{
+    std::string out(3 * ((in.size() + 3) / 4) + 1, '\0');
+    auto n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                             reinterpret_cast<unsigned char const*>(in.data()),
+                             static_cast<int>(in.size()));
+    if (n < 0)
+        throw CtlError(5, "the daemon sent invalid base64");
+    auto pad =
+        std::count(in.end() - std::min<std::ptrdiff_t>(2, static_cast<std::ptrdiff_t>(in.size())),
+                   in.end(), '=');
+    out.resize(static_cast<std::size_t>(n) - static_cast<std::size_t>(pad));
     return out;
 }
 
@@ -197,6 +136,83 @@ std::string short_id(json const& id)
     return id.is_string() ? id.get<std::string>().substr(0, 8) : "-";
 }
 
+// In `call`'s params, "id" and "ids" may hold id prefixes, as everywhere else.
+void resolve_param_ids(Client& c, json& params)
+{
+    if (auto it = params.find("id");
+        it != params.end() && it->is_string() && it->get<std::string>().size() < 40)
+        *it = resolve_ids(c, {it->get<std::string>()})[0];
+    if (auto it = params.find("ids"); it != params.end() && it->is_array()) {
+        std::vector<std::string> given;
+        for (auto const& v : *it)
+            if (v.is_string())
+                given.push_back(v.get<std::string>());
+        if (given.size() == it->size())
+            *it = resolve_ids(c, given);
+    }
+}
+
+// "KEY=VALUE" for session.set_settings: integers and booleans typed, the rest strings.
+json setting_value(std::string const& text)
+{
+    if (text == "true" || text == "false")
+        return text == "true";
+    auto parsed = json::parse(text, nullptr, false);
+    if (!parsed.is_discarded() && parsed.is_number_integer())
+        return parsed;
+    return text;
+}
+
+// "1.5M", "800k", "0" -> bytes per second (binary units, as printed).
+std::int64_t parse_rate(std::string const& text)
+{
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (std::exception const&) {
+        throw CtlError(2, "not a rate: " + text + " (e.g. 800k, 1.5M, 0 = unlimited)");
+    }
+    auto unit = text.substr(used);
+    double mult = unit.empty() || unit == "B"                   ? 1
+                  : unit == "k" || unit == "K" || unit == "KiB" ? 1024
+                  : unit == "m" || unit == "M" || unit == "MiB" ? 1024.0 * 1024
+                  : unit == "g" || unit == "G" || unit == "GiB" ? 1024.0 * 1024 * 1024
+                                                                : -1;
+    if (mult < 0 || v < 0 || v * mult > 2147483647.0)
+        throw CtlError(2, "not a rate: " + text + " (e.g. 800k, 1.5M, 0 = unlimited)");
+    return static_cast<std::int64_t>(v * mult);
+}
+
+// A reference block for offline settlement: {number, id, timestamp}, or what a TRON node's
+// /walletsolidity/getnowblock answers ({blockID, block_header.raw_data.{number, timestamp}}).
+json reference_block(std::string const& source)
+{
+    std::string text;
+    if (source == "-") {
+        text.assign(std::istreambuf_iterator<char>(std::cin), {});
+    } else {
+        std::ifstream f(source, std::ios::binary);
+        if (!f)
+            throw CtlError(2, "cannot read " + source);
+        text.assign(std::istreambuf_iterator<char>(f), {});
+    }
+    auto j = json::parse(text, nullptr, false);
+    if (j.is_object() && j.contains("blockID") && j.contains("block_header")) {
+        auto const& raw = j["block_header"].value("raw_data", json::object());
+        return {{"number", raw.value("number", json())},
+                {"id", j["blockID"]},
+                {"timestamp", raw.value("timestamp", json())}};
+    }
+    if (j.is_object() && j.contains("number") && j.contains("id") && j.contains("timestamp"))
+        return {{"number", j["number"]}, {"id", j["id"]}, {"timestamp", j["timestamp"]}};
+    throw CtlError(2, "--block: expected a node's getnowblock answer or {number, id, timestamp}");
+}
+
+std::string const kFlagsLegend =
+    "FLAGS: d we want its data, u it wants ours, c we choke it, C it chokes us, E encrypted, "
+    "S seed, I it connected to us";
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -218,18 +234,24 @@ int main(int argc, char** argv)
         ->check(CLI::Range(1, 3600));
     app.add_flag("--json", o.json_out, "print the JSON result (for scripts)");
 
-    std::string label, save_path, method, params_text;
-    std::vector<std::string> items, ids, labels, events;
-    bool paused = false, delete_data = false;
+    std::string label, save_path, method, params_text, path, output, comment, block, up, down;
+    std::string action;
+    std::vector<std::string> items, ids, labels, events, trackers, add_trackers, rm_trackers;
+    std::vector<std::string> settings, want, skip, prio;
+    bool paused = false, delete_data = false, is_private = false, add_it = false;
     int count = 0;
+    std::int64_t piece_size = 0, seed_time = -2, max_conn = -2;
+    double ratio = -2;
 
-    auto* list = app.add_subcommand("list", "list torrents");
+    auto* list = app.add_subcommand("list", "list torrents, with totals");
     list->add_option("--label", label, "only torrents with this label");
     auto* add = app.add_subcommand("add", "add .torrent files, magnet links or http(s) URLs");
     add->add_option("items", items, "FILE.torrent, magnet:?..., or http(s)://...")->required();
     add->add_flag("--paused", paused, "add stopped");
     add->add_option("--label", labels, "label (repeatable)");
-    add->add_option("--save-path", save_path, "download directory (inside the allowed roots)");
+    add->add_option("--save-path", save_path,
+                    "download directory (inside the allowed roots; relative = below the "
+                    "downloads folder)");
     auto* remove = app.add_subcommand("remove", "remove torrents");
     remove->add_option("ids", ids, "torrent ids (a unique prefix is enough)")->required();
     remove->add_flag("--delete-data", delete_data, "also delete the downloaded files");
@@ -237,49 +259,108 @@ int main(int argc, char** argv)
     start->add_option("ids", ids, "torrent ids")->required();
     auto* stop = app.add_subcommand("stop", "stop torrents");
     stop->add_option("ids", ids, "torrent ids")->required();
+    auto* recheck = app.add_subcommand("recheck", "check torrents' data against their hashes");
+    recheck->add_option("ids", ids, "torrent ids")->required();
+    auto* reannounce = app.add_subcommand("reannounce", "announce to the trackers now");
+    reannounce->add_option("ids", ids, "torrent ids")->required();
+    auto* move = app.add_subcommand("move", "move a torrent's data to another directory");
+    std::string move_id;
+    move->add_option("id", move_id, "torrent id")->required();
+    move->add_option("path", path, "target directory (relative = below the downloads folder)")
+        ->required();
     auto* info = app.add_subcommand("info", "everything about one torrent");
     info->add_option("id", ids, "torrent id")->required()->expected(1);
+    auto* files =
+        app.add_subcommand("files", "a torrent's files; --skip/--want/--priority change them");
+    files->add_option("id", ids, "torrent id")->required()->expected(1);
+    files->add_option("--skip", skip, "file indexes not to download (repeatable)");
+    files->add_option("--want", want, "file indexes to download again (repeatable)");
+    files->add_option("--priority", prio, "INDEX=0..7 (repeatable)");
     auto* peers = app.add_subcommand("peers", "connected peers of a torrent");
     peers->add_option("id", ids, "torrent id")->required()->expected(1);
+    auto* trackers_cmd =
+        app.add_subcommand("trackers", "a torrent's trackers; --add/--remove change them");
+    trackers_cmd->add_option("id", ids, "torrent id")->required()->expected(1);
+    trackers_cmd->add_option("--add", add_trackers, "announce URL to add (repeatable)");
+    trackers_cmd->add_option("--remove", rm_trackers, "announce URL to remove (repeatable)");
+    auto* limits = app.add_subcommand("limits", "per-torrent rate, connection and share limits");
+    limits->add_option("ids", ids, "torrent ids")->required();
+    limits->add_option("--up", up, "upload limit, e.g. 800k or 1.5M (0 = unlimited)");
+    limits->add_option("--down", down, "download limit (0 = unlimited)");
+    limits->add_option("--connections", max_conn, "peer connections (-1 = unlimited)");
+    limits->add_option("--ratio", ratio, "share ratio limit (-1 = none)");
+    limits->add_option("--seed-time", seed_time, "seconds of seeding (-1 = none)");
+    limits->add_option("--action", action, "at a limit: stop, remove or remove_data")
+        ->check(CLI::IsMember({"stop", "remove", "remove_data"}));
+    auto* labels_cmd = app.add_subcommand("labels", "replace torrents' labels");
+    labels_cmd->add_option("ids", ids, "torrent ids")->required();
+    labels_cmd->add_option("--set", labels, "label (repeatable; none = no labels)");
+    auto* create =
+        app.add_subcommand("create", "make a .torrent of a file or folder on the server");
+    create->add_option("path", path, "file or folder (relative = below the downloads folder)")
+        ->required();
+    create->add_option("-o,--output", output, "write the .torrent here");
+    create->add_option("--tracker", trackers, "announce URL (repeatable)");
+    create->add_option("--comment", comment, "comment");
+    create->add_option("--piece-size", piece_size, "bytes, a power of two (0 = automatic)");
+    create->add_flag("--private", is_private, "set the private flag");
+    create->add_flag("--add", add_it, "add it and seed from the same data");
+    auto* settings_cmd = app.add_subcommand("settings", "session settings; KEY=VALUE changes them");
+    settings_cmd->add_option("changes", settings, "e.g. upload_rate_limit=1048576 dht=false");
     auto* stats = app.add_subcommand("stats", "session statistics");
     auto* ledger = app.add_subcommand("ledger", "incentive ledger: totals, or per peer");
     auto* ledger_peers = ledger->add_subcommand("peers", "per counterparty");
+    auto* wallet = app.add_subcommand("wallet", "the daemon's TRON address");
     auto* settle = app.add_subcommand("settle", "build (and in broadcast mode send) a settlement "
                                                 "batch now");
+    settle->add_option("--block", block,
+                       "offline mode: the TaPoS reference block, a file (or - for stdin) holding "
+                       "a node's /walletsolidity/getnowblock answer or {number, id, timestamp}");
     auto* settle_status = settle->add_subcommand("status", "settlement state, no action");
+    auto* settle_batches = settle->add_subcommand("batches", "settlement batches, newest first");
     auto* watch = app.add_subcommand("watch", "print events as they happen (Ctrl-C to stop)");
     watch->add_option("events", events, "event names (default: all)");
     watch->add_option("--count", count, "exit after this many events");
     auto* call = app.add_subcommand("call", "call any JSON-RPC method");
     call->add_option("method", method, "method name (see rpc.discover)")->required();
-    call->add_option("params", params_text, "params as a JSON object");
+    call->add_option("params", params_text,
+                     "params as a JSON object (\"id\"/\"ids\" may be id prefixes)");
     auto* health = app.add_subcommand("health", "exit 0 when the daemon answers GET /healthz");
 
     CLI11_PARSE(app, argc, argv);
 
     try {
         auto c = connect(o);
-        auto out = [&](json const& j, auto&& human) {
+        auto out = [&](json const& j, auto&& human_out) {
             if (o.json_out)
                 print_json(j);
             else
-                human(j);
+                human_out(j);
         };
         if (*list) {
             json p = {{"fields",
                        {"id", "name", "state", "progress", "total_size", "download_rate",
-                        "upload_rate", "ratio", "labels"}}};
+                        "upload_rate", "eta", "ratio", "labels"}}};
             if (!label.empty())
                 p["label"] = label;
             out(c.call("torrent.list", p)["torrents"], [](json const& ts) {
                 std::vector<std::vector<std::string>> rows;
-                for (auto const& t : ts)
-                    rows.push_back({short_id(t["id"]), num(t["name"]), num(t["state"]),
-                                    percent(t["progress"]), human_bytes(t.value("total_size", 0.0)),
-                                    rate(t["download_rate"]), rate(t["upload_rate"]),
-                                    num(t["ratio"]), num(t["labels"])});
+                double size = 0, down = 0, upr = 0;
+                for (auto const& t : ts) {
+                    size += t.value("total_size", 0.0);
+                    down += t.value("download_rate", 0.0);
+                    upr += t.value("upload_rate", 0.0);
+                    rows.push_back({short_id(t["id"]), plain(t["name"]), plain(t["state"]),
+                                    human_percent(t["progress"]),
+                                    human_bytes(t.value("total_size", 0.0)),
+                                    human_rate(t["download_rate"]), human_rate(t["upload_rate"]),
+                                    human("eta", t["eta"]), plain(t["ratio"]), plain(t["labels"])});
+                }
+                rows.push_back({"total", std::to_string(ts.size()) + " torrents", "", "",
+                                human_bytes(size), human_rate(down), human_rate(upr), "", "", ""});
                 print_table(
-                    {"ID", "NAME", "STATE", "DONE", "SIZE", "DOWN", "UP", "RATIO", "LABELS"}, rows);
+                    {"ID", "NAME", "STATE", "DONE", "SIZE", "DOWN", "UP", "ETA", "RATIO", "LABELS"},
+                    rows);
             });
         } else if (*add) {
             json results = json::array();
@@ -307,37 +388,160 @@ int main(int argc, char** argv)
             out(results, [](json const& rs) {
                 for (auto const& r : rs)
                     std::printf("%s %s %s\n", r.value("added", false) ? "added" : "already there:",
-                                short_id(r["id"]).c_str(), num(r["name"]).c_str());
+                                short_id(r["id"]).c_str(), plain(r["name"]).c_str());
             });
-        } else if (*remove || *start || *stop) {
+        } else if (*remove || *start || *stop || *recheck || *reannounce) {
             auto full = resolve_ids(c, ids);
-            std::string m = *remove ? "torrent.remove" : *start ? "torrent.start" : "torrent.stop";
+            std::string m = *remove    ? "torrent.remove"
+                            : *start   ? "torrent.start"
+                            : *stop    ? "torrent.stop"
+                            : *recheck ? "torrent.recheck"
+                                       : "torrent.reannounce";
             json p = {{"ids", full}};
             if (*remove && delete_data)
                 p["delete_data"] = true;
             auto r = c.call(m, p);
+            std::string done = *remove    ? "removed"
+                               : *start   ? "started"
+                               : *stop    ? "stopped"
+                               : *recheck ? "checking"
+                                          : "announcing";
             out(r, [&](json const&) {
                 for (auto const& id : full)
-                    std::printf("%s %s\n",
-                                *remove  ? "removed"
-                                : *start ? "started"
-                                         : "stopped",
-                                id.substr(0, 8).c_str());
+                    std::printf("%s %s\n", done.c_str(), id.substr(0, 8).c_str());
+            });
+        } else if (*move) {
+            auto id = resolve_ids(c, {move_id})[0];
+            out(c.call("torrent.move", {{"id", id}, {"path", path}}), [&](json const&) {
+                std::printf("moving %s to %s\n", id.substr(0, 8).c_str(), path.c_str());
             });
         } else if (*info) {
-            auto id = resolve_ids(c, ids)[0];
+            auto id = resolve_ids(c, ids)[0]; // every field
             out(c.call("torrent.get", {{"id", id}}), [](json const& t) { print_object(t); });
+        } else if (*files) {
+            auto id = resolve_ids(c, ids)[0];
+            json changes = json::array();
+            auto index_of = [](std::string const& s) {
+                try {
+                    return std::stoi(s);
+                } catch (std::exception const&) {
+                    throw CtlError(2, "not a file index: " + s);
+                }
+            };
+            for (auto const& s : skip)
+                changes.push_back({{"index", index_of(s)}, {"wanted", false}});
+            for (auto const& s : want)
+                changes.push_back({{"index", index_of(s)}, {"wanted", true}});
+            for (auto const& s : prio) {
+                auto eq = s.find('=');
+                if (eq == std::string::npos)
+                    throw CtlError(2, "--priority takes INDEX=0..7, not " + s);
+                changes.push_back({{"index", index_of(s.substr(0, eq))},
+                                   {"priority", index_of(s.substr(eq + 1))}});
+            }
+            if (!changes.empty())
+                c.call("torrent.set_files", {{"id", id}, {"files", changes}});
+            out(c.call("torrent.files", {{"id", id}})["files"], [](json const& fs) {
+                std::vector<std::vector<std::string>> rows;
+                for (auto const& f : fs)
+                    rows.push_back({plain(f["index"]), human_bytes(f.value("size", 0.0)),
+                                    human_percent(f["progress"]),
+                                    f.value("wanted", true) ? plain(f["priority"]) : "skip",
+                                    plain(f["path"])});
+                print_table({"INDEX", "SIZE", "DONE", "PRIORITY", "PATH"}, rows);
+            });
         } else if (*peers) {
             auto id = resolve_ids(c, ids)[0];
             out(c.call("torrent.peers", {{"id", id}})["peers"], [](json const& ps) {
                 std::vector<std::vector<std::string>> rows;
                 for (auto const& p : ps)
-                    rows.push_back({num(p["ip"]) + ":" + num(p["port"]), num(p["client"]),
-                                    percent(p["progress"]), rate(p["download_rate"]),
-                                    rate(p["upload_rate"]), human_bytes(p.value("downloaded", 0.0)),
-                                    human_bytes(p.value("uploaded", 0.0)), num(p["flags"])});
+                    rows.push_back({plain(p["ip"]) + ":" + plain(p["port"]), plain(p["client"]),
+                                    human_percent(p["progress"]), human_rate(p["download_rate"]),
+                                    human_rate(p["upload_rate"]),
+                                    human_bytes(p.value("downloaded", 0.0)),
+                                    human_bytes(p.value("uploaded", 0.0)), plain(p["flags"])});
                 print_table({"PEER", "CLIENT", "HAS", "DOWN", "UP", "GOT", "SENT", "FLAGS"}, rows);
+                std::puts(kFlagsLegend.c_str());
             });
+        } else if (*trackers_cmd) {
+            auto id = resolve_ids(c, ids)[0];
+            if (!add_trackers.empty() || !rm_trackers.empty()) {
+                json p = {{"id", id}};
+                if (!add_trackers.empty())
+                    p["add"] = add_trackers;
+                if (!rm_trackers.empty())
+                    p["remove"] = rm_trackers;
+                c.call("torrent.set_trackers", p);
+            }
+            out(c.call("torrent.trackers", {{"id", id}})["trackers"], [](json const& ts) {
+                std::vector<std::vector<std::string>> rows;
+                for (auto const& t : ts)
+                    rows.push_back({plain(t["tier"]), plain(t["status"]), plain(t["seeds"]),
+                                    plain(t["leechers"]), plain(t["url"]), plain(t["message"])});
+                print_table({"TIER", "STATUS", "SEEDS", "LEECHERS", "URL", "MESSAGE"}, rows);
+            });
+        } else if (*limits || *labels_cmd) {
+            json p = {{"ids", resolve_ids(c, ids)}};
+            if (*labels_cmd) {
+                p["labels"] = labels;
+            } else {
+                if (!up.empty())
+                    p["upload_limit"] = parse_rate(up);
+                if (!down.empty())
+                    p["download_limit"] = parse_rate(down);
+                if (max_conn != -2)
+                    p["max_connections"] = max_conn;
+                if (ratio != -2)
+                    p["ratio_limit"] = ratio;
+                if (seed_time != -2)
+                    p["seed_time_limit"] = seed_time;
+                if (!action.empty())
+                    p["limit_action"] = action;
+                if (p.size() == 1)
+                    throw CtlError(2, "limits: give --up, --down, --connections, --ratio, "
+                                      "--seed-time or --action");
+            }
+            out(c.call("torrent.set", p), [&](json const&) {
+                for (auto const& id : p["ids"])
+                    std::printf("updated %s\n", id.get<std::string>().substr(0, 8).c_str());
+            });
+        } else if (*create) {
+            json p = {{"path", path}};
+            if (!trackers.empty())
+                p["trackers"] = trackers;
+            if (!comment.empty())
+                p["comment"] = comment;
+            if (piece_size)
+                p["piece_size"] = piece_size;
+            if (is_private)
+                p["private"] = true;
+            if (add_it)
+                p["add"] = true;
+            auto r = c.call("torrent.create", p);
+            if (!output.empty()) {
+                auto bytes = base64_decode(r.value("metainfo", ""));
+                std::ofstream f(output, std::ios::binary | std::ios::trunc);
+                if (!f || !f.write(bytes.data(), static_cast<std::streamsize>(bytes.size())))
+                    throw CtlError(2, "cannot write " + output);
+            }
+            out(r, [&](json const& x) {
+                std::printf("%s %s %s%s%s\n",
+                            x.value("added", false) ? "created and added" : "created",
+                            short_id(x["id"]).c_str(), plain(x["name"]).c_str(),
+                            output.empty() ? "" : " -> ", output.c_str());
+            });
+        } else if (*settings_cmd) {
+            if (!settings.empty()) {
+                json changes = json::object();
+                for (auto const& kv : settings) {
+                    auto eq = kv.find('=');
+                    if (eq == std::string::npos)
+                        throw CtlError(2, "settings: expected KEY=VALUE, not " + kv);
+                    changes[kv.substr(0, eq)] = setting_value(kv.substr(eq + 1));
+                }
+                c.call("session.set_settings", changes);
+            }
+            out(c.call("session.settings"), [](json const& s) { print_object(s); });
         } else if (*stats) {
             out(c.call("session.stats"), [](json const& s) { print_object(s); });
         } else if (*ledger) {
@@ -345,11 +549,12 @@ int main(int argc, char** argv)
                 out(c.call("ledger.peers")["peers"], [](json const& ps) {
                     std::vector<std::vector<std::string>> rows;
                     for (auto const& p : ps)
-                        rows.push_back({p["address"].is_string() ? num(p["address"])
-                                                                 : "anonymous " + num(p["ip"]),
-                                        num(p["client"]), human_bytes(p.value("bytes_up", 0.0)),
-                                        human_bytes(p.value("bytes_down", 0.0)), num(p["credits"]),
-                                        num(p["unpaid"])});
+                        rows.push_back({p["address"].is_string() ? plain(p["address"])
+                                                                 : "anonymous " + plain(p["ip"]),
+                                        plain(p["client"]), human_bytes(p.value("bytes_up", 0.0)),
+                                        human_bytes(p.value("bytes_down", 0.0)),
+                                        human("credits", p["credits"]),
+                                        human("unpaid", p["unpaid"])});
                     print_table({"COUNTERPARTY", "CLIENT", "SENT", "GOT", "CREDITS", "UNPAID"},
                                 rows);
                 });
@@ -360,11 +565,31 @@ int main(int argc, char** argv)
                     print_object(top);
                 });
             }
+        } else if (*wallet) {
+            out(c.call("wallet.address"), [](json const& w) { print_object(w); });
         } else if (*settle) {
-            if (*settle_status)
+            if (*settle_status) {
                 out(c.call("settlement.status"), [](json const& s) { print_object(s); });
-            else
-                out(c.call("settlement.run"), [](json const& b) { print_object(b); });
+            } else if (*settle_batches) {
+                out(c.call("settlement.batches")["batches"], [](json const& bs) {
+                    std::vector<std::vector<std::string>> rows;
+                    for (auto const& b : bs)
+                        rows.push_back({plain(b["id"]), plain(b["state"]), human_date(b["created"]),
+                                        plain(b["claim_count"]), human("amount", b["total"]),
+                                        plain(b["txid"])});
+                    print_table({"BATCH", "STATE", "CREATED", "CLAIMS", "AMOUNT", "TXID"}, rows);
+                });
+            } else {
+                json p = json::object();
+                if (!block.empty())
+                    p["reference_block"] = reference_block(block);
+                out(c.call("settlement.run", p), [](json const& b) {
+                    json top = b;
+                    top.erase("transaction");
+                    top.erase("claims");
+                    print_object(top);
+                });
+            }
         } else if (*watch) {
             int seen = 0;
             c.watch(events, [&](std::string const& m, json const& p) {
@@ -373,7 +598,9 @@ int main(int argc, char** argv)
                 } else {
                     std::time_t now = std::time(nullptr);
                     char ts[16];
-                    std::strftime(ts, sizeof ts, "%H:%M:%S", std::localtime(&now));
+                    std::tm tm{};
+                    localtime_r(&now, &tm);
+                    std::strftime(ts, sizeof ts, "%H:%M:%S", &tm);
                     std::printf("%s %s %s\n", ts, m.c_str(), p.dump().c_str());
                 }
                 std::fflush(stdout);
@@ -386,6 +613,7 @@ int main(int argc, char** argv)
                 if (p.is_discarded() || !p.is_object())
                     throw CtlError(2, "params must be a JSON object, e.g. '{\"id\":\"...\"}'");
             }
+            resolve_param_ids(c, p);
             print_json(c.call(method, p));
         } else if (*health) {
             auto body = c.get("/healthz");

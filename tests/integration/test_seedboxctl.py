@@ -9,7 +9,7 @@ import subprocess
 
 from harness import BIN, Daemon, free_port, make_file, mktorrent, wait_until
 
-CTL = os.path.join(os.path.dirname(BIN), "seedboxctl")
+CTL = os.path.abspath(os.path.join(os.path.dirname(BIN), "seedboxctl"))
 
 
 def ctl(*args, env=None, cwd=None, timeout=60):
@@ -37,8 +37,10 @@ def test_torrent_commands_through_the_state_dir(tmp_path):
         assert d.torrent(tid, "labels")["labels"] == ["films"]
 
         table = ok(ctl(*sd, "list", cwd=tmp_path)).splitlines()
-        assert table[0].split() == ["ID", "NAME", "STATE", "DONE", "SIZE", "DOWN", "UP", "RATIO", "LABELS"]
+        assert table[0].split() == ["ID", "NAME", "STATE", "DONE", "SIZE", "DOWN", "UP", "ETA", "RATIO",
+                                    "LABELS"]
         assert table[1].split()[:2] == [tid[:8], "movie.mkv"] and table[1].split()[-1] == "films"
+        assert table[-1].split()[:5] == ["total", "1", "torrents", "3.0", "MiB"]
         rows = json.loads(ok(ctl(*sd, "list", "--json")))
         assert [r["id"] for r in rows] == [tid]
         assert json.loads(ok(ctl(*sd, "list", "--label", "tv", "--json"))) == []
@@ -55,7 +57,7 @@ def test_torrent_commands_through_the_state_dir(tmp_path):
         assert f"id: {tid}" in info and "name: movie.mkv" in info
         assert ok(ctl(*sd, "peers", tid)).splitlines()[0].split()[:3] == ["PEER", "CLIENT", "HAS"]
         assert json.loads(ok(ctl(*sd, "stats", "--json")))["torrents"] == 1
-        assert "bytes_up: 0" in ok(ctl(*sd, "ledger"))
+        assert "bytes_up: 0 B" in ok(ctl(*sd, "ledger"))
         assert ok(ctl(*sd, "health")).strip() == "ok"
         got = json.loads(ok(ctl(*sd, "call", "torrent.get", json.dumps({"id": tid, "fields": ["name"]}))))
         assert got == {"name": "movie.mkv"}
@@ -116,3 +118,77 @@ def test_watch_prints_events_as_they_happen(tmp_path):
         assert w.returncode == 0, err
         event = json.loads(out.splitlines()[0])
         assert event["method"] == "torrent.added" and event["params"]["name"] == "a.bin"
+
+
+def test_every_torrent_operation_with_human_units(tmp_path):
+    with Daemon() as d:
+        sd = ["--state-dir", d.state_dir]
+        folder = os.path.join(d.downloads, "album")
+        make_file(os.path.join(folder, "01.flac"), 300_000)
+        make_file(os.path.join(folder, "02.flac"), 200_000)
+        out = ok(ctl(*sd, "create", "album", "--add", "--tracker", "http://127.0.0.1:1/announce",
+                     "-o", str(tmp_path / "album.torrent")))
+        assert out.startswith("created and added ") and "album" in out
+        import libtorrent as lt
+        ti = lt.torrent_info(str(tmp_path / "album.torrent"))
+        tid = str(ti.info_hashes().v1)
+        d.wait_state(tid, "seeding")
+        p = tid[:6]
+
+        info = ok(ctl(*sd, "info", p))
+        assert "progress: 100.0%" in info and "total_size: 488.3 KiB" in info
+        assert "added_time: 20" in info and "eta: 0s" in info  # a date, a duration
+
+        files = ok(ctl(*sd, "files", p, "--skip", "1")).splitlines()
+        assert files[0].split() == ["INDEX", "SIZE", "DONE", "PRIORITY", "PATH"]
+        assert " skip " in files[2] and files[2].rstrip().endswith("02.flac")
+        assert [f["wanted"] for f in d.call("torrent.files", id=tid)["files"]] == [True, False]
+
+        ok(ctl(*sd, "trackers", p, "--add", "http://127.0.0.1:2/announce"))
+        urls = [t["url"] for t in d.call("torrent.trackers", id=tid)["trackers"]]
+        assert urls == ["http://127.0.0.1:1/announce", "http://127.0.0.1:2/announce"]
+
+        ok(ctl(*sd, "limits", p, "--up", "1.5M", "--down", "800k", "--ratio", "2", "--action", "remove"))
+        t = d.torrent(tid, "upload_limit", "download_limit", "ratio_limit", "limit_action")
+        assert t == {"upload_limit": 1572864, "download_limit": 819200, "ratio_limit": 2.0,
+                     "limit_action": "remove"}
+        ok(ctl(*sd, "labels", p, "--set", "music", "--set", "flac"))
+        assert d.torrent(tid, "labels")["labels"] == ["music", "flac"]
+
+        # call takes id prefixes too.
+        got = json.loads(ok(ctl(*sd, "call", "torrent.get", json.dumps({"id": p, "fields": ["labels"]}))))
+        assert got == {"labels": ["music", "flac"]}
+
+        ok(ctl(*sd, "recheck", p))
+        d.wait_state(tid, "seeding")
+        ok(ctl(*sd, "move", p, "moved"))
+        wait_until(lambda: d.torrent(tid, "save_path")["save_path"] ==
+                   os.path.join(os.path.realpath(d.downloads), "moved"), 20, what="the move")
+
+        assert "FLAGS: d we want its data" in ok(ctl(*sd, "peers", p))
+        ok(ctl(*sd, "settings", "upload_rate_limit=1048576", "dht=false"))
+        settings = ok(ctl(*sd, "settings"))
+        assert "upload_rate_limit: 1048576" in settings and "dht: false" in settings
+        assert "uptime: " in ok(ctl(*sd, "stats")) and "listening: 127.0.0.1:" in ok(ctl(*sd, "stats"))
+        assert "credits_accrued: 0 BTT" in ok(ctl(*sd, "ledger"))
+
+
+def test_settle_takes_a_reference_block_in_offline_mode(tmp_path):
+    with Daemon(args=["--set", "tron.generate_key=true", "--set",
+                      "payments.hub=TAR4TE31YKGGMjT97NaFwDuuMj3WhDpK4j"]) as d:
+        sd = ["--state-dir", d.state_dir]
+        r = ctl(*sd, "settle")
+        assert r.returncode == 1 and "reference_block" in r.stderr
+        # What a node's /walletsolidity/getnowblock answers (trimmed), from a file or stdin.
+        import time
+        now_ms = int(time.time() * 1000)
+        block = {"blockID": "0000000003fe262d52bfa4b2814f816f7e0b4b3a2a8ff0c1ff2c3a24b2a1e9f0",
+                 "block_header": {"raw_data": {"number": 66987565, "timestamp": now_ms}}}
+        (tmp_path / "block.json").write_text(json.dumps(block))
+        r = ctl(*sd, "settle", "--block", str(tmp_path / "block.json"))
+        assert r.returncode == 1 and "(code 2002)" in r.stderr, r.stderr  # nothing to settle yet
+        e = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBOX_")}
+        r = subprocess.run([CTL, *sd, "settle", "--block", "-"], input=json.dumps(block),
+                           capture_output=True, text=True, env=e, timeout=60)
+        assert r.returncode == 1 and "(code 2002)" in r.stderr, r.stderr
+        assert "address: T" in ok(ctl(*sd, "wallet"))
