@@ -3,9 +3,12 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <cstdio>
 
 namespace seedbox::ctl {
@@ -18,34 +21,36 @@ using tcp = asio::ip::tcp;
 Url parse_url(std::string const& text)
 {
     std::string rest = text;
-    if (rest.rfind("https://", 0) == 0)
-        throw CtlError(2, "https is not supported: seedboxd serves plain HTTP (on loopback by "
-                          "default); reach a remote daemon through an SSH tunnel or a TLS proxy");
-    if (rest.rfind("http://", 0) == 0)
+    Url u;
+    if (rest.rfind("https://", 0) == 0) {
+        u.tls = true;
+        rest = rest.substr(8);
+    } else if (rest.rfind("http://", 0) == 0) {
         rest = rest.substr(7);
-    else if (rest.find("://") != std::string::npos)
-        throw CtlError(2, "unsupported URL " + text + ": expected http://HOST:PORT");
+    } else if (rest.find("://") != std::string::npos) {
+        throw CtlError(2, "unsupported URL " + text + ": expected http(s)://HOST:PORT");
+    }
     while (!rest.empty() && rest.back() == '/')
         rest.pop_back();
     if (rest.find('/') != std::string::npos)
-        throw CtlError(2, "URL " + text + " has a path; give only http://HOST:PORT");
-    Url u;
-    u.text = "http://" + rest;
+        throw CtlError(2, "URL " + text + " has a path; give only http(s)://HOST:PORT");
+    std::string const default_port = u.tls ? "443" : "80";
+    u.text = (u.tls ? "https://" : "http://") + rest;
     if (!rest.empty() && rest[0] == '[') {
         auto close = rest.find(']');
         if (close == std::string::npos)
             throw CtlError(2, "bad URL " + text + ": unclosed [");
         u.host = rest.substr(1, close - 1);
         rest = rest.substr(close + 1);
-        u.port = rest.rfind(':', 0) == 0 ? rest.substr(1) : "80";
+        u.port = rest.rfind(':', 0) == 0 ? rest.substr(1) : default_port;
     } else {
         auto colon = rest.rfind(':');
         u.host = rest.substr(0, colon);
-        u.port = colon == std::string::npos ? "80" : rest.substr(colon + 1);
+        u.port = colon == std::string::npos ? default_port : rest.substr(colon + 1);
     }
     if (u.host.empty() || u.port.empty() ||
         u.port.find_first_not_of("0123456789") != std::string::npos)
-        throw CtlError(2, "bad URL " + text + ": expected http://HOST:PORT");
+        throw CtlError(2, "bad URL " + text + ": expected http(s)://HOST:PORT");
     return u;
 }
 
@@ -77,13 +82,42 @@ void connect(beast::tcp_stream& stream, asio::io_context& io, Url const& url,
                       "--token-file, or --state-dir with the daemon's rpc.token)");
 }
 
-http::response<http::string_body> request(Url const& url, std::string const& token,
-                                          std::chrono::seconds timeout, http::verb verb,
-                                          std::string const& target, std::string body)
+// Certificates: the system store, plus `cacert` when given; the peer must present one for
+// the URL's host name.
+asio::ssl::context tls_context(std::string const& cacert)
 {
-    asio::io_context io;
-    beast::tcp_stream stream(io);
-    connect(stream, io, url, timeout);
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    beast::error_code ec;
+    ctx.set_default_verify_paths(ec);
+    if (!cacert.empty()) {
+        ctx.load_verify_file(cacert, ec);
+        if (ec)
+            throw CtlError(2, "cannot read --cacert " + cacert + ": " + ec.message());
+    }
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    return ctx;
+}
+
+// TLS handshake over a connected stream, with SNI and host name verification.
+template <class SslStream>
+void tls_handshake(SslStream& stream, Url const& url, std::chrono::seconds timeout)
+{
+    if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str()))
+        throw CtlError(5, "cannot set the TLS server name " + url.host);
+    stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    beast::error_code ec;
+    stream.handshake(asio::ssl::stream_base::client, ec);
+    if (ec)
+        throw CtlError(5, "TLS with " + url.text + " failed: " + ec.message() +
+                              " (a private CA? give its certificate with --cacert)");
+}
+
+template <class Stream>
+http::response<http::string_body> exchange(Stream& stream, Url const& url, std::string const& token,
+                                           std::chrono::seconds timeout, http::verb verb,
+                                           std::string const& target, std::string body)
+{
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, host_header(url));
     req.set(http::field::user_agent, "seedboxctl");
@@ -94,6 +128,7 @@ http::response<http::string_body> request(Url const& url, std::string const& tok
         req.body() = std::move(body);
         req.prepare_payload();
     }
+    beast::get_lowest_layer(stream).expires_after(timeout);
     beast::error_code ec;
     http::write(stream, req, ec);
     beast::flat_buffer buffer;
@@ -106,10 +141,32 @@ http::response<http::string_body> request(Url const& url, std::string const& tok
                               std::to_string(timeout.count()) + " s (--timeout)");
     if (ec)
         throw CtlError(5, "talking to " + url.text + ": " + ec.message());
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     auto res = parser.release();
     if (res.result() == http::status::unauthorized)
         unauthorized();
+    return res;
+}
+
+http::response<http::string_body> request(Url const& url, std::string const& token,
+                                          std::string const& cacert, std::chrono::seconds timeout,
+                                          http::verb verb, std::string const& target,
+                                          std::string body)
+{
+    asio::io_context io;
+    beast::error_code ec;
+    if (url.tls) {
+        auto ctx = tls_context(cacert);
+        beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
+        connect(beast::get_lowest_layer(stream), io, url, timeout);
+        tls_handshake(stream, url, timeout);
+        auto res = exchange(stream, url, token, timeout, verb, target, std::move(body));
+        stream.shutdown(ec); // a proxy may just close: not an error here
+        return res;
+    }
+    beast::tcp_stream stream(io);
+    connect(stream, io, url, timeout);
+    auto res = exchange(stream, url, token, timeout, verb, target, std::move(body));
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     return res;
 }
 
@@ -122,8 +179,8 @@ std::string trimmed(std::string s)
 
 } // namespace
 
-Client::Client(Url url, std::string token, std::chrono::seconds timeout)
-    : url_(std::move(url)), token_(std::move(token)), timeout_(timeout)
+Client::Client(Url url, std::string token, std::chrono::seconds timeout, std::string cacert)
+    : url_(std::move(url)), token_(std::move(token)), timeout_(timeout), cacert_(std::move(cacert))
 {
 }
 
@@ -132,7 +189,7 @@ json Client::call(std::string const& method, json params)
     json req = {{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}};
     if (!params.empty())
         req["params"] = std::move(params);
-    auto res = request(url_, token_, timeout_, http::verb::post, "/rpc", req.dump());
+    auto res = request(url_, token_, cacert_, timeout_, http::verb::post, "/rpc", req.dump());
     if (res.result() != http::status::ok)
         throw CtlError(5, "HTTP " + std::to_string(res.result_int()) + " from " + url_.text + ": " +
                               trimmed(res.body()));
@@ -149,34 +206,35 @@ json Client::call(std::string const& method, json params)
 
 std::string Client::get(std::string const& path)
 {
-    auto res = request(url_, token_, timeout_, http::verb::get, path, {});
+    auto res = request(url_, token_, cacert_, timeout_, http::verb::get, path, {});
     if (res.result() != http::status::ok)
         throw CtlError(5, "HTTP " + std::to_string(res.result_int()) + " from " + url_.text + path +
                               ": " + trimmed(res.body()));
     return res.body();
 }
 
-void Client::watch(std::vector<std::string> const& events,
-                   std::function<bool(std::string const&, json const&)> const& on_event)
+namespace {
+
+template <class WsStream>
+void run_watch(WsStream& ws, Url const& url, std::string const& token,
+               std::vector<std::string> const& events,
+               std::function<bool(std::string const&, json const&)> const& on_event)
 {
-    asio::io_context io;
-    beast::websocket::stream<beast::tcp_stream> ws(io);
-    connect(beast::get_lowest_layer(ws), io, url_, timeout_);
     beast::get_lowest_layer(ws).expires_never();
     ws.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::client));
     ws.set_option(
-        beast::websocket::stream_base::decorator([this](beast::websocket::request_type& req) {
+        beast::websocket::stream_base::decorator([&token](beast::websocket::request_type& req) {
             req.set(http::field::user_agent, "seedboxctl");
-            if (!token_.empty())
-                req.set(http::field::authorization, "Bearer " + token_);
+            if (!token.empty())
+                req.set(http::field::authorization, "Bearer " + token);
         }));
     beast::websocket::response_type upgrade;
     beast::error_code ec;
-    ws.handshake(upgrade, host_header(url_), "/rpc", ec);
+    ws.handshake(upgrade, host_header(url), "/rpc", ec);
     if (upgrade.result() == http::status::unauthorized)
         unauthorized();
     if (ec)
-        throw CtlError(5, "WebSocket handshake with " + url_.text + " failed: " + ec.message());
+        throw CtlError(5, "WebSocket handshake with " + url.text + " failed: " + ec.message());
     json sub = {{"jsonrpc", "2.0"}, {"id", 1}, {"method", "events.subscribe"}};
     if (!events.empty())
         sub["params"] = {{"events", events}};
@@ -187,7 +245,7 @@ void Client::watch(std::vector<std::string> const& events,
         if (ec == beast::websocket::error::closed)
             return;
         if (ec)
-            throw CtlError(5, "event stream from " + url_.text + " ended: " + ec.message());
+            throw CtlError(5, "event stream from " + url.text + " ended: " + ec.message());
         auto msg = json::parse(beast::buffers_to_string(buf.data()), nullptr, false);
         if (msg.is_discarded())
             continue;
@@ -208,6 +266,25 @@ void Client::watch(std::vector<std::string> const& events,
             return;
         }
     }
+}
+
+} // namespace
+
+void Client::watch(std::vector<std::string> const& events,
+                   std::function<bool(std::string const&, json const&)> const& on_event)
+{
+    asio::io_context io;
+    if (url_.tls) {
+        auto ctx = tls_context(cacert_);
+        beast::websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(io, ctx);
+        connect(beast::get_lowest_layer(ws), io, url_, timeout_);
+        tls_handshake(ws.next_layer(), url_, timeout_);
+        run_watch(ws, url_, token_, events, on_event);
+        return;
+    }
+    beast::websocket::stream<beast::tcp_stream> ws(io);
+    connect(beast::get_lowest_layer(ws), io, url_, timeout_);
+    run_watch(ws, url_, token_, events, on_event);
 }
 
 } // namespace seedbox::ctl

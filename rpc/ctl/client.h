@@ -29,13 +29,15 @@ struct Url {
     std::string host;
     std::string port;
     std::string text; // as given, for messages
+    bool tls = false; // https: a TLS proxy in front of the daemon
 };
-// "http://HOST:PORT[/]" ("[v6]:PORT" too); https is refused with an explanation.
+// "http(s)://HOST[:PORT][/]" ("[v6]:PORT" too); the port defaults to 80 or 443.
 [[nodiscard]] Url parse_url(std::string const& text);
 
 class Client {
 public:
-    Client(Url url, std::string token, std::chrono::seconds timeout);
+    // cacert: a PEM file of extra trusted certificates for https (the system store is always used).
+    Client(Url url, std::string token, std::chrono::seconds timeout, std::string cacert = {});
 
     // The call's result; a JSON-RPC error becomes CtlError(1, "<message> (code N)").
     json call(std::string const& method, json params = json::object());
@@ -50,6 +52,7 @@ private:
     Url url_;
     std::string token_;
     std::chrono::seconds timeout_;
+    std::string cacert_;
     std::int64_t next_id_ = 1;
 };
 

@@ -69,7 +69,7 @@ std::string base64_decode(std::string const& in)
 }
 
 struct Options {
-    std::string url, token, token_file, state_dir;
+    std::string url, token, token_file, state_dir, cacert;
     int timeout = 30;
     bool json_out = false;
 };
@@ -90,6 +90,7 @@ Client connect(Options const& o)
     std::string url = o.url.empty() ? env_or("SEEDBOX_URL") : o.url;
     std::string token = o.token.empty() ? env_or("SEEDBOX_TOKEN") : o.token;
     std::string token_file = o.token_file.empty() ? env_or("SEEDBOX_TOKEN_FILE") : o.token_file;
+    std::string cacert = o.cacert.empty() ? env_or("SEEDBOX_CACERT") : o.cacert;
     if (token.empty() && !token_file.empty() && !read_first_line(token_file, token))
         throw CtlError(2, "cannot read a token from " + token_file);
     for (auto const& dir : state_dirs(o)) {
@@ -103,7 +104,7 @@ Client connect(Options const& o)
     }
     if (url.empty())
         url = "http://127.0.0.1:9180";
-    return Client(seedbox::ctl::parse_url(url), token, std::chrono::seconds(o.timeout));
+    return Client(seedbox::ctl::parse_url(url), token, std::chrono::seconds(o.timeout), cacert);
 }
 
 // Full ids from what the user typed: a full id, or a unique prefix of one.
@@ -222,8 +223,12 @@ int main(int argc, char** argv)
     app.fallthrough(); // global flags also after the subcommand: seedboxctl list --json
     Options o;
     app.add_option("--url", o.url,
-                   "daemon URL, http://HOST:PORT (env SEEDBOX_URL; default: "
-                   "<state dir>/rpc.address, else http://127.0.0.1:9180)");
+                   "daemon URL, http://HOST:PORT, or https://HOST[:PORT] through a TLS proxy "
+                   "(env SEEDBOX_URL; default: <state dir>/rpc.address, else "
+                   "http://127.0.0.1:9180)");
+    app.add_option("--cacert", o.cacert,
+                   "PEM certificates to trust for https beside the system store (env "
+                   "SEEDBOX_CACERT)");
     app.add_option("--token", o.token, "bearer token (env SEEDBOX_TOKEN)");
     app.add_option("--token-file", o.token_file,
                    "read the token from a file (env SEEDBOX_TOKEN_FILE)");

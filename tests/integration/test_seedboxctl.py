@@ -82,8 +82,8 @@ def test_clear_errors_and_exit_codes(tmp_path):
     r = ctl("--url", f"http://127.0.0.1:{port}", "--token", "x" * 32, "list", cwd=tmp_path)
     assert r.returncode == 3 and "cannot connect to http://127.0.0.1:" in r.stderr
     assert "Connection refused" in r.stderr and "is seedboxd running?" in r.stderr
-    r = ctl("--url", "https://127.0.0.1:9180", "list", cwd=tmp_path)
-    assert r.returncode == 2 and "https is not supported" in r.stderr
+    r = ctl("--url", "ftp://127.0.0.1:9180", "list", cwd=tmp_path)
+    assert r.returncode == 2 and "expected http(s)://HOST:PORT" in r.stderr
     with Daemon() as d:
         r = ctl("--url", f"http://{d.addr}", "--token", "wrong-token-wrong-token", "list", cwd=tmp_path)
         assert r.returncode == 4 and "unauthorized" in r.stderr and "wrong-token" not in r.stderr
@@ -192,3 +192,68 @@ def test_settle_takes_a_reference_block_in_offline_mode(tmp_path):
                            capture_output=True, text=True, env=e, timeout=60)
         assert r.returncode == 1 and "(code 2002)" in r.stderr, r.stderr
         assert "address: T" in ok(ctl(*sd, "wallet"))
+
+
+def test_https_through_a_tls_proxy(tmp_path):
+    """The README puts a TLS proxy in front of a public daemon: seedboxctl speaks https to it,
+    trusting the system store plus --cacert, and checks the proxy's name."""
+    import socket
+    import ssl
+    import threading
+    cert, key = tmp_path / "proxy.pem", tmp_path / "proxy.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    with Daemon() as d:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(str(cert), str(key))
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        stop = threading.Event()
+
+        def pipe(src, dst):
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (src, dst):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        def serve():
+            listener.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    raw, _ = listener.accept()
+                except socket.timeout:
+                    continue
+                try:
+                    tls = ctx.wrap_socket(raw, server_side=True)
+                except (ssl.SSLError, OSError):
+                    raw.close()  # a client that refused our certificate
+                    continue
+                up = socket.create_connection((d.host, d.port))
+                threading.Thread(target=pipe, args=(tls, up), daemon=True).start()
+                threading.Thread(target=pipe, args=(up, tls), daemon=True).start()
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        try:
+            env = {"SEEDBOX_TOKEN": d.token}
+            url = f"https://127.0.0.1:{port}"
+            assert json.loads(ok(ctl("--url", url, "--cacert", str(cert), "list", "--json", env=env,
+                                     cwd=tmp_path))) == []
+            assert ok(ctl("--url", f"https://localhost:{port}", "--cacert", str(cert), "health",
+                          env=env, cwd=tmp_path)).strip() == "ok"
+            # Not trusted without --cacert (a self-signed certificate is in no system store).
+            r = ctl("--url", url, "list", env=env, cwd=tmp_path)
+            assert r.returncode == 5 and "TLS with https://127.0.0.1:" in r.stderr and "--cacert" in r.stderr
+        finally:
+            stop.set()
+            t.join(5)
+            listener.close()
