@@ -6,14 +6,17 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <openssl/evp.h>
 #include <sstream>
+#include <unistd.h>
 
 namespace {
 
@@ -210,6 +213,127 @@ json reference_block(std::string const& source)
     throw CtlError(2, "--block: expected a node's getnowblock answer or {number, id, timestamp}");
 }
 
+// One screen of `top`: the torrents by name with rates, peers and ETA, and the totals.
+void render_top(std::map<std::string, json> const& torrents, bool tty)
+{
+    std::vector<json> sorted;
+    for (auto const& [id, t] : torrents)
+        sorted.push_back(t);
+    std::sort(sorted.begin(), sorted.end(), [](json const& a, json const& b) {
+        return a.value("name", "") < b.value("name", "");
+    });
+    std::vector<std::vector<std::string>> rows;
+    double down = 0, up = 0;
+    for (auto const& t : sorted) {
+        down += t.value("download_rate", 0.0);
+        up += t.value("upload_rate", 0.0);
+        rows.push_back({short_id(t["id"]), plain(t.value("name", json("-"))),
+                        plain(t.value("state", json("-"))),
+                        human_percent(t.value("progress", json())),
+                        human_rate(t.value("download_rate", json())),
+                        human_rate(t.value("upload_rate", json())), plain(t.value("peers", json())),
+                        human("eta", t.value("eta", json())), plain(t.value("ratio", json()))});
+    }
+    rows.push_back({"total", std::to_string(sorted.size()) + " torrents", "", "", human_rate(down),
+                    human_rate(up), "", "", ""});
+    if (tty)
+        std::fputs("\x1b[H\x1b[2J", stdout); // home, clear
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    char ts[16];
+    std::strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+    std::printf("seedboxctl top  %s\n", ts);
+    print_table({"ID", "NAME", "STATE", "DONE", "DOWN", "UP", "PEERS", "ETA", "RATIO"}, rows);
+    if (!tty)
+        std::puts("");
+    std::fflush(stdout);
+}
+
+// Live view: the list once, then torrent.stats/added/removed events; at most one screen a second.
+void run_top(Client& c, int refreshes)
+{
+    std::map<std::string, json> torrents;
+    json fields = {"id",          "name",  "state", "progress", "download_rate",
+                   "upload_rate", "peers", "eta",   "ratio"};
+    auto const listed = c.call("torrent.list", {{"fields", fields}}); // outlives the loop
+    for (auto const& t : listed["torrents"])
+        torrents[t["id"].get<std::string>()] = t;
+    bool const tty = ::isatty(STDOUT_FILENO) != 0;
+    int shown = 0;
+    render_top(torrents, tty);
+    if (refreshes > 0 && ++shown >= refreshes)
+        return;
+    auto last = std::chrono::steady_clock::now();
+    c.watch({"torrent.stats", "torrent.added", "torrent.removed"},
+            [&](std::string const& m, json const& p) {
+                if (m == "torrent.stats") {
+                    for (auto const& t : p.value("torrents", json::array()))
+                        torrents[t["id"].get<std::string>()] = t;
+                } else if (m == "torrent.added") {
+                    auto& t = torrents[p.value("id", "")];
+                    t["id"] = p.value("id", "");
+                    t["name"] = p.value("name", "");
+                } else if (m == "torrent.removed") {
+                    torrents.erase(p.value("id", ""));
+                }
+                auto now = std::chrono::steady_clock::now();
+                if (m == "torrent.stats" && now - last < std::chrono::seconds(1))
+                    return true;
+                last = now;
+                render_top(torrents, tty);
+                return refreshes <= 0 || ++shown < refreshes;
+            });
+}
+
+// A bash completion script made from the command table itself, so it cannot drift: subcommands,
+// their options, and torrent id prefixes from the daemon (`seedboxctl ids`).
+std::string bash_completion(CLI::App const& app)
+{
+    std::string subs, cases;
+    std::string globals;
+    for (auto const* opt : app.get_options())
+        for (auto const& name : opt->get_lnames())
+            globals += " --" + name;
+    for (auto const* sub : app.get_subcommands({})) {
+        if (sub->get_group().empty())
+            continue;
+        subs += " " + sub->get_name();
+        std::string words;
+        for (auto const* opt : sub->get_options())
+            for (auto const& name : opt->get_lnames())
+                if (name != "help")
+                    words += " --" + name;
+        for (auto const* nested : sub->get_subcommands({}))
+            words += " " + nested->get_name();
+        cases += "        " + sub->get_name() + ") words=\"" + words + globals + "\" ;;\n";
+    }
+    return "# bash completion for seedboxctl: source <(seedboxctl completion bash)\n"
+           "_seedboxctl() {\n"
+           "    local cur=${COMP_WORDS[COMP_CWORD]} cmd=\"\" words w\n"
+           "    for w in \"${COMP_WORDS[@]:1:COMP_CWORD-1}\"; do\n"
+           "        case $w in -*) ;; *) [ -z \"$cmd\" ] && cmd=$w ;; esac\n"
+           "    done\n"
+           "    if [ -z \"$cmd\" ]; then\n"
+           "        COMPREPLY=($(compgen -W \"" +
+           subs + globals +
+           "\" -- \"$cur\"))\n"
+           "        return\n"
+           "    fi\n"
+           "    case $cmd in\n" +
+           cases + "        *) words=\"" + globals +
+           "\" ;;\n"
+           "    esac\n"
+           "    case $cmd in\n"
+           "        "
+           "remove|start|stop|recheck|reannounce|move|info|files|peers|trackers|limits|labels)\n"
+           "            [[ $cur != -* ]] && words=\"$words $(seedboxctl ids 2>/dev/null)\" ;;\n"
+           "    esac\n"
+           "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+           "}\n"
+           "complete -o default -F _seedboxctl seedboxctl\n";
+}
+
 std::string const kFlagsLegend =
     "FLAGS: d we want its data, u it wants ours, c we choke it, C it chokes us, E encrypted, "
     "S seed, I it connected to us";
@@ -331,8 +455,21 @@ int main(int argc, char** argv)
     call->add_option("params", params_text,
                      "params as a JSON object (\"id\"/\"ids\" may be id prefixes)");
     auto* health = app.add_subcommand("health", "exit 0 when the daemon answers GET /healthz");
+    auto* top = app.add_subcommand("top", "live view of the torrents, refreshed from events");
+    int refreshes = 0;
+    top->add_option("--count", refreshes, "exit after this many screens (0 = until Ctrl-C)");
+    auto* completion = app.add_subcommand("completion", "print the bash completion script");
+    std::string shell = "bash";
+    completion->add_option("shell", shell, "bash")->check(CLI::IsMember({"bash"}));
+    auto* ids_cmd = app.add_subcommand("ids", "print id prefixes, one a line (for completion)");
+    ids_cmd->group(""); // hidden
 
     CLI11_PARSE(app, argc, argv);
+
+    if (*completion) {
+        std::fputs(bash_completion(app).c_str(), stdout);
+        return 0;
+    }
 
     try {
         auto c = connect(o);
@@ -620,6 +757,12 @@ int main(int argc, char** argv)
             }
             resolve_param_ids(c, p);
             print_json(c.call(method, p));
+        } else if (*ids_cmd) {
+            auto const listed = c.call("torrent.list", {{"fields", {"id"}}}); // outlives the loop
+            for (auto const& t : listed["torrents"])
+                std::puts(short_id(t["id"]).c_str());
+        } else if (*top) {
+            run_top(c, refreshes);
         } else if (*health) {
             auto body = c.get("/healthz");
             if (o.json_out)

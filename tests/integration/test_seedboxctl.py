@@ -257,3 +257,46 @@ def test_https_through_a_tls_proxy(tmp_path):
             stop.set()
             t.join(5)
             listener.close()
+
+
+def test_top_shows_the_torrents_live_and_bash_completes_commands_and_ids(tmp_path):
+    with Daemon() as d:
+        sd = ["--state-dir", d.state_dir]
+        src = os.path.join(d.downloads, "live.bin")
+        make_file(src, 400_000)
+        tfile = str(tmp_path / "live.torrent")
+        mktorrent(src, tfile)
+        e = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBOX_")}
+        # Two screens: the list as it is (empty), then the one the added torrent's events bring.
+        top = subprocess.Popen([CTL, *sd, "top", "--count", "2"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=e)
+        try:
+            ready, _, _ = select.select([top.stderr], [], [], 20)
+            assert ready and "watching" in top.stderr.readline()
+            ok(ctl(*sd, "add", tfile))
+            out, err = top.communicate(timeout=30)
+        finally:
+            top.kill()
+        assert top.returncode == 0, err
+        screens = [s for s in out.split("seedboxctl top") if s.strip()]
+        assert len(screens) == 2
+        assert "0 torrents" in screens[0] and "live.bin" in screens[1] and "1 torrents" in screens[1]
+        assert screens[1].splitlines()[1].split() == ["ID", "NAME", "STATE", "DONE", "DOWN", "UP",
+                                                      "PEERS", "ETA", "RATIO"]
+
+        tid = d.call("torrent.list")["torrents"][0]["id"]
+        script = ok(ctl("completion", "bash"))
+        bindir = os.path.dirname(CTL)
+
+        def complete(*words):
+            line = " ".join(words)
+            r = subprocess.run(["bash", "-c", script + f"\nCOMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; "
+                                "_seedboxctl; printf '%s\\n' \"${COMPREPLY[@]}\""],
+                               capture_output=True, text=True, timeout=30,
+                               env={**e, "PATH": bindir + ":" + os.environ["PATH"],
+                                    "SEEDBOX_STATE_DIR": d.state_dir})
+            assert r.returncode == 0, r.stderr
+            return r.stdout.split()
+        assert set(complete("seedboxctl", "st")) == {"start", "stop", "stats"}
+        assert "--delete-data" in complete("seedboxctl", "remove", "--")
+        assert complete("seedboxctl", "stop", tid[:2]) == [tid[:8]]
