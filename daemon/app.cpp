@@ -341,6 +341,11 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         node = rpc::make_node_transport(cfg.tron.node_url, cfg.tron.solidity_url, api_key);
     }
     boost::asio::io_context io(1);
+    // Installed before anything announces readiness (the ready file, rpc.address, READY=1): a
+    // signal right after those is queued here and handled below, never the default action that
+    // kills the process without saving anything.
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    boost::asio::signal_set hup(io, SIGHUP);
     EventHub events(io);
     std::shared_ptr<Payments> payments;
     if (key.key && cfg.ledger.accounting) {
@@ -449,7 +454,6 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     bool stopping = false; // io thread: set once SIGINT/SIGTERM starts the shutdown
     // SIGHUP: read the configuration again and apply what can change while running.
     config::Config current = cfg;
-    boost::asio::signal_set hup(io, SIGHUP);
     std::function<void()> wait_hup = [&] {
         hup.async_wait([&](boost::system::error_code hec, int) {
             if (hec)
@@ -471,7 +475,6 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     };
     wait_hup();
 
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     boost::asio::steady_timer deadline(io);
     std::function<void()> wait_signal = [&] {
         signals.async_wait([&](boost::system::error_code sec, int sig) {
