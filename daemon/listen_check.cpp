@@ -1,5 +1,6 @@
 #include "daemon/listen_check.h"
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <cerrno>
 #include <charconv>
@@ -13,6 +14,9 @@
 namespace seedbox::daemon {
 
 namespace {
+
+constexpr std::size_t kMaxListenInterfacesBytes = 4096;
+constexpr std::ptrdiff_t kMaxListenEntries = 64;
 
 std::string trim(std::string_view s)
 {
@@ -127,6 +131,11 @@ std::string listen_interfaces_problem(std::string const& value)
 {
     if (trim(value).empty())
         return "no listen address given";
+    // Every entry costs a socket and a bind: the value has a declared size.
+    if (value.size() > kMaxListenInterfacesBytes)
+        return "longer than " + std::to_string(kMaxListenInterfacesBytes) + " bytes";
+    if (std::count(value.begin(), value.end(), ',') + 1 > kMaxListenEntries)
+        return "more than " + std::to_string(kMaxListenEntries) + " addresses";
     return each_entry(value, [&](std::string const& entry) -> std::string {
         if (entry.empty())
             return "an empty entry in \"" + value + "\"";

@@ -145,31 +145,42 @@ Result<AddResult> Engine::add(AddRequest const& req)
 namespace {
 
 // The paths of a torrent's files, as libtorrent would delete them.
-std::set<fs::path> file_paths(Entry const& e)
+std::set<fs::path> file_paths(Entry const& e, lt::torrent_info const& ti)
 {
     std::set<fs::path> out;
-    auto ti = e.status.torrent_file.lock();
-    if (!ti)
-        return out;
-    auto const& files = ti->files();
+    auto const& files = ti.files();
     for (auto i : files.file_range())
         if (!files.pad_file_at(i))
             out.insert((fs::path(e.save_path) / files.file_path(i)).lexically_normal());
     return out;
 }
 
+// Where a torrent's files all live: its folder (multi-file) or its one file, under save_path.
+fs::path top_of(Entry const& e, lt::torrent_info const& ti)
+{
+    auto const& files = ti.files();
+    if (files.num_files() == 0)
+        return {};
+    auto const first = fs::path(files.file_path(lt::file_index_t{0}));
+    return (fs::path(e.save_path) / *first.begin()).lexically_normal();
+}
+
 } // namespace
 
 std::string Engine::Impl::shares_files(Entry const& e, std::set<std::string> const& leaving) const
 {
-    auto const mine = file_paths(e);
-    if (mine.empty())
+    auto const my_ti = e.status.torrent_file.lock();
+    if (!my_ti)
         return {};
+    auto const mine = file_paths(e, *my_ti);
+    auto const my_top = top_of(e, *my_ti);
     for (auto const& [id, other] : torrents) {
         if (leaving.count(id))
             continue;
         auto ti = other.status.torrent_file.lock();
-        if (!ti)
+        // Files can only coincide when the two torrents' folders (or single files) do: one path
+        // comparison per torrent, the file lists only then.
+        if (!ti || top_of(other, *ti) != my_top)
             continue;
         auto const& files = ti->files();
         for (auto i : files.file_range())
