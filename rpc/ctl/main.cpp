@@ -188,6 +188,41 @@ std::int64_t parse_rate(std::string const& text)
     return static_cast<std::int64_t>(v * mult);
 }
 
+// "20", "0.5", "1.25 BTT" -> base units (18 decimals), exactly, as a decimal string.
+std::string btt_amount(std::string text)
+{
+    if (auto pos = text.find("BTT"); pos != std::string::npos)
+        text.erase(pos);
+    while (!text.empty() && text.back() == ' ')
+        text.pop_back();
+    auto dot = text.find('.');
+    std::string whole = text.substr(0, dot);
+    std::string frac = dot == std::string::npos ? "" : text.substr(dot + 1);
+    auto digits = [](std::string const& d) {
+        return std::all_of(d.begin(), d.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    };
+    if ((whole.empty() && frac.empty()) || !digits(whole) || !digits(frac) || frac.size() > 18 ||
+        whole.size() > 40)
+        throw CtlError(2, "not a BTT amount: " + text + " (e.g. 20 or 0.5; 18 decimals at most)");
+    std::string units = whole + frac + std::string(18 - frac.size(), '0');
+    units.erase(0, std::min(units.find_first_not_of('0'), units.size() - 1));
+    if (units == "0")
+        throw CtlError(2, "the amount must be above 0");
+    return units;
+}
+
+// Each object as "key: value" lines, a blank line between them.
+void print_objects(json const& list)
+{
+    bool first = true;
+    for (auto const& item : list) {
+        if (!first)
+            std::puts("");
+        first = false;
+        print_object(item);
+    }
+}
+
 // A reference block for offline settlement: {number, id, timestamp}, or what a TRON node's
 // /walletsolidity/getnowblock answers ({blockID, block_header.raw_data.{number, timestamp}}).
 json reference_block(std::string const& source)
@@ -439,7 +474,33 @@ int main(int argc, char** argv)
     auto* stats = app.add_subcommand("stats", "session statistics");
     auto* ledger = app.add_subcommand("ledger", "incentive ledger: totals, or per peer");
     auto* ledger_peers = ledger->add_subcommand("peers", "per counterparty");
-    auto* wallet = app.add_subcommand("wallet", "the daemon's TRON address");
+    auto* ledger_journal =
+        ledger->add_subcommand("journal", "the append-only journal, oldest first");
+    std::int64_t limit = 100, after = 0;
+    ledger_journal->add_option("--limit", limit, "entries")->check(CLI::Range(1, 1000));
+    ledger_journal->add_option("--after", after, "id of the last entry already seen");
+    auto* ledger_vouchers = ledger->add_subcommand("vouchers", "payment vouchers kept and issued");
+    std::string direction;
+    ledger_vouchers->add_option("--direction", direction, "received or issued")
+        ->check(CLI::IsMember({"received", "issued"}));
+    auto* ledger_verify =
+        ledger->add_subcommand("verify", "replay the journal and check the ledger");
+    auto* wallet =
+        app.add_subcommand("wallet", "the daemon's TRON address; balance, deposit, withdraw");
+    auto* wallet_balance =
+        wallet->add_subcommand("balance", "TRX, BTT and hub deposit (broadcast mode)");
+    std::string amount;
+    auto* wallet_deposit =
+        wallet->add_subcommand("deposit", "deposit BTT in the claim hub (broadcast mode)");
+    wallet_deposit->add_option("amount", amount, "BTT, e.g. 20 or 0.5")->required();
+    auto* wallet_withdraw = wallet->add_subcommand(
+        "withdraw", "with AMOUNT: ask for BTT back from the hub; without: take it after the delay");
+    wallet_withdraw->add_option("amount", amount, "BTT, e.g. 20 or 0.5");
+    auto* add_peers = app.add_subcommand("add-peers", "connect a torrent to peers IP:PORT");
+    std::string peer_id;
+    std::vector<std::string> endpoints;
+    add_peers->add_option("id", peer_id, "torrent id")->required();
+    add_peers->add_option("peers", endpoints, "IP:PORT or [IPv6]:PORT")->required();
     auto* settle = app.add_subcommand("settle", "build (and in broadcast mode send) a settlement "
                                                 "batch now");
     settle->add_option("--block", block,
@@ -447,6 +508,10 @@ int main(int argc, char** argv)
                        "a node's /walletsolidity/getnowblock answer or {number, id, timestamp}");
     auto* settle_status = settle->add_subcommand("status", "settlement state, no action");
     auto* settle_batches = settle->add_subcommand("batches", "settlement batches, newest first");
+    auto* settle_batch =
+        settle->add_subcommand("batch", "one batch with its claims and signed hex");
+    std::int64_t batch_id = 0;
+    settle_batch->add_option("id", batch_id, "batch id")->required();
     auto* watch = app.add_subcommand("watch", "print events as they happen (Ctrl-C to stop)");
     watch->add_option("events", events, "event names (default: all)");
     watch->add_option("--count", count, "exit after this many events");
@@ -686,6 +751,22 @@ int main(int argc, char** argv)
             out(c.call("session.settings"), [](json const& s) { print_object(s); });
         } else if (*stats) {
             out(c.call("session.stats"), [](json const& s) { print_object(s); });
+        } else if (*ledger && (*ledger_journal || *ledger_vouchers || *ledger_verify)) {
+            if (*ledger_journal)
+                out(c.call("ledger.journal", {{"limit", limit}, {"after", after}}),
+                    [](json const& j) { print_objects(j.value("entries", json::array())); });
+            else if (*ledger_vouchers)
+                out(c.call("ledger.vouchers",
+                           direction.empty() ? json::object() : json{{"direction", direction}}),
+                    [](json const& v) { print_object(v); });
+            else
+                out(c.call("ledger.verify"), [](json const& v) { print_object(v); });
+        } else if (*add_peers) {
+            auto id = resolve_ids(c, {peer_id})[0];
+            out(c.call("torrent.add_peers", {{"id", id}, {"peers", endpoints}}), [&](json const&) {
+                std::printf("dialling %zu peer(s) for %s\n", endpoints.size(),
+                            id.substr(0, 8).c_str());
+            });
         } else if (*ledger) {
             if (*ledger_peers) {
                 out(c.call("ledger.peers")["peers"], [](json const& ps) {
@@ -708,10 +789,25 @@ int main(int argc, char** argv)
                 });
             }
         } else if (*wallet) {
-            out(c.call("wallet.address"), [](json const& w) { print_object(w); });
+            std::string m = *wallet_balance    ? "wallet.balance"
+                            : *wallet_deposit  ? "wallet.deposit"
+                            : *wallet_withdraw ? "wallet.withdraw"
+                                               : "wallet.address";
+            json p = json::object();
+            if (!amount.empty())
+                p["amount"] = btt_amount(amount);
+            out(c.call(m, p), [](json const& w) { print_object(w); });
         } else if (*settle) {
             if (*settle_status) {
                 out(c.call("settlement.status"), [](json const& s) { print_object(s); });
+            } else if (*settle_batch) {
+                out(c.call("settlement.batch", {{"id", batch_id}}), [](json const& b) {
+                    json top = b;
+                    top.erase("claims");
+                    print_object(top);
+                    std::puts("");
+                    print_objects(b.value("claims", json::array()));
+                });
             } else if (*settle_batches) {
                 out(c.call("settlement.batches")["batches"], [](json const& bs) {
                     std::vector<std::vector<std::string>> rows;

@@ -7,7 +7,7 @@ import os
 import select
 import subprocess
 
-from harness import BIN, Daemon, free_port, make_file, mktorrent, wait_until
+from harness import BIN, Daemon, b64, free_port, make_file, mktorrent, wait_until
 
 CTL = os.path.abspath(os.path.join(os.path.dirname(BIN), "seedboxctl"))
 
@@ -192,6 +192,30 @@ def test_settle_takes_a_reference_block_in_offline_mode(tmp_path):
                            capture_output=True, text=True, env=e, timeout=60)
         assert r.returncode == 1 and "(code 2002)" in r.stderr, r.stderr
         assert "address: T" in ok(ctl(*sd, "wallet"))
+        # The wallet's chain operations need broadcast mode; offline they say so (2003), and an
+        # amount is BTT with up to 18 decimals.
+        r = ctl(*sd, "wallet", "deposit", "20.5")
+        assert r.returncode == 1 and "(code 2003)" in r.stderr, r.stderr
+        r = ctl(*sd, "wallet", "deposit", "twenty")
+        assert r.returncode == 2 and "not a BTT amount" in r.stderr
+        r = ctl(*sd, "wallet", "balance")
+        assert r.returncode == 1 and "(code 2003)" in r.stderr
+        r = ctl(*sd, "settle", "batch", "1")
+        assert r.returncode == 1 and "(code 2004)" in r.stderr
+        assert "ok: true" in ok(ctl(*sd, "ledger", "verify"))
+        assert ok(ctl(*sd, "ledger", "journal")) == ""
+        assert json.loads(ok(ctl(*sd, "ledger", "vouchers", "--direction", "received", "--json")))
+
+
+def test_add_peers_dials_through_an_id_prefix(tmp_path):
+    with Daemon() as d:
+        src = os.path.join(d.downloads, "p.bin")
+        make_file(src, 100_000)
+        tid = d.call("torrent.add", metainfo=b64(mktorrent(src, str(tmp_path / "p.torrent"))))["id"]
+        out = ok(ctl("--state-dir", d.state_dir, "add-peers", tid[:6], f"127.0.0.1:{free_port()}"))
+        assert out.startswith("dialling 1 peer(s) for " + tid[:8])
+        r = ctl("--state-dir", d.state_dir, "add-peers", tid[:6], "not-an-endpoint")
+        assert r.returncode == 1 and "(code -32602)" in r.stderr
 
 
 def test_https_through_a_tls_proxy(tmp_path):
