@@ -132,6 +132,34 @@ bool Engine::stopping() const
     return impl_->stopping;
 }
 
+namespace {
+
+// The listen_interfaces the session starts with: the configuration's, or the one set over RPC
+// and stored in state.db (listen_interfaces, then listen_port), checked like session.set_settings.
+Result<std::string> listen_interfaces_at_start(std::string configured, json const& stored)
+{
+    std::string origin = "bt.listen_interfaces";
+    if (auto it = stored.find("listen_interfaces"); it != stored.end() && it->is_string()) {
+        configured = it->get<std::string>();
+        origin = "listen_interfaces (set with session.set_settings, stored in state.db)";
+    }
+    if (auto it = stored.find("listen_port");
+        it != stored.end() && it->is_number_integer() && *it >= 0 && *it <= 65535) {
+        configured = with_listen_port(configured, it->get<int>());
+        origin = "listen_port (set with session.set_settings, stored in state.db)";
+    }
+    if (auto why = listen_interfaces_problem(configured); !why.empty())
+        return make_error(Errc::invalid_argument,
+                          origin + ": " + why +
+                              (origin.starts_with("bt.")
+                                   ? ""
+                                   : "; start once with --reset-session-settings to use the "
+                                     "configuration's bt.listen_interfaces"));
+    return configured;
+}
+
+} // namespace
+
 std::string Engine::start(std::function<void(std::string const&)> on_status)
 {
     auto& m = *impl_;
@@ -160,23 +188,11 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
         if (j.is_object())
             stored = std::move(j);
     }
-    auto listen = params.settings.get_str(lt::settings_pack::listen_interfaces);
-    std::string origin = "bt.listen_interfaces";
-    if (auto it = stored.find("listen_interfaces"); it != stored.end() && it->is_string()) {
-        listen = it->get<std::string>();
-        origin = "listen_interfaces (set with session.set_settings, stored in state.db)";
-    }
-    if (auto it = stored.find("listen_port");
-        it != stored.end() && it->is_number_integer() && *it >= 0 && *it <= 65535) {
-        listen = with_listen_port(listen, it->get<int>());
-        origin = "listen_port (set with session.set_settings, stored in state.db)";
-    }
-    if (auto why = listen_interfaces_problem(listen); !why.empty())
-        return origin + ": " + why +
-               (origin.starts_with("bt.") ? ""
-                                          : "; start once with --reset-session-settings to use "
-                                            "the configuration's bt.listen_interfaces");
-    params.settings.set_str(lt::settings_pack::listen_interfaces, listen);
+    auto listen = listen_interfaces_at_start(
+        params.settings.get_str(lt::settings_pack::listen_interfaces), stored);
+    if (!listen)
+        return listen.error().message;
+    params.settings.set_str(lt::settings_pack::listen_interfaces, *listen);
     m.applied_settings = params.settings; // no other thread runs yet
     m.ses = std::make_unique<lt::session>(std::move(params));
     if (!m.cfg.bt.local_peers_unthrottled) {
