@@ -175,3 +175,24 @@ def test_server_side_files_and_paths_say_what_is_wrong(tmp_path):
         assert e.code in (1001, 1004)
         e = d.error_of("torrent.create", path="/usr/share/doc")
         assert e.code == 1004 and "torrent.allowed_roots: " + os.path.realpath(d.downloads) in e.message
+
+
+def test_a_stored_listen_address_that_vanished_stops_the_start_until_reset(tmp_path):
+    import sqlite3
+    d = Daemon(state_dir=str(tmp_path), bt_iface="127.0.0.1:0")
+    with d:
+        d.call("session.set_settings", listen_interfaces="127.0.0.1:0", upload_rate_limit=123456)
+    # As if the address set over RPC were gone at the next boot (a VPN interface that is down).
+    db = sqlite3.connect(os.path.join(d.state_dir, "state.db"))
+    db.execute("UPDATE blobs SET value = ? WHERE key = 'settings'",
+               (json.dumps({"listen_interfaces": "192.0.2.1:0", "upload_rate_limit": 123456}).encode(),))
+    db.commit()
+    db.close()
+    again = Daemon(state_dir=str(tmp_path), bt_iface="127.0.0.1:0")
+    with pytest.raises(AssertionError) as info:
+        again.start(timeout=20)
+    assert "stored in state.db" in str(info.value) and "--reset-session-settings" in str(info.value)
+    again.stop()
+    with Daemon(state_dir=str(tmp_path), bt_iface="127.0.0.1:0", args=["--reset-session-settings"]) as reset:
+        s = reset.call("session.settings")
+        assert s["listen_interfaces"] == "127.0.0.1:0" and s["upload_rate_limit"] == 0
