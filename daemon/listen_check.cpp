@@ -1,9 +1,10 @@
 #include "daemon/listen_check.h"
 
+#include "config/settings.h"
+
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -65,29 +66,17 @@ struct Entry {
     std::string error; // why the entry does not parse
 };
 
-Entry parse_entry(std::string const& entry)
+// "ADDR:PORT", "[V6]:PORT" or "DEVICE:PORT", with libtorrent's flags after the port (s = SSL,
+// l = local network only): the config's endpoint syntax once the flags are off.
+Entry parse_entry(std::string entry)
 {
-    Entry out;
-    std::string port;
-    if (!entry.empty() && entry.front() == '[') {
-        auto close = entry.find(']');
-        if (close == std::string::npos || close + 1 >= entry.size() || entry[close + 1] != ':')
-            return {{}, 0, "expected [IPV6]:PORT"};
-        out.host = entry.substr(1, close - 1);
-        port = entry.substr(close + 2);
-    } else {
-        auto colon = entry.rfind(':');
-        if (colon == std::string::npos || colon == 0)
-            return {{}, 0, "expected ADDRESS:PORT or DEVICE:PORT"};
-        out.host = entry.substr(0, colon);
-        port = entry.substr(colon + 1);
-    }
-    while (!port.empty() && (port.back() == 's' || port.back() == 'l'))
-        port.pop_back(); // libtorrent's flags: s = SSL, l = local network only
-    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
-    if (port.empty() || ec != std::errc{} || ptr != port.data() + port.size() || out.port > 65535)
-        out.error = "the port must be a number from 0 to 65535";
-    return out;
+    while (!entry.empty() && (entry.back() == 's' || entry.back() == 'l'))
+        entry.pop_back();
+    auto ep = config::parse_endpoint(entry);
+    if (!ep)
+        return {
+            {}, 0, "expected ADDRESS:PORT, [IPV6]:PORT or DEVICE:PORT, the port from 0 to 65535"};
+    return {ep->host, ep->port, {}};
 }
 
 std::string entry_problem(std::string const& text)
