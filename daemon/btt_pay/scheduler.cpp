@@ -63,14 +63,36 @@ void UploadScheduler::run(std::span<ScheduleEntry* const> entries,
                    (full || o->waiting || o->waited > 0);
         });
     };
+    // Bytes per second the connections bidding above `weight` took in this run.
+    auto higher_rate = [&](double weight) {
+        double sum = 0;
+        for (auto const* o : entries)
+            if (o->wants && o->weight > weight)
+                sum += static_cast<double>(o->sent);
+        return sum / dt;
+    };
+    // A rest ends once the higher bidders take clearly more than when it began.
+    auto end_rest_if_recovered = [&](ScheduleEntry* e) {
+        if (e->rest > 0 && higher_rate(e->weight) >=
+                               std::max(kRecover * e->rest_base, e->rest_base + kRecoverFloor))
+            e->rest = 0;
+    };
     // Release `e`: nobody above it could use what holding it leaves. If it was held, that hold
     // was for nothing: forgive its excess and leave it alone for a while, longer each time.
-    auto release_unused = [rising](ScheduleEntry* e) {
+    auto release_unused = [&](ScheduleEntry* e) {
         if (e->held && (e->held_for < kRamp || rising))
             return true; // the others' rates (and libtorrent's quota requests) are still rising
+        // A higher bidder we hold leaves that room: its own hold is judged first.
+        bool const above_held =
+            std::any_of(entries.begin(), entries.end(), [&](ScheduleEntry const* o) {
+                return o->wants && o->held && o->weight > e->weight;
+            });
+        if (e->held && above_held)
+            return true;
         if (e->held) {
             e->backoff = e->backoff ? std::min(2 * e->backoff, kRestMax) : kRest;
             e->rest = e->backoff;
+            e->rest_base = higher_rate(e->weight);
         }
         e->deficit = std::max(e->deficit, 0.0);
         return false;
@@ -86,6 +108,7 @@ void UploadScheduler::run(std::span<ScheduleEntry* const> entries,
         }
         if (e->weight == 0) { // a free peer: held while a payer could use its room
             e->deficit = 0;
+            end_rest_if_recovered(e);
             if (!higher_waiting(0)) {
                 hold[i] = release_unused(e);
             } else if (e->rest > 0) {
@@ -98,6 +121,7 @@ void UploadScheduler::run(std::span<ScheduleEntry* const> entries,
         }
         e->deficit += total * e->weight / weights - static_cast<double>(e->sent);
         e->deficit = std::clamp(e->deficit, -bound, bound);
+        end_rest_if_recovered(e);
         if (e->weight >= top) {
             hold[i] = false;
         } else if (!higher_waiting(e->weight)) {

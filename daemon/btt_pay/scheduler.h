@@ -25,6 +25,10 @@
 //   before a hold works, so a higher bidder whose own link is slow costs little of the limit. Free
 //   peers are held the same way, below every payer: while a payer could use the room, and with the
 //   same rest when holding them left room unused.
+// - A rest ends early when the higher bidders take more than they did while the hold was judged
+//   useless (kRecover times that rate, and kRecoverFloor more): their links or disks recovered,
+//   or a new one came, so holding may work now. Without this, payers whose disks stalled for a
+//   few seconds would find the holds below them backed off for up to kRestMax runs.
 // Connections that are served get equal quota from libtorrent's limiter, so holding the lower
 // bidder part of the time gives shares in bid order (bench/priority_bench.py measures them).
 #pragma once
@@ -49,6 +53,7 @@ struct ScheduleEntry {
     int rest = 0;          // runs before it may be held again (it was held for nothing)
     int backoff = 0;       // the last such rest; doubles while holding it keeps failing
     int held_for = 0;      // runs it has been held
+    double rest_base = 0;  // bytes per second the higher bidders took when its rest began
 };
 
 class UploadScheduler {
@@ -59,6 +64,8 @@ public:
     static constexpr int kRestMax = 64;   // and at most
     static constexpr int kRamp = 3;       // runs a hold is kept before it is judged
     static constexpr int kWaitMemory = 3; // runs a peer seen waiting counts as waiting
+    static constexpr double kRecover = 1.25;           // the higher bidders' rate that ends a rest
+    static constexpr double kRecoverFloor = 64 * 1024; // bytes per second, at least this much more
 
     // `limit`: the session's upload limit in bytes per second, 0 = none.
     void run(std::span<ScheduleEntry* const> entries, std::chrono::steady_clock::time_point now,

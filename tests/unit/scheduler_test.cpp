@@ -1,6 +1,7 @@
 #include "daemon/btt_pay/scheduler.h"
 
 #include <doctest/doctest.h>
+#include <functional>
 #include <vector>
 
 using seedbox::daemon::ScheduleEntry;
@@ -13,8 +14,10 @@ namespace {
 // which would take up to `demand` bytes. Returns each connection's bytes over runs [warmup, runs).
 // `seen`: whether the scheduler sees who is waiting on the limiter (libtorrent's tick hands out
 // quota just before the plugin's, so in the daemon it often does not); `limit`: the upload limit
-// the scheduler is told, per second (runs are 500 ms apart).
-std::vector<double> simulate(std::vector<double> const& weights, std::vector<double> demand,
+// the scheduler is told, per second (runs are 500 ms apart). `demand(i, run)`: what connection i
+// would take in that run.
+std::vector<double> simulate(std::vector<double> const& weights,
+                             std::function<double(std::size_t, int)> const& demand_at,
                              double capacity, int runs, int warmup, int* held_runs = nullptr,
                              bool seen = true, std::int64_t limit = 0)
 {
@@ -28,7 +31,10 @@ std::vector<double> simulate(std::vector<double> const& weights, std::vector<dou
     }
     std::vector<double> got(e.size(), 0);
     auto now = std::chrono::steady_clock::time_point{};
+    std::vector<double> demand(e.size());
     for (int r = 0; r < runs; ++r) {
+        for (std::size_t i = 0; i < e.size(); ++i)
+            demand[i] = demand_at(i, r);
         // Water-filling: the limiter splits capacity evenly; what a peer cannot take goes to the
         // others. A peer the limiter holds back is "waiting".
         std::vector<std::size_t> open;
@@ -65,6 +71,15 @@ std::vector<double> simulate(std::vector<double> const& weights, std::vector<dou
                 *held_runs += x.held;
     }
     return got;
+}
+
+std::vector<double> simulate(std::vector<double> const& weights, std::vector<double> demand,
+                             double capacity, int runs, int warmup, int* held_runs = nullptr,
+                             bool seen = true, std::int64_t limit = 0)
+{
+    return simulate(
+        weights, [&](std::size_t i, int) { return demand[i]; }, capacity, runs, warmup, held_runs,
+        seen, limit);
 }
 
 } // namespace
@@ -196,4 +211,26 @@ TEST_CASE("scheduler: a payer that is still speeding up keeps free peers held")
         s.run(all, now, limit);
     }
     CHECK_FALSE(free_peer.held);
+}
+
+TEST_CASE(
+    "scheduler: after the payers stall for a while, free peers are held again once they recover")
+{
+    // Both payers stop taking data for 20 s (their disks stall), then take all they can again.
+    // While they stall the free peer gets the whole limit; the holds that leave room unused back
+    // off. Once the payers compete for the limit again, the free peer must not keep its room.
+    double const per_run = 1 << 20;
+    auto const limit = static_cast<std::int64_t>(2 * per_run);
+    for (bool seen : {true, false}) {
+        auto demand = [](std::size_t i, int run) {
+            bool const stalled = i < 2 && run >= 20 && run < 60;
+            return stalled ? 0.0 : 1e12;
+        };
+        auto got = simulate({2, 1, 0}, demand, per_run, 60 + 30, 60 + 6, nullptr, seen, limit);
+        double const total = got[0] + got[1] + got[2];
+        INFO("seen " << seen << ": high " << got[0] / total << " low " << got[1] / total << " free "
+                     << got[2] / total);
+        CHECK(got[0] >= 0.55 * total);
+        CHECK(got[2] <= 0.05 * total);
+    }
 }
