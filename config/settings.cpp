@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -37,7 +38,23 @@ struct Key {
     Check check;
     bool secret = false;
     bool file_only = false; // program paths: never from the environment or a flag
+    Apply apply = Apply::restart;
 };
+
+// A key applied again on SIGHUP.
+Key reloads(Key k)
+{
+    k.apply = Apply::reload;
+    return k;
+}
+
+// A BitTorrent session setting: on SIGHUP and over session.set_settings (as the name without
+// "bt."). daemon/torrent/session_settings.cpp says where each lives in libtorrent.
+Key session(Key k)
+{
+    k.apply = Apply::session;
+    return k;
+}
 
 Check range(std::int64_t lo, std::int64_t hi)
 {
@@ -91,9 +108,9 @@ std::vector<Key> const& table()
     static std::vector<Key> const t = {
         {"state_dir", [](Config& c) -> Field { return &c.state_dir; },
          "directory for state.db, rpc.token and other state", check_nonempty},
-        {"log_level", [](Config& c) -> Field { return &c.log_level; },
-         "trace, debug, info, warn, error or off",
-         one_of({"trace", "debug", "info", "warn", "error", "off"})},
+        reloads({"log_level", [](Config& c) -> Field { return &c.log_level; },
+                 "trace, debug, info, warn, error or off",
+                 one_of({"trace", "debug", "info", "warn", "error", "off"})}),
         {"rpc.bind", [](Config& c) -> Field { return &c.rpc.bind; },
          "HOST:PORT for the JSON-RPC/WebSocket listener (port 0 = any free port)", check_endpoint},
         {"rpc.token", [](Config& c) -> Field { return &c.rpc.token; },
@@ -152,30 +169,33 @@ std::vector<Key> const& table()
          "serve GET /metrics without the bearer token (Host is still checked)", nullptr},
         {"rpc.workers", [](Config& c) -> Field { return &c.rpc.workers; },
          "threads that run RPC handlers", range(1, 64)},
-        {"bt.listen_interfaces", [](Config& c) -> Field { return &c.bt.listen_interfaces; },
-         "BitTorrent listen addresses, libtorrent syntax (ADDR:PORT,...)", check_nonempty},
-        {"bt.dht", [](Config& c) -> Field { return &c.bt.dht; }, "enable the DHT", nullptr},
-        {"bt.lsd", [](Config& c) -> Field { return &c.bt.lsd; }, "enable local service discovery",
-         nullptr},
-        {"bt.upnp", [](Config& c) -> Field { return &c.bt.upnp; }, "enable UPnP port mapping",
-         nullptr},
-        {"bt.natpmp", [](Config& c) -> Field { return &c.bt.natpmp; },
-         "enable NAT-PMP port mapping", nullptr},
-        {"bt.pex", [](Config& c) -> Field { return &c.bt.pex; }, "enable peer exchange", nullptr},
-        {"bt.encryption", [](Config& c) -> Field { return &c.bt.encryption; },
-         "peer protocol encryption", one_of({"enabled", "forced", "disabled"})},
-        {"bt.download_rate_limit", [](Config& c) -> Field { return &c.bt.download_rate_limit; },
-         "global download limit, bytes/s (0 = unlimited)", range(0, 1LL << 40)},
-        {"bt.upload_rate_limit", [](Config& c) -> Field { return &c.bt.upload_rate_limit; },
-         "global upload limit, bytes/s (0 = unlimited)", range(0, 1LL << 40)},
-        {"bt.connections_limit", [](Config& c) -> Field { return &c.bt.connections_limit; },
-         "global peer connection limit", range(2, 1000000)},
-        {"bt.active_downloads", [](Config& c) -> Field { return &c.bt.active_downloads; },
-         "queued torrents downloading at once (-1 = unlimited)", range(-1, 1000000)},
-        {"bt.active_seeds", [](Config& c) -> Field { return &c.bt.active_seeds; },
-         "queued torrents seeding at once (-1 = unlimited)", range(-1, 1000000)},
-        {"bt.active_limit", [](Config& c) -> Field { return &c.bt.active_limit; },
-         "queued torrents active at once (-1 = unlimited)", range(-1, 1000000)},
+        session({"bt.listen_interfaces", [](Config& c) -> Field { return &c.bt.listen_interfaces; },
+                 "BitTorrent listen addresses, libtorrent syntax (ADDR:PORT,...)", check_nonempty}),
+        session(
+            {"bt.dht", [](Config& c) -> Field { return &c.bt.dht; }, "enable the DHT", nullptr}),
+        session({"bt.lsd", [](Config& c) -> Field { return &c.bt.lsd; },
+                 "enable local service discovery", nullptr}),
+        session({"bt.upnp", [](Config& c) -> Field { return &c.bt.upnp; },
+                 "enable UPnP port mapping", nullptr}),
+        session({"bt.natpmp", [](Config& c) -> Field { return &c.bt.natpmp; },
+                 "enable NAT-PMP port mapping", nullptr}),
+        session({"bt.pex", [](Config& c) -> Field { return &c.bt.pex; },
+                 "enable peer exchange (applies to every torrent)", nullptr}),
+        session({"bt.encryption", [](Config& c) -> Field { return &c.bt.encryption; },
+                 "peer protocol encryption", one_of({"enabled", "forced", "disabled"})}),
+        session({"bt.download_rate_limit",
+                 [](Config& c) -> Field { return &c.bt.download_rate_limit; },
+                 "global download limit, bytes/s (0 = unlimited)", range(0, INT32_MAX)}),
+        session({"bt.upload_rate_limit", [](Config& c) -> Field { return &c.bt.upload_rate_limit; },
+                 "global upload limit, bytes/s (0 = unlimited)", range(0, INT32_MAX)}),
+        session({"bt.connections_limit", [](Config& c) -> Field { return &c.bt.connections_limit; },
+                 "global peer connection limit", range(2, 1000000)}),
+        session({"bt.active_downloads", [](Config& c) -> Field { return &c.bt.active_downloads; },
+                 "queued torrents downloading at once (-1 = unlimited)", range(-1, 1000000)}),
+        session({"bt.active_seeds", [](Config& c) -> Field { return &c.bt.active_seeds; },
+                 "queued torrents seeding at once (-1 = unlimited)", range(-1, 1000000)}),
+        session({"bt.active_limit", [](Config& c) -> Field { return &c.bt.active_limit; },
+                 "queued torrents active at once (-1 = unlimited)", range(-1, 1000000)}),
         {"bt.file_pool_size", [](Config& c) -> Field { return &c.bt.file_pool_size; },
          "files kept open (raise LimitNOFILE to match)", range(16, 1000000)},
         {"bt.alert_queue_size", [](Config& c) -> Field { return &c.bt.alert_queue_size; },
@@ -272,29 +292,32 @@ std::vector<Key> const& table()
          "seconds a batch stays valid after its reference block", range(10, 86000)},
         {"state.shutdown_timeout", [](Config& c) -> Field { return &c.state.shutdown_timeout; },
          "seconds to wait for resume data at shutdown", range(1, 3600)},
-        {"watch.dir", [](Config& c) -> Field { return &c.watch.dir; },
-         "add .torrent/.magnet files dropped here (a subfolder name becomes the label), then move "
-         "them to .added/ (or .invalid/); empty = off",
-         [](Field const& f) -> std::string {
-             auto const& v = *std::get<std::string*>(f);
-             return v.empty() || v.front() == '/' ? "" : "must be an absolute path";
-         }},
-        {"watch.interval", [](Config& c) -> Field { return &c.watch.interval; },
-         "seconds between scans of watch.dir (a file is added once it stopped changing)",
-         range(1, 3600)},
-        {"hooks.on_complete", [](Config& c) -> Field { return &c.hooks.on_complete; },
-         "argv run without a shell when a torrent finishes downloading (after move_on_complete); "
-         "SEEDBOX_TORRENT_ID/NAME, SEEDBOX_SAVE_PATH, SEEDBOX_LABELS in its environment; config "
-         "file only",
-         [](Field const& f) -> std::string {
-             auto const& v = *std::get<std::vector<std::string>*>(f);
-             return v.empty() || v.front().rfind('/', 0) == 0
-                        ? ""
-                        : "the program (first element) must be an absolute path";
-         },
-         false, true},
-        {"hooks.timeout", [](Config& c) -> Field { return &c.hooks.timeout; },
-         "seconds before a running hook is killed", range(1, 86400)},
+        reloads({"watch.dir", [](Config& c) -> Field { return &c.watch.dir; },
+                 "add .torrent/.magnet files dropped here (a subfolder name becomes the label), "
+                 "then move "
+                 "them to .added/ (or .invalid/); empty = off",
+                 [](Field const& f) -> std::string {
+                     auto const& v = *std::get<std::string*>(f);
+                     return v.empty() || v.front() == '/' ? "" : "must be an absolute path";
+                 }}),
+        reloads({"watch.interval", [](Config& c) -> Field { return &c.watch.interval; },
+                 "seconds between scans of watch.dir (a file is added once it stopped changing)",
+                 range(1, 3600)}),
+        reloads({"hooks.on_complete", [](Config& c) -> Field { return &c.hooks.on_complete; },
+                 "argv run without a shell when a torrent finishes downloading (after "
+                 "move_on_complete); "
+                 "SEEDBOX_TORRENT_ID/NAME, SEEDBOX_SAVE_PATH, SEEDBOX_LABELS in its environment; "
+                 "config "
+                 "file only",
+                 [](Field const& f) -> std::string {
+                     auto const& v = *std::get<std::vector<std::string>*>(f);
+                     return v.empty() || v.front().rfind('/', 0) == 0
+                                ? ""
+                                : "the program (first element) must be an absolute path";
+                 },
+                 false, true}),
+        reloads({"hooks.timeout", [](Config& c) -> Field { return &c.hooks.timeout; },
+                 "seconds before a running hook is killed", range(1, 86400)}),
     };
     return t;
 }
@@ -360,16 +383,23 @@ json value_of(Field const& f)
     return std::visit([](auto* p) { return json(*p); }, f);
 }
 
-std::string set_key(Config& cfg, Key const& key, json const& v, std::string_view origin)
+// Why `v` is not acceptable for `key` (empty when it is, and then cfg holds it).
+std::string set_checked(Config& cfg, Key const& key, json const& v)
 {
     Config trial = cfg;
     auto field = key.field(trial);
     auto why = assign(field, v);
     if (why.empty() && key.check)
         why = key.check(field);
-    if (!why.empty())
+    if (why.empty())
+        cfg = std::move(trial);
+    return why;
+}
+
+std::string set_key(Config& cfg, Key const& key, json const& v, std::string_view origin)
+{
+    if (auto why = set_checked(cfg, key, v); !why.empty())
         return std::string(origin) + ": key \"" + std::string(key.name) + "\": " + why;
-    cfg = std::move(trial);
     return {};
 }
 
@@ -668,13 +698,24 @@ std::vector<KeyInfo> keys()
         info.choices = k.check.choices;
         info.secret = k.secret;
         info.file_only = k.file_only;
+        info.apply = k.apply;
         out.push_back(std::move(info));
     }
-    out.push_back({"labels", "object",
+    KeyInfo labels{"labels", "object",
                    "label -> {move_on_complete, ratio_limit, seed_time_limit, limit_action}: "
                    "where a label's torrents go when done and their default share limits",
-                   json::object()});
+                   json::object()};
+    labels.apply = Apply::reload;
+    out.push_back(std::move(labels));
     return out;
+}
+
+std::string set_value(Config& cfg, std::string_view key, nlohmann::json const& v)
+{
+    auto const* k = find_key(key);
+    if (!k)
+        return "unknown key";
+    return set_checked(cfg, *k, v);
 }
 
 } // namespace seedbox::config

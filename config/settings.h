@@ -165,6 +165,13 @@ struct Config {
     void resolve();
 };
 
+// When a changed value takes effect.
+enum class Apply {
+    restart, // at the next start
+    reload,  // also on SIGHUP
+    session, // also on SIGHUP and over session.set_settings, named without "bt."
+};
+
 struct KeyInfo {
     std::string name;
     std::string type; // "boolean" | "integer" | "string" | "string[]" | "object"
@@ -174,6 +181,7 @@ struct KeyInfo {
     std::vector<std::string> choices{};       // strings with fixed values
     bool secret = false;
     bool file_only = false; // refused from the environment and --set
+    Apply apply = Apply::restart;
 };
 
 // Where values come from, lowest precedence first: defaults, file, env, overrides (flags).
@@ -202,6 +210,10 @@ struct LoadResult {
 [[nodiscard]] nlohmann::json to_json(Config const& cfg);
 
 [[nodiscard]] std::vector<KeyInfo> keys();
+
+// Sets one key from a JSON value, checked exactly as the config file's value would be. Returns
+// why the value is not acceptable (without the key's name), and leaves cfg unchanged then.
+[[nodiscard]] std::string set_value(Config& cfg, std::string_view key, nlohmann::json const& v);
 
 // "rpc.bind" -> "SEEDBOXD_RPC_BIND"
 [[nodiscard]] std::string env_name(std::string_view key);

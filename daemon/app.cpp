@@ -147,27 +147,25 @@ void reload(config::Config& current, RunOptions const& opts, Engine& engine, Wat
         spdlog::info("SIGHUP: configuration reloaded; nothing changed");
         return;
     }
-    static std::set<std::string> const kSession = {"bt.download_rate_limit",
-                                                   "bt.upload_rate_limit",
-                                                   "bt.connections_limit",
-                                                   "bt.active_downloads",
-                                                   "bt.active_seeds",
-                                                   "bt.active_limit",
-                                                   "bt.encryption",
-                                                   "bt.dht",
-                                                   "bt.pex",
-                                                   "bt.lsd",
-                                                   "bt.upnp",
-                                                   "bt.natpmp",
-                                                   "bt.listen_interfaces"};
+    // What each key does on SIGHUP comes from the config key table.
+    std::map<std::string, config::Apply> apply;
+    for (auto const& k : config::keys())
+        apply[k.name] = k.apply;
+    auto apply_of = [&](std::string const& k) {
+        if (auto it = apply.find(k); it != apply.end())
+            return it->second;
+        // labels.tv.ratio_limit: a part of "labels"
+        auto it = apply.find(k.substr(0, k.find('.')));
+        return it != apply.end() ? it->second : config::Apply::restart;
+    };
     auto const bt = config::to_json(next)["bt"];
     nlohmann::json settings = nlohmann::json::object();
     std::vector<std::string> applied, restart;
     for (auto const& k : changed) {
-        if (kSession.count(k))
+        auto const how = apply_of(k);
+        if (how == config::Apply::session)
             settings[k.substr(3)] = bt[k.substr(3)];
-        else if (k == "log_level" || k.rfind("labels", 0) == 0 || k.rfind("hooks.", 0) == 0 ||
-                 k.rfind("watch.", 0) == 0)
+        else if (how == config::Apply::reload)
             applied.push_back(k);
         else
             restart.push_back(k);

@@ -79,8 +79,12 @@ int main(int argc, char** argv)
                 allowed += (i == 0 ? "; one of " : ", ") + k.choices[i];
             // A file-only key (hooks.on_complete: a program to run) is refused from the
             // environment and --set, so no variable is offered for it.
-            auto const where =
+            auto where =
                 k.file_only ? std::string("config file only") : "env " + config::env_name(k.name);
+            if (k.apply == config::Apply::reload)
+                where += "; SIGHUP";
+            else if (k.apply == config::Apply::session)
+                where += "; SIGHUP, session.set_settings";
             std::printf("%-28s %-9s default %-24s %s%s (%s)\n", k.name.c_str(), k.type.c_str(),
                         k.default_value.dump().c_str(), k.help.c_str(), allowed.c_str(),
                         where.c_str());

@@ -127,11 +127,12 @@ public:
     // The fields torrent.list / torrent.get understand, with one-line help each.
     static std::vector<std::pair<std::string, std::string>> const& fields();
     // The keys session.settings has: type, help, and for integers their range, for strings with
-    // fixed values those values.
+    // fixed values those values. Made from the config key table (the keys it marks
+    // config::Apply::session, without "bt.") and listen_port.
     struct SettingKey {
-        char const* name;
-        char const* type; // boolean | integer | string
-        char const* help;
+        std::string name;
+        std::string type; // boolean | integer | string
+        std::string help;
         std::int64_t min = 0, max = 0;
         std::vector<std::string> choices{};
     };

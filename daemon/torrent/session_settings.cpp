@@ -59,11 +59,6 @@ json listening_json(std::set<lt::tcp::endpoint> const& sockets)
     return out;
 }
 
-int clamp_int(std::int64_t v)
-{
-    return static_cast<int>(std::clamp<std::int64_t>(v, -1, INT32_MAX));
-}
-
 lt::settings_pack::enc_policy policy_of(std::string const& s)
 {
     if (s == "forced")
@@ -82,33 +77,101 @@ std::string policy_name(int p)
     return "enabled";
 }
 
-using SettingKey = Engine::SettingKey;
+// A value the config key table already held to its declared range, which fits libtorrent's int.
+int narrow(std::int64_t v)
+{
+    return static_cast<int>(std::clamp<std::int64_t>(v, INT32_MIN, INT32_MAX));
+}
 
-std::vector<SettingKey> const kKeys = {
-    {"download_rate_limit", "integer", "global download limit, bytes/s (0 = unlimited)", 0,
-     INT32_MAX},
-    {"upload_rate_limit", "integer", "global upload limit, bytes/s (0 = unlimited)", 0, INT32_MAX},
-    {"connections_limit", "integer", "global peer connection limit", 2, 1'000'000},
-    {"active_downloads", "integer", "queued torrents downloading at once (-1 = unlimited)", -1,
-     1'000'000},
-    {"active_seeds", "integer", "queued torrents seeding at once (-1 = unlimited)", -1, 1'000'000},
-    {"active_limit", "integer", "queued torrents active at once (-1 = unlimited)", -1, 1'000'000},
-    {"encryption", "string", "peer protocol encryption", 0, 0, {"enabled", "forced", "disabled"}},
-    {"dht", "boolean", "DHT on/off"},
-    {"pex", "boolean", "peer exchange on/off (applies to every torrent)"},
-    {"lsd", "boolean", "local service discovery on/off"},
-    {"upnp", "boolean", "UPnP port mapping on/off"},
-    {"natpmp", "boolean", "NAT-PMP port mapping on/off"},
-    {"listen_interfaces", "string", "BitTorrent listen addresses, ADDR:PORT,..."},
-    {"listen_port", "integer", "set: change the port of every listen address; get: bound port", 0,
-     65535},
+// Where each BitTorrent session setting lives in libtorrent. Which keys are session settings,
+// their types, ranges, defaults and help come from the config key table (config/settings.cpp,
+// Apply::session); this table only maps them, and session_setting_keys() refuses to run when the
+// two name different keys. pex is not a session setting in libtorrent (a flag on each torrent):
+// it has no pack functions and apply_settings handles it.
+struct LtSetting {
+    std::string_view key; // the config key
+    void (*to_pack)(lt::settings_pack&, config::BtConfig const&);
+    json (*from_pack)(lt::settings_pack const&);
 };
+
+template <auto Member, int Name> LtSetting int_setting(std::string_view key)
+{
+    return {key,
+            [](lt::settings_pack& p, config::BtConfig const& bt) {
+                p.set_int(Name, narrow(bt.*Member));
+            },
+            [](lt::settings_pack const& p) { return json(p.get_int(Name)); }};
+}
+
+template <auto Member, int Name> LtSetting bool_setting(std::string_view key)
+{
+    return {key,
+            [](lt::settings_pack& p, config::BtConfig const& bt) { p.set_bool(Name, bt.*Member); },
+            [](lt::settings_pack const& p) { return json(p.get_bool(Name)); }};
+}
+
+using Bt = config::BtConfig;
+using Pack = lt::settings_pack;
+
+std::vector<LtSetting> const kLtSettings = {
+    int_setting<&Bt::download_rate_limit, Pack::download_rate_limit>("bt.download_rate_limit"),
+    int_setting<&Bt::upload_rate_limit, Pack::upload_rate_limit>("bt.upload_rate_limit"),
+    int_setting<&Bt::connections_limit, Pack::connections_limit>("bt.connections_limit"),
+    int_setting<&Bt::active_downloads, Pack::active_downloads>("bt.active_downloads"),
+    int_setting<&Bt::active_seeds, Pack::active_seeds>("bt.active_seeds"),
+    int_setting<&Bt::active_limit, Pack::active_limit>("bt.active_limit"),
+    {"bt.encryption",
+     [](Pack& p, Bt const& bt) {
+         p.set_int(Pack::in_enc_policy, policy_of(bt.encryption));
+         p.set_int(Pack::out_enc_policy, policy_of(bt.encryption));
+     },
+     [](Pack const& p) { return json(policy_name(p.get_int(Pack::out_enc_policy))); }},
+    bool_setting<&Bt::dht, Pack::enable_dht>("bt.dht"),
+    bool_setting<&Bt::lsd, Pack::enable_lsd>("bt.lsd"),
+    bool_setting<&Bt::upnp, Pack::enable_upnp>("bt.upnp"),
+    bool_setting<&Bt::natpmp, Pack::enable_natpmp>("bt.natpmp"),
+    {"bt.pex", nullptr, nullptr},
+    {"bt.listen_interfaces",
+     [](Pack& p, Bt const& bt) { p.set_str(Pack::listen_interfaces, bt.listen_interfaces); },
+     [](Pack const& p) { return json(p.get_str(Pack::listen_interfaces)); }},
+};
+
+// "bt.dht" -> "dht": the name session.settings uses.
+std::string_view rpc_name(std::string_view key)
+{
+    return key.substr(3);
+}
+
+LtSetting const* lt_setting(std::string_view rpc)
+{
+    for (auto const& s : kLtSettings)
+        if (rpc_name(s.key) == rpc)
+            return &s;
+    return nullptr;
+}
 
 } // namespace
 
 std::vector<Engine::SettingKey> const& Engine::session_setting_keys()
 {
-    return kKeys;
+    static std::vector<SettingKey> const keys = [] {
+        std::vector<SettingKey> out;
+        for (auto const& k : config::keys()) {
+            if (k.apply != config::Apply::session)
+                continue;
+            if (k.name.rfind("bt.", 0) != 0 || !lt_setting(rpc_name(k.name)))
+                throw std::logic_error("session setting " + k.name + " has no libtorrent mapping");
+            out.push_back({std::string(rpc_name(k.name)), k.type, k.help, k.min.value_or(0),
+                           k.max.value_or(0), k.choices});
+        }
+        if (out.size() != kLtSettings.size())
+            throw std::logic_error("a libtorrent mapping names a key that is no session setting");
+        // Not a config key: the port of every listen address at once.
+        out.push_back({"listen_port", "integer",
+                       "set: change the port of every listen address; get: bound port", 0, 65535});
+        return out;
+    }();
+    return keys;
 }
 
 lt::settings_pack Engine::Impl::base_settings() const
@@ -118,23 +181,13 @@ lt::settings_pack Engine::Impl::base_settings() const
     p.set_int(lt::settings_pack::alert_mask,
               lt::alert_category::error | lt::alert_category::status | lt::alert_category::storage |
                   lt::alert_category::performance_warning);
-    p.set_int(lt::settings_pack::alert_queue_size, clamp_int(bt.alert_queue_size));
-    p.set_str(lt::settings_pack::listen_interfaces, bt.listen_interfaces);
+    p.set_int(lt::settings_pack::alert_queue_size, narrow(bt.alert_queue_size));
     p.set_str(lt::settings_pack::user_agent, bt.user_agent);
-    p.set_bool(lt::settings_pack::enable_dht, bt.dht);
-    p.set_bool(lt::settings_pack::enable_lsd, bt.lsd);
-    p.set_bool(lt::settings_pack::enable_upnp, bt.upnp);
-    p.set_bool(lt::settings_pack::enable_natpmp, bt.natpmp);
-    p.set_int(lt::settings_pack::in_enc_policy, policy_of(bt.encryption));
-    p.set_int(lt::settings_pack::out_enc_policy, policy_of(bt.encryption));
-    p.set_int(lt::settings_pack::download_rate_limit, clamp_int(bt.download_rate_limit));
-    p.set_int(lt::settings_pack::upload_rate_limit, clamp_int(bt.upload_rate_limit));
-    p.set_int(lt::settings_pack::connections_limit, clamp_int(bt.connections_limit));
-    p.set_int(lt::settings_pack::active_downloads, clamp_int(bt.active_downloads));
-    p.set_int(lt::settings_pack::active_seeds, clamp_int(bt.active_seeds));
-    p.set_int(lt::settings_pack::active_limit, clamp_int(bt.active_limit));
+    for (auto const& s : kLtSettings)
+        if (s.to_pack)
+            s.to_pack(p, bt);
     p.set_bool(lt::settings_pack::dont_count_slow_torrents, true);
-    p.set_int(lt::settings_pack::file_pool_size, clamp_int(bt.file_pool_size));
+    p.set_int(lt::settings_pack::file_pool_size, narrow(bt.file_pool_size));
     // A finite slot count keeps choking meaningful (high_performance_seed sets -1).
     p.set_int(lt::settings_pack::unchoke_slots_limit, 64);
     p.set_int(lt::settings_pack::seed_choking_algorithm, lt::settings_pack::fastest_upload);
@@ -156,20 +209,13 @@ json Engine::Impl::current_settings() const
         p = applied_settings;
         port = listen_port;
     }
-    return {{"download_rate_limit", p.get_int(lt::settings_pack::download_rate_limit)},
-            {"upload_rate_limit", p.get_int(lt::settings_pack::upload_rate_limit)},
-            {"connections_limit", p.get_int(lt::settings_pack::connections_limit)},
-            {"active_downloads", p.get_int(lt::settings_pack::active_downloads)},
-            {"active_seeds", p.get_int(lt::settings_pack::active_seeds)},
-            {"active_limit", p.get_int(lt::settings_pack::active_limit)},
-            {"encryption", policy_name(p.get_int(lt::settings_pack::out_enc_policy))},
-            {"dht", p.get_bool(lt::settings_pack::enable_dht)},
-            {"pex", pex.load()},
-            {"lsd", p.get_bool(lt::settings_pack::enable_lsd)},
-            {"upnp", p.get_bool(lt::settings_pack::enable_upnp)},
-            {"natpmp", p.get_bool(lt::settings_pack::enable_natpmp)},
-            {"listen_interfaces", p.get_str(lt::settings_pack::listen_interfaces)},
-            {"listen_port", port}};
+    json out = json::object();
+    for (auto const& s : kLtSettings)
+        if (s.from_pack)
+            out[std::string(rpc_name(s.key))] = s.from_pack(p);
+    out["pex"] = pex.load();
+    out["listen_port"] = port;
+    return out;
 }
 
 Status Engine::Impl::apply_settings(json const& changes, bool persist)
@@ -178,65 +224,15 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
         return make_error(Errc::invalid_argument, "settings must be an object");
     lt::settings_pack p;
     std::optional<bool> want_pex;
+    config::Config trial; // each value is checked by the config key table, as in the file
     for (auto const& [key, v] : changes.items()) {
-        auto const k = std::find_if(kKeys.begin(), kKeys.end(),
-                                    [&key = key](SettingKey const& s) { return key == s.name; });
-        if (k == kKeys.end())
-            return make_error(Errc::invalid_argument,
-                              "settings: unknown key \"" + key + "\" (see session.settings)");
-        std::string type = k->type;
-        if ((type == "boolean" && !v.is_boolean()) || (type == "string" && !v.is_string()) ||
-            (type == "integer" && !v.is_number_integer()))
-            return make_error(Errc::invalid_argument, "settings." + key + ": expected " +
-                                                          (type == "integer" ? "an " : "a ") +
-                                                          type);
         auto bad = [&key = key](std::string const& why) {
             return make_error(Errc::invalid_argument, "settings." + key + ": " + why);
         };
-        if (key == "encryption") {
-            auto s = v.get<std::string>();
-            if (s != "enabled" && s != "forced" && s != "disabled")
-                return bad("must be enabled, forced or disabled");
-            p.set_int(lt::settings_pack::in_enc_policy, policy_of(s));
-            p.set_int(lt::settings_pack::out_enc_policy, policy_of(s));
-        } else if (key == "download_rate_limit" || key == "upload_rate_limit") {
-            auto n = v.get<std::int64_t>();
-            if (n < 0 || n > INT32_MAX)
-                return bad("must be between 0 and 2147483647");
-            p.set_int(key == "download_rate_limit" ? lt::settings_pack::download_rate_limit
-                                                   : lt::settings_pack::upload_rate_limit,
-                      static_cast<int>(n));
-        } else if (key == "connections_limit") {
-            auto n = v.get<std::int64_t>();
-            if (n < 2 || n > 1000000)
-                return bad("must be between 2 and 1000000");
-            p.set_int(lt::settings_pack::connections_limit, static_cast<int>(n));
-        } else if (key == "active_downloads" || key == "active_seeds" || key == "active_limit") {
-            auto n = v.get<std::int64_t>();
-            if (n < -1 || n > 1000000)
-                return bad("must be between -1 and 1000000");
-            auto name = key == "active_downloads" ? lt::settings_pack::active_downloads
-                        : key == "active_seeds"   ? lt::settings_pack::active_seeds
-                                                  : lt::settings_pack::active_limit;
-            p.set_int(name, static_cast<int>(n));
-        } else if (key == "dht") {
-            p.set_bool(lt::settings_pack::enable_dht, v.get<bool>());
-        } else if (key == "lsd") {
-            p.set_bool(lt::settings_pack::enable_lsd, v.get<bool>());
-        } else if (key == "upnp") {
-            p.set_bool(lt::settings_pack::enable_upnp, v.get<bool>());
-        } else if (key == "natpmp") {
-            p.set_bool(lt::settings_pack::enable_natpmp, v.get<bool>());
-        } else if (key == "pex") {
-            want_pex = v.get<bool>();
-        } else if (key == "listen_interfaces") {
-            if (v.get<std::string>().empty())
-                return bad("must not be empty");
-            p.set_str(lt::settings_pack::listen_interfaces, v.get<std::string>());
-        } else if (key == "listen_port") {
-            auto n = v.get<std::int64_t>();
-            if (n < 0 || n > 65535)
-                return bad("must be between 0 and 65535");
+        if (key == "listen_port") {
+            if (!v.is_number_integer() || v.get<std::int64_t>() < 0 ||
+                v.get<std::int64_t>() > 65535)
+                return bad("must be an integer between 0 and 65535");
             std::string base;
             if (p.has_val(lt::settings_pack::listen_interfaces)) {
                 base = p.get_str(lt::settings_pack::listen_interfaces);
@@ -244,9 +240,19 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
                 std::lock_guard lock(mutex);
                 base = applied_settings.get_str(lt::settings_pack::listen_interfaces);
             }
-            p.set_str(lt::settings_pack::listen_interfaces,
-                      with_listen_port(base, static_cast<int>(n)));
+            p.set_str(lt::settings_pack::listen_interfaces, with_listen_port(base, v.get<int>()));
+            continue;
         }
+        auto const* s = lt_setting(key);
+        if (!s)
+            return make_error(Errc::invalid_argument,
+                              "settings: unknown key \"" + key + "\" (see session.settings)");
+        if (auto why = config::set_value(trial, s->key, v); !why.empty())
+            return bad(why);
+        if (s->to_pack)
+            s->to_pack(p, trial.bt);
+        else
+            want_pex = trial.bt.pex;
     }
     // Fail closed: an address this host does not have, or a device that does not exist, is
     // refused before libtorrent is told (it would log the failure and listen on less).

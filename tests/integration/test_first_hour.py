@@ -158,8 +158,19 @@ def test_help_config_and_discover_offer_only_what_works(tmp_path):
     hooks = next(line for line in out.splitlines() if line.startswith("hooks.on_complete"))
     assert "config file only" in hooks and "SEEDBOXD_HOOKS_ON_COMPLETE" not in out
     assert '"0.0.0.0:51413,[::]:51413"' in out
+    # When a key applies comes from the same table as the SIGHUP reload and session.set_settings.
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert lines["log_level"].endswith("; SIGHUP)")
+    assert lines["bt.upload_rate_limit"].endswith("; SIGHUP, session.set_settings)")
+    assert "0 to 2147483647" in lines["bt.upload_rate_limit"]
+    assert lines["rpc.bind"].endswith("(env SEEDBOXD_RPC_BIND)")
     with Daemon(state_dir=str(tmp_path)) as d:
         doc = d.call("rpc.discover")
+        setter = next(m for m in doc["methods"] if m["name"] == "session.set_settings")
+        offered = {p["name"] for p in setter["params"]}
+        session_keys = {k[3:] for k, line in lines.items() if "session.set_settings)" in line}
+        assert offered == session_keys | {"listen_port"}
+        assert set(d.call("session.settings")) == offered
         sub = next(m for m in doc["methods"] if m["name"] == "events.subscribe")
         offered = json.dumps(sub["params"])
         for name in ["torrent.state_changed", "ledger.credited", "ledger.voucher", "settlement.batch"]:

@@ -1,7 +1,10 @@
 #include "config/settings.h"
+#include "daemon/torrent/engine.h"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <filesystem>
+#include <set>
 
 using namespace seedbox::config;
 
@@ -119,4 +122,51 @@ TEST_CASE("endpoints")
     CHECK_FALSE(parse_endpoint("host:99999"));
     CHECK_FALSE(parse_endpoint("host:"));
     CHECK_FALSE(parse_endpoint(":80"));
+}
+
+TEST_CASE("the BitTorrent session settings come from the config key table")
+{
+    using seedbox::config::Apply;
+    std::set<std::string> from_config;
+    for (auto const& k : seedbox::config::keys())
+        if (k.apply == Apply::session) {
+            CHECK(k.name.rfind("bt.", 0) == 0);
+            from_config.insert(k.name.substr(3));
+        }
+    CHECK(from_config.count("upload_rate_limit") == 1);
+    // session.settings has exactly those, with the same types, ranges and help, and listen_port.
+    std::set<std::string> from_engine;
+    for (auto const& s : seedbox::daemon::Engine::session_setting_keys()) {
+        from_engine.insert(s.name);
+        if (s.name == "listen_port")
+            continue;
+        auto const keys = seedbox::config::keys();
+        auto k = std::find_if(keys.begin(), keys.end(),
+                              [&](auto const& k) { return k.name == "bt." + s.name; });
+        REQUIRE(k != keys.end());
+        CHECK(s.type == k->type);
+        CHECK(s.help == k->help);
+        CHECK(s.min == k->min.value_or(0));
+        CHECK(s.max == k->max.value_or(0));
+        CHECK(s.choices == k->choices);
+    }
+    from_config.insert("listen_port");
+    CHECK(from_engine == from_config);
+}
+
+TEST_CASE("a session setting's value is checked the same from the file and over RPC")
+{
+    // Both refuse what libtorrent cannot hold (its limits are ints) instead of clamping it.
+    seedbox::config::Config c;
+    CHECK(seedbox::config::set_value(c, "bt.upload_rate_limit", 2147483647).empty());
+    CHECK(c.bt.upload_rate_limit == 2147483647);
+    CHECK(seedbox::config::set_value(c, "bt.upload_rate_limit", 2147483648LL) ==
+          "must be between 0 and 2147483647");
+    CHECK(c.bt.upload_rate_limit == 2147483647);
+    auto r = seedbox::config::load({std::nullopt, {}, {{"bt.upload_rate_limit", "1099511627776"}}});
+    CHECK_FALSE(r.config);
+    CHECK(r.error.find("bt.upload_rate_limit") != std::string::npos);
+    CHECK(seedbox::config::set_value(c, "bt.encryption", "sometimes").find("must be one of") == 0);
+    CHECK(seedbox::config::set_value(c, "bt.dht", 1) == "expected true or false");
+    CHECK(seedbox::config::set_value(c, "bt.nope", 1) == "unknown key");
 }
