@@ -30,6 +30,9 @@ enum class Errc {
     data_in_use,
     file_not_found,
 };
+// The last Errc: a new one goes after it and becomes kLastErrc (the RPC error table's test walks
+// every Errc up to here, so one without an RPC error fails it).
+inline constexpr Errc kLastErrc = Errc::file_not_found;
 
 struct Error {
     Errc code;

@@ -54,9 +54,8 @@ struct Pending {
             return;
         spdlog::error("{}: the call ended without an answer", method);
         try {
-            fail({kInternalError, "internal_error",
-                  "Internal error: the call ended without an "
-                  "answer"});
+            fail({Err::internal_error, "Internal error: the call ended without an "
+                                       "answer"});
         } catch (std::exception const& e) {
             spdlog::error("{}: answering failed: {}", method, e.what());
         }
@@ -83,7 +82,7 @@ void Reply::answer(std::function<json()> const& fn) const
         error(e);
     } catch (std::exception const& e) {
         spdlog::error("{} failed: {}", p_->method, e.what());
-        error({kInternalError, "internal_error", std::string("Internal error: ") + e.what()});
+        error({Err::internal_error, std::string("Internal error: ") + e.what()});
     }
 }
 
@@ -345,33 +344,31 @@ bool Dispatcher::offload(std::function<void()> job)
 
 void Dispatcher::handle(std::string_view body, Connection& conn, Done done)
 {
-    auto refuse = [&](int code, char const* token, std::string const& msg) {
-        metrics_.observe("", code, 0);
-        done(dump(response_error(nullptr, code, token, msg)));
+    auto refuse = [&](Err e, std::string const& msg) {
+        RpcError const err(e, msg);
+        metrics_.observe("", err.code, 0);
+        done(dump(response_error(nullptr, err.code, err.token, msg)));
     };
     if (json_depth(body, limits_.max_depth) > limits_.max_depth)
-        return refuse(kInvalidRequest, "too_deep",
-                      "JSON nesting is deeper than the limit of " +
-                          std::to_string(limits_.max_depth));
+        return refuse(Err::too_deep, "JSON nesting is deeper than the limit of " +
+                                         std::to_string(limits_.max_depth));
     if (auto cost = json_parsed_bytes(body); cost > limits_.max_parsed_bytes)
-        return refuse(kInvalidRequest, "too_large",
-                      "Invalid Request: parsing this request would take about " +
-                          std::to_string(cost >> 20) + " MiB; the limit is " +
-                          std::to_string(limits_.max_parsed_bytes >> 20) +
-                          " MiB (4 x rpc.max_body_bytes)");
+        return refuse(Err::too_large, "Invalid Request: parsing this request would take about " +
+                                          std::to_string(cost >> 20) + " MiB; the limit is " +
+                                          std::to_string(limits_.max_parsed_bytes >> 20) +
+                                          " MiB (4 x rpc.max_body_bytes)");
     json doc = json::parse(body, nullptr, false);
     if (doc.is_discarded())
-        return refuse(kParseError, "parse_error",
-                      "Parse error: the request body is not valid JSON");
+        return refuse(Err::parse_error, "Parse error: the request body is not valid JSON");
     if (!doc.is_array())
         return run_one(std::move(doc), conn, std::move(done));
     if (doc.empty())
-        return refuse(kInvalidRequest, "invalid_request", "Invalid Request: empty batch");
+        return refuse(Err::invalid_request, "Invalid Request: empty batch");
     if (!conn.authenticated())
-        return refuse(kUnauthorized, "unauthorized",
+        return refuse(Err::unauthorized,
                       "Unauthorized: call auth.login on its own (not in a batch) first");
     if (doc.size() > limits_.max_batch)
-        return refuse(kInvalidRequest, "batch_too_large",
+        return refuse(Err::batch_too_large,
                       "Invalid Request: batch of " + std::to_string(doc.size()) +
                           " calls; the limit is " + std::to_string(limits_.max_batch));
     auto gather = std::make_shared<Gather>(doc.size(), std::move(done));
@@ -391,15 +388,14 @@ std::optional<std::string> Dispatcher::handle(std::string_view body, Connection&
 
 void Dispatcher::run_one(json req, Connection& conn, Answer answer)
 {
-    auto invalid = [&](json const& id, int code, std::string const& msg) {
-        metrics_.observe("", code, 0);
-        answer(dump(response_error(
-            id, code, code == kInvalidParams ? "invalid_params" : "invalid_request", msg)));
+    auto invalid = [&](json const& id, std::string const& msg) {
+        RpcError const err(Err::invalid_request, msg);
+        metrics_.observe("", err.code, 0);
+        answer(dump(response_error(id, err.code, err.token, msg)));
     };
     // Envelope
     if (!req.is_object())
-        return invalid(nullptr, kInvalidRequest,
-                       "Invalid Request: expected a JSON-RPC 2.0 request object");
+        return invalid(nullptr, "Invalid Request: expected a JSON-RPC 2.0 request object");
     auto pending = std::make_shared<detail::Pending>();
     pending->notification = !req.contains("id");
     pending->start = std::chrono::steady_clock::now();
@@ -409,44 +405,38 @@ void Dispatcher::run_one(json req, Connection& conn, Answer answer)
         pending->id = req["id"];
         if (!pending->id.is_string() && !pending->id.is_number() && !pending->id.is_null()) {
             pending->answered = true;
-            return invalid(nullptr, kInvalidRequest,
-                           "Invalid Request: id must be a string, number or null");
+            return invalid(nullptr, "Invalid Request: id must be a string, number or null");
         }
     }
     pending->finish = [answer, notification = pending->notification](json response) {
         answer(notification ? std::nullopt : std::optional<std::string>(dump(response)));
     };
-    auto fail = [&](int code, std::string token, std::string const& msg) {
-        pending->fail({code, std::move(token), msg});
-    };
+    auto fail = [&](Err e, std::string const& msg) { pending->fail({e, msg}); };
     if (req.value("jsonrpc", json()) != "2.0")
-        return fail(kInvalidRequest, "invalid_request",
-                    "Invalid Request: \"jsonrpc\" must be \"2.0\"");
+        return fail(Err::invalid_request, "Invalid Request: \"jsonrpc\" must be \"2.0\"");
     if (!req.contains("method") || !req["method"].is_string())
-        return fail(kInvalidRequest, "invalid_request",
-                    "Invalid Request: \"method\" must be a string");
+        return fail(Err::invalid_request, "Invalid Request: \"method\" must be a string");
     auto const name = req["method"].get<std::string>();
     json params = json::object();
     if (auto it = req.find("params"); it != req.end() && !it->is_null())
         params = std::move(*it);
     if (!params.is_object())
-        return fail(kInvalidParams, "invalid_params",
+        return fail(Err::invalid_params,
                     "Invalid params: params must be an object of named parameters");
 
     // Lookup
     auto it = index_.find(name);
     pending->method = it == index_.end() ? "unknown" : name;
     if (it == index_.end())
-        return fail(kMethodNotFound, "method_not_found",
-                    "Method not found: " + name + " (see rpc.discover)");
+        return fail(Err::method_not_found, "Method not found: " + name + " (see rpc.discover)");
     auto const& method = *it->second;
 
     // Auth / role
     if (!conn.authenticated() && !method.public_method)
-        return fail(kUnauthorized, "unauthorized",
+        return fail(Err::unauthorized,
                     "Unauthorized: send Authorization: Bearer <token> or call auth.login first");
     if (method.websocket_only && !conn.websocket())
-        return fail(kInvalidParams, "websocket_only",
+        return fail(Err::websocket_only,
                     name + " is only available over the WebSocket at GET /rpc");
 
     // Params: every declared type, range, allowed value and member
@@ -454,16 +444,16 @@ void Dispatcher::run_one(json req, Connection& conn, Answer answer)
         auto p = std::find_if(method.params.begin(), method.params.end(),
                               [&key = key](Param const& pp) { return pp.name == key; });
         if (p == method.params.end())
-            return fail(kInvalidParams, "invalid_params",
+            return fail(Err::invalid_params,
                         "Invalid params: unknown param \"" + key + "\" for " + name);
         if (value.is_null())
             continue;
         if (auto why = check_param(*p, value, key); !why.empty())
-            return fail(kInvalidParams, "invalid_params", "Invalid params: " + why);
+            return fail(Err::invalid_params, "Invalid params: " + why);
     }
     for (auto const& p : method.params)
         if (p.required && (!params.contains(p.name) || params[p.name].is_null()))
-            return fail(kInvalidParams, "invalid_params",
+            return fail(Err::invalid_params,
                         "Invalid params: missing required param \"" + p.name + "\" for " + name);
     // A null param means "absent": handlers never see one.
     for (auto it = params.begin(); it != params.end();)
@@ -475,7 +465,7 @@ void Dispatcher::run_one(json req, Connection& conn, Answer answer)
             invoke(method, std::move(params), conn, pending);
         };
         if (!offload(std::move(job)))
-            fail(kBusy, "busy",
+            fail(Err::busy,
                  "Busy: too many slow calls are waiting (rpc.slow_workers); try again shortly");
         return;
     }
@@ -495,8 +485,7 @@ void Dispatcher::invoke(Method const& method, json params, Connection& conn,
         pending->fail(e);
     } catch (std::exception const& e) {
         spdlog::error("{} failed: {}", method.name, e.what());
-        pending->fail(
-            {kInternalError, "internal_error", std::string("Internal error: ") + e.what()});
+        pending->fail({Err::internal_error, std::string("Internal error: ") + e.what()});
     }
 }
 

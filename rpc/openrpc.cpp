@@ -1,3 +1,4 @@
+#include "rpc/errors.h"
 #include "rpc/method.h"
 
 namespace seedbox::rpc {
@@ -95,9 +96,16 @@ json openrpc_document(MethodTable const& table)
             entry["x-slow"] = true;
         methods.push_back(std::move(entry));
     }
+    // OpenRPC's Error Objects, keyed by token: every error an answer may carry (rpc/errors.cpp).
+    json errors = json::object();
+    for (auto const& k : kinds())
+        errors[std::string(k.token)] = {{"code", k.code},
+                                        {"message", std::string(k.meaning)},
+                                        {"data", {{"token", std::string(k.token)}}}};
     return {{"openrpc", "1.2.6"},
             {"info", {{"title", "seedboxd JSON-RPC API"}, {"version", SEEDBOXD_VERSION}}},
-            {"methods", methods}};
+            {"methods", methods},
+            {"components", {{"errors", errors}}}};
 }
 
 } // namespace seedbox::rpc

@@ -10,7 +10,7 @@ namespace {
 ledger::Ledger& ledger_of(Call& c)
 {
     if (!c.ctx().ledger)
-        throw RpcError(kInternalError, "internal_error", "the ledger is not open");
+        throw RpcError(Err::internal_error, "the ledger is not open");
     return *c.ctx().ledger;
 }
 

@@ -41,7 +41,7 @@ void add_session_methods(MethodTable& t)
                  {{"type", "object"}},
                  [](Call& c) {
                      if (c.params().empty())
-                         throw RpcError(kInvalidParams, "invalid_params",
+                         throw RpcError(Err::invalid_params,
                                         "Invalid params: give at least one setting");
                      unwrap(c.engine().set_session_settings(c.params()));
                      return c.engine().session_settings();

@@ -8,7 +8,7 @@ namespace seedbox::rpc {
 daemon::Settlement& settlement_of(Call& c)
 {
     if (!c.ctx().settlement)
-        throw RpcError(kInternalError, "internal_error", "settlement is not running");
+        throw RpcError(Err::internal_error, "settlement is not running");
     return *c.ctx().settlement;
 }
 

@@ -67,7 +67,7 @@ void add_system_methods(MethodTable& t)
                      auto const address = conn.remote_address();
                      if (brake)
                          if (auto wait = brake->retry_after(address); wait > 0)
-                             throw RpcError(kUnauthorized, "too_many_failures",
+                             throw RpcError(Err::too_many_failures,
                                             "Unauthorized: too many wrong tokens from this "
                                             "address; retry in " +
                                                 std::to_string(wait) + " s");
@@ -75,7 +75,7 @@ void add_system_methods(MethodTable& t)
                          if (brake)
                              brake->failed(address, "auth.login");
                          conn.login_failed();
-                         throw RpcError(kUnauthorized, "unauthorized", "Unauthorized: wrong token");
+                         throw RpcError(Err::unauthorized, "Unauthorized: wrong token");
                      }
                      conn.set_authenticated();
                      return json{{"authenticated", true}};

@@ -14,7 +14,7 @@ using daemon::Errc;
 
 RpcError invalid(std::string const& msg)
 {
-    return {kInvalidParams, "invalid_params", msg};
+    return {Err::invalid_params, msg};
 }
 
 json ok()
@@ -48,7 +48,7 @@ void add_later(Context& ctx, Reply const& reply, daemon::AddRequest req)
     if (ctx.quick)
         return ctx.quick(std::move(job));
     if (!ctx.offload(std::move(job)))
-        reply.error({kBusy, "busy", "Busy: too many slow calls are waiting; try again"});
+        reply.error({Err::busy, "Busy: too many slow calls are waiting; try again"});
 }
 
 // torrent.add {path}: the file is read on the slow pool (regular files inside the roots only).
@@ -61,19 +61,19 @@ void add_from_path(Call& call, daemon::AddRequest req)
                 max = static_cast<std::size_t>(cfg.max_metainfo_bytes)]() mutable {
         auto data = daemon::read_confined_file(path, rules, max);
         if (!data)
-            return reply.error(data.error().code == daemon::Errc::path_not_allowed ||
-                                       data.error().code == daemon::Errc::file_not_found
-                                   ? to_rpc(data.error())
-                                   : RpcError(kInvalidMetainfo, "invalid_metainfo",
-                                              "path: " + data.error().message));
+            return reply.error(
+                data.error().code == daemon::Errc::path_not_allowed ||
+                        data.error().code == daemon::Errc::file_not_found
+                    ? to_rpc(data.error())
+                    : RpcError(Err::invalid_metainfo, "path: " + data.error().message));
         if (data->size() > max)
-            return reply.error({kInvalidMetainfo, "invalid_metainfo",
+            return reply.error({Err::invalid_metainfo,
                                 "path: " + path + " is larger than torrent.max_metainfo_bytes"});
         req.metainfo = std::move(data.value());
         add_later(ctx, reply, std::move(req));
     };
     if (!call.ctx().offload(std::move(job)))
-        throw RpcError(kBusy, "busy", "Busy: too many slow calls are waiting; try again");
+        throw RpcError(Err::busy, "Busy: too many slow calls are waiting; try again");
 }
 
 // torrent.add {url}: fetched asynchronously on the io thread (SSRF checks, one deadline).
@@ -81,10 +81,9 @@ void add_from_url(Call& call, daemon::AddRequest req)
 {
     auto const& cfg = call.ctx().config.torrent;
     if (!cfg.url_add)
-        throw RpcError(kUrlAddDisabled, "url_add_disabled",
-                       "adding from URLs is disabled (torrent.url_add)");
+        throw RpcError(Err::url_add_disabled, "adding from URLs is disabled (torrent.url_add)");
     if (!call.ctx().net)
-        throw RpcError(kInternalError, "internal_error", "no network executor");
+        throw RpcError(Err::internal_error, "no network executor");
     FetchPolicy policy;
     policy.max_bytes = static_cast<std::size_t>(cfg.max_metainfo_bytes);
     policy.timeout = std::chrono::seconds(cfg.url_timeout);
@@ -125,10 +124,9 @@ json torrent_add(Call& call)
     auto const& b64 = call.params()["metainfo"].get_ref<std::string const&>();
     auto const max = static_cast<std::size_t>(call.ctx().config.torrent.max_metainfo_bytes);
     if (b64.size() > max / 3 * 4 + 8)
-        throw RpcError(kInvalidMetainfo, "invalid_metainfo",
-                       "metainfo: larger than torrent.max_metainfo_bytes");
+        throw RpcError(Err::invalid_metainfo, "metainfo: larger than torrent.max_metainfo_bytes");
     if (!base64_decode(b64, req.metainfo))
-        throw RpcError(kInvalidBase64, "invalid_base64",
+        throw RpcError(Err::invalid_base64,
                        "metainfo: not valid base64 (standard alphabet, '=' padding only at the "
                        "end, no whitespace: base64 -w0)");
     return add_now(call.engine(), req);
@@ -165,7 +163,7 @@ json torrent_list(Call& call)
         page.push_back(std::move(t));
     }
     if (!started)
-        throw RpcError(kTorrentNotFound, "torrent_not_found", "after: no torrent with id " + after);
+        throw RpcError(Err::torrent_not_found, "after: no torrent with id " + after);
     if (strip_id)
         for (auto& t : page)
             t.erase("id");

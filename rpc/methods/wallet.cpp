@@ -16,7 +16,7 @@ void add_wallet_methods(MethodTable& t)
          [](Call& c) {
              auto const& w = c.ctx().wallet;
              if (!w)
-                 throw RpcError(kNoWallet, "no_wallet",
+                 throw RpcError(Err::no_wallet,
                                 "this node has no TRON key: provide tron.key_file or set "
                                 "tron.generate_key=true");
              return json{{"address", w->base58()}, {"hex", w->hex()}};
@@ -26,7 +26,7 @@ void add_wallet_methods(MethodTable& t)
             return std::nullopt;
         auto v = tron::parse_uint256(c.arg<std::string>("amount"));
         if (!v)
-            throw RpcError(kInvalidParams, "invalid_params",
+            throw RpcError(Err::invalid_params,
                            "Invalid params: amount must be a decimal string of base units");
         return v;
     };

@@ -178,8 +178,23 @@ class Daemon:
         assert status == 200, (status, data)
         reply = json.loads(data)
         if "error" in reply:
-            raise RpcError(reply["error"])
+            err = RpcError(reply["error"])
+            self.check_error(err)
+            raise err
         return reply["result"]
+
+    def check_error(self, err):
+        """Every error a test sees must be a row of the daemon's error table (rpc/errors.cpp), as
+        rpc.discover lists it: the same code for the token."""
+        if getattr(self, "_errors", None) is None:
+            status, _, data = self.post({"jsonrpc": "2.0", "id": 0, "method": "rpc.discover"})
+            doc = json.loads(data)
+            if "result" not in doc:
+                return  # this test changed the token on purpose: nothing to compare with
+            self._errors = doc["result"]["components"]["errors"]
+        row = self._errors.get(err.token)
+        assert row is not None, f"error token {err.token!r} is not in the error table: {err}"
+        assert row["code"] == err.code, f"{err.token} answered with {err.code}, table {row}"
 
     def error_of(self, method, **params):
         """Calls and returns the RpcError it must raise."""

@@ -150,3 +150,21 @@ def test_url_fetch_failures(d):
     assert e.code == 1005
     e = d.error_of("torrent.add", url="http://127.0.0.1:1/none.torrent")
     assert e.code == 1005 and "torrent.url_allow_private" in e.message
+
+
+def test_the_readme_error_table_is_the_daemons(d):
+    """README's error table and rpc.discover's components.errors list the same rows (both come from
+    rpc/errors.cpp; the harness checks every error a test sees against the latter)."""
+    import re
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+    section = readme[readme.index("### Errors"):readme.index("## Configuration")]
+    rows = re.findall(r"^\| (-?\d+) \| `(\w+)` \| (.+) \|$", section, re.M)
+    errors = d.call("rpc.discover")["components"]["errors"]
+    assert sorted((t, int(c), m) for c, t, m in rows) == \
+        sorted((t, e["code"], e["message"]) for t, e in errors.items())
+    assert all(e["data"] == {"token": t} for t, e in errors.items())
+    # Each answer below carries the row's code for its token.
+    for body, token in [("{", "parse_error"), ("[]", "invalid_request"),
+                        ({"jsonrpc": "2.0", "id": 1, "method": "nope"}, "method_not_found")]:
+        err = raw(d, body)["error"]
+        assert (err["code"], err["data"]["token"]) == (errors[token]["code"], token)

@@ -2,12 +2,15 @@
 #include "rpc/auth.h"
 #include "rpc/brake.h"
 #include "rpc/dispatch.h"
+#include "rpc/errors.h"
 #include "rpc/fetch.h"
 #include "rpc/json_limits.h"
 #include "rpc/tron_transport.h"
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <doctest/doctest.h>
+#include <set>
 #include <thread>
 
 using namespace seedbox::rpc;
@@ -43,7 +46,7 @@ struct Fixture {
                          return json{{"text", c.arg<std::string>("text")}};
                      }});
         t.push_back({"boom", "throws", false, {}, {}, [](Call&) -> json {
-                         throw RpcError(kTorrentNotFound, "torrent_not_found", "no such torrent");
+                         throw RpcError(Err::torrent_not_found, "no such torrent");
                      }});
         Method ws{"ws.only", "", false, {}, {}, [](Call&) { return json(1); }};
         ws.websocket_only = true;
@@ -408,4 +411,23 @@ TEST_CASE("a TRON node answer is JSON of bounded nesting, or an error naming why
                          "{\"Error\":" + std::string(100000, '[') + std::string(100000, ']') + "}");
     REQUIRE_FALSE(deep);
     CHECK(deep.error().message.find("nests deeper") != std::string::npos);
+}
+
+TEST_CASE("error table: every daemon error has exactly one row, every token one code")
+{
+    using seedbox::daemon::Errc;
+    for (int i = static_cast<int>(Errc::torrent_not_found);
+         i <= static_cast<int>(seedbox::daemon::kLastErrc); ++i) {
+        auto const e = static_cast<Errc>(i);
+        auto const n = std::count_if(seedbox::rpc::kinds().begin(), seedbox::rpc::kinds().end(),
+                                     [&](auto const& k) { return k.from == e; });
+        INFO("Errc " << i);
+        CHECK(n == 1);
+    }
+    std::set<std::string_view> tokens;
+    for (auto const& k : seedbox::rpc::kinds())
+        CHECK(tokens.insert(k.token).second);
+    auto const e = seedbox::rpc::to_rpc({Errc::invalid_argument, "x"});
+    CHECK(e.code == -32602);
+    CHECK(e.token == "invalid_params");
 }
