@@ -7,6 +7,7 @@
 #include <cmath>
 #include <future>
 #include <mutex>
+#include <set>
 #include <spdlog/spdlog.h>
 
 namespace seedbox::rpc {
@@ -92,12 +93,33 @@ Reply Call::defer()
     return *deferred_;
 }
 
-json const* Call::declared_default(std::string const& name) const
+Param const& Call::declared(std::string const& name) const
 {
     for (auto const& p : method_.params)
-        if (p.name == name && !p.fallback.is_null())
-            return &p.fallback;
-    return nullptr;
+        if (p.name == name)
+            return p;
+    throw std::logic_error(method_.name + ": the handler reads \"" + name +
+                           "\", which is not a declared param");
+}
+
+void check_method_table(MethodTable const& table)
+{
+    std::set<std::string> names;
+    for (auto const& m : table) {
+        if (!names.insert(m.name).second)
+            throw std::logic_error("method " + m.name + " is declared twice");
+        if (!m.result.is_object() || !m.result.contains("type"))
+            throw std::logic_error("method " + m.name + " has no result schema type");
+        std::set<std::string> params;
+        for (auto const& p : m.params) {
+            if (!params.insert(p.name).second)
+                throw std::logic_error("method " + m.name + ": param " + p.name +
+                                       " is declared twice");
+            if (p.type == Type::integer && (!p.min || !p.max))
+                throw std::logic_error("method " + m.name + ": integer param " + p.name +
+                                       " has no range");
+        }
+    }
 }
 
 char const* type_name(Type t)
@@ -303,6 +325,7 @@ Dispatcher::Dispatcher(MethodTable table, Context& ctx, Limits limits)
     : table_(std::move(table)), metrics_(names_of(table_)), ctx_(ctx), limits_(limits),
       slow_(limits.slow_workers)
 {
+    check_method_table(table_);
     for (auto const& m : table_)
         index_[m.name] = &m;
     ctx_.offload = [this](std::function<void()> job) { return offload(std::move(job)); };

@@ -43,7 +43,7 @@ struct Param {
     std::string name;
     Type type;
     bool required = false;
-    std::string help;
+    std::string help{};
     std::optional<std::int64_t> min{}; // integer and number params: inclusive bounds
     std::optional<std::int64_t> max{};
     std::vector<std::string> choices{}; // string params (and string_array elements): allowed values
@@ -154,14 +154,15 @@ public:
     [[nodiscard]] bool has(std::string const& name) const { return params_.contains(name); }
 
     // Typed access to a declared param (already checked by the dispatcher); when absent, the
-    // declared default, else `fallback`.
+    // declared default, else `fallback`. A name the method does not declare is a bug in the
+    // handler: std::logic_error (the caller gets -32603, the log names the param).
     template <class T> T arg(std::string const& name, T fallback = T{}) const
     {
+        auto const& p = declared(name);
         auto it = params_.find(name);
         if (it != params_.end() && !it->is_null())
             return it->template get<T>();
-        auto const* d = declared_default(name);
-        return d ? d->template get<T>() : fallback;
+        return p.fallback.is_null() ? fallback : p.fallback.template get<T>();
     }
 
     // The handler will answer later (its return value is ignored): it hands the Reply to work
@@ -172,7 +173,7 @@ public:
     void set_pending(std::shared_ptr<detail::Pending> p) { pending_ = std::move(p); }
 
 private:
-    [[nodiscard]] json const* declared_default(std::string const& name) const;
+    [[nodiscard]] Param const& declared(std::string const& name) const;
 
     Context& ctx_;
     Connection& conn_;
@@ -192,9 +193,9 @@ struct Method {
     std::string name;
     std::string summary;
     bool mutates = false;
-    std::vector<Param> params;
-    json result; // JSON Schema of the result (for rpc.discover)
-    std::function<json(Call&)> handler;
+    std::vector<Param> params{};
+    json result{}; // JSON Schema of the result (for rpc.discover)
+    std::function<json(Call&)> handler{};
     bool websocket_only = false;
     bool public_method = false; // callable on a not-yet-authenticated WebSocket (auth.login)
     Runs runs = Runs::worker;
@@ -215,6 +216,11 @@ void add_settlement_methods(MethodTable& table);
 [[nodiscard]] daemon::Settlement& settlement_of(Call& c);
 
 [[nodiscard]] MethodTable build_method_table();
+
+// Refuses a table that promises what it cannot keep: a method name given twice, a param name
+// given twice in one method, an integer param without a range, a result without a schema type.
+// Throws std::logic_error naming the method; the Dispatcher runs it on its table.
+void check_method_table(MethodTable const& table);
 
 // OpenRPC 1.2 document describing `table` (rpc/openrpc.cpp).
 [[nodiscard]] json openrpc_document(MethodTable const& table);

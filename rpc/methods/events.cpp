@@ -21,30 +21,33 @@ void add_event_methods(MethodTable& t)
     json const schema = {
         {"type", "object"},
         {"properties", {{"events", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}};
-    Method sub{"events.subscribe",
-               "Receive notifications on this WebSocket (default: all events).",
-               false,
-               {Param{"events", Type::string_array, false, "event names (default: all)"}.one_of(
-                   daemon::EventHub::names())},
-               schema,
-               [](Call& c) {
-                   auto events = pick(c);
-                   c.connection().subscribe(events, true);
-                   return json{{"events", events}};
-               }};
-    sub.websocket_only = true;
+    Method sub{
+        .name = "events.subscribe",
+        .summary = "Receive notifications on this WebSocket (default: all events).",
+        .mutates = false,
+        .params = {Param{"events", Type::string_array, false, "event names (default: all)"}.one_of(
+            daemon::EventHub::names())},
+        .result = schema,
+        .handler =
+            [](Call& c) {
+                auto events = pick(c);
+                c.connection().subscribe(events, true);
+                return json{{"events", events}};
+            },
+        .websocket_only = true};
     t.push_back(sub);
-    Method unsub{"events.unsubscribe",
-                 "Stop receiving notifications (default: all).",
-                 false,
-                 sub.params,
-                 schema,
-                 [](Call& c) {
-                     auto events = pick(c);
-                     c.connection().subscribe(events, false);
-                     return json{{"events", events}};
-                 }};
-    unsub.websocket_only = true;
+    Method unsub{.name = "events.unsubscribe",
+                 .summary = "Stop receiving notifications (default: all).",
+                 .mutates = false,
+                 .params = sub.params,
+                 .result = schema,
+                 .handler =
+                     [](Call& c) {
+                         auto events = pick(c);
+                         c.connection().subscribe(events, false);
+                         return json{{"events", events}};
+                     },
+                 .websocket_only = true};
     t.push_back(unsub);
 }
 

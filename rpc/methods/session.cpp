@@ -6,18 +6,19 @@ namespace seedbox::rpc {
 
 void add_session_methods(MethodTable& t)
 {
-    t.push_back({"session.stats",
-                 "Session-wide rates, totals since start, torrents by state, peers, disk.",
-                 false,
-                 {},
-                 {{"type", "object"}},
-                 [](Call& c) { return c.engine().session_stats(); }});
-    t.push_back({"session.settings",
-                 "Current global settings.",
-                 false,
-                 {},
-                 {{"type", "object"}},
-                 [](Call& c) { return c.engine().session_settings(); }});
+    t.push_back(
+        {.name = "session.stats",
+         .summary = "Session-wide rates, totals since start, torrents by state, peers, disk.",
+         .mutates = false,
+         .params = {},
+         .result = {{"type", "object"}},
+         .handler = [](Call& c) { return c.engine().session_stats(); }});
+    t.push_back({.name = "session.settings",
+                 .summary = "Current global settings.",
+                 .mutates = false,
+                 .params = {},
+                 .result = {{"type", "object"}},
+                 .handler = [](Call& c) { return c.engine().session_settings(); }});
 
     // Params come from the engine's own key table, so the two cannot drift.
     std::vector<Param> params;
@@ -34,12 +35,12 @@ void add_session_methods(MethodTable& t)
             p = std::move(p).one_of(k.choices);
         params.push_back(std::move(p));
     }
-    t.push_back({"session.set_settings",
-                 "Change global settings; they apply at once and persist in state.db.",
-                 true,
-                 std::move(params),
-                 {{"type", "object"}},
-                 [](Call& c) {
+    t.push_back({.name = "session.set_settings",
+                 .summary = "Change global settings; they apply at once and persist in state.db.",
+                 .mutates = true,
+                 .params = std::move(params),
+                 .result = {{"type", "object"}},
+                 .handler = [](Call& c) {
                      if (c.params().empty())
                          throw RpcError(Err::invalid_params,
                                         "Invalid params: give at least one setting");

@@ -28,49 +28,56 @@ std::optional<daemon::ReferenceBlock> reference_of(Call& c)
 void add_settlement_methods(MethodTable& t)
 {
     json const obj = {{"type", "object"}};
-    t.push_back({"settlement.status",
-                 "Mode, hub, what is claimable, pending in batches and paid on chain, and "
-                 "batches by state.",
-                 false,
-                 {},
-                 obj,
-                 [](Call& c) { return settlement_of(c).status(); }});
+    t.push_back({.name = "settlement.status",
+                 .summary =
+                     "Mode, hub, what is claimable, pending in batches and paid on chain, and "
+                     "batches by state.",
+                 .mutates = false,
+                 .params = {},
+                 .result = obj,
+                 .handler = [](Call& c) { return settlement_of(c).status(); }});
     t.push_back(
-        {"settlement.run",
-         "Builds and signs one claimBatch now from the kept vouchers above what is paid or "
-         "pending, and stores it before anything else. Offline mode needs the reference block.",
-         true,
-         {Param{"reference_block", Type::object, false, "a recent solidified block (offline mode)"}
-              .of({Param{"number", Type::integer, true, "block number"}.range(0, INT64_MAX),
-                   {"id", Type::string, true, "block id, 64 hex digits"},
-                   Param{"timestamp", Type::integer, true, "Unix ms"}.range(0, INT64_MAX)})},
-         obj,
-         [](Call& c) { return unwrap(settlement_of(c).run(reference_of(c))); },
-         false,
-         false,
-         Runs::slow}); // broadcast mode reads the chain first
-    t.push_back({"settlement.batches",
-                 "Batches, newest first, with their claims and signed transaction hex.",
-                 false,
-                 {Param{"limit", Type::integer, false, "page size"}.range(1, 500).defaults_to(20),
-                  Param{"before", Type::integer, false, "id of the last batch of the previous page"}
-                      .range(0, INT64_MAX)
-                      .defaults_to(0),
-                  Param{"state", Type::string, false, "only batches in this state"}.one_of(
-                      {"built", "broadcast", "included", "final", "reverted", "expired"})},
-                 obj,
-                 [](Call& c) {
-                     return settlement_of(c).batches(c.arg<std::int64_t>("limit"),
-                                                     c.arg<std::int64_t>("before"),
-                                                     c.arg<std::string>("state"));
+        {.name = "settlement.run",
+         .summary =
+             "Builds and signs one claimBatch now from the kept vouchers above what is paid or "
+             "pending, and stores it before anything else. Offline mode needs the reference block.",
+         .mutates = true,
+         .params =
+             {Param{"reference_block", Type::object, false,
+                    "a recent solidified block (offline mode)"}
+                  .of({Param{"number", Type::integer, true, "block number"}.range(0, INT64_MAX),
+                       {"id", Type::string, true, "block id, 64 hex digits"},
+                       Param{"timestamp", Type::integer, true, "Unix ms"}.range(0, INT64_MAX)})},
+         .result = obj,
+         .handler = [](Call& c) { return unwrap(settlement_of(c).run(reference_of(c))); },
+         .websocket_only = false,
+         .public_method = false,
+         .runs = Runs::slow}); // broadcast mode reads the chain first
+    t.push_back(
+        {.name = "settlement.batches",
+         .summary = "Batches, newest first, with their claims and signed transaction hex.",
+         .mutates = false,
+         .params = {Param{"limit", Type::integer, false, "page size"}.range(1, 500).defaults_to(20),
+                    Param{"before", Type::integer, false,
+                          "id of the last batch of the previous page"}
+                        .range(0, INT64_MAX)
+                        .defaults_to(0),
+                    Param{"state", Type::string, false, "only batches in this state"}.one_of(
+                        {"built", "broadcast", "included", "final", "reverted", "expired"})},
+         .result = obj,
+         .handler = [](Call& c) {
+             return settlement_of(c).batches(c.arg<std::int64_t>("limit"),
+                                             c.arg<std::int64_t>("before"),
+                                             c.arg<std::string>("state"));
+         }});
+    t.push_back({.name = "settlement.batch",
+                 .summary = "One batch by id, with its claims and signed transaction hex.",
+                 .mutates = false,
+                 .params = {Param{"id", Type::integer, true, "batch id"}.range(1, INT64_MAX)},
+                 .result = obj,
+                 .handler = [](Call& c) {
+                     return unwrap(settlement_of(c).batch(c.arg<std::int64_t>("id")));
                  }});
-    t.push_back(
-        {"settlement.batch",
-         "One batch by id, with its claims and signed transaction hex.",
-         false,
-         {Param{"id", Type::integer, true, "batch id"}.range(1, INT64_MAX)},
-         obj,
-         [](Call& c) { return unwrap(settlement_of(c).batch(c.arg<std::int64_t>("id"))); }});
 }
 
 } // namespace seedbox::rpc

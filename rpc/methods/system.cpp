@@ -14,12 +14,12 @@ namespace seedbox::rpc {
 
 void add_system_methods(MethodTable& t)
 {
-    t.push_back({"system.version",
-                 "Versions of seedboxd and the libraries it runs on.",
-                 false,
-                 {},
-                 {{"type", "object"}},
-                 [](Call& c) {
+    t.push_back({.name = "system.version",
+                 .summary = "Versions of seedboxd and the libraries it runs on.",
+                 .mutates = false,
+                 .params = {},
+                 .result = {{"type", "object"}},
+                 .handler = [](Call& c) {
                      auto now = std::chrono::duration_cast<std::chrono::seconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
                                     .count();
@@ -31,19 +31,23 @@ void add_system_methods(MethodTable& t)
                                  {"openssl", OPENSSL_VERSION_TEXT},
                                  {"uptime", now - c.ctx().started_time}};
                  }});
-    t.push_back(
-        {"system.methods", "Names of every method.", false, {}, {{"type", "object"}}, [](Call& c) {
-             json names = json::array();
-             for (auto const& m : *c.ctx().methods)
-                 names.push_back(m.name);
-             return json{{"methods", names}};
-         }});
-    t.push_back({"rpc.discover",
-                 "OpenRPC document describing every method.",
-                 false,
-                 {},
-                 {{"type", "object"}},
-                 [](Call& c) {
+    t.push_back({.name = "system.methods",
+                 .summary = "Names of every method.",
+                 .mutates = false,
+                 .params = {},
+                 .result = {{"type", "object"}},
+                 .handler = [](Call& c) {
+                     json names = json::array();
+                     for (auto const& m : *c.ctx().methods)
+                         names.push_back(m.name);
+                     return json{{"methods", names}};
+                 }});
+    t.push_back({.name = "rpc.discover",
+                 .summary = "OpenRPC document describing every method.",
+                 .mutates = false,
+                 .params = {},
+                 .result = {{"type", "object"}},
+                 .handler = [](Call& c) {
                      // Built once per method table: the document is large and never changes.
                      static std::mutex mutex;
                      static MethodTable const* built_for = nullptr;
@@ -55,33 +59,35 @@ void add_system_methods(MethodTable& t)
                      }
                      return document;
                  }});
-    Method login{"auth.login",
-                 "Authenticate a WebSocket that could not send an Authorization header. Three "
-                 "wrong tokens close the connection; too many from one address brake it.",
-                 false,
-                 {{"token", Type::string, true, "the RPC token"}},
-                 {{"type", "object"}, {"properties", {{"authenticated", {{"type", "boolean"}}}}}},
-                 [](Call& c) {
-                     auto& conn = c.connection();
-                     auto* brake = c.ctx().brake;
-                     auto const address = conn.remote_address();
-                     if (brake)
-                         if (auto wait = brake->retry_after(address); wait > 0)
-                             throw RpcError(Err::too_many_failures,
-                                            "Unauthorized: too many wrong tokens from this "
-                                            "address; retry in " +
-                                                std::to_string(wait) + " s");
-                     if (!token_equal(c.arg<std::string>("token"), c.ctx().token)) {
-                         if (brake)
-                             brake->failed(address, "auth.login");
-                         conn.login_failed();
-                         throw RpcError(Err::unauthorized, "Unauthorized: wrong token");
-                     }
-                     conn.set_authenticated();
-                     return json{{"authenticated", true}};
-                 }};
-    login.public_method = true;
-    login.websocket_only = true;
+    Method login{
+        .name = "auth.login",
+        .summary = "Authenticate a WebSocket that could not send an Authorization header. Three "
+                   "wrong tokens close the connection; too many from one address brake it.",
+        .mutates = false,
+        .params = {{"token", Type::string, true, "the RPC token"}},
+        .result = {{"type", "object"}, {"properties", {{"authenticated", {{"type", "boolean"}}}}}},
+        .handler =
+            [](Call& c) {
+                auto& conn = c.connection();
+                auto* brake = c.ctx().brake;
+                auto const address = conn.remote_address();
+                if (brake)
+                    if (auto wait = brake->retry_after(address); wait > 0)
+                        throw RpcError(Err::too_many_failures,
+                                       "Unauthorized: too many wrong tokens from this "
+                                       "address; retry in " +
+                                           std::to_string(wait) + " s");
+                if (!token_equal(c.arg<std::string>("token"), c.ctx().token)) {
+                    if (brake)
+                        brake->failed(address, "auth.login");
+                    conn.login_failed();
+                    throw RpcError(Err::unauthorized, "Unauthorized: wrong token");
+                }
+                conn.set_authenticated();
+                return json{{"authenticated", true}};
+            },
+        .websocket_only = true,
+        .public_method = true};
     t.push_back(std::move(login));
 }
 

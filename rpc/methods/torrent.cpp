@@ -233,210 +233,221 @@ void add_torrent_methods(MethodTable& t)
     json const ok_schema = {{"type", "object"}, {"properties", {{"ok", {{"type", "boolean"}}}}}};
 
     t.push_back(
-        {"torrent.add",
-         "Add a torrent from a base64 .torrent, a magnet link, an http(s) URL or a path "
-         "under an allowed root.",
-         true,
-         {{"metainfo", Type::base64, false, "bencoded .torrent, base64"},
-          {"magnet", Type::string, false, "magnet:?xt=urn:btih:..."},
-          {"url", Type::string, false, "http(s) URL of a .torrent (or redirect to a magnet)"},
-          {"path", Type::string, false, ".torrent file on the server, under an allowed root"},
-          {"save_path", Type::string, false, "download directory, under an allowed root"},
-          {"paused", Type::boolean, false, "add stopped"},
-          {"seed_mode", Type::boolean, false, "data is known complete: skip the check"},
-          {"labels", Type::string_array, false, "labels"}},
-         torrent_result_schema(),
-         torrent_add});
-    t.push_back(
-        {"torrent.remove",
-         "Remove torrents, optionally deleting their data.",
-         true,
-         {ids_param(), {"delete_data", Type::boolean, false, "also delete downloaded files"}},
-         ok_schema,
-         [](Call& c) {
-             return status(c.engine().remove(c.arg<std::vector<std::string>>("ids"),
-                                             c.arg<bool>("delete_data")));
-         }});
-    t.push_back({"torrent.start",
-                 "Start (resume) torrents; they join the queue.",
-                 true,
-                 {ids_param()},
-                 ok_schema,
-                 [](Call& c) {
+        {.name = "torrent.add",
+         .summary = "Add a torrent from a base64 .torrent, a magnet link, an http(s) URL or a path "
+                    "under an allowed root.",
+         .mutates = true,
+         .params = {{"metainfo", Type::base64, false, "bencoded .torrent, base64"},
+                    {"magnet", Type::string, false, "magnet:?xt=urn:btih:..."},
+                    {"url", Type::string, false,
+                     "http(s) URL of a .torrent (or redirect to a magnet)"},
+                    {"path", Type::string, false,
+                     ".torrent file on the server, under an allowed root"},
+                    {"save_path", Type::string, false, "download directory, under an allowed root"},
+                    {"paused", Type::boolean, false, "add stopped"},
+                    {"seed_mode", Type::boolean, false, "data is known complete: skip the check"},
+                    {"labels", Type::string_array, false, "labels"}},
+         .result = torrent_result_schema(),
+         .handler = torrent_add});
+    t.push_back({.name = "torrent.remove",
+                 .summary = "Remove torrents, optionally deleting their data.",
+                 .mutates = true,
+                 .params = {ids_param(),
+                            {"delete_data", Type::boolean, false, "also delete downloaded files"}},
+                 .result = ok_schema,
+                 .handler = [](Call& c) {
+                     return status(c.engine().remove(c.arg<std::vector<std::string>>("ids"),
+                                                     c.arg<bool>("delete_data")));
+                 }});
+    t.push_back({.name = "torrent.start",
+                 .summary = "Start (resume) torrents; they join the queue.",
+                 .mutates = true,
+                 .params = {ids_param()},
+                 .result = ok_schema,
+                 .handler = [](Call& c) {
                      return status(
                          c.engine().start_torrents(c.arg<std::vector<std::string>>("ids")));
                  }});
-    t.push_back({"torrent.stop",
-                 "Stop (pause) torrents; they stay stopped across restarts.",
-                 true,
-                 {ids_param()},
-                 ok_schema,
-                 [](Call& c) {
+    t.push_back({.name = "torrent.stop",
+                 .summary = "Stop (pause) torrents; they stay stopped across restarts.",
+                 .mutates = true,
+                 .params = {ids_param()},
+                 .result = ok_schema,
+                 .handler = [](Call& c) {
                      return status(
                          c.engine().stop_torrents(c.arg<std::vector<std::string>>("ids")));
                  }});
-    t.push_back({"torrent.recheck",
-                 "Verify the data of torrents against their piece hashes.",
-                 true,
-                 {ids_param()},
-                 ok_schema,
-                 [](Call& c) {
+    t.push_back({.name = "torrent.recheck",
+                 .summary = "Verify the data of torrents against their piece hashes.",
+                 .mutates = true,
+                 .params = {ids_param()},
+                 .result = ok_schema,
+                 .handler = [](Call& c) {
                      return status(c.engine().recheck(c.arg<std::vector<std::string>>("ids")));
                  }});
-    t.push_back({"torrent.reannounce",
-                 "Announce to all trackers now.",
-                 true,
-                 {ids_param()},
-                 ok_schema,
-                 [](Call& c) {
+    t.push_back({.name = "torrent.reannounce",
+                 .summary = "Announce to all trackers now.",
+                 .mutates = true,
+                 .params = {ids_param()},
+                 .result = ok_schema,
+                 .handler = [](Call& c) {
                      return status(c.engine().reannounce(c.arg<std::vector<std::string>>("ids")));
                  }});
-    t.push_back({"torrent.move",
-                 "Move a torrent's data to another directory under an allowed root.",
-                 true,
-                 {id_param(), {"path", Type::string, true, "new save path"}},
-                 ok_schema,
-                 [](Call& c) {
+    t.push_back({.name = "torrent.move",
+                 .summary = "Move a torrent's data to another directory under an allowed root.",
+                 .mutates = true,
+                 .params = {id_param(), {"path", Type::string, true, "new save path"}},
+                 .result = ok_schema,
+                 .handler = [](Call& c) {
                      return status(
                          c.engine().move(c.arg<std::string>("id"), c.arg<std::string>("path")));
                  }});
     t.push_back(
-        {"torrent.list",
-         "List torrents with the chosen fields, ordered by time added; optional paging.",
-         false,
-         {{"fields", Type::string_array, false, "fields to return (default: a short set)"},
-          {"ids", Type::string_array, false, "only these torrents"},
-          {"label", Type::string, false, "only torrents with this label"},
-          Param{"limit", Type::integer, false, "page size (absent: all)"}.range(1, 1'000'000),
-          {"after", Type::string, false, "id of the last torrent of the previous page"}},
-         {{"type", "object"},
-          {"properties",
-           {{"torrents", {{"type", "array"}, {"items", {{"type", "object"}}}}},
-            {"next", {{"type", {"string", "null"}}}}}}},
-         torrent_list});
-    t.push_back({"torrent.get",
-                 "One torrent with the chosen fields (default: all).",
-                 false,
-                 {id_param(), {"fields", Type::string_array, false, "fields to return"}},
-                 {{"type", "object"}},
-                 [](Call& c) {
+        {.name = "torrent.list",
+         .summary = "List torrents with the chosen fields, ordered by time added; optional paging.",
+         .mutates = false,
+         .params =
+             {{"fields", Type::string_array, false, "fields to return (default: a short set)"},
+              {"ids", Type::string_array, false, "only these torrents"},
+              {"label", Type::string, false, "only torrents with this label"},
+              Param{"limit", Type::integer, false, "page size (absent: all)"}.range(1, 1'000'000),
+              {"after", Type::string, false, "id of the last torrent of the previous page"}},
+         .result = {{"type", "object"},
+                    {"properties",
+                     {{"torrents", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+                      {"next", {{"type", {"string", "null"}}}}}}},
+         .handler = torrent_list});
+    t.push_back({.name = "torrent.get",
+                 .summary = "One torrent with the chosen fields (default: all).",
+                 .mutates = false,
+                 .params = {id_param(), {"fields", Type::string_array, false, "fields to return"}},
+                 .result = {{"type", "object"}},
+                 .handler = [](Call& c) {
                      return unwrap(c.engine().get(c.arg<std::string>("id"),
                                                   c.arg<std::vector<std::string>>("fields")));
                  }});
-    t.push_back({"torrent.files",
-                 "Files of a torrent with progress and priority.",
-                 false,
-                 {id_param()},
-                 array_of("files"),
-                 [](Call& c) {
+    t.push_back({.name = "torrent.files",
+                 .summary = "Files of a torrent with progress and priority.",
+                 .mutates = false,
+                 .params = {id_param()},
+                 .result = array_of("files"),
+                 .handler = [](Call& c) {
                      return json{{"files", unwrap(c.engine().files(c.arg<std::string>("id")))}};
                  }});
     t.push_back(
-        {"torrent.set_files",
-         "Change file priorities (0-7) or wanted flags: files = [{index, priority?, wanted?}].",
-         true,
-         {id_param(),
-          Param{"files", Type::array, true, "changes by file index"}.of(
-              {Param{"index", Type::integer, true, "file index"}.range(0, INT32_MAX),
-               Param{"priority", Type::integer, false, "0 (skip) to 7 (highest)"}.range(0, 7),
-               {"wanted", Type::boolean, false, "false = do not download"}})},
-         ok_schema,
-         [](Call& c) {
+        {.name = "torrent.set_files",
+         .summary =
+             "Change file priorities (0-7) or wanted flags: files = [{index, priority?, wanted?}].",
+         .mutates = true,
+         .params = {id_param(),
+                    Param{"files", Type::array, true, "changes by file index"}.of(
+                        {Param{"index", Type::integer, true, "file index"}.range(0, INT32_MAX),
+                         Param{"priority", Type::integer, false, "0 (skip) to 7 (highest)"}.range(
+                             0, 7),
+                         {"wanted", Type::boolean, false, "false = do not download"}})},
+         .result = ok_schema,
+         .handler = [](Call& c) {
              return status(c.engine().set_files(c.arg<std::string>("id"), c.params()["files"]));
          }});
-    t.push_back({"torrent.peers",
-                 "Connected peers of a torrent.",
-                 false,
-                 {id_param()},
-                 array_of("peers"),
-                 [](Call& c) {
+    t.push_back({.name = "torrent.peers",
+                 .summary = "Connected peers of a torrent.",
+                 .mutates = false,
+                 .params = {id_param()},
+                 .result = array_of("peers"),
+                 .handler = [](Call& c) {
                      return json{{"peers", unwrap(c.engine().peers(c.arg<std::string>("id")))}};
                  }});
-    t.push_back({"torrent.add_peers",
-                 "Connect a torrent to peers given as IP:PORT.",
-                 true,
-                 {id_param(), {"peers", Type::string_array, true, "IP:PORT or [IPv6]:PORT"}},
-                 ok_schema,
-                 [](Call& c) {
-                     return status(c.engine().add_peers(c.arg<std::string>("id"),
-                                                        c.arg<std::vector<std::string>>("peers")));
-                 }});
     t.push_back(
-        {"torrent.trackers",
-         "Trackers of a torrent with their announce status.",
-         false,
-         {id_param()},
-         array_of("trackers"),
-         [](Call& c) {
+        {.name = "torrent.add_peers",
+         .summary = "Connect a torrent to peers given as IP:PORT.",
+         .mutates = true,
+         .params = {id_param(), {"peers", Type::string_array, true, "IP:PORT or [IPv6]:PORT"}},
+         .result = ok_schema,
+         .handler = [](Call& c) {
+             return status(c.engine().add_peers(c.arg<std::string>("id"),
+                                                c.arg<std::vector<std::string>>("peers")));
+         }});
+    t.push_back(
+        {.name = "torrent.trackers",
+         .summary = "Trackers of a torrent with their announce status.",
+         .mutates = false,
+         .params = {id_param()},
+         .result = array_of("trackers"),
+         .handler = [](Call& c) {
              return json{{"trackers", unwrap(c.engine().trackers(c.arg<std::string>("id")))}};
          }});
-    t.push_back({"torrent.set_trackers",
-                 "Replace the tracker list (trackers), or add and/or remove trackers by URL.",
-                 true,
-                 {id_param(),
-                  tracker_list("trackers", "new list: URLs or {url, tier}"),
-                  tracker_list("add", "URLs or {url, tier} to add"),
-                  {"remove", Type::string_array, false, "URLs to remove"}},
-                 ok_schema,
-                 [](Call& c) {
-                     if (!c.has("trackers") && !c.has("add") && !c.has("remove"))
-                         throw invalid("Invalid params: give trackers, add or remove");
-                     return status(c.engine().set_trackers(c.arg<std::string>("id"), c.params()));
-                 }});
     t.push_back(
-        {"torrent.set",
-         "Per-torrent settings: rate limits, connections, sequential, labels, share limits.",
-         true,
-         {ids_param(),
-          Param{"upload_limit", Type::integer, false, "bytes/s, 0 = unlimited"}.range(0, INT32_MAX),
-          Param{"download_limit", Type::integer, false, "bytes/s, 0 = unlimited"}.range(0,
-                                                                                        INT32_MAX),
-          Param{"max_connections", Type::integer, false, "-1 = unlimited"}.range(-1, 65535),
-          {"sequential", Type::boolean, false, "download pieces in order"},
-          {"labels", Type::string_array, false, "replace the labels"},
-          Param{"ratio_limit", Type::number, false, "share ratio limit, -1 = none"}.range(
-              -1, 1'000'000),
-          Param{"seed_time_limit", Type::integer, false, "seconds of seeding, -1 = none"}.range(
-              -1, 1LL << 40),
-          Param{"limit_action", Type::string, false, "what to do at a limit"}.one_of(
-              {"stop", "remove", "remove_data"})},
-         ok_schema,
-         [](Call& c) {
+        {.name = "torrent.set_trackers",
+         .summary = "Replace the tracker list (trackers), or add and/or remove trackers by URL.",
+         .mutates = true,
+         .params = {id_param(),
+                    tracker_list("trackers", "new list: URLs or {url, tier}"),
+                    tracker_list("add", "URLs or {url, tier} to add"),
+                    {"remove", Type::string_array, false, "URLs to remove"}},
+         .result = ok_schema,
+         .handler = [](Call& c) {
+             if (!c.has("trackers") && !c.has("add") && !c.has("remove"))
+                 throw invalid("Invalid params: give trackers, add or remove");
+             return status(c.engine().set_trackers(c.arg<std::string>("id"), c.params()));
+         }});
+    t.push_back(
+        {.name = "torrent.set",
+         .summary =
+             "Per-torrent settings: rate limits, connections, sequential, labels, share limits.",
+         .mutates = true,
+         .params = {ids_param(),
+                    Param{"upload_limit", Type::integer, false, "bytes/s, 0 = unlimited"}.range(
+                        0, INT32_MAX),
+                    Param{"download_limit", Type::integer, false, "bytes/s, 0 = unlimited"}.range(
+                        0, INT32_MAX),
+                    Param{"max_connections", Type::integer, false, "-1 = unlimited"}.range(-1,
+                                                                                           65535),
+                    {"sequential", Type::boolean, false, "download pieces in order"},
+                    {"labels", Type::string_array, false, "replace the labels"},
+                    Param{"ratio_limit", Type::number, false, "share ratio limit, -1 = none"}.range(
+                        -1, 1'000'000),
+                    Param{"seed_time_limit", Type::integer, false, "seconds of seeding, -1 = none"}
+                        .range(-1, 1LL << 40),
+                    Param{"limit_action", Type::string, false, "what to do at a limit"}.one_of(
+                        {"stop", "remove", "remove_data"})},
+         .result = ok_schema,
+         .handler = [](Call& c) {
              json s = c.params();
              s.erase("ids");
              return status(c.engine().set(c.arg<std::vector<std::string>>("ids"), s));
          }});
-    t.push_back({"torrent.create",
-                 "Create a .torrent from a file or folder under an allowed root; optionally add "
-                 "and seed it.",
-                 true,
-                 {{"path", Type::string, true, "file or folder to share"},
-                  Param{"piece_size", Type::integer, false, "bytes, power of two; 0 = automatic"}
-                      .range(0, 128 << 20)
-                      .defaults_to(0),
-                  {"trackers", Type::string_array, false, "announce URLs, one tier each"},
-                  {"web_seeds", Type::string_array, false, "BEP 19 web seed URLs"},
-                  {"comment", Type::string, false, "comment"},
-                  {"private", Type::boolean, false, "set the private flag"},
-                  Param{"version", Type::string, false, "BitTorrent metadata version"}
-                      .one_of({"v1", "hybrid", "v2"})
-                      .defaults_to("v1"),
-                  {"add", Type::boolean, false, "add it and seed from the same data"},
-                  {"labels", Type::string_array, false, "labels when added"}},
-                 {{"type", "object"},
-                  {"properties",
-                   {{"metainfo", {{"type", "string"}}},
-                    {"id", {{"type", "string"}}},
-                    {"name", {{"type", "string"}}},
-                    {"added", {{"type", "boolean"}}},
-                    {"skipped",
-                     {{"type", "array"},
-                      {"description", "files left out: symlinks leading outside the allowed "
-                                      "roots or to nothing, FIFOs, sockets, devices"}}}}}},
-                 torrent_create,
-                 false,
-                 false,
-                 Runs::slow}); // hashes every file
+    t.push_back(
+        {.name = "torrent.create",
+         .summary = "Create a .torrent from a file or folder under an allowed root; optionally add "
+                    "and seed it.",
+         .mutates = true,
+         .params = {{"path", Type::string, true, "file or folder to share"},
+                    Param{"piece_size", Type::integer, false, "bytes, power of two; 0 = automatic"}
+                        .range(0, 128 << 20)
+                        .defaults_to(0),
+                    {"trackers", Type::string_array, false, "announce URLs, one tier each"},
+                    {"web_seeds", Type::string_array, false, "BEP 19 web seed URLs"},
+                    {"comment", Type::string, false, "comment"},
+                    {"private", Type::boolean, false, "set the private flag"},
+                    Param{"version", Type::string, false, "BitTorrent metadata version"}
+                        .one_of({"v1", "hybrid", "v2"})
+                        .defaults_to("v1"),
+                    {"add", Type::boolean, false, "add it and seed from the same data"},
+                    {"labels", Type::string_array, false, "labels when added"}},
+         .result = {{"type", "object"},
+                    {"properties",
+                     {{"metainfo", {{"type", "string"}}},
+                      {"id", {{"type", "string"}}},
+                      {"name", {{"type", "string"}}},
+                      {"added", {{"type", "boolean"}}},
+                      {"skipped",
+                       {{"type", "array"},
+                        {"description", "files left out: symlinks leading outside the allowed "
+                                        "roots or to nothing, FIFOs, sockets, devices"}}}}}},
+         .handler = torrent_create,
+         .websocket_only = false,
+         .public_method = false,
+         .runs = Runs::slow}); // hashes every file
 }
 
 } // namespace seedbox::rpc

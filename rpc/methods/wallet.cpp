@@ -6,21 +6,21 @@ namespace seedbox::rpc {
 
 void add_wallet_methods(MethodTable& t)
 {
-    t.push_back(
-        {"wallet.address",
-         "The node's TRON address (Base58Check and hex).",
-         false,
-         {},
-         {{"type", "object"},
-          {"properties", {{"address", {{"type", "string"}}}, {"hex", {{"type", "string"}}}}}},
-         [](Call& c) {
-             auto const& w = c.ctx().wallet;
-             if (!w)
-                 throw RpcError(Err::no_wallet,
-                                "this node has no TRON key: provide tron.key_file or set "
-                                "tron.generate_key=true");
-             return json{{"address", w->base58()}, {"hex", w->hex()}};
-         }});
+    t.push_back({.name = "wallet.address",
+                 .summary = "The node's TRON address (Base58Check and hex).",
+                 .mutates = false,
+                 .params = {},
+                 .result = {{"type", "object"},
+                            {"properties",
+                             {{"address", {{"type", "string"}}}, {"hex", {{"type", "string"}}}}}},
+                 .handler = [](Call& c) {
+                     auto const& w = c.ctx().wallet;
+                     if (!w)
+                         throw RpcError(Err::no_wallet,
+                                        "this node has no TRON key: provide tron.key_file or set "
+                                        "tron.generate_key=true");
+                     return json{{"address", w->base58()}, {"hex", w->hex()}};
+                 }});
     auto amount = [](Call& c) -> std::optional<tron::Uint256> {
         if (!c.has("amount"))
             return std::nullopt;
@@ -30,37 +30,40 @@ void add_wallet_methods(MethodTable& t)
                            "Invalid params: amount must be a decimal string of base units");
         return v;
     };
-    t.push_back({"wallet.balance",
-                 "TRX (sun), BTT and hub deposit (base units) of the node's address, read from "
-                 "the TRON node (settlement.mode=broadcast).",
-                 false,
-                 {},
-                 {{"type", "object"}},
-                 [](Call& c) { return unwrap(settlement_of(c).wallet_balance()); },
-                 false,
-                 false,
-                 Runs::slow});
-    t.push_back({"wallet.deposit",
-                 "Deposits BTT in the claim hub (approve, then deposit; each waited for until "
-                 "included, within settlement.expiration + 30 s) so peers we pay can claim our "
-                 "vouchers. Answers once both are included; runs off the RPC workers.",
-                 true,
-                 {{"amount", Type::string, true, "base units, decimal string"}},
-                 {{"type", "object"}},
-                 [amount](Call& c) { return unwrap(settlement_of(c).deposit(*amount(c))); },
-                 false,
-                 false,
-                 Runs::slow});
-    t.push_back({"wallet.withdraw",
-                 "With an amount: asks the hub to release that much of our deposit (starts its "
-                 "delay). Without: completes the requested withdrawal once the delay is over.",
-                 true,
-                 {{"amount", Type::string, false, "base units, decimal string"}},
-                 {{"type", "object"}},
-                 [amount](Call& c) { return unwrap(settlement_of(c).withdraw(amount(c))); },
-                 false,
-                 false,
-                 Runs::slow});
+    t.push_back({.name = "wallet.balance",
+                 .summary =
+                     "TRX (sun), BTT and hub deposit (base units) of the node's address, read from "
+                     "the TRON node (settlement.mode=broadcast).",
+                 .mutates = false,
+                 .params = {},
+                 .result = {{"type", "object"}},
+                 .handler = [](Call& c) { return unwrap(settlement_of(c).wallet_balance()); },
+                 .websocket_only = false,
+                 .public_method = false,
+                 .runs = Runs::slow});
+    t.push_back(
+        {.name = "wallet.deposit",
+         .summary = "Deposits BTT in the claim hub (approve, then deposit; each waited for until "
+                    "included, within settlement.expiration + 30 s) so peers we pay can claim our "
+                    "vouchers. Answers once both are included; runs off the RPC workers.",
+         .mutates = true,
+         .params = {{"amount", Type::string, true, "base units, decimal string"}},
+         .result = {{"type", "object"}},
+         .handler = [amount](Call& c) { return unwrap(settlement_of(c).deposit(*amount(c))); },
+         .websocket_only = false,
+         .public_method = false,
+         .runs = Runs::slow});
+    t.push_back(
+        {.name = "wallet.withdraw",
+         .summary = "With an amount: asks the hub to release that much of our deposit (starts its "
+                    "delay). Without: completes the requested withdrawal once the delay is over.",
+         .mutates = true,
+         .params = {{"amount", Type::string, false, "base units, decimal string"}},
+         .result = {{"type", "object"}},
+         .handler = [amount](Call& c) { return unwrap(settlement_of(c).withdraw(amount(c))); },
+         .websocket_only = false,
+         .public_method = false,
+         .runs = Runs::slow});
 }
 
 } // namespace seedbox::rpc

@@ -37,20 +37,28 @@ struct Fixture {
     static MethodTable table()
     {
         MethodTable t;
-        t.push_back({"echo",
-                     "echo",
-                     false,
-                     {{"text", Type::string, true, ""}, {"n", Type::integer, false, ""}},
-                     {},
-                     [](Call& c) {
+        t.push_back({.name = "echo",
+                     .summary = "echo",
+                     .mutates = false,
+                     .params = {{"text", Type::string, true, ""},
+                                Param{"n", Type::integer, false, ""}.range(0, 100)},
+                     .result = {{"type", "object"}},
+                     .handler = [](Call& c) {
                          return json{{"text", c.arg<std::string>("text")}};
                      }});
-        t.push_back({"boom", "throws", false, {}, {}, [](Call&) -> json {
+        t.push_back({.name = "boom",
+                     .summary = "throws",
+                     .mutates = false,
+                     .params = {},
+                     .result = {{"type", "object"}},
+                     .handler = [](Call&) -> json {
                          throw RpcError(Err::torrent_not_found, "no such torrent");
                      }});
-        Method ws{"ws.only", "", false, {}, {}, [](Call&) { return json(1); }};
-        ws.websocket_only = true;
-        t.push_back(ws);
+        t.push_back({.name = "ws.only",
+                     .summary = "",
+                     .result = {{"type", "integer"}},
+                     .handler = [](Call&) { return json(1); },
+                     .websocket_only = true});
         return t;
     }
 
@@ -282,7 +290,12 @@ TEST_CASE_FIXTURE(Fixture, "a request too costly to parse is refused unparsed")
 
 TEST_CASE_FIXTURE(Fixture, "an unexpected exception in a handler answers -32603")
 {
-    Method bad{"bad", "", false, {}, {}, [](Call&) -> json { throw std::logic_error("oops"); }};
+    Method bad{.name = "bad",
+               .summary = "",
+               .mutates = false,
+               .params = {},
+               .result = {{"type", "object"}},
+               .handler = [](Call&) -> json { throw std::logic_error("oops"); }};
     MethodTable t;
     t.push_back(bad);
     Dispatcher d{t, ctx, {}};
@@ -295,15 +308,30 @@ TEST_CASE_FIXTURE(Fixture, "an unexpected exception in a handler answers -32603"
 TEST_CASE_FIXTURE(Fixture, "slow and deferred methods answer from elsewhere, in batch order")
 {
     MethodTable t;
-    Method slow{"slow", "", false, {}, {}, [](Call&) { return json("from the slow pool"); }};
+    Method slow{.name = "slow",
+                .summary = "",
+                .mutates = false,
+                .params = {},
+                .result = {{"type", "string"}},
+                .handler = [](Call&) { return json("from the slow pool"); }};
     slow.runs = Runs::slow;
     t.push_back(slow);
-    t.push_back({"later", "", false, {}, {}, [](Call& c) {
+    t.push_back({.name = "later",
+                 .summary = "",
+                 .mutates = false,
+                 .params = {},
+                 .result = {{"type", "string"}},
+                 .handler = [](Call& c) {
                      auto reply = c.defer();
                      std::thread([reply] { reply.result(json("later")); }).detach();
                      return json();
                  }});
-    t.push_back({"dropped", "", false, {}, {}, [](Call& c) {
+    t.push_back({.name = "dropped",
+                 .summary = "",
+                 .mutates = false,
+                 .params = {},
+                 .result = {{"type", "string"}},
+                 .handler = [](Call& c) {
                      (void)c.defer(); // never answered: must not hang the client
                      return json();
                  }});
@@ -430,4 +458,48 @@ TEST_CASE("error table: every daemon error has exactly one row, every token one 
     auto const e = seedbox::rpc::to_rpc({Errc::invalid_argument, "x"});
     CHECK(e.code == -32602);
     CHECK(e.token == "invalid_params");
+}
+
+TEST_CASE("the method table refuses what it cannot keep")
+{
+    auto method = [](std::string name) {
+        return Method{.name = std::move(name),
+                      .summary = "",
+                      .result = {{"type", "object"}},
+                      .handler = [](Call&) { return json::object(); }};
+    };
+    MethodTable t{method("a"), method("b")};
+    CHECK_NOTHROW(check_method_table(t));
+    t.push_back(method("a"));
+    CHECK_THROWS_WITH_AS(check_method_table(t), "method a is declared twice", std::logic_error);
+    t.pop_back();
+    t[0].params = {{"n", Type::integer, false, ""}};
+    CHECK_THROWS_WITH_AS(check_method_table(t), "method a: integer param n has no range",
+                         std::logic_error);
+    t[0].params = {Param{"n", Type::integer, false, ""}.range(0, 1), {"n", Type::string}};
+    CHECK_THROWS_WITH_AS(check_method_table(t), "method a: param n is declared twice",
+                         std::logic_error);
+    t[0].params = {};
+    t[1].result = json::object();
+    CHECK_THROWS_WITH_AS(check_method_table(t), "method b has no result schema type",
+                         std::logic_error);
+    // The daemon's own table passes.
+    CHECK_NOTHROW(check_method_table(build_method_table()));
+}
+
+TEST_CASE_FIXTURE(Fixture, "a handler that reads an undeclared param answers -32603")
+{
+    MethodTable t;
+    t.push_back({.name = "typo",
+                 .summary = "",
+                 .params = {{"text", Type::string, false, ""}},
+                 .result = {{"type", "string"}},
+                 .handler = [](Call& c) { return json(c.arg<std::string>("txet")); }});
+    Dispatcher d{t, ctx, {}};
+    auto r = d.handle(R"({"jsonrpc":"2.0","id":1,"method":"typo","params":{"text":"a"}})", conn);
+    REQUIRE(r);
+    auto const e = json::parse(*r)["error"];
+    CHECK(e["code"] == -32603);
+    CHECK(e["message"].get<std::string>().find("\"txet\", which is not a declared param") !=
+          std::string::npos);
 }
