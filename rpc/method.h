@@ -23,7 +23,7 @@ namespace seedbox::ledger {
 class Ledger;
 }
 namespace seedbox::daemon {
-class Engine;
+class Torrents;
 class EventHub;
 class Settlement;
 } // namespace seedbox::daemon
@@ -99,7 +99,7 @@ class AuthBrake;
 
 // Everything handlers may use. Outlives every call.
 struct Context {
-    daemon::Engine& engine;
+    daemon::Torrents& engine; // the torrent engine, behind its interface (a fake in unit tests)
     config::Config const& config;
     std::string const& token;
     std::int64_t started_time;
@@ -148,7 +148,7 @@ public:
     {
     }
     [[nodiscard]] Context& ctx() { return ctx_; }
-    [[nodiscard]] daemon::Engine& engine() { return ctx_.engine; }
+    [[nodiscard]] daemon::Torrents& engine() { return ctx_.engine; }
     [[nodiscard]] Connection& connection() { return conn_; }
     [[nodiscard]] json const& params() const { return params_; }
     [[nodiscard]] bool has(std::string const& name) const { return params_.contains(name); }

@@ -8,6 +8,7 @@
 
 #include "config/settings.h"
 #include "daemon/errors.h"
+#include "daemon/torrent/torrents.h"
 
 #include <boost/asio/io_context.hpp>
 #include <functional>
@@ -28,46 +29,7 @@ class EventHub;
 class Accounting;
 class Payments;
 
-struct AddRequest {
-    std::string metainfo;  // bencoded .torrent bytes (already decoded / fetched / read)
-    std::string magnet;    // or a magnet URI
-    std::string save_path; // empty = default; confined to allowed roots
-    bool paused = false;
-    bool seed_mode = false; // trust that the data is complete: no initial check
-    std::vector<std::string> labels;
-};
-
-struct AddResult {
-    std::string id;
-    std::string name;
-    bool added = false;
-};
-
-struct CreateRequest {
-    std::string path; // file or folder under an allowed root
-    std::int64_t piece_size = 0;
-    std::vector<std::string> trackers; // one tier each
-    std::vector<std::string> web_seeds;
-    std::string comment;
-    bool is_private = false;
-    std::string version = "v1"; // v1 | hybrid | v2
-    bool add = false;
-    std::vector<std::string> labels;
-};
-
-struct CreateResult {
-    std::string metainfo; // bencoded
-    std::string id;
-    std::string name;
-    bool added = false;
-    struct Skipped {
-        std::string path;
-        std::string reason;
-    };
-    std::vector<Skipped> skipped; // files left out: symlinks leading outside the roots, FIFOs, ...
-};
-
-class Engine {
+class Engine final : public Torrents {
 public:
     // `accounting` (may be null) receives per-peer byte counts from the btt_pay plugin;
     // `payments` (may be null: no key) lets the plugin speak the btt_pay extension.
@@ -89,43 +51,49 @@ public:
     // last byte counts reach Accounting) and sends tracker "stopped" announces (bounded).
     void close();
 
-    Result<AddResult> add(AddRequest const& req);
-    Status remove(std::vector<std::string> const& ids, bool delete_data);
-    Status start_torrents(std::vector<std::string> const& ids);
-    Status stop_torrents(std::vector<std::string> const& ids);
-    Status recheck(std::vector<std::string> const& ids);
-    Status reannounce(std::vector<std::string> const& ids);
-    Status move(std::string const& id, std::string const& path);
+    Result<AddResult> add(AddRequest const& req) override;
+    Status remove(std::vector<std::string> const& ids, bool delete_data) override;
+    Status start_torrents(std::vector<std::string> const& ids) override;
+    Status stop_torrents(std::vector<std::string> const& ids) override;
+    Status recheck(std::vector<std::string> const& ids) override;
+    Status reannounce(std::vector<std::string> const& ids) override;
+    Status move(std::string const& id, std::string const& path) override;
 
     // `ids` empty = all torrents. Unknown fields are an error naming the field.
     Result<nlohmann::json> list(std::vector<std::string> const& fields,
                                 std::vector<std::string> const& ids,
-                                std::optional<std::string> const& label);
-    Result<nlohmann::json> get(std::string const& id, std::vector<std::string> const& fields);
+                                std::optional<std::string> const& label) override;
+    Result<nlohmann::json> get(std::string const& id,
+                               std::vector<std::string> const& fields) override;
 
-    Result<nlohmann::json> files(std::string const& id);
-    Status set_files(std::string const& id, nlohmann::json const& changes);
-    Result<nlohmann::json> peers(std::string const& id);
-    Status add_peers(std::string const& id, std::vector<std::string> const& endpoints);
-    Result<nlohmann::json> trackers(std::string const& id);
-    Status set_trackers(std::string const& id, nlohmann::json const& params);
+    Result<nlohmann::json> files(std::string const& id) override;
+    Status set_files(std::string const& id, nlohmann::json const& changes) override;
+    Result<nlohmann::json> peers(std::string const& id) override;
+    Status add_peers(std::string const& id, std::vector<std::string> const& endpoints) override;
+    Result<nlohmann::json> trackers(std::string const& id) override;
+    Status set_trackers(std::string const& id, nlohmann::json const& params) override;
     // Applies per-torrent settings (see torrent.set); validates everything before changing
     // anything.
-    Status set(std::vector<std::string> const& ids, nlohmann::json const& settings);
+    Status set(std::vector<std::string> const& ids, nlohmann::json const& settings) override;
 
     // Hashes every file: slow (seconds to minutes); call from the slow pool, not an RPC worker.
-    Result<CreateResult> create(CreateRequest const& req);
+    Result<CreateResult> create(CreateRequest const& req) override;
 
     // Any thread (SIGHUP's reload runs on an RPC worker). Replaces the label policies
     // (move_on_complete, default share limits) and hooks used from now on.
     void set_policies(std::map<std::string, config::LabelPolicy> labels, config::HooksConfig hooks);
 
-    [[nodiscard]] nlohmann::json session_stats();
-    [[nodiscard]] nlohmann::json session_settings();
-    Status set_session_settings(nlohmann::json const& changes);
+    [[nodiscard]] nlohmann::json session_stats() override;
+    [[nodiscard]] nlohmann::json session_settings() override;
+    Status set_session_settings(nlohmann::json const& changes) override;
 
     // The fields torrent.list / torrent.get understand, with one-line help each.
-    static std::vector<std::pair<std::string, std::string>> const& fields();
+    struct FieldInfo {
+        std::string name;
+        std::string type; // JSON Schema type of its value
+        std::string help;
+    };
+    static std::vector<FieldInfo> const& fields();
     // The keys session.settings has: type, help, and for integers their range, for strings with
     // fixed values those values. Made from the config key table (the keys it marks
     // config::Apply::session, without "bt.") and listen_port.

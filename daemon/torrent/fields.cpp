@@ -15,6 +15,7 @@ using FieldFn = json (*)(Entry const&);
 
 struct Field {
     char const* name;
+    char const* type; // its JSON Schema type (rpc.discover's torrent.get result)
     char const* help;
     FieldFn fn;
 };
@@ -54,101 +55,105 @@ std::string hex_v2(lt::torrent_status const& st)
 std::vector<Field> const& table()
 {
     static std::vector<Field> const t = {
-        {"id", "info-hash hex (v1, or v2 for v2-only torrents)",
+        {"id", "string", "info-hash hex (v1, or v2 for v2-only torrents)",
          [](Entry const& e) -> json { return e.id; }},
-        {"name", "torrent name", [](Entry const& e) -> json { return e.status.name; }},
-        {"state",
+        {"name", "string", "torrent name", [](Entry const& e) -> json { return e.status.name; }},
+        {"state", "string",
          "stopped, queued, checking_resume, checking, downloading_metadata, downloading, "
          "finished, seeding, moving or error",
          [](Entry const&) -> json { return nullptr; }}, // filled by Impl::state_of
-        {"progress", "fraction of wanted data downloaded, 0..1",
+        {"progress", "number", "fraction of wanted data downloaded, 0..1",
          [](Entry const& e) -> json { return e.status.progress; }},
-        {"total_size", "bytes in the torrent",
+        {"total_size", "integer", "bytes in the torrent",
          [](Entry const& e) -> json {
              auto ti = e.status.torrent_file.lock();
              return ti ? ti->total_size() : std::int64_t{0};
          }},
-        {"size_when_done", "bytes of the wanted files",
+        {"size_when_done", "integer", "bytes of the wanted files",
          [](Entry const& e) -> json { return e.status.total_wanted; }},
-        {"left_until_done", "wanted bytes still missing",
+        {"left_until_done", "integer", "wanted bytes still missing",
          [](Entry const& e) -> json { return e.status.total_wanted - e.status.total_wanted_done; }},
-        {"downloaded", "payload bytes downloaded, all time",
+        {"downloaded", "integer", "payload bytes downloaded, all time",
          [](Entry const& e) -> json { return e.status.all_time_download; }},
-        {"uploaded", "payload bytes uploaded, all time",
+        {"uploaded", "integer", "payload bytes uploaded, all time",
          [](Entry const& e) -> json { return e.status.all_time_upload; }},
-        {"have_bytes", "verified bytes on disk",
+        {"have_bytes", "integer", "verified bytes on disk",
          [](Entry const& e) -> json { return e.status.total_done; }},
-        {"download_rate", "payload bytes/s down",
+        {"download_rate", "integer", "payload bytes/s down",
          [](Entry const& e) -> json { return e.status.download_payload_rate; }},
-        {"upload_rate", "payload bytes/s up",
+        {"upload_rate", "integer", "payload bytes/s up",
          [](Entry const& e) -> json { return e.status.upload_payload_rate; }},
-        {"ratio", "uploaded / downloaded (or / size for torrents added complete)",
+        {"ratio", "number", "uploaded / downloaded (or / size for torrents added complete)",
          [](Entry const& e) -> json { return ratio_of(e.status); }},
-        {"peers", "connected peers", [](Entry const& e) -> json { return e.status.num_peers; }},
-        {"seeds", "connected seeds", [](Entry const& e) -> json { return e.status.num_seeds; }},
-        {"swarm_seeds", "seeds in the swarm per the tracker (-1 unknown)",
+        {"peers", "integer", "connected peers",
+         [](Entry const& e) -> json { return e.status.num_peers; }},
+        {"seeds", "integer", "connected seeds",
+         [](Entry const& e) -> json { return e.status.num_seeds; }},
+        {"swarm_seeds", "integer", "seeds in the swarm per the tracker (-1 unknown)",
          [](Entry const& e) -> json { return e.status.num_complete; }},
-        {"swarm_leechers", "leechers in the swarm per the tracker (-1 unknown)",
+        {"swarm_leechers", "integer", "leechers in the swarm per the tracker (-1 unknown)",
          [](Entry const& e) -> json { return e.status.num_incomplete; }},
-        {"eta", "seconds until done, 0 when done, -1 unknown (no rate, or no metadata yet)",
+        {"eta", "integer",
+         "seconds until done, 0 when done, -1 unknown (no rate, or no metadata yet)",
          [](Entry const& e) -> json { return eta_of(e.status); }},
-        {"save_path", "directory holding the data",
+        {"save_path", "string", "directory holding the data",
          [](Entry const& e) -> json { return e.save_path; }},
-        {"labels", "labels", [](Entry const& e) -> json { return e.meta.labels; }},
-        {"added_time", "unix time added", [](Entry const& e) -> json { return e.meta.added_time; }},
-        {"completed_time", "unix time the download completed, 0 if not yet",
+        {"labels", "array", "labels", [](Entry const& e) -> json { return e.meta.labels; }},
+        {"added_time", "integer", "unix time added",
+         [](Entry const& e) -> json { return e.meta.added_time; }},
+        {"completed_time", "integer", "unix time the download completed, 0 if not yet",
          [](Entry const& e) -> json { return e.meta.completed_time; }},
-        {"error", "error text, empty if none",
+        {"error", "string", "error text, empty if none",
          [](Entry const& e) -> json {
              if (e.status.errc)
                  return e.status.errc.message();
              return e.error;
          }},
-        {"paused", "true when stopped or queued",
+        {"paused", "boolean", "true when stopped or queued",
          [](Entry const& e) -> json {
              return static_cast<bool>(e.status.flags & lt::torrent_flags::paused);
          }},
-        {"sequential", "sequential download",
+        {"sequential", "boolean", "sequential download",
          [](Entry const& e) -> json { return e.meta.sequential; }},
-        {"upload_limit", "bytes/s, 0 = unlimited",
+        {"upload_limit", "integer", "bytes/s, 0 = unlimited",
          [](Entry const& e) -> json { return e.meta.upload_limit; }},
-        {"download_limit", "bytes/s, 0 = unlimited",
+        {"download_limit", "integer", "bytes/s, 0 = unlimited",
          [](Entry const& e) -> json { return e.meta.download_limit; }},
-        {"max_connections", "peer connection limit, -1 = unlimited",
+        {"max_connections", "integer", "peer connection limit, -1 = unlimited",
          [](Entry const& e) -> json { return e.meta.max_connections; }},
-        {"ratio_limit", "stop or remove at this ratio, -1 = none",
+        {"ratio_limit", "number", "stop or remove at this ratio, -1 = none",
          [](Entry const& e) -> json { return e.meta.ratio_limit; }},
-        {"seed_time_limit", "seconds of seeding before the limit action, -1 = none",
+        {"seed_time_limit", "integer", "seconds of seeding before the limit action, -1 = none",
          [](Entry const& e) -> json { return e.meta.seed_time_limit; }},
-        {"limit_action", "stop, remove or remove_data when a share limit is reached",
+        {"limit_action", "string", "stop, remove or remove_data when a share limit is reached",
          [](Entry const& e) -> json { return e.meta.limit_action; }},
-        {"seeding_time", "seconds spent seeding",
+        {"seeding_time", "integer", "seconds spent seeding",
          [](Entry const& e) -> json { return secs(e.status.seeding_duration); }},
-        {"active_time", "seconds spent active",
+        {"active_time", "integer", "seconds spent active",
          [](Entry const& e) -> json { return secs(e.status.active_duration); }},
-        {"num_pieces", "pieces in the torrent (0 without metadata)",
+        {"num_pieces", "integer", "pieces in the torrent (0 without metadata)",
          [](Entry const& e) -> json {
              auto ti = e.status.torrent_file.lock();
              return ti ? ti->num_pieces() : 0;
          }},
-        {"pieces_have", "pieces downloaded and checked",
+        {"pieces_have", "integer", "pieces downloaded and checked",
          [](Entry const& e) -> json { return e.status.num_pieces; }},
-        {"piece_size", "bytes per piece (0 without metadata)",
+        {"piece_size", "integer", "bytes per piece (0 without metadata)",
          [](Entry const& e) -> json {
              auto ti = e.status.torrent_file.lock();
              return ti ? ti->piece_length() : 0;
          }},
-        {"has_metadata", "false while a magnet link fetches metadata",
+        {"has_metadata", "boolean", "false while a magnet link fetches metadata",
          [](Entry const& e) -> json { return e.status.has_metadata; }},
-        {"info_hash_v2", "v2 info-hash hex, empty for v1-only torrents",
+        {"info_hash_v2", "string", "v2 info-hash hex, empty for v1-only torrents",
          [](Entry const& e) -> json { return hex_v2(e.status); }},
-        {"current_tracker", "tracker of the last successful announce",
+        {"current_tracker", "string", "tracker of the last successful announce",
          [](Entry const& e) -> json { return e.status.current_tracker; }},
-        {"queue_position", "position in the download queue, -1 when not queued",
+        {"queue_position", "integer", "position in the download queue, -1 when not queued",
          [](Entry const& e) -> json { return static_cast<int>(e.status.queue_position); }},
-        {"resume", "none (checked from scratch), accepted (fast resume) or rejected",
+        {"resume", "string", "none (checked from scratch), accepted (fast resume) or rejected",
          [](Entry const& e) -> json { return e.resume_state; }},
-        {"resume_saved_time", "unix time resume data was last written to state.db",
+        {"resume_saved_time", "integer", "unix time resume data was last written to state.db",
          [](Entry const& e) -> json { return e.resume_saved_time; }},
     };
     return t;
@@ -219,12 +224,12 @@ json Engine::Impl::summary(Entry const& e) const
             {"eta", eta_of(e.status)}};
 }
 
-std::vector<std::pair<std::string, std::string>> const& Engine::fields()
+std::vector<Engine::FieldInfo> const& Engine::fields()
 {
     static auto const list = [] {
-        std::vector<std::pair<std::string, std::string>> v;
+        std::vector<FieldInfo> v;
         for (auto const& f : table())
-            v.emplace_back(f.name, f.help);
+            v.push_back({f.name, f.type, f.help});
         return v;
     }();
     return list;

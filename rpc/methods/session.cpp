@@ -1,8 +1,54 @@
 // session.*: statistics and global settings.
 #include "daemon/torrent/engine.h"
 #include "rpc/method.h"
+#include "rpc/schema.h"
 
 namespace seedbox::rpc {
+
+namespace {
+
+json stats_schema()
+{
+    using namespace schema;
+    auto const by_class =
+        object({{"free", integer()}, {"paid", integer()}, {"over_credit_line", integer()}});
+    return object({{"download_rate", integer()},
+                   {"upload_rate", integer()},
+                   {"downloaded", integer()},
+                   {"uploaded", integer()},
+                   {"torrents", integer()},
+                   {"torrents_by_state", map(integer())},
+                   {"peers", integer()},
+                   {"dht_nodes", integer()},
+                   {"disk_queued_jobs", integer()},
+                   {"disk_blocks_read", integer()},
+                   {"disk_blocks_written", integer()},
+                   {"alerts_handled", integer()},
+                   {"alerts_dropped", integer()},
+                   {"alerts_last_batch", integer()},
+                   {"alert_queue_size", integer()},
+                   {"listen_port", integer()},
+                   {"listening", array(string())},
+                   {"uptime", integer()}},
+                  // With payments: payment classes (btt_pay).
+                  {{"payments", object({{"peers_by_class", by_class},
+                                        {"uploaded_by_class", by_class},
+                                        {"upload_by_bid", boolean()}})}});
+}
+
+// Every session setting, typed as its key.
+json settings_schema()
+{
+    json props = json::object();
+    json names = json::array();
+    for (auto const& k : daemon::Engine::session_setting_keys()) {
+        props[k.name] = schema::type(k.type.c_str());
+        names.push_back(k.name);
+    }
+    return {{"type", "object"}, {"properties", props}, {"required", names}};
+}
+
+} // namespace
 
 void add_session_methods(MethodTable& t)
 {
@@ -11,13 +57,13 @@ void add_session_methods(MethodTable& t)
          .summary = "Session-wide rates, totals since start, torrents by state, peers, disk.",
          .mutates = false,
          .params = {},
-         .result = {{"type", "object"}},
+         .result = stats_schema(),
          .handler = [](Call& c) { return c.engine().session_stats(); }});
     t.push_back({.name = "session.settings",
                  .summary = "Current global settings.",
                  .mutates = false,
                  .params = {},
-                 .result = {{"type", "object"}},
+                 .result = settings_schema(),
                  .handler = [](Call& c) { return c.engine().session_settings(); }});
 
     // Params come from the engine's own key table, so the two cannot drift.
@@ -39,7 +85,7 @@ void add_session_methods(MethodTable& t)
                  .summary = "Change global settings; they apply at once and persist in state.db.",
                  .mutates = true,
                  .params = std::move(params),
-                 .result = {{"type", "object"}},
+                 .result = settings_schema(),
                  .handler = [](Call& c) {
                      if (c.params().empty())
                          throw RpcError(Err::invalid_params,

@@ -2,6 +2,7 @@
 // decimal strings of BTT base units; fee limits are in sun.
 #include "daemon/settlement/settlement.h"
 #include "rpc/method.h"
+#include "rpc/schema.h"
 
 namespace seedbox::rpc {
 
@@ -23,18 +24,76 @@ std::optional<daemon::ReferenceBlock> reference_of(Call& c)
                                   r["timestamp"].get<std::int64_t>()};
 }
 
+// One batch as ledger/settlement_store.cpp writes it, with its signed transaction.
+json batch_schema()
+{
+    using namespace schema;
+    auto const claim = object({{"payer", string()},
+                               {"cumulative", amount()},
+                               {"previous", amount()},
+                               {"amount", amount()},
+                               {"outcome", string()},
+                               {"paid", amount()},
+                               {"signature", string()}});
+    return object({{"id", integer()},
+                   {"state", string()},
+                   {"mode", string()},
+                   {"txid", string()},
+                   {"owner", string()},
+                   {"hub", string()},
+                   {"chain_id", integer()},
+                   {"reference_block", object({{"number", integer()}, {"id", string()}})},
+                   {"expiration", integer()},
+                   {"fee_limit", integer()},
+                   {"energy_estimate", integer()},
+                   {"created", integer()},
+                   {"updated", integer()},
+                   {"broadcasts", integer()},
+                   {"block", or_null(integer())},
+                   {"energy", or_null(integer())},
+                   {"fee", or_null(integer())},
+                   {"error", string()},
+                   {"total", amount()},
+                   {"paid", amount()},
+                   {"claim_count", integer()},
+                   {"claims", array(claim)},
+                   {"raw_data_hex", string()},
+                   {"signature", string()},
+                   {"transaction", string()}});
+}
+
+json status_schema()
+{
+    using namespace schema;
+    return object({{"mode", string()},
+                   {"hub", or_null(string())},
+                   {"chain_id", integer()},
+                   {"owner", or_null(string())},
+                   {"max_claims", integer()},
+                   {"min_batch_amount", amount()},
+                   {"interval", integer()},
+                   {"last_run", or_null(integer())},
+                   {"last_check", or_null(integer())},
+                   {"next_run", or_null(integer())},
+                   {"last_error", or_null(string())},
+                   {"claimable", amount()},
+                   {"pending", amount()},
+                   {"paid", amount()},
+                   {"batches", map(integer())}},
+                  {{"unavailable", string()}});
+}
+
 } // namespace
 
 void add_settlement_methods(MethodTable& t)
 {
-    json const obj = {{"type", "object"}};
     t.push_back({.name = "settlement.status",
                  .summary =
                      "Mode, hub, what is claimable, pending in batches and paid on chain, and "
                      "batches by state.",
                  .mutates = false,
                  .params = {},
-                 .result = obj,
+                 .result = status_schema(),
                  .handler = [](Call& c) { return settlement_of(c).status(); }});
     t.push_back(
         {.name = "settlement.run",
@@ -48,7 +107,7 @@ void add_settlement_methods(MethodTable& t)
                   .of({Param{"number", Type::integer, true, "block number"}.range(0, INT64_MAX),
                        {"id", Type::string, true, "block id, 64 hex digits"},
                        Param{"timestamp", Type::integer, true, "Unix ms"}.range(0, INT64_MAX)})},
-         .result = obj,
+         .result = batch_schema(),
          .handler = [](Call& c) { return unwrap(settlement_of(c).run(reference_of(c))); },
          .websocket_only = false,
          .public_method = false,
@@ -64,7 +123,8 @@ void add_settlement_methods(MethodTable& t)
                         .defaults_to(0),
                     Param{"state", Type::string, false, "only batches in this state"}.one_of(
                         {"built", "broadcast", "included", "final", "reverted", "expired"})},
-         .result = obj,
+         .result = schema::object({{"batches", schema::array(batch_schema())},
+                                   {"next_before", schema::or_null(schema::integer())}}),
          .handler = [](Call& c) {
              return settlement_of(c).batches(c.arg<std::int64_t>("limit"),
                                              c.arg<std::int64_t>("before"),
@@ -74,7 +134,7 @@ void add_settlement_methods(MethodTable& t)
                  .summary = "One batch by id, with its claims and signed transaction hex.",
                  .mutates = false,
                  .params = {Param{"id", Type::integer, true, "batch id"}.range(1, INT64_MAX)},
-                 .result = obj,
+                 .result = batch_schema(),
                  .handler = [](Call& c) {
                      return unwrap(settlement_of(c).batch(c.arg<std::int64_t>("id")));
                  }});

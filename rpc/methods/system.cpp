@@ -4,6 +4,7 @@
 #include "rpc/auth.h"
 #include "rpc/brake.h"
 #include "rpc/method.h"
+#include "rpc/schema.h"
 
 #include <boost/version.hpp>
 #include <chrono>
@@ -14,11 +15,18 @@ namespace seedbox::rpc {
 
 void add_system_methods(MethodTable& t)
 {
+    using namespace schema;
     t.push_back({.name = "system.version",
                  .summary = "Versions of seedboxd and the libraries it runs on.",
                  .mutates = false,
                  .params = {},
-                 .result = {{"type", "object"}},
+                 .result = object({{"version", string()},
+                                   {"api", string()},
+                                   {"libtorrent", string()},
+                                   {"boost", string()},
+                                   {"sqlite", string()},
+                                   {"openssl", string()},
+                                   {"uptime", integer()}}),
                  .handler = [](Call& c) {
                      auto now = std::chrono::duration_cast<std::chrono::seconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
@@ -35,7 +43,7 @@ void add_system_methods(MethodTable& t)
                  .summary = "Names of every method.",
                  .mutates = false,
                  .params = {},
-                 .result = {{"type", "object"}},
+                 .result = object({{"methods", array(string())}}),
                  .handler = [](Call& c) {
                      json names = json::array();
                      for (auto const& m : *c.ctx().methods)
@@ -46,7 +54,10 @@ void add_system_methods(MethodTable& t)
                  .summary = "OpenRPC document describing every method.",
                  .mutates = false,
                  .params = {},
-                 .result = {{"type", "object"}},
+                 .result = object({{"openrpc", string()},
+                                   {"info", type("object")},
+                                   {"methods", array(type("object"))},
+                                   {"components", object({{"errors", map(type("object"))}})}}),
                  .handler = [](Call& c) {
                      // Built once per method table: the document is large and never changes.
                      static std::mutex mutex;
@@ -59,35 +70,35 @@ void add_system_methods(MethodTable& t)
                      }
                      return document;
                  }});
-    Method login{
-        .name = "auth.login",
-        .summary = "Authenticate a WebSocket that could not send an Authorization header. Three "
-                   "wrong tokens close the connection; too many from one address brake it.",
-        .mutates = false,
-        .params = {{"token", Type::string, true, "the RPC token"}},
-        .result = {{"type", "object"}, {"properties", {{"authenticated", {{"type", "boolean"}}}}}},
-        .handler =
-            [](Call& c) {
-                auto& conn = c.connection();
-                auto* brake = c.ctx().brake;
-                auto const address = conn.remote_address();
-                if (brake)
-                    if (auto wait = brake->retry_after(address); wait > 0)
-                        throw RpcError(Err::too_many_failures,
-                                       "Unauthorized: too many wrong tokens from this "
-                                       "address; retry in " +
-                                           std::to_string(wait) + " s");
-                if (!token_equal(c.arg<std::string>("token"), c.ctx().token)) {
-                    if (brake)
-                        brake->failed(address, "auth.login");
-                    conn.login_failed();
-                    throw RpcError(Err::unauthorized, "Unauthorized: wrong token");
-                }
-                conn.set_authenticated();
-                return json{{"authenticated", true}};
-            },
-        .websocket_only = true,
-        .public_method = true};
+    Method login{.name = "auth.login",
+                 .summary =
+                     "Authenticate a WebSocket that could not send an Authorization header. Three "
+                     "wrong tokens close the connection; too many from one address brake it.",
+                 .mutates = false,
+                 .params = {{"token", Type::string, true, "the RPC token"}},
+                 .result = object({{"authenticated", boolean()}}),
+                 .handler =
+                     [](Call& c) {
+                         auto& conn = c.connection();
+                         auto* brake = c.ctx().brake;
+                         auto const address = conn.remote_address();
+                         if (brake)
+                             if (auto wait = brake->retry_after(address); wait > 0)
+                                 throw RpcError(Err::too_many_failures,
+                                                "Unauthorized: too many wrong tokens from this "
+                                                "address; retry in " +
+                                                    std::to_string(wait) + " s");
+                         if (!token_equal(c.arg<std::string>("token"), c.ctx().token)) {
+                             if (brake)
+                                 brake->failed(address, "auth.login");
+                             conn.login_failed();
+                             throw RpcError(Err::unauthorized, "Unauthorized: wrong token");
+                         }
+                         conn.set_authenticated();
+                         return json{{"authenticated", true}};
+                     },
+                 .websocket_only = true,
+                 .public_method = true};
     t.push_back(std::move(login));
 }
 

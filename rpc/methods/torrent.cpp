@@ -5,6 +5,7 @@
 #include "daemon/torrent/engine.h"
 #include "rpc/fetch.h"
 #include "rpc/method.h"
+#include "rpc/schema.h"
 
 namespace seedbox::rpc {
 
@@ -32,7 +33,7 @@ Param id_param()
 }
 
 // Adds `req` and shapes the answer. A worker job (it writes state.db).
-json add_now(daemon::Engine& engine, daemon::AddRequest const& req)
+json add_now(daemon::Torrents& engine, daemon::AddRequest const& req)
 {
     auto added = unwrap(engine.add(req));
     return json{{"id", added.id}, {"name", added.name}, {"added", added.added}};
@@ -220,6 +221,16 @@ json torrent_result_schema()
               {"added", {{"type", "boolean"}}}}}};
 }
 
+// A torrent as torrent.get and torrent.list answer: the fields asked for, each typed as in the
+// engine's field table (daemon/torrent/fields.cpp); nothing else.
+json torrent_schema()
+{
+    json props = json::object();
+    for (auto const& f : daemon::Engine::fields())
+        props[f.name] = schema::type(f.type.c_str());
+    return {{"type", "object"}, {"properties", props}, {"additionalProperties", false}};
+}
+
 json array_of(char const* key)
 {
     return {{"type", "object"},
@@ -312,16 +323,14 @@ void add_torrent_methods(MethodTable& t)
               {"label", Type::string, false, "only torrents with this label"},
               Param{"limit", Type::integer, false, "page size (absent: all)"}.range(1, 1'000'000),
               {"after", Type::string, false, "id of the last torrent of the previous page"}},
-         .result = {{"type", "object"},
-                    {"properties",
-                     {{"torrents", {{"type", "array"}, {"items", {{"type", "object"}}}}},
-                      {"next", {{"type", {"string", "null"}}}}}}},
+         .result = schema::object({{"torrents", schema::array(torrent_schema())}},
+                                  {{"next", schema::or_null(schema::string())}}),
          .handler = torrent_list});
     t.push_back({.name = "torrent.get",
                  .summary = "One torrent with the chosen fields (default: all).",
                  .mutates = false,
                  .params = {id_param(), {"fields", Type::string_array, false, "fields to return"}},
-                 .result = {{"type", "object"}},
+                 .result = torrent_schema(),
                  .handler = [](Call& c) {
                      return unwrap(c.engine().get(c.arg<std::string>("id"),
                                                   c.arg<std::vector<std::string>>("fields")));

@@ -1,18 +1,30 @@
 // wallet.*: the node's TRON identity.
 #include "daemon/settlement/settlement.h"
 #include "rpc/method.h"
+#include "rpc/schema.h"
 
 namespace seedbox::rpc {
 
+namespace {
+
+// A transaction included on chain.
+json included_schema()
+{
+    using namespace schema;
+    return object(
+        {{"txid", string()}, {"block", integer()}, {"energy", integer()}, {"fee", integer()}});
+}
+
+} // namespace
+
 void add_wallet_methods(MethodTable& t)
 {
+    using namespace schema;
     t.push_back({.name = "wallet.address",
                  .summary = "The node's TRON address (Base58Check and hex).",
                  .mutates = false,
                  .params = {},
-                 .result = {{"type", "object"},
-                            {"properties",
-                             {{"address", {{"type", "string"}}}, {"hex", {{"type", "string"}}}}}},
+                 .result = object({{"address", string()}, {"hex", string()}}),
                  .handler = [](Call& c) {
                      auto const& w = c.ctx().wallet;
                      if (!w)
@@ -21,7 +33,7 @@ void add_wallet_methods(MethodTable& t)
                                         "tron.generate_key=true");
                      return json{{"address", w->base58()}, {"hex", w->hex()}};
                  }});
-    auto amount = [](Call& c) -> std::optional<tron::Uint256> {
+    auto amount_of = [](Call& c) -> std::optional<tron::Uint256> {
         if (!c.has("amount"))
             return std::nullopt;
         auto v = tron::parse_uint256(c.arg<std::string>("amount"));
@@ -36,7 +48,12 @@ void add_wallet_methods(MethodTable& t)
                      "the TRON node (settlement.mode=broadcast).",
                  .mutates = false,
                  .params = {},
-                 .result = {{"type", "object"}},
+                 .result = object({{"address", string()},
+                                   {"trx", integer()},
+                                   {"btt", amount()},
+                                   {"deposit", amount()},
+                                   {"withdraw_requested", amount()},
+                                   {"withdraw_not_before", amount()}}),
                  .handler = [](Call& c) { return unwrap(settlement_of(c).wallet_balance()); },
                  .websocket_only = false,
                  .public_method = false,
@@ -48,8 +65,9 @@ void add_wallet_methods(MethodTable& t)
                     "vouchers. Answers once both are included; runs off the RPC workers.",
          .mutates = true,
          .params = {{"amount", Type::string, true, "base units, decimal string"}},
-         .result = {{"type", "object"}},
-         .handler = [amount](Call& c) { return unwrap(settlement_of(c).deposit(*amount(c))); },
+         .result = object({{"approve", included_schema()}, {"deposit", included_schema()}}),
+         .handler =
+             [amount_of](Call& c) { return unwrap(settlement_of(c).deposit(*amount_of(c))); },
          .websocket_only = false,
          .public_method = false,
          .runs = Runs::slow});
@@ -59,8 +77,9 @@ void add_wallet_methods(MethodTable& t)
                     "delay). Without: completes the requested withdrawal once the delay is over.",
          .mutates = true,
          .params = {{"amount", Type::string, false, "base units, decimal string"}},
-         .result = {{"type", "object"}},
-         .handler = [amount](Call& c) { return unwrap(settlement_of(c).withdraw(amount(c))); },
+         .result = object({}, {{"requested", included_schema()}, {"withdrawn", included_schema()}}),
+         .handler =
+             [amount_of](Call& c) { return unwrap(settlement_of(c).withdraw(amount_of(c))); },
          .websocket_only = false,
          .public_method = false,
          .runs = Runs::slow});

@@ -181,20 +181,45 @@ class Daemon:
             err = RpcError(reply["error"])
             self.check_error(err)
             raise err
+        self.check_result(method, reply["result"])
         return reply["result"]
+
+    def discovered(self):
+        """The daemon's rpc.discover document (cached), or None when this test changed the token
+        on purpose."""
+        if getattr(self, "_discover", None) is None:
+            status, _, data = self.post({"jsonrpc": "2.0", "id": 0, "method": "rpc.discover"})
+            doc = json.loads(data)
+            if "result" not in doc:
+                return None
+            self._discover = doc["result"]
+            self._validators = {}
+        return self._discover
 
     def check_error(self, err):
         """Every error a test sees must be a row of the daemon's error table (rpc/errors.cpp), as
         rpc.discover lists it: the same code for the token."""
-        if getattr(self, "_errors", None) is None:
-            status, _, data = self.post({"jsonrpc": "2.0", "id": 0, "method": "rpc.discover"})
-            doc = json.loads(data)
-            if "result" not in doc:
-                return  # this test changed the token on purpose: nothing to compare with
-            self._errors = doc["result"]["components"]["errors"]
-        row = self._errors.get(err.token)
+        doc = self.discovered()
+        if doc is None:
+            return
+        row = doc["components"]["errors"].get(err.token)
         assert row is not None, f"error token {err.token!r} is not in the error table: {err}"
         assert row["code"] == err.code, f"{err.token} answered with {err.code}, table {row}"
+
+    def check_result(self, method, result):
+        """Every answer a test sees must fit the result schema its method declares (rpc/methods/,
+        published by rpc.discover)."""
+        import jsonschema  # python3-jsonschema
+        doc = self.discovered()
+        if doc is None:
+            return
+        if method not in self._validators:
+            m = next((m for m in doc["methods"] if m["name"] == method), None)
+            assert m is not None, f"{method} answered but rpc.discover does not list it"
+            self._validators[method] = jsonschema.Draft7Validator(m["result"]["schema"])
+        errors = sorted(self._validators[method].iter_errors(result), key=str)
+        assert not errors, f"{method}: the answer does not fit its declared result schema: " + \
+            "; ".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:3])
 
     def error_of(self, method, **params):
         """Calls and returns the RpcError it must raise."""
@@ -213,6 +238,15 @@ class Daemon:
 
     def torrent(self, tid, *fields):
         return self.call("torrent.get", id=tid, fields=list(fields) or ["id", "state", "progress"])
+
+    def add_new(self, name, size, piece_kib=64, **add):
+        """Makes a file of `size` random bytes in the downloads dir, a .torrent of it with
+        mktorrent (beside the state dir), and adds it with torrent.add `add`. Returns (torrent.add's
+        answer, the metainfo bytes, the file's path)."""
+        path = os.path.join(self.downloads, name)
+        make_file(path, size)
+        meta = mktorrent(path, os.path.join(self.dir, name + ".torrent"), piece_kib=piece_kib)
+        return self.call("torrent.add", metainfo=b64(meta), **add), meta, path
 
     def wait_state(self, tid, states, timeout=60):
         states = {states} if isinstance(states, str) else set(states)

@@ -1,4 +1,5 @@
 #include "config/settings.h"
+#include "daemon/torrent/torrents.h"
 #include "rpc/auth.h"
 #include "rpc/brake.h"
 #include "rpc/dispatch.h"
@@ -25,12 +26,63 @@ struct FakeConn : Connection {
     void subscribe(std::vector<std::string> const&, bool) override {}
 };
 
+// A torrent engine with no torrents, behind the interface handlers see: every id is unknown,
+// and it records what it was asked to start.
+struct FakeTorrents : seedbox::daemon::Torrents {
+    using Json = seedbox::daemon::Result<nlohmann::json>;
+    using Status = seedbox::daemon::Status;
+    std::vector<std::string> started;
+
+    static seedbox::daemon::Error unknown()
+    {
+        return {seedbox::daemon::Errc::torrent_not_found, "no such torrent"};
+    }
+    seedbox::daemon::Result<seedbox::daemon::AddResult>
+    add(seedbox::daemon::AddRequest const&) override
+    {
+        return seedbox::daemon::Error{seedbox::daemon::Errc::invalid_metainfo, "fake"};
+    }
+    Status remove(std::vector<std::string> const&, bool) override { return unknown(); }
+    Status start_torrents(std::vector<std::string> const& ids) override
+    {
+        started.insert(started.end(), ids.begin(), ids.end());
+        return seedbox::daemon::Ok{};
+    }
+    Status stop_torrents(std::vector<std::string> const&) override { return unknown(); }
+    Status recheck(std::vector<std::string> const&) override { return unknown(); }
+    Status reannounce(std::vector<std::string> const&) override { return unknown(); }
+    Status move(std::string const&, std::string const&) override { return unknown(); }
+    Json list(std::vector<std::string> const&, std::vector<std::string> const&,
+              std::optional<std::string> const&) override
+    {
+        return json::array();
+    }
+    Json get(std::string const&, std::vector<std::string> const&) override { return unknown(); }
+    Json files(std::string const&) override { return unknown(); }
+    Status set_files(std::string const&, json const&) override { return unknown(); }
+    Json peers(std::string const&) override { return unknown(); }
+    Status add_peers(std::string const&, std::vector<std::string> const&) override
+    {
+        return unknown();
+    }
+    Json trackers(std::string const&) override { return unknown(); }
+    Status set_trackers(std::string const&, json const&) override { return unknown(); }
+    Status set(std::vector<std::string> const&, json const&) override { return unknown(); }
+    seedbox::daemon::Result<seedbox::daemon::CreateResult>
+    create(seedbox::daemon::CreateRequest const&) override
+    {
+        return seedbox::daemon::Error{seedbox::daemon::Errc::create_failed, "fake"};
+    }
+    json session_stats() override { return json::object(); }
+    json session_settings() override { return {{"dht", false}}; }
+    Status set_session_settings(json const&) override { return seedbox::daemon::Ok{}; }
+};
+
 struct Fixture {
     std::string token = "0123456789abcdef0123";
     seedbox::config::Config cfg;
-    // The engine is never touched by these methods.
-    Context ctx{
-        *reinterpret_cast<seedbox::daemon::Engine*>(this), cfg, token, 0, nullptr, {}, nullptr};
+    FakeTorrents torrents;
+    Context ctx{torrents, cfg, token, 0, nullptr, {}, nullptr};
     Dispatcher dispatcher{table(), ctx, {4, 3}};
     FakeConn conn;
 
@@ -502,4 +554,20 @@ TEST_CASE_FIXTURE(Fixture, "a handler that reads an undeclared param answers -32
     CHECK(e["code"] == -32603);
     CHECK(e["message"].get<std::string>().find("\"txet\", which is not a declared param") !=
           std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Fixture, "the daemon's handlers run against a fake torrent engine")
+{
+    Dispatcher d{build_method_table(), ctx, {}};
+    auto const id = std::string(40, 'a');
+    auto r = d.handle(R"({"jsonrpc":"2.0","id":1,"method":"torrent.start","params":{"ids":[")" +
+                          id + R"("]}})",
+                      conn);
+    REQUIRE(r);
+    CHECK(json::parse(*r)["result"] == json{{"ok", true}});
+    CHECK(torrents.started == std::vector<std::string>{id});
+    r = d.handle(
+        R"({"jsonrpc":"2.0","id":2,"method":"torrent.get","params":{"id":")" + id + R"("}})", conn);
+    REQUIRE(r);
+    CHECK(json::parse(*r)["error"]["data"]["token"] == "torrent_not_found");
 }
