@@ -68,9 +68,4 @@ post_json(std::string const& url, std::string body,
           std::vector<std::pair<std::string, std::string>> headers, std::size_t max_bytes,
           std::chrono::milliseconds timeout);
 
-// Strict base64 (RFC 4648 §4, standard alphabet): length a multiple of 4, '=' only as the last
-// one or two characters, no whitespace, unused bits zero.
-[[nodiscard]] bool base64_decode(std::string const& in, std::string& out);
-[[nodiscard]] std::string base64_encode(std::string const& in);
-
 } // namespace seedbox::rpc

@@ -1,6 +1,7 @@
 // seedboxctl: the shell's client for seedboxd. Uses the same JSON-RPC API as everyone else.
 // Human tables by default, --json for scripts; the URL and token come from flags, the environment
 // (SEEDBOX_URL, SEEDBOX_TOKEN, SEEDBOX_TOKEN_FILE, SEEDBOX_STATE_DIR) or the daemon's state dir.
+#include "rpc/base64.h"
 #include "rpc/ctl/client.h"
 #include "rpc/ctl/format.h"
 
@@ -14,7 +15,6 @@
 #include <iostream>
 #include <iterator>
 #include <map>
-#include <openssl/evp.h>
 #include <sstream>
 #include <unistd.h>
 
@@ -46,28 +46,11 @@ void print_json(json const& j)
     std::puts(j.dump(2).c_str());
 }
 
-std::string base64(std::string const& in)
-{
-    std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-    auto n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                             reinterpret_cast<unsigned char const*>(in.data()),
-                             static_cast<int>(in.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
 std::string base64_decode(std::string const& in)
 {
-    std::string out(3 * ((in.size() + 3) / 4) + 1, '\0');
-    auto n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                             reinterpret_cast<unsigned char const*>(in.data()),
-                             static_cast<int>(in.size()));
-    if (n < 0)
+    std::string out;
+    if (!seedbox::rpc::base64_decode(in, out))
         throw CtlError(5, "the daemon sent invalid base64");
-    auto pad =
-        std::count(in.end() - std::min<std::ptrdiff_t>(2, static_cast<std::ptrdiff_t>(in.size())),
-                   in.end(), '=');
-    out.resize(static_cast<std::size_t>(n) - static_cast<std::size_t>(pad));
     return out;
 }
 
@@ -582,7 +565,7 @@ int main(int argc, char** argv)
                     if (!f)
                         throw CtlError(2, "cannot read " + item);
                     std::string bytes((std::istreambuf_iterator<char>(f)), {});
-                    p["metainfo"] = base64(bytes);
+                    p["metainfo"] = seedbox::rpc::base64_encode(bytes);
                 }
                 if (paused)
                     p["paused"] = true;

@@ -3,6 +3,7 @@
 #include "config/settings.h"
 #include "daemon/paths.h"
 #include "daemon/torrent/engine.h"
+#include "rpc/base64.h"
 #include "rpc/fetch.h"
 #include "rpc/method.h"
 #include "rpc/schema.h"

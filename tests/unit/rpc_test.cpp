@@ -1,6 +1,7 @@
 #include "config/settings.h"
 #include "daemon/torrent/torrents.h"
 #include "rpc/auth.h"
+#include "rpc/base64.h"
 #include "rpc/brake.h"
 #include "rpc/dispatch.h"
 #include "rpc/errors.h"
