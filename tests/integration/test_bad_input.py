@@ -5,17 +5,14 @@ import os
 
 import pytest
 
-from harness import Daemon, b64, make_file, mktorrent
+from harness import Daemon, b64, mktorrent
 
 
 @pytest.fixture(scope="module")
 def d(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bad")
     with Daemon(args=["--set", "torrent.max_metainfo_bytes=200000"]) as d:
-        src = os.path.join(d.downloads, "keep.bin")
-        make_file(src, 300_000)
-        meta = mktorrent(src, str(tmp / "keep.torrent"))
-        d.keep = d.call("torrent.add", metainfo=b64(meta), labels=["keep"])["id"]
+        d.keep = d.add_new("keep.bin", 300_000, labels=["keep"])[0]["id"]
         d.tmp = tmp
         yield d
 

@@ -206,10 +206,7 @@ def test_spoofed_address_forged_hello_and_garbage_are_rejected_and_bytes_still_c
                 args=FAST + ["--set", "tron.generate_key=true"]) as a, \
          Daemon(state_dir=str(tmp_path / "victim"), args=["--set", "tron.generate_key=true"]) as victim:
         victim_addr = victim.call("wallet.address")
-        src = os.path.join(a.downloads, "bait.bin")
-        make_file(src, 1024 * 1024)
-        meta = mktorrent(src, str(tmp_path / "bait.torrent"), piece_kib=256)
-        tid = a.call("torrent.add", metainfo=b64(meta))["id"]
+        tid = a.add_new("bait.bin", 1024 * 1024, piece_kib=256)[0]["id"]
         a.wait_state(tid, "seeding")
 
         p = RawPeer("127.0.0.14", a.call("session.stats")["listen_port"], bytes.fromhex(tid))

@@ -112,10 +112,7 @@ def test_label_share_limits_stop_and_remove_and_reload_with_sighup(tmp_path):
         ids = {}
         for name, labels in (("keep.bin", ["keep"]), ("short.bin", ["short"]), ("gone.bin", ["gone"]),
                              ("own.bin", ["short"])):
-            src = os.path.join(d.downloads, name)
-            make_file(src, 512 << 10)
-            meta = mktorrent(src, str(tmp_path / (name + ".torrent")))
-            ids[name] = d.call("torrent.add", metainfo=b64(meta), labels=labels)["id"]
+            ids[name] = d.add_new(name, 512 << 10, labels=labels)[0]["id"]
             d.wait_state(ids[name], "seeding")
         # Its own limit wins over the label's.
         d.call("torrent.set", ids=[ids["own.bin"]], ratio_limit=1000)

@@ -1,18 +1,14 @@
 """Restart after SIGTERM and after kill -9: every torrent comes back with its settings and progress,
 and data covered by resume data is not rechecked (resume == "accepted")."""
-import os
 import signal
 import time
 
-from harness import Daemon, b64, make_file, mktorrent, wait_until
+from harness import Daemon, b64, wait_until
 from ltpeer import seeding_peer
 
 
 def add_seed(d, name, size=2_000_000, **kw):
-    path = os.path.join(d.downloads, name)
-    make_file(path, size)
-    meta = mktorrent(path, os.path.join(d.dir, name + ".torrent"), piece_kib=64)
-    return d.call("torrent.add", metainfo=b64(meta), **kw)["id"]
+    return d.add_new(name, size, **kw)[0]["id"]
 
 
 def snapshot(d):

@@ -7,7 +7,7 @@ import os
 import select
 import subprocess
 
-from harness import BIN, Daemon, b64, free_port, make_file, mktorrent, wait_until
+from harness import BIN, Daemon, free_port, make_file, mktorrent, wait_until
 
 CTL = os.path.abspath(os.path.join(os.path.dirname(BIN), "seedboxctl"))
 
@@ -209,9 +209,7 @@ def test_settle_takes_a_reference_block_in_offline_mode(tmp_path):
 
 def test_add_peers_dials_through_an_id_prefix(tmp_path):
     with Daemon() as d:
-        src = os.path.join(d.downloads, "p.bin")
-        make_file(src, 100_000)
-        tid = d.call("torrent.add", metainfo=b64(mktorrent(src, str(tmp_path / "p.torrent"))))["id"]
+        tid = d.add_new("p.bin", 100_000)[0]["id"]
         out = ok(ctl("--state-dir", d.state_dir, "add-peers", tid[:6], f"127.0.0.1:{free_port()}"))
         assert out.startswith("dialling 1 peer(s) for " + tid[:8])
         r = ctl("--state-dir", d.state_dir, "add-peers", tid[:6], "not-an-endpoint")

@@ -17,12 +17,7 @@ def d():
 
 
 def seeded(d, name="data.bin", size=400_000, **add):
-    """Creates a file in the downloads dir, a .torrent for it with mktorrent, and adds it."""
-    path = os.path.join(d.downloads, name)
-    make_file(path, size)
-    meta = mktorrent(path, os.path.join(d.dir, name + ".torrent"), piece_kib=32)
-    r = d.call("torrent.add", metainfo=b64(meta), **add)
-    return r, meta, path
+    return d.add_new(name, size, piece_kib=32, **add)
 
 
 def test_add_from_metainfo_then_duplicate(d):
