@@ -1,23 +1,13 @@
 #include "ledger/state_store.h"
+#include "temp_dir.h"
 
 #include <doctest/doctest.h>
 #include <filesystem>
-#include <random>
 
 using namespace seedbox::ledger;
 namespace fs = std::filesystem;
 
-namespace {
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        path = fs::temp_directory_path() / ("sbx-unit-" + std::to_string(std::random_device{}()));
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
-} // namespace
+using seedbox::test::TempDir;
 
 TEST_CASE("state store round-trips torrents, resume data and blobs across reopen")
 {

@@ -1,9 +1,9 @@
 #include "daemon/paths.h"
+#include "temp_dir.h"
 
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sys/stat.h>
 
 using namespace seedbox::daemon;
@@ -11,7 +11,8 @@ namespace fs = std::filesystem;
 
 TEST_CASE("paths are confined to the allowed roots, through .. and symlinks")
 {
-    auto base = fs::temp_directory_path() / ("sbx-paths-" + std::to_string(std::random_device{}()));
+    seedbox::test::TempDir tmp{"sbx-paths-"};
+    auto const& base = tmp.path;
     auto root = base / "root";
     auto outside = base / "outside";
     fs::create_directories(root / "sub");
@@ -36,12 +37,12 @@ TEST_CASE("paths are confined to the allowed roots, through .. and symlinks")
     CHECK_FALSE(confine("../outside", roots));
     CHECK_FALSE(confine("", roots));
     CHECK_FALSE(confine((base / "rootx").string(), roots)); // prefix of the name is not inside
-    fs::remove_all(base);
 }
 
 TEST_CASE("relative paths are taken from the base (default_save_path), not the first root")
 {
-    auto base = fs::temp_directory_path() / ("sbx-paths-" + std::to_string(std::random_device{}()));
+    seedbox::test::TempDir tmp{"sbx-paths-"};
+    auto const& base = tmp.path;
     fs::create_directories(base / "data" / "downloads");
     PathRules rules{(base / "data" / "downloads").string(), {(base / "data").string()}};
     CHECK(*confine("done", rules) == fs::canonical(base / "data" / "downloads") / "done");
@@ -50,13 +51,12 @@ TEST_CASE("relative paths are taken from the base (default_save_path), not the f
     auto missing = read_confined_file("nothing.torrent", rules, 100);
     REQUIRE_FALSE(missing);
     CHECK(missing.error().code == Errc::file_not_found);
-    fs::remove_all(base);
 }
 
 TEST_CASE("dangling symlinks are refused, and directories are created inside the roots only")
 {
-    auto base =
-        fs::temp_directory_path() / ("sbx-paths2-" + std::to_string(std::random_device{}()));
+    seedbox::test::TempDir tmp{"sbx-paths2-"};
+    auto const& base = tmp.path;
     auto root = base / "root";
     auto outside = base / "outside";
     fs::create_directories(root);
@@ -84,13 +84,12 @@ TEST_CASE("dangling symlinks are refused, and directories are created inside the
     fs::create_directory_symlink(outside, root / "escape");
     CHECK_FALSE(make_confined_dir((root / "escape" / "x").string(), roots));
     CHECK_FALSE(fs::exists(outside / "x"));
-    fs::remove_all(base);
 }
 
 TEST_CASE("server-side files must be regular files inside the roots, read without blocking")
 {
-    auto base =
-        fs::temp_directory_path() / ("sbx-paths3-" + std::to_string(std::random_device{}()));
+    seedbox::test::TempDir tmp{"sbx-paths3-"};
+    auto const& base = tmp.path;
     auto root = base / "root";
     fs::create_directories(root);
     fs::create_directories(base / "outside");
@@ -115,5 +114,4 @@ TEST_CASE("server-side files must be regular files inside the roots, read withou
 
     fs::create_symlink(base / "outside" / "secret", root / "link");
     CHECK_FALSE(read_confined_file((root / "link").string(), roots, 100));
-    fs::remove_all(base);
 }

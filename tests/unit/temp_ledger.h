@@ -2,30 +2,24 @@
 #pragma once
 
 #include "ledger/ledger.h"
+#include "temp_dir.h"
 
 #include <doctest/doctest.h>
-#include <filesystem>
 #include <future>
-#include <random>
 
 namespace seedbox::ledger {
 
 struct TempLedger {
-    std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                ("sbx-ledger-" + std::to_string(std::random_device{}()));
+    test::TempDir tmp{"sbx-ledger-"};
+    std::filesystem::path dir = tmp.path;
     std::unique_ptr<Ledger> ledger;
     TempLedger()
     {
-        std::filesystem::create_directories(dir);
         std::string err;
         ledger = Ledger::open((dir / "ledger.db").string(), err);
         REQUIRE(ledger);
     }
-    ~TempLedger()
-    {
-        ledger.reset();
-        std::filesystem::remove_all(dir);
-    }
+    ~TempLedger() { ledger.reset(); }
     FlushSummary flush(std::vector<Delta> d, tron::Uint256 price)
     {
         std::promise<std::pair<std::string, FlushSummary>> p;
