@@ -1,11 +1,11 @@
 #include "daemon/app.h"
 
+#include "daemon/base/events.h"
+#include "daemon/base/paths.h"
 #include "daemon/btt_pay/accounting.h"
 #include "daemon/btt_pay/payments.h"
-#include "daemon/events.h"
 #include "daemon/ledger_service.h"
 #include "daemon/notify.h"
-#include "daemon/paths.h"
 #include "daemon/settlement/settlement.h"
 #include "daemon/state_lock.h"
 #include "daemon/torrent/engine.h"

@@ -3,8 +3,8 @@
 // shutdown. Publishes ledger.credited after each flush that recorded something. Io thread.
 #pragma once
 
+#include "daemon/base/events.h"
 #include "daemon/btt_pay/accounting.h"
-#include "daemon/events.h"
 
 #include <boost/asio/steady_timer.hpp>
 

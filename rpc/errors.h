@@ -6,7 +6,7 @@
 // before design.md gave settlement 3xxx; new settlement and TRON errors take 3xxx).
 #pragma once
 
-#include "daemon/errors.h"
+#include "daemon/base/errors.h"
 
 #include <nlohmann/json.hpp>
 #include <optional>

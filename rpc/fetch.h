@@ -3,7 +3,7 @@
 // host name against the system trust store.
 #pragma once
 
-#include "daemon/errors.h"
+#include "daemon/base/errors.h"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/address.hpp>

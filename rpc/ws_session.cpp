@@ -8,7 +8,7 @@
 // in total (reading pauses beyond it), an outgoing queue bounded in bytes (rpc.ws_max_queue_bytes)
 // and messages (rpc.ws_max_queue) with one write in flight, and an idle timeout
 // (rpc.ws_idle_timeout) that our pings and any traffic from the client reset.
-#include "daemon/events.h"
+#include "daemon/base/events.h"
 #include "rpc/sessions.h"
 
 #include <boost/asio/post.hpp>

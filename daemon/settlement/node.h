@@ -4,7 +4,7 @@
 // The transport (HTTP, in rpc/) is injected so this layer never sees sockets.
 #pragma once
 
-#include "daemon/errors.h"
+#include "daemon/base/errors.h"
 #include "ledger/tron/address.h"
 #include "ledger/tron/bytes.h"
 

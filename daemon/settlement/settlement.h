@@ -20,8 +20,8 @@
 #pragma once
 
 #include "config/settings.h"
-#include "daemon/errors.h"
-#include "daemon/events.h"
+#include "daemon/base/errors.h"
+#include "daemon/base/events.h"
 #include "daemon/settlement/node.h"
 #include "ledger/settlement_store.h"
 #include "ledger/tron/keys.h"

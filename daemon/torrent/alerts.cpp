@@ -1,9 +1,9 @@
 // The alert pump: everything libtorrent reports arrives here, on the io thread, and becomes cache
 // updates, state.db writes (never blocking: the store's writer thread commits) and notifications.
-#include "daemon/hooks.h"
+#include "daemon/base/hooks.h"
 #include "daemon/torrent/engine_impl.h"
 
-#include "daemon/paths.h"
+#include "daemon/base/paths.h"
 
 #include <libtorrent/write_resume_data.hpp>
 #include <spdlog/spdlog.h>

@@ -3,7 +3,7 @@
 // only.
 #include "daemon/torrent/engine_impl.h"
 
-#include "daemon/paths.h"
+#include "daemon/base/paths.h"
 
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>

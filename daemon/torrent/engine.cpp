@@ -1,8 +1,8 @@
 #include "daemon/torrent/engine_impl.h"
 
+#include "daemon/base/listen_check.h"
+#include "daemon/base/paths.h"
 #include "daemon/btt_pay/plugin.h"
-#include "daemon/listen_check.h"
-#include "daemon/paths.h"
 
 #include <boost/asio/post.hpp>
 #include <libtorrent/bdecode.hpp>

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "config/settings.h"
-#include "daemon/errors.h"
+#include "daemon/base/errors.h"
 #include "daemon/torrent/torrents.h"
 
 #include <boost/asio/io_context.hpp>

@@ -1,9 +1,9 @@
 // Engine internals shared by the engine's .cpp files. Not to be included outside daemon/torrent/.
 #pragma once
 
+#include "daemon/base/events.h"
 #include "daemon/btt_pay/accounting.h"
 #include "daemon/btt_pay/payments.h"
-#include "daemon/events.h"
 #include "daemon/torrent/engine.h"
 #include "ledger/state_store.h"
 

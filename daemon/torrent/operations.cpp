@@ -2,7 +2,7 @@
 // reannounce, move. Each validates everything before changing anything.
 #include "daemon/torrent/engine_impl.h"
 
-#include "daemon/paths.h"
+#include "daemon/base/paths.h"
 
 #include <libtorrent/magnet_uri.hpp>
 #include <spdlog/spdlog.h>

@@ -2,7 +2,7 @@
 // daemon starts from.
 #include "daemon/torrent/engine_impl.h"
 
-#include "daemon/listen_check.h"
+#include "daemon/base/listen_check.h"
 
 #include <libtorrent/session_stats.hpp>
 #include <libtorrent/settings_pack.hpp>

@@ -4,7 +4,7 @@
 // the io thread.
 #pragma once
 
-#include "daemon/errors.h"
+#include "daemon/base/errors.h"
 
 #include <cstdint>
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
 // events.subscribe / events.unsubscribe (WebSocket only).
-#include "daemon/events.h"
+#include "daemon/base/events.h"
 #include "rpc/method.h"
 
 namespace seedbox::rpc {

@@ -1,7 +1,7 @@
 // torrent.*: thin handlers. Parse, call the engine, shape JSON. Params carry their ranges and
 // allowed values; the dispatcher has checked them before a handler runs.
 #include "config/settings.h"
-#include "daemon/paths.h"
+#include "daemon/base/paths.h"
 #include "daemon/torrent/engine.h"
 #include "rpc/base64.h"
 #include "rpc/fetch.h"

@@ -8,7 +8,7 @@
 // declared type without throwing). And every answer is JSON-RPC: valid JSON, a result only when a
 // handler ran, an error with an integer code and a message otherwise.
 #include "config/settings.h"
-#include "daemon/events.h"
+#include "daemon/base/events.h"
 #include "daemon/torrent/engine.h"
 #include "ledger/state_store.h"
 #include "rpc/dispatch.h"

@@ -1,4 +1,4 @@
-#include "daemon/listen_check.h"
+#include "daemon/base/listen_check.h"
 
 #include <doctest/doctest.h>
 #include <string>

@@ -1,4 +1,4 @@
-#include "daemon/paths.h"
+#include "daemon/base/paths.h"
 #include "temp_dir.h"
 
 #include <doctest/doctest.h>

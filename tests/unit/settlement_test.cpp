@@ -1,5 +1,5 @@
 // Settlement below the network: what is claimable, how batches move, how node answers are read.
-#include "daemon/events.h"
+#include "daemon/base/events.h"
 #include "daemon/settlement/node.h"
 #include "daemon/settlement/settlement.h"
 #include "ledger/settlement_store.h"

@@ -1,4 +1,4 @@
-#include "daemon/events.h"
+#include "daemon/base/events.h"
 
 #include <boost/asio/post.hpp>
 

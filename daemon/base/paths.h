@@ -7,7 +7,7 @@
 // check.
 #pragma once
 
-#include "daemon/errors.h"
+#include "daemon/base/errors.h"
 
 #include <filesystem>
 #include <string>

@@ -1,4 +1,4 @@
-#include "daemon/paths.h"
+#include "daemon/base/paths.h"
 
 #include <cerrno>
 #include <cstring>

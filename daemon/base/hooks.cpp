@@ -1,4 +1,4 @@
-#include "daemon/hooks.h"
+#include "daemon/base/hooks.h"
 
 #include <spdlog/spdlog.h>
 
