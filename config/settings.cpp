@@ -435,7 +435,9 @@ std::string set_labels(Config& cfg, json const& v, std::string_view origin)
                     return bad(key, "must be seconds >= 0, or -1 for none");
                 p.seed_time_limit = x.get<std::int64_t>();
             } else if (k == "limit_action") {
-                if (!x.is_string() || (x != "stop" && x != "remove" && x != "remove_data"))
+                auto const& actions = limit_actions();
+                if (!x.is_string() || std::find(actions.begin(), actions.end(),
+                                                x.get<std::string>()) == actions.end())
                     return bad(key, "must be stop, remove or remove_data");
                 p.limit_action = x.get<std::string>();
             } else {

@@ -114,6 +114,14 @@ struct PaymentsConfig {
     std::string budget = "0"; // total base units we may ever pay
 };
 
+// The values of limit_action: what happens when a torrent reaches its share limit. Labels,
+// torrent.set and the RPC's choices all check against this list.
+[[nodiscard]] inline std::vector<std::string> const& limit_actions()
+{
+    static std::vector<std::string> const v = {"stop", "remove", "remove_data"};
+    return v;
+}
+
 // What a label means when a torrent carries it (config file or SEEDBOXD_LABELS as JSON):
 // where its data goes once downloaded, and default share limits for torrents without their own.
 struct LabelPolicy {

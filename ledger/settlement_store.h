@@ -54,6 +54,13 @@ struct Batch {
 
     [[nodiscard]] tron::Uint256 total() const; // sum of cumulative - previous
     [[nodiscard]] tron::Uint256 paid() const;  // sum of what the hub paid
+    // The states a batch goes through (settlement.batches' filter and /metrics count each).
+    [[nodiscard]] static std::vector<std::string> const& states()
+    {
+        static std::vector<std::string> const v = {"built", "broadcast", "included",
+                                                   "final", "reverted",  "expired"};
+        return v;
+    }
     [[nodiscard]] bool pending() const
     {
         return state == "built" || state == "broadcast" || state == "included";

@@ -3,6 +3,7 @@
 #include "daemon/settlement/settlement.h"
 #include "daemon/torrent/engine.h"
 #include "ledger/ledger.h"
+#include "ledger/settlement_store.h"
 #include "rpc/method.h"
 
 #include <prometheus/counter.h>
@@ -260,7 +261,7 @@ std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures co
         auto& batches = f.family("seedboxd_settlement_batches", "Settlement batches by state",
                                  pm::MetricType::Gauge);
         json counts = s.value("batches", json::object());
-        for (auto const* st : {"built", "broadcast", "included", "final", "reverted", "expired"})
+        for (auto const& st : ledger::Batch::states())
             Families::sample(batches, counts.contains(st) ? counts[st].get<double>() : 0,
                              {{"state", st}});
         f.gauge("seedboxd_settlement_claimable_btt",

@@ -368,7 +368,9 @@ Status Engine::set(std::vector<std::string> const& ids, json const& s)
         return bad("ratio_limit: expected a number >= 0, or -1 for none");
     if (s.contains("limit_action")) {
         auto const& a = s["limit_action"];
-        if (!a.is_string() || (a != "stop" && a != "remove" && a != "remove_data"))
+        auto const& actions = config::limit_actions();
+        if (!a.is_string() ||
+            std::find(actions.begin(), actions.end(), a.get<std::string>()) == actions.end())
             return bad("limit_action: expected \"stop\", \"remove\" or \"remove_data\"");
     }
     if (s.contains("labels") &&

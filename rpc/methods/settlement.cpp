@@ -1,6 +1,7 @@
 // settlement.*: claimBatch transactions built from kept vouchers (design.md §7). Amounts are
 // decimal strings of BTT base units; fee limits are in sun.
 #include "daemon/settlement/settlement.h"
+#include "ledger/settlement_store.h"
 #include "rpc/method.h"
 #include "rpc/schema.h"
 
@@ -36,7 +37,7 @@ json batch_schema()
                                {"paid", amount()},
                                {"signature", string()}});
     return object({{"id", integer()},
-                   {"state", string()},
+                   {"state", {{"type", "string"}, {"enum", ledger::Batch::states()}}},
                    {"mode", string()},
                    {"txid", string()},
                    {"owner", string()},
@@ -122,7 +123,7 @@ void add_settlement_methods(MethodTable& t)
                         .range(0, INT64_MAX)
                         .defaults_to(0),
                     Param{"state", Type::string, false, "only batches in this state"}.one_of(
-                        {"built", "broadcast", "included", "final", "reverted", "expired"})},
+                        ledger::Batch::states())},
          .result = schema::object({{"batches", schema::array(batch_schema())},
                                    {"next_before", schema::or_null(schema::integer())}}),
          .handler = [](Call& c) {

@@ -419,7 +419,7 @@ void add_torrent_methods(MethodTable& t)
                     Param{"seed_time_limit", Type::integer, false, "seconds of seeding, -1 = none"}
                         .range(-1, 1LL << 40),
                     Param{"limit_action", Type::string, false, "what to do at a limit"}.one_of(
-                        {"stop", "remove", "remove_data"})},
+                        config::limit_actions())},
          .result = ok_schema,
          .handler = [](Call& c) {
              json s = c.params();
