@@ -1,6 +1,7 @@
 // events.subscribe / events.unsubscribe (WebSocket only).
 #include "daemon/base/events.h"
 #include "rpc/method.h"
+#include "rpc/schema.h"
 
 namespace seedbox::rpc {
 
@@ -14,41 +15,34 @@ std::vector<std::string> pick(Call& c)
     return c.arg<std::vector<std::string>>("events");
 }
 
+// events.subscribe (add) and events.unsubscribe: the same param, result and handler.
+Method subscription(std::string name, std::string summary, bool add)
+{
+    using namespace schema;
+    return {
+        .name = std::move(name),
+        .summary = std::move(summary),
+        .params = {Param{"events", Type::string_array, false, "event names (default: all)"}.one_of(
+            daemon::EventHub::names())},
+        .result = object({{"events", array(string())}}),
+        .handler =
+            [add](Call& c) {
+                auto events = pick(c);
+                c.connection().subscribe(events, add);
+                return json{{"events", events}};
+            },
+        .websocket_only = true};
+}
+
 } // namespace
 
 void add_event_methods(MethodTable& t)
 {
-    json const schema = {
-        {"type", "object"},
-        {"properties", {{"events", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}};
-    Method sub{
-        .name = "events.subscribe",
-        .summary = "Receive notifications on this WebSocket (default: all events).",
-        .mutates = false,
-        .params = {Param{"events", Type::string_array, false, "event names (default: all)"}.one_of(
-            daemon::EventHub::names())},
-        .result = schema,
-        .handler =
-            [](Call& c) {
-                auto events = pick(c);
-                c.connection().subscribe(events, true);
-                return json{{"events", events}};
-            },
-        .websocket_only = true};
-    t.push_back(sub);
-    Method unsub{.name = "events.unsubscribe",
-                 .summary = "Stop receiving notifications (default: all).",
-                 .mutates = false,
-                 .params = sub.params,
-                 .result = schema,
-                 .handler =
-                     [](Call& c) {
-                         auto events = pick(c);
-                         c.connection().subscribe(events, false);
-                         return json{{"events", events}};
-                     },
-                 .websocket_only = true};
-    t.push_back(unsub);
+    t.push_back(subscription("events.subscribe",
+                             "Receive notifications on this WebSocket (default: all events).",
+                             true));
+    t.push_back(
+        subscription("events.unsubscribe", "Stop receiving notifications (default: all).", false));
 }
 
 } // namespace seedbox::rpc
