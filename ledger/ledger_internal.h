@@ -1,0 +1,61 @@
+// What the files behind Ledger (ledger.cpp, vouchers.cpp, views.cpp, verify.cpp) share; not part
+// of the ledger's API.
+#pragma once
+
+#include "ledger/ledger.h"
+
+#include <string>
+#include <utility>
+
+namespace seedbox::ledger::detail {
+
+using json = nlohmann::json;
+
+// 2^30 bytes: prices are per GiB.
+extern tron::Uint256 const kGiB;
+
+// Runs a query whose two parameters are (after, limit + 1). Returns the rows and, when more
+// follow, the `key` field of the last row returned (the next page's `after`).
+template <class After, class RowFn>
+std::pair<json, json> page_query(Db& db, std::string const& sql, After const& after,
+                                 std::int64_t limit, char const* key, RowFn&& row)
+{
+    auto st = db.prepare(sql);
+    st.bind(1, after).bind(2, limit + 1);
+    json rows = json::array();
+    json next = nullptr;
+    while (st.step()) {
+        if (static_cast<std::int64_t>(rows.size()) == limit) {
+            next = rows.back()[key];
+            break;
+        }
+        rows.push_back(row(st));
+    }
+    return {rows, next};
+}
+
+// Finds or creates counterparty rows. Known ones come from `cache` (the writer thread's memory of
+// ids and carried remainders), so a steady-state flush costs one INSERT per delta.
+class Counterparties {
+public:
+    Counterparties(Db& db, PartyCache& cache);
+
+    // The cache entry (row id and carried remainder) for a delta's counterparty.
+    Party& get(Delta const& d, std::int64_t now);
+
+private:
+    PartyCache& cache_;
+    Stmt insert_;
+    Stmt find_;
+    Stmt last_carry_;
+};
+
+// Columns 0-8 of every voucher query: payer, beneficiary, chain_id, hub, cumulative, signature,
+// torrent, time, bid.
+inline constexpr char const* kVoucherColumns =
+    "payer, beneficiary, chain_id, hub, cumulative, signature, torrent, time, bid";
+
+// The Voucher in columns 0-8 (kVoucherColumns) of the current row.
+Voucher voucher_row(Stmt& st);
+
+} // namespace seedbox::ledger::detail
