@@ -5,7 +5,6 @@
 
 namespace seedbox::ledger {
 
-using json = nlohmann::json;
 using tron::Uint256;
 
 namespace {
@@ -129,53 +128,6 @@ Uint256 Batch::paid() const
     for (auto const& c : claims)
         t += c.paid;
     return t;
-}
-
-json to_json(Batch const& b, bool with_bytes)
-{
-    auto opt = [](std::optional<std::int64_t> const& v) -> json {
-        return v ? json(*v) : json(nullptr);
-    };
-    json claims = json::array();
-    for (auto const& c : b.claims) {
-        json j = {{"payer", c.payer},
-                  {"cumulative", tron::to_decimal(c.cumulative)},
-                  {"previous", tron::to_decimal(c.previous)},
-                  {"amount", tron::to_decimal(c.cumulative - c.previous)},
-                  {"outcome", c.outcome},
-                  {"paid", tron::to_decimal(c.paid)}};
-        if (with_bytes)
-            j["signature"] = c.signature;
-        claims.push_back(std::move(j));
-    }
-    json j = {{"id", b.id},
-              {"state", b.state},
-              {"mode", b.mode},
-              {"txid", b.txid},
-              {"owner", b.owner},
-              {"hub", b.hub},
-              {"chain_id", b.chain_id},
-              {"reference_block", {{"number", b.ref_number}, {"id", b.ref_hash}}},
-              {"expiration", b.expiration},
-              {"fee_limit", b.fee_limit},
-              {"energy_estimate", b.energy_estimate},
-              {"created", b.created},
-              {"updated", b.updated},
-              {"broadcasts", b.broadcasts},
-              {"block", opt(b.block)},
-              {"energy", opt(b.energy)},
-              {"fee", opt(b.fee)},
-              {"error", b.error},
-              {"total", tron::to_decimal(b.total())},
-              {"paid", tron::to_decimal(b.paid())},
-              {"claim_count", b.claims.size()},
-              {"claims", std::move(claims)}};
-    if (with_bytes) {
-        j["raw_data_hex"] = b.raw_data_hex;
-        j["signature"] = b.signature;
-        j["transaction"] = b.signed_hex;
-    }
-    return j;
 }
 
 std::vector<Claim> SettlementStore::candidates(std::string const& hub, std::int64_t chain_id,

@@ -67,8 +67,6 @@ struct Batch {
     }
 };
 
-[[nodiscard]] nlohmann::json to_json(Batch const& b, bool with_bytes);
-
 // A hub event for one entry, as read from the transaction's logs.
 struct ClaimOutcome {
     std::string payer;

@@ -12,20 +12,10 @@
 
 namespace seedbox::daemon {
 
-using json = nlohmann::json;
+using json = nlohmann::json; // event payloads
 using tron::Uint256;
 
 namespace {
-
-std::int64_t now_ms()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-constexpr char const* kNoKey =
-    "this node has no TRON key: provide tron.key_file or set tron.generate_key=true";
 
 tron::Hash32 const& claimed_topic()
 {
@@ -73,17 +63,9 @@ void fault_point(char const* name)
 Settlement::Settlement(config::Config const& cfg, ledger::Ledger& ledger,
                        std::optional<tron::PrivateKey> key, EventHub& events,
                        NodeTransport transport)
-    : cfg_(cfg), store_(ledger), key_(std::move(key)), events_(events)
+    : cfg_(cfg), store_(ledger), account_(cfg, std::move(key), std::move(transport)),
+      wallet_(cfg, account_), events_(events)
 {
-    if (cfg.payments.hub.empty())
-        hub_error_ = "payments.hub is not set: there is no claim hub to settle with";
-    else if (auto h = tron::Address::parse(cfg.payments.hub, &hub_error_))
-        hub_ = *h;
-    else
-        hub_error_ = "payments.hub: " + hub_error_;
-    token_ = tron::Address::parse(cfg.tron.token);
-    if (transport)
-        node_.emplace(std::move(transport));
 }
 
 Settlement::~Settlement()
@@ -91,29 +73,21 @@ Settlement::~Settlement()
     stop();
 }
 
-std::string Settlement::unavailable() const
-{
-    if (!key_)
-        return kNoKey;
-    if (!hub_)
-        return hub_error_;
-    return {};
-}
-
 void Settlement::start()
 {
-    if (cfg_.settlement.mode != "broadcast" || !node_)
+    if (cfg_.settlement.mode != "broadcast" || !account_.node())
         return;
-    if (auto why = unavailable(); !why.empty()) {
+    if (auto why = account_.unavailable(); !why.empty()) {
         spdlog::warn("settlement: broadcast mode is idle: {}", why);
         return;
     }
-    next_run_ = now_ms() / 1000 + cfg_.settlement.interval;
+    next_run_ = unix_ms() / 1000 + cfg_.settlement.interval;
     worker_ = std::thread([this] { loop(); });
 }
 
 void Settlement::stop()
 {
+    wallet_.stop();
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -123,58 +97,12 @@ void Settlement::stop()
         worker_.join();
 }
 
-std::pair<tron::SignedTransaction, tron::TxHeader>
-Settlement::sign_call(tron::Address const& contract, tron::Bytes data, std::int64_t ref_number,
-                      tron::Hash32 const& ref_id, std::int64_t expiration_base, std::int64_t energy)
-{
-    tron::TriggerSmartContract call;
-    call.owner = key_->address();
-    call.contract = contract;
-    call.data = std::move(data);
-    tron::TxHeader h;
-    h.ref = tron::ref_block(ref_number, ref_id);
-    h.expiration = expiration_base + cfg_.settlement.expiration * 1000;
-    h.timestamp = now_ms();
-    // fee_limit = energy x price x margin, capped by config and by the chain's maximum.
-    // energy and the price come from the node: negative counts as 0, and the product is capped
-    // before the margin multiplies it, so nothing overflows whatever the node says.
-    __int128 const cap = std::min(cfg_.settlement.fee_limit_max, max_fee_limit_.load());
-    __int128 const base = static_cast<__int128>(std::max<std::int64_t>(energy, 0)) *
-                          std::max<std::int64_t>(energy_price_.load(), 0);
-    __int128 const fee = base >= cap ? cap : base * cfg_.settlement.fee_margin_percent / 100;
-    h.fee_limit = static_cast<std::int64_t>(std::min(fee, cap));
-    return {tron::sign_transaction(*key_, tron::raw_data(h, call)), h};
-}
-
-Result<Settlement::Anchor> Settlement::anchor()
-{
-    auto solid = node_->now_block(true);
-    if (!solid)
-        return solid.error();
-    auto head = node_->now_block(false);
-    if (!head)
-        return head.error();
-    auto id = tron::from_hex(solid.value().id);
-    if (!id || id->size() != 32)
-        return make_error(Errc::node_failed, "the solidified block id is not 32 bytes of hex");
-    Anchor a;
-    a.number = solid.value().number;
-    std::copy(id->begin(), id->end(), a.id.begin());
-    a.solid_time = solid.value().timestamp;
-    a.head_time = head.value().timestamp;
-    return a;
-}
-
 Result<ledger::Batch> Settlement::build(std::vector<ledger::Claim> claims,
                                         ReferenceBlock const& ref, std::int64_t expiration_base,
                                         std::int64_t energy_estimate)
 {
-    if (!key_)
-        return make_error(Errc::settlement_unavailable,
-                          "this node has no TRON key: provide tron.key_file or set "
-                          "tron.generate_key=true");
-    if (!hub_)
-        return make_error(Errc::settlement_unavailable, hub_error_);
+    if (auto why = account_.unavailable(); !why.empty())
+        return make_error(Errc::settlement_unavailable, why);
     auto block_id = tron::from_hex(ref.id);
     if (!block_id || block_id->size() != 32)
         return make_error(Errc::invalid_argument,
@@ -210,10 +138,10 @@ Result<ledger::Batch> Settlement::build(std::vector<ledger::Claim> claims,
                         ? energy_estimate
                         : kEnergyPerClaim * static_cast<std::int64_t>(claims.size());
     auto [signed_tx, h] =
-        sign_call(*hub_,
-                  tron::abi_call("claimBatch(address[],uint256[],bytes[])",
-                                 {std::move(payers), std::move(amounts), std::move(sigs)}),
-                  ref.number, id, expiration_base, estimate);
+        account_.sign_call(*account_.hub(),
+                           tron::abi_call("claimBatch(address[],uint256[],bytes[])",
+                                          {std::move(payers), std::move(amounts), std::move(sigs)}),
+                           ref.number, id, expiration_base, estimate);
 
     ledger::Batch b;
     b.mode = cfg_.settlement.mode;
@@ -221,8 +149,8 @@ Result<ledger::Batch> Settlement::build(std::vector<ledger::Claim> claims,
     b.raw_data_hex = tron::to_hex(signed_tx.raw);
     b.signature = tron::to_hex(signed_tx.signature);
     b.signed_hex = tron::to_hex(signed_tx.encoded);
-    b.owner = key_->address().base58();
-    b.hub = hub_->base58();
+    b.owner = account_.key()->address().base58();
+    b.hub = account_.hub()->base58();
     b.chain_id = cfg_.payments.chain_id;
     b.ref_number = ref.number;
     b.ref_hash = tron::to_hex(id);
@@ -233,30 +161,30 @@ Result<ledger::Batch> Settlement::build(std::vector<ledger::Claim> claims,
     return b;
 }
 
-Result<json> Settlement::run(std::optional<ReferenceBlock> const& reference)
+Result<ledger::Batch> Settlement::run(std::optional<ReferenceBlock> const& reference)
 {
     std::lock_guard lock(run_mutex_);
     return run_locked(reference);
 }
 
-Result<json> Settlement::run_locked(std::optional<ReferenceBlock> const& reference)
+Result<ledger::Batch> Settlement::run_locked(std::optional<ReferenceBlock> const& reference)
 {
-    if (auto why = unavailable(); !why.empty())
+    if (auto why = account_.unavailable(); !why.empty())
         return make_error(Errc::settlement_unavailable, why);
     bool offline = cfg_.settlement.mode != "broadcast";
     if (offline && !reference)
         return make_error(Errc::invalid_argument,
                           "settlement.mode=offline needs reference_block {number, id, timestamp} "
                           "(from a node's /walletsolidity/getnowblock)");
-    if (offline && reference->timestamp + cfg_.settlement.expiration * 1000 <= now_ms())
+    if (offline && reference->timestamp + cfg_.settlement.expiration * 1000 <= unix_ms())
         return make_error(Errc::invalid_argument,
                           "reference_block is too old: a batch on it would already have expired "
                           "(timestamp + settlement.expiration is in the past)");
-    auto claims = store_.candidates(hub_->base58(), cfg_.payments.chain_id,
+    auto claims = store_.candidates(account_.hub()->base58(), cfg_.payments.chain_id,
                                     static_cast<std::size_t>(cfg_.settlement.max_claims));
     {
         std::lock_guard lock(mutex_);
-        last_run_ = now_ms() / 1000;
+        last_run_ = unix_ms() / 1000;
     }
     if (claims.empty())
         return make_error(Errc::nothing_to_settle,
@@ -287,35 +215,31 @@ Result<json> Settlement::run_locked(std::optional<ReferenceBlock> const& referen
         wake_ = true;
     }
     cv_.notify_all();
-    return to_json(b, true);
+    return std::move(b);
 }
 
 Result<ledger::Batch> Settlement::build_from_node(std::vector<ledger::Claim> claims)
 {
-    auto me = key_->address();
+    auto me = account_.key()->address();
     // Pre-flight: the token must have 18 decimals, and the chain's prices and limits are read.
-    if (!token_)
+    if (!account_.token())
         return make_error(Errc::settlement_unavailable, "tron.token is not a TRON address");
-    auto dec = node_->constant_call(me, *token_, tron::abi_call("decimals()", {}));
+    auto dec =
+        account_.node()->constant_call(me, *account_.token(), tron::abi_call("decimals()", {}));
     if (!dec)
         return dec.error();
     auto decimals = tron::AbiReader(dec.value().result).uint(0);
     if (!dec.value().ok || !decimals || *decimals != 18)
-        return make_error(Errc::settlement_unavailable,
-                          "tron.token " + token_->base58() + " does not report 18 decimals (" +
-                              (dec.value().ok ? std::string("decimals() = ") +
-                                                    (decimals ? tron::to_decimal(*decimals) : "?")
-                                              : dec.value().message) +
-                              "): refusing to settle in it");
-    auto params = node_->chain_parameters();
-    if (!params)
-        return params.error();
-    if (auto it = params.value().find("getEnergyFee"); it != params.value().end() && it->second > 0)
-        energy_price_ = it->second;
-    if (auto it = params.value().find("getMaxFeeLimit");
-        it != params.value().end() && it->second > 0)
-        max_fee_limit_ = it->second;
-    auto at = anchor();
+        return make_error(
+            Errc::settlement_unavailable,
+            "tron.token " + account_.token()->base58() + " does not report 18 decimals (" +
+                (dec.value().ok
+                     ? std::string("decimals() = ") + (decimals ? tron::to_decimal(*decimals) : "?")
+                     : dec.value().message) +
+                "): refusing to settle in it");
+    if (auto st = account_.read_fee_parameters(); !st)
+        return st.error();
+    auto at = account_.anchor();
     if (!at)
         return at.error();
     // Estimate with the exact calldata: a constant call runs the hub as the broadcast will.
@@ -327,8 +251,8 @@ Result<ledger::Batch> Settlement::build_from_node(std::vector<ledger::Claim> cla
         amounts.push_back(c.cumulative);
         sigs.push_back(tron::from_hex(c.signature).value_or(tron::Bytes{}));
     }
-    auto est = node_->constant_call(
-        me, *hub_,
+    auto est = account_.node()->constant_call(
+        me, *account_.hub(),
         tron::abi_call("claimBatch(address[],uint256[],bytes[])",
                        {std::move(payers), std::move(amounts), std::move(sigs)}));
     if (!est)
@@ -340,7 +264,7 @@ Result<ledger::Batch> Settlement::build_from_node(std::vector<ledger::Claim> cla
     auto b = build(std::move(claims), ref, at.value().head_time, est.value().energy_used);
     if (!b)
         return b;
-    auto trx = node_->trx_balance(me);
+    auto trx = account_.node()->trx_balance(me);
     if (!trx)
         return trx.error();
     if (trx.value() < b.value().fee_limit)
@@ -394,7 +318,7 @@ void Settlement::round()
     bool due = false;
     {
         std::lock_guard lock(mutex_);
-        auto now = now_ms() / 1000;
+        auto now = unix_ms() / 1000;
         if (now >= next_run_) {
             due = true;
             last_check_ = now;
@@ -402,7 +326,7 @@ void Settlement::round()
         }
     }
     if (due) {
-        auto claimable = store_.claimable(hub_->base58(), cfg_.payments.chain_id);
+        auto claimable = store_.claimable(account_.hub()->base58(), cfg_.payments.chain_id);
         auto min = tron::parse_uint256(cfg_.settlement.min_batch_amount).value_or(0);
         if (claimable > 0 && claimable >= min) {
             std::lock_guard lock(run_mutex_);
@@ -422,7 +346,7 @@ void Settlement::advance(ledger::Batch b)
         return;
     }
     if (b.state == "broadcast") {
-        auto info = node_->tx_info(b.txid, false);
+        auto info = account_.node()->tx_info(b.txid, false);
         if (!info) {
             spdlog::warn("settlement: batch {}: {}", b.id, info.error().message);
             return;
@@ -438,13 +362,13 @@ void Settlement::advance(ledger::Batch b)
             return;
         }
         // Not seen yet: the node may have dropped it (restart, full pool). Same bytes again.
-        if (now_ms() - last_send_[b.id] >= 3000)
+        if (unix_ms() - last_send_[b.id] >= 3000)
             send(b);
         return;
     }
     if (b.state == "included") {
         fault_point("settlement.confirming");
-        auto info = node_->tx_info(b.txid, true);
+        auto info = account_.node()->tx_info(b.txid, true);
         if (!info) {
             spdlog::warn("settlement: batch {}: {}", b.id, info.error().message);
             return;
@@ -456,8 +380,8 @@ void Settlement::advance(ledger::Batch b)
 
 void Settlement::send(ledger::Batch& b)
 {
-    auto r = node_->broadcast_hex(b.signed_hex);
-    last_send_[b.id] = now_ms();
+    auto r = account_.node()->broadcast_hex(b.signed_hex);
+    last_send_[b.id] = unix_ms();
     // Every attempt counts: a send that timed out may still have reached the node.
     if (auto err = store_.count_broadcast(b.id); !err.empty())
         spdlog::error("settlement: {}", err);
@@ -495,12 +419,12 @@ void Settlement::send(ledger::Batch& b)
 
 bool Settlement::proven_expired(ledger::Batch const& b)
 {
-    auto solid = node_->now_block(true);
+    auto solid = account_.node()->now_block(true);
     if (!solid || solid.value().timestamp <= b.expiration)
         return false;
-    auto s = node_->tx_info(b.txid, true);
-    auto w = node_->tx_info(b.txid, false);
-    auto k = node_->tx_known(b.txid, false);
+    auto s = account_.node()->tx_info(b.txid, true);
+    auto w = account_.node()->tx_info(b.txid, false);
+    auto k = account_.node()->tx_known(b.txid, false);
     return s && w && k && !s.value().found && !w.value().found && !k.value();
 }
 
@@ -518,9 +442,9 @@ void Settlement::finish(ledger::Batch b, TxInfo const& info)
         return;
     }
     std::vector<ledger::ClaimOutcome> outcomes;
-    auto me = key_->address();
+    auto me = account_.key()->address();
     for (auto const& log : info.logs) {
-        if (!same(log.address, hub_->evm()) || log.topics.size() != 3)
+        if (!same(log.address, account_.hub()->evm()) || log.topics.size() != 3)
             continue;
         bool claimed = same(log.topics[0], claimed_topic());
         if (!claimed && !same(log.topics[0], skipped_topic()))
@@ -553,8 +477,9 @@ void Settlement::reconcile_paid()
 {
     // The chain is the truth for what was paid: raise our record of paid[payer][us] for every
     // payer with something claimable (a crash may have lost a final state change).
-    auto me = key_->address();
-    for (auto const& c : store_.candidates(hub_->base58(), cfg_.payments.chain_id, SIZE_MAX)) {
+    auto me = account_.key()->address();
+    for (auto const& c :
+         store_.candidates(account_.hub()->base58(), cfg_.payments.chain_id, SIZE_MAX)) {
         {
             std::lock_guard lock(mutex_);
             if (stopping_)
@@ -563,8 +488,8 @@ void Settlement::reconcile_paid()
         auto payer = tron::Address::parse(c.payer);
         if (!payer)
             continue;
-        auto r =
-            node_->constant_call(me, *hub_, tron::abi_call("paid(address,address)", {*payer, me}));
+        auto r = account_.node()->constant_call(
+            me, *account_.hub(), tron::abi_call("paid(address,address)", {*payer, me}));
         if (!r || !r.value().ok) {
             spdlog::warn("settlement: could not read paid[{}] from the hub: {}", c.payer,
                          r ? r.value().message : r.error().message);
@@ -592,140 +517,6 @@ void Settlement::move(ledger::Batch b, std::string const& state,
     publish(fresh ? *fresh : b, from);
 }
 
-Result<json> Settlement::send_call(tron::Address const& contract, tron::Bytes data,
-                                   std::string const& what, Deadline deadline)
-{
-    if (!node_)
-        return make_error(Errc::settlement_unavailable,
-                          "this needs settlement.mode=broadcast and tron.node_url");
-    auto est = node_->constant_call(key_->address(), contract, data);
-    if (!est)
-        return est.error();
-    if (!est.value().ok)
-        return make_error(Errc::node_failed, what + " would fail: " + est.value().message);
-    auto at = anchor();
-    if (!at)
-        return at.error();
-    // A margin of 10,000 energy over the dry run: approve and deposit touch fresh slots.
-    auto [tx, h] = sign_call(
-        contract, std::move(data), at.value().number, at.value().id, at.value().head_time,
-        std::clamp<std::int64_t>(est.value().energy_used, 0, INT64_MAX - 10'000) + 10'000);
-    auto txid = tron::to_hex(tx.id);
-    auto r = node_->broadcast_hex(tron::to_hex(tx.encoded));
-    if (!r)
-        return r.error();
-    if (!r.value().accepted)
-        return make_error(Errc::node_failed, what + " refused by the node: " + r.value().code +
-                                                 " " + r.value().message);
-    while (std::chrono::steady_clock::now() < deadline) {
-        auto info = node_->tx_info(txid, false);
-        if (info && info.value().found && info.value().block > 0) {
-            auto const& i = info.value();
-            if (i.receipt_result != "SUCCESS" || i.failed)
-                return make_error(Errc::node_failed, what + " failed on chain (" + txid + "): " +
-                                                         i.receipt_result + " " + i.message);
-            return json{{"txid", txid}, {"block", i.block}, {"energy", i.energy}, {"fee", i.fee}};
-        }
-        // Polled on a slow-pool thread, never an RPC worker; a shutdown ends the wait.
-        std::unique_lock lock(mutex_);
-        if (cv_.wait_for(lock, std::chrono::milliseconds(300), [this] { return stopping_; }))
-            return make_error(Errc::shutting_down, what + " (" + txid +
-                                                       ") was sent; the daemon is shutting down "
-                                                       "before it was seen included");
-    }
-    return make_error(Errc::node_failed, what + " (" + txid +
-                                             ") was not seen included before the "
-                                             "call's deadline; check it with wallet.balance");
-}
-
-Settlement::Deadline Settlement::call_deadline() const
-{
-    // One deadline for a whole wallet call (deposit's approve and deposit together): the time a
-    // transaction stays valid, plus room for its solidification.
-    return std::chrono::steady_clock::now() + std::chrono::seconds(cfg_.settlement.expiration + 30);
-}
-
-Result<json> Settlement::wallet_balance()
-{
-    if (auto why = unavailable(); !why.empty())
-        return make_error(Errc::settlement_unavailable, why);
-    if (!node_)
-        return make_error(Errc::settlement_unavailable,
-                          "this needs settlement.mode=broadcast and tron.node_url");
-    auto me = key_->address();
-    auto trx = node_->trx_balance(me);
-    if (!trx)
-        return trx.error();
-    auto read = [&](tron::Address const& c, std::string const& sig) -> Result<Uint256> {
-        auto r = node_->constant_call(me, c, tron::abi_call(sig, {me}));
-        if (!r)
-            return r.error();
-        if (!r.value().ok)
-            return make_error(Errc::node_failed, sig + ": " + r.value().message);
-        return tron::AbiReader(r.value().result).uint(0).value_or(0);
-    };
-    if (!token_)
-        return make_error(Errc::settlement_unavailable, "tron.token is not a TRON address");
-    auto btt = read(*token_, "balanceOf(address)");
-    if (!btt)
-        return btt.error();
-    auto deposit = read(*hub_, "deposits(address)");
-    if (!deposit)
-        return deposit.error();
-    auto asked = read(*hub_, "withdrawAmount(address)");
-    if (!asked)
-        return asked.error();
-    auto not_before = read(*hub_, "withdrawNotBefore(address)");
-    if (!not_before)
-        return not_before.error();
-    return json{{"address", me.base58()},
-                {"trx", trx.value()},
-                {"btt", tron::to_decimal(btt.value())},
-                {"deposit", tron::to_decimal(deposit.value())},
-                {"withdraw_requested", tron::to_decimal(asked.value())},
-                {"withdraw_not_before", tron::to_decimal(not_before.value())}};
-}
-
-Result<json> Settlement::deposit(Uint256 const& amount)
-{
-    if (auto why = unavailable(); !why.empty())
-        return make_error(Errc::settlement_unavailable, why);
-    if (amount == 0)
-        return make_error(Errc::invalid_argument, "amount must be above 0");
-    if (!token_)
-        return make_error(Errc::settlement_unavailable, "tron.token is not a TRON address");
-    auto const deadline = call_deadline();
-    auto approve = send_call(*token_, tron::abi_call("approve(address,uint256)", {*hub_, amount}),
-                             "approve", deadline);
-    if (!approve)
-        return approve.error();
-    auto dep = send_call(*hub_, tron::abi_call("deposit(uint256)", {amount}), "deposit", deadline);
-    if (!dep)
-        return dep.error();
-    spdlog::info("wallet: deposited {} base units in the hub ({})", tron::to_decimal(amount),
-                 dep.value()["txid"].get<std::string>());
-    return json{{"approve", approve.value()}, {"deposit", dep.value()}};
-}
-
-Result<json> Settlement::withdraw(std::optional<Uint256> const& amount)
-{
-    if (auto why = unavailable(); !why.empty())
-        return make_error(Errc::settlement_unavailable, why);
-    if (amount) {
-        if (*amount == 0)
-            return make_error(Errc::invalid_argument, "amount must be above 0");
-        auto r = send_call(*hub_, tron::abi_call("requestWithdraw(uint256)", {*amount}),
-                           "requestWithdraw", call_deadline());
-        if (!r)
-            return r;
-        return json{{"requested", r.value()}};
-    }
-    auto r = send_call(*hub_, tron::abi_call("withdraw()", {}), "withdraw", call_deadline());
-    if (!r)
-        return r;
-    return json{{"withdrawn", r.value()}};
-}
-
 void Settlement::publish(ledger::Batch const& b, std::string const& from)
 {
     events_.publish("settlement.batch", {{"id", b.id},
@@ -737,71 +528,57 @@ void Settlement::publish(ledger::Batch const& b, std::string const& from)
                                          {"paid", tron::to_decimal(b.paid())}});
 }
 
-json Settlement::status()
+SettlementStatus Settlement::status()
 {
-    std::int64_t last_run = 0, last_check = 0, next_run = 0;
-    std::string last_error;
+    SettlementStatus st;
+    st.mode = cfg_.settlement.mode;
+    st.chain_id = cfg_.payments.chain_id;
+    st.max_claims = cfg_.settlement.max_claims;
+    st.min_batch_amount = cfg_.settlement.min_batch_amount;
+    st.interval = cfg_.settlement.interval;
     {
         std::lock_guard lock(mutex_);
-        last_run = last_run_;
-        last_check = last_check_;
-        next_run = next_run_;
-        last_error = last_error_;
+        st.last_run = last_run_;
+        st.last_check = last_check_;
+        st.next_run = next_run_;
+        st.last_error = last_error_;
     }
-    json j = {{"mode", cfg_.settlement.mode},
-              {"hub", hub_ ? json(hub_->base58()) : json(nullptr)},
-              {"chain_id", cfg_.payments.chain_id},
-              {"owner", key_ ? json(key_->address().base58()) : json(nullptr)},
-              {"max_claims", cfg_.settlement.max_claims},
-              {"min_batch_amount", cfg_.settlement.min_batch_amount},
-              {"interval", cfg_.settlement.interval},
-              {"last_run", last_run ? json(last_run) : json(nullptr)},
-              {"last_check", last_check ? json(last_check) : json(nullptr)},
-              {"next_run", next_run ? json(next_run) : json(nullptr)},
-              {"last_error", last_error.empty() ? json(nullptr) : json(last_error)}};
-    if (!hub_)
-        j["unavailable"] = hub_error_;
-    else if (!key_)
-        j["unavailable"] = "no TRON key";
-    Uint256 claimable = 0;
-    Uint256 pending = 0;
-    if (hub_)
-        claimable = store_.claimable(hub_->base58(), cfg_.payments.chain_id);
+    auto const& hub = account_.hub();
+    if (hub)
+        st.hub = hub->base58();
+    if (auto const* key = account_.key())
+        st.owner = key->address().base58();
+    if (!hub)
+        st.unavailable = account_.hub_error();
+    else if (!account_.key())
+        st.unavailable = "no TRON key";
+    if (hub)
+        st.claimable = store_.claimable(hub->base58(), cfg_.payments.chain_id);
     for (auto const& b : store_.pending())
-        pending += b.total();
-    Uint256 paid = 0;
+        st.pending += b.total();
     for (auto const& [payer, v] : store_.paid())
-        paid += v;
-    j["claimable"] = tron::to_decimal(claimable);
-    j["pending"] = tron::to_decimal(pending);
-    j["paid"] = tron::to_decimal(paid);
-    json counts = json::object();
-    for (auto const& [state, n] : store_.counts())
-        counts[state] = n;
-    j["batches"] = counts;
-    return j;
+        st.paid += v;
+    st.batches = store_.counts();
+    return st;
 }
 
-json Settlement::batches(std::int64_t limit, std::int64_t before, std::string const& state)
+BatchPage Settlement::batches(std::int64_t limit, std::int64_t before, std::string const& state)
 {
-    json out = json::array();
-    auto rows = store_.list(limit + 1, before, state);
-    json next = nullptr;
-    if (static_cast<std::int64_t>(rows.size()) > limit) {
-        rows.pop_back();
-        next = rows.back().id;
+    BatchPage page;
+    page.batches = store_.list(limit + 1, before, state);
+    if (static_cast<std::int64_t>(page.batches.size()) > limit) {
+        page.batches.pop_back();
+        page.next_before = page.batches.back().id;
     }
-    for (auto const& b : rows)
-        out.push_back(to_json(b, true));
-    return {{"batches", out}, {"next_before", next}};
+    return page;
 }
 
-Result<json> Settlement::batch(std::int64_t id)
+Result<ledger::Batch> Settlement::batch(std::int64_t id)
 {
     auto b = store_.get(id);
     if (!b)
         return make_error(Errc::batch_not_found, "no settlement batch " + std::to_string(id));
-    return to_json(*b, true);
+    return *b;
 }
 
 } // namespace seedbox::daemon

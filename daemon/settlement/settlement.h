@@ -14,21 +14,21 @@
 // each claim) or reverted; a batch whose expiration is older than the solidified head and that
 // neither endpoint knows is expired. Reverted and expired batches return their claims.
 //
-// Threads: every public method may block on the ledger's writer; run() in broadcast mode and
-// the wallet calls also wait for the node and the chain (wallet.deposit up to
-// settlement.expiration + 30 s), so the RPC runs those on its slow pool. Never the io thread.
+// The payer's side (wallet.*) is Wallet (wallet.h); both sign through our Account (account.h).
+//
+// Threads: every public method may block on the ledger's writer; run() in broadcast mode also
+// waits for the node, so the RPC runs it on its slow pool. Never the io thread.
 #pragma once
 
 #include "config/settings.h"
 #include "daemon/base/errors.h"
 #include "daemon/base/events.h"
-#include "daemon/settlement/node.h"
+#include "daemon/settlement/account.h"
+#include "daemon/settlement/wallet.h"
 #include "ledger/settlement_store.h"
-#include "ledger/tron/keys.h"
-#include "ledger/tron/transaction.h"
 
-#include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -44,7 +44,32 @@ struct ReferenceBlock {
 // Energy one claim costs the hub, measured in tests/tron/test/hub.test.js (31.8k for a
 // first-time pair); used when no node can estimate.
 inline constexpr std::int64_t kEnergyPerClaim = 40'000;
-inline constexpr std::int64_t kEnergyPriceSun = 100; // sun per energy (chain parameter #11)
+
+// What settlement.status reports. Times are Unix seconds, 0 = never; amounts are base units.
+struct SettlementStatus {
+    std::string mode; // the settlement.* settings in force
+    std::int64_t chain_id = 0;
+    std::int64_t max_claims = 0;
+    std::string min_batch_amount;
+    std::int64_t interval = 0;
+    std::optional<std::string> hub;         // Base58Check, when payments.hub parses
+    std::optional<std::string> owner;       // our address, when we have a key
+    std::optional<std::string> unavailable; // why no batch can be built, when none can
+    std::int64_t last_run = 0;
+    std::int64_t last_check = 0;
+    std::int64_t next_run = 0;
+    std::string last_error;
+    tron::Uint256 claimable = 0;                 // kept vouchers above what is paid or pending
+    tron::Uint256 pending = 0;                   // in batches not yet final
+    tron::Uint256 paid = 0;                      // paid on chain
+    std::map<std::string, std::int64_t> batches; // count by state
+};
+
+// One page of batches, newest first; next_before continues it.
+struct BatchPage {
+    std::vector<ledger::Batch> batches;
+    std::optional<std::int64_t> next_before;
+};
 
 class Settlement {
 public:
@@ -59,21 +84,16 @@ public:
     void start();
     void stop();
 
-    [[nodiscard]] nlohmann::json status();
+    [[nodiscard]] SettlementStatus status();
     // Builds (and in broadcast mode, queues for sending) one batch now. `reference` is required
     // offline and ignored in broadcast mode (the node's solidified head is used).
-    [[nodiscard]] Result<nlohmann::json> run(std::optional<ReferenceBlock> const& reference);
-    [[nodiscard]] nlohmann::json batches(std::int64_t limit, std::int64_t before,
-                                         std::string const& state);
-    [[nodiscard]] Result<nlohmann::json> batch(std::int64_t id);
+    [[nodiscard]] Result<ledger::Batch> run(std::optional<ReferenceBlock> const& reference);
+    [[nodiscard]] BatchPage batches(std::int64_t limit, std::int64_t before,
+                                    std::string const& state);
+    [[nodiscard]] Result<ledger::Batch> batch(std::int64_t id);
 
-    // Payer side (broadcast mode): TRX, token and hub deposit of our address; deposit `amount`
-    // (approve + deposit, each waited for until included, both within one deadline); withdraw:
-    // with an amount, request it (starts the hub's delay); without, complete the requested
-    // withdrawal. A shutdown ends the waits with Errc::shutting_down.
-    [[nodiscard]] Result<nlohmann::json> wallet_balance();
-    [[nodiscard]] Result<nlohmann::json> deposit(tron::Uint256 const& amount);
-    [[nodiscard]] Result<nlohmann::json> withdraw(std::optional<tron::Uint256> const& amount);
+    // The payer side: TRX, token and hub deposit of our address; deposit and withdraw.
+    [[nodiscard]] Wallet& wallet() { return wallet_; }
 
     // Exposed for tests: the claimBatch transaction for `claims`, referencing `ref` and expiring
     // settlement.expiration after `expiration_base` (Unix ms).
@@ -83,21 +103,8 @@ public:
                                               std::int64_t energy_estimate);
 
 private:
-    // Where a transaction built now stands: the solidified block it references and the head's
-    // time its expiration counts from.
-    struct Anchor {
-        std::int64_t number = 0;
-        tron::Hash32 id{};
-        std::int64_t solid_time = 0;
-        std::int64_t head_time = 0;
-    };
-    [[nodiscard]] Result<Anchor> anchor();
-    // Signs a TriggerSmartContract from our address with fee_limit from `energy`.
-    [[nodiscard]] std::pair<tron::SignedTransaction, tron::TxHeader>
-    sign_call(tron::Address const& contract, tron::Bytes data, std::int64_t ref_number,
-              tron::Hash32 const& ref_id, std::int64_t expiration_base, std::int64_t energy);
     [[nodiscard]] Result<ledger::Batch> build_from_node(std::vector<ledger::Claim> claims);
-    [[nodiscard]] Result<nlohmann::json> run_locked(std::optional<ReferenceBlock> const& ref);
+    [[nodiscard]] Result<ledger::Batch> run_locked(std::optional<ReferenceBlock> const& ref);
     void loop();
     void round(); // one pass of the worker: pending batches, then a run when one is due
     void advance(ledger::Batch b);
@@ -108,21 +115,12 @@ private:
     void move(ledger::Batch b, std::string const& state,
               std::vector<ledger::ClaimOutcome> const& outcomes = {});
     void publish(ledger::Batch const& b, std::string const& from);
-    using Deadline = std::chrono::steady_clock::time_point;
-    // Signs and sends a call from our address, then waits until it is included or `deadline`.
-    [[nodiscard]] Result<nlohmann::json> send_call(tron::Address const& contract, tron::Bytes data,
-                                                   std::string const& what, Deadline deadline);
-    [[nodiscard]] Deadline call_deadline() const;
-    [[nodiscard]] std::string unavailable() const;
 
     config::Config const& cfg_;
     ledger::SettlementStore store_;
-    std::optional<tron::PrivateKey> key_;
-    std::optional<tron::Address> hub_;
-    std::optional<tron::Address> token_;
-    std::string hub_error_;
+    Account account_;
+    Wallet wallet_;
     EventHub& events_;
-    std::optional<Node> node_;
     std::mutex run_mutex_; // one build at a time, so two runs never pick the same claims
     std::mutex mutex_;     // guards the fields below
     std::condition_variable cv_;
@@ -133,8 +131,6 @@ private:
     std::int64_t last_check_ = 0; // last automatic check (Unix s)
     std::string last_error_;
     std::map<std::int64_t, std::int64_t> last_send_; // batch id -> ms of the last broadcast
-    std::atomic<std::int64_t> energy_price_{kEnergyPriceSun}; // sun per energy, from the chain
-    std::atomic<std::int64_t> max_fee_limit_{15'000'000'000}; // sun, getMaxFeeLimit
     std::thread worker_;
 };
 

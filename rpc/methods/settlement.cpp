@@ -25,7 +25,51 @@ std::optional<daemon::ReferenceBlock> reference_of(Call& c)
                                   r["timestamp"].get<std::int64_t>()};
 }
 
-// One batch as ledger/settlement_store.cpp writes it, with its signed transaction.
+// One batch, with its claims and signed transaction.
+json batch_json(ledger::Batch const& b)
+{
+    auto opt = [](std::optional<std::int64_t> const& v) -> json {
+        return v ? json(*v) : json(nullptr);
+    };
+    json claims = json::array();
+    for (auto const& c : b.claims) {
+        json j = {{"payer", c.payer},
+                  {"cumulative", tron::to_decimal(c.cumulative)},
+                  {"previous", tron::to_decimal(c.previous)},
+                  {"amount", tron::to_decimal(c.cumulative - c.previous)},
+                  {"outcome", c.outcome},
+                  {"paid", tron::to_decimal(c.paid)},
+                  {"signature", c.signature}};
+        claims.push_back(std::move(j));
+    }
+    json j = {{"id", b.id},
+              {"state", b.state},
+              {"mode", b.mode},
+              {"txid", b.txid},
+              {"owner", b.owner},
+              {"hub", b.hub},
+              {"chain_id", b.chain_id},
+              {"reference_block", {{"number", b.ref_number}, {"id", b.ref_hash}}},
+              {"expiration", b.expiration},
+              {"fee_limit", b.fee_limit},
+              {"energy_estimate", b.energy_estimate},
+              {"created", b.created},
+              {"updated", b.updated},
+              {"broadcasts", b.broadcasts},
+              {"block", opt(b.block)},
+              {"energy", opt(b.energy)},
+              {"fee", opt(b.fee)},
+              {"error", b.error},
+              {"total", tron::to_decimal(b.total())},
+              {"paid", tron::to_decimal(b.paid())},
+              {"claim_count", b.claims.size()},
+              {"claims", std::move(claims)}};
+    j["raw_data_hex"] = b.raw_data_hex;
+    j["signature"] = b.signature;
+    j["transaction"] = b.signed_hex;
+    return j;
+}
+
 json batch_schema()
 {
     using namespace schema;
@@ -84,6 +128,30 @@ json status_schema()
                   {{"unavailable", string()}});
 }
 
+json status_json(daemon::SettlementStatus const& s)
+{
+    auto opt = [](auto const& v) { return v ? json(*v) : json(nullptr); };
+    auto time = [](std::int64_t t) { return t ? json(t) : json(nullptr); };
+    json j = {{"mode", s.mode},
+              {"hub", opt(s.hub)},
+              {"chain_id", s.chain_id},
+              {"owner", opt(s.owner)},
+              {"max_claims", s.max_claims},
+              {"min_batch_amount", s.min_batch_amount},
+              {"interval", s.interval},
+              {"last_run", time(s.last_run)},
+              {"last_check", time(s.last_check)},
+              {"next_run", time(s.next_run)},
+              {"last_error", s.last_error.empty() ? json(nullptr) : json(s.last_error)},
+              {"claimable", tron::to_decimal(s.claimable)},
+              {"pending", tron::to_decimal(s.pending)},
+              {"paid", tron::to_decimal(s.paid)},
+              {"batches", s.batches}};
+    if (s.unavailable)
+        j["unavailable"] = *s.unavailable;
+    return j;
+}
+
 } // namespace
 
 void add_settlement_methods(MethodTable& t)
@@ -95,7 +163,7 @@ void add_settlement_methods(MethodTable& t)
                  .mutates = false,
                  .params = {},
                  .result = status_schema(),
-                 .handler = [](Call& c) { return settlement_of(c).status(); }});
+                 .handler = [](Call& c) { return status_json(settlement_of(c).status()); }});
     t.push_back(
         {.name = "settlement.run",
          .summary =
@@ -109,7 +177,8 @@ void add_settlement_methods(MethodTable& t)
                        {"id", Type::string, true, "block id, 64 hex digits"},
                        Param{"timestamp", Type::integer, true, "Unix ms"}.range(0, INT64_MAX)})},
          .result = batch_schema(),
-         .handler = [](Call& c) { return unwrap(settlement_of(c).run(reference_of(c))); },
+         .handler =
+             [](Call& c) { return batch_json(unwrap(settlement_of(c).run(reference_of(c)))); },
          .websocket_only = false,
          .public_method = false,
          .runs = Runs::slow}); // broadcast mode reads the chain first
@@ -127,9 +196,15 @@ void add_settlement_methods(MethodTable& t)
          .result = schema::object({{"batches", schema::array(batch_schema())},
                                    {"next_before", schema::or_null(schema::integer())}}),
          .handler = [](Call& c) {
-             return settlement_of(c).batches(c.arg<std::int64_t>("limit"),
-                                             c.arg<std::int64_t>("before"),
-                                             c.arg<std::string>("state"));
+             auto page = settlement_of(c).batches(c.arg<std::int64_t>("limit"),
+                                                  c.arg<std::int64_t>("before"),
+                                                  c.arg<std::string>("state"));
+             json out = json::array();
+             for (auto const& b : page.batches)
+                 out.push_back(batch_json(b));
+             return json{
+                 {"batches", std::move(out)},
+                 {"next_before", page.next_before ? json(*page.next_before) : json(nullptr)}};
          }});
     t.push_back({.name = "settlement.batch",
                  .summary = "One batch by id, with its claims and signed transaction hex.",
@@ -137,7 +212,7 @@ void add_settlement_methods(MethodTable& t)
                  .params = {Param{"id", Type::integer, true, "batch id"}.range(1, INT64_MAX)},
                  .result = batch_schema(),
                  .handler = [](Call& c) {
-                     return unwrap(settlement_of(c).batch(c.arg<std::int64_t>("id")));
+                     return batch_json(unwrap(settlement_of(c).batch(c.arg<std::int64_t>("id"))));
                  }});
 }
 
