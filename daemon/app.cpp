@@ -429,7 +429,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     if (!write_ready_file((fs::path(cfg.state_dir) / "rpc.address").string(), "http://" + bound))
         spdlog::warn("cannot write {}/rpc.address: {}", cfg.state_dir, std::strerror(errno));
     auto serving_status = [&] {
-        return "STATUS=serving " + std::to_string(engine.session_stats().value("torrents", 0)) +
+        return "STATUS=serving " + std::to_string(engine.session_stats().torrents) +
                " torrents; RPC on " + bound;
     };
     notifier.send("READY=1\n" + serving_status());

@@ -34,6 +34,11 @@ double btt(json const& v)
     return std::strtod(v.get<std::string>().c_str(), nullptr) / 1e18;
 }
 
+double btt(tron::Uint256 const& v)
+{
+    return std::strtod(tron::to_decimal(v).c_str(), nullptr) / 1e18;
+}
+
 double number(json const& j, char const* key)
 {
     auto it = j.find(key);
@@ -153,74 +158,61 @@ std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures co
             static_cast<double>(ctx.started_time));
 
     // Session
+    auto d = [](std::int64_t v) { return static_cast<double>(v); };
     f.gauge("seedboxd_session_download_rate_bytes", "Payload download rate, bytes per second",
-            number(stats, "download_rate"));
+            d(stats.download_rate));
     f.gauge("seedboxd_session_upload_rate_bytes", "Payload upload rate, bytes per second",
-            number(stats, "upload_rate"));
+            d(stats.upload_rate));
     f.counter("seedboxd_session_downloaded_bytes_total",
-              "Payload bytes downloaded since the daemon started", number(stats, "downloaded"));
+              "Payload bytes downloaded since the daemon started", d(stats.downloaded));
     f.counter("seedboxd_session_uploaded_bytes_total",
-              "Payload bytes uploaded since the daemon started", number(stats, "uploaded"));
-    f.gauge("seedboxd_peers_connected", "Peer connections open", number(stats, "peers"));
-    f.gauge("seedboxd_dht_nodes", "Nodes in the DHT routing table", number(stats, "dht_nodes"));
+              "Payload bytes uploaded since the daemon started", d(stats.uploaded));
+    f.gauge("seedboxd_peers_connected", "Peer connections open", d(stats.peers));
+    f.gauge("seedboxd_dht_nodes", "Nodes in the DHT routing table", d(stats.dht_nodes));
 
     // Torrents by state: every state is always present, so a dashboard's series never vanish.
     auto& torrents = f.family("seedboxd_torrents", "Torrents by state", pm::MetricType::Gauge);
-    static char const* const kStates[] = {"checking_resume",
-                                          "checking",
-                                          "downloading_metadata",
-                                          "downloading",
-                                          "finished",
-                                          "seeding",
-                                          "stopped",
-                                          "queued",
-                                          "moving",
-                                          "error"};
-    json by_state = stats.value("torrents_by_state", json::object());
-    for (auto const* s : kStates)
-        Families::sample(torrents, by_state.contains(s) ? by_state[s].get<double>() : 0,
-                         {{"state", s}});
-    for (auto const& [s, n] : by_state.items())
-        if (std::find_if(std::begin(kStates), std::end(kStates),
-                         [&s = s](char const* k) { return s == k; }) == std::end(kStates))
-            Families::sample(torrents, n.get<double>(), {{"state", s}});
+    auto by_state = stats.torrents_by_state;
+    for (auto const& s : daemon::torrent_states())
+        by_state.try_emplace(s, 0);
+    for (auto const& [s, n] : by_state)
+        Families::sample(torrents, d(n), {{"state", s}});
 
     // Disk and alert queue
     f.gauge("seedboxd_disk_queued_jobs", "Disk jobs waiting for a disk thread",
-            number(stats, "disk_queued_jobs"));
+            d(stats.disk_queued_jobs));
     f.counter("seedboxd_disk_blocks_read_total", "16 KiB blocks read from disk",
-              number(stats, "disk_blocks_read"));
+              d(stats.disk_blocks_read));
     f.counter("seedboxd_disk_blocks_written_total", "16 KiB blocks written to disk",
-              number(stats, "disk_blocks_written"));
+              d(stats.disk_blocks_written));
     f.counter("seedboxd_alerts_handled_total", "libtorrent alerts popped and handled",
-              number(stats, "alerts_handled"));
+              d(stats.alerts_handled));
     f.counter("seedboxd_alerts_dropped_total",
               "Alert types that lost alerts to a full queue (raise bt.alert_queue_size)",
-              number(stats, "alerts_dropped"));
+              d(stats.alerts_dropped));
     f.gauge("seedboxd_alerts_last_batch", "Alerts in the most recent pop (queue depth seen)",
-            number(stats, "alerts_last_batch"));
-    f.gauge("seedboxd_alert_queue_limit", "bt.alert_queue_size", number(stats, "alert_queue_size"));
+            d(stats.alerts_last_batch));
+    f.gauge("seedboxd_alert_queue_limit", "bt.alert_queue_size", d(stats.alert_queue_size));
 
     // Payments (btt_pay): uploads and connections by payment class
-    if (stats.contains("payments")) {
-        auto by_class = [&](char const* key, std::string name, std::string help,
-                            pm::MetricType type) {
+    if (auto const& p = stats.payments) {
+        auto by_class = [&](std::map<std::string, std::int64_t> const& counts, std::string name,
+                            std::string help, pm::MetricType type) {
             auto& family = f.family(std::move(name), std::move(help), type);
-            json const counts = stats["payments"].value(key, json::object());
-            for (auto const& [c, n] : counts.items())
-                Families::sample(family, n.get<double>(), {{"class", c}});
+            for (auto const& [c, n] : counts)
+                Families::sample(family, d(n), {{"class", c}});
         };
-        by_class("uploaded_by_class", "seedboxd_payments_uploaded_bytes_total",
+        by_class(p->uploaded_by_class, "seedboxd_payments_uploaded_bytes_total",
                  "Payload bytes uploaded, by the payment class of the connection (paid, free, "
                  "over_credit_line)",
                  pm::MetricType::Counter);
-        by_class("peers_by_class", "seedboxd_payments_peers",
+        by_class(p->peers_by_class, "seedboxd_payments_peers",
                  "Connections by payment class; over_credit_line = peers over their credit line",
                  pm::MetricType::Gauge);
         f.gauge("seedboxd_payments_upload_by_bid",
                 "1 while the upload limit binds with payers waiting and peers are served in bid "
                 "order (free peers held), else 0",
-                stats["payments"].value("upload_by_bid", false) ? 1.0 : 0.0);
+                p->upload_by_bid ? 1.0 : 0.0);
     }
 
     // RPC server
@@ -260,22 +252,22 @@ std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures co
         auto const s = ctx.settlement->status();
         auto& batches = f.family("seedboxd_settlement_batches", "Settlement batches by state",
                                  pm::MetricType::Gauge);
-        json counts = s.value("batches", json::object());
-        for (auto const& st : ledger::Batch::states())
-            Families::sample(batches, counts.contains(st) ? counts[st].get<double>() : 0,
+        for (auto const& st : ledger::Batch::states()) {
+            auto it = s.batches.find(st);
+            Families::sample(batches, it == s.batches.end() ? 0 : static_cast<double>(it->second),
                              {{"state", st}});
+        }
         f.gauge("seedboxd_settlement_claimable_btt",
-                "Vouchered credits not yet in a batch, in BTT (approximate)",
-                btt(s.value("claimable", json())));
+                "Vouchered credits not yet in a batch, in BTT (approximate)", btt(s.claimable));
         f.gauge("seedboxd_settlement_pending_btt", "Claims in batches not yet final, in BTT",
-                btt(s.value("pending", json())));
-        f.gauge("seedboxd_settlement_paid_btt", "Claims paid on chain, in BTT",
-                btt(s.value("paid", json())));
+                btt(s.pending));
+        f.gauge("seedboxd_settlement_paid_btt", "Claims paid on chain, in BTT", btt(s.paid));
         f.gauge("seedboxd_settlement_last_run_timestamp_seconds",
-                "Unix time of the last settlement run (0 = never)", number(s, "last_run"));
+                "Unix time of the last settlement run (0 = never)",
+                static_cast<double>(s.last_run));
         f.gauge("seedboxd_settlement_available",
                 "1 when settlement can run (a claim hub and a key are configured)",
-                s.contains("unavailable") ? 0 : 1);
+                s.unavailable ? 0 : 1);
     }
 
     auto families = rpc.impl_->registry.Collect();

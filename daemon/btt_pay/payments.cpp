@@ -265,21 +265,20 @@ std::optional<Payments::PeerPayment> Payments::peer_payment(std::string const& t
     return it->second;
 }
 
-nlohmann::json Payments::class_figures() const
+PaymentFigures Payments::class_figures() const
 {
-    nlohmann::json bytes = nlohmann::json::object(), peers = nlohmann::json::object();
+    PaymentFigures f;
     for (std::size_t i = 0; i < uploaded_by_class_.size(); ++i) {
-        bytes[kClassNames[i]] = uploaded_by_class_[i].load(std::memory_order_relaxed);
-        peers[kClassNames[i]] = 0;
+        f.uploaded_by_class[kClassNames[i]] = uploaded_by_class_[i].load(std::memory_order_relaxed);
+        f.peers_by_class[kClassNames[i]] = 0;
     }
     {
         std::lock_guard lock(views_mutex_);
         for (auto const& [key, view] : views_)
-            peers[view.state] = peers.value(view.state, 0) + 1;
+            ++f.peers_by_class[view.state];
     }
-    return {{"uploaded_by_class", bytes},
-            {"peers_by_class", peers},
-            {"upload_by_bid", by_bid_.load(std::memory_order_relaxed)}};
+    f.upload_by_bid = by_bid_.load(std::memory_order_relaxed);
+    return f;
 }
 
 void Payments::receive(tron::Address const& payer, std::string_view cumulative_text,

@@ -18,6 +18,7 @@
 // the network thread through the session's io_context (never after detach()).
 #pragma once
 
+#include "daemon/base/payment_figures.h"
 #include "daemon/btt_pay/identity.h"
 #include "ledger/ledger.h"
 #include "ledger/tron/voucher.h"
@@ -127,7 +128,7 @@ public:
     {
         uploaded_by_class_[static_cast<std::size_t>(c)].fetch_add(bytes, std::memory_order_relaxed);
     }
-    [[nodiscard]] nlohmann::json class_figures() const;
+    [[nodiscard]] PaymentFigures class_figures() const;
     // The session's upload limit in bytes per second (0 = none), for the upload scheduler: the
     // engine sets it whenever it hands libtorrent the setting. Any thread.
     void set_upload_limit(std::int64_t bytes_per_second)

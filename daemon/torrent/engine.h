@@ -83,7 +83,7 @@ public:
     // (move_on_complete, default share limits) and hooks used from now on.
     void set_policies(std::map<std::string, config::LabelPolicy> labels, config::HooksConfig hooks);
 
-    [[nodiscard]] nlohmann::json session_stats() override;
+    [[nodiscard]] SessionStats session_stats() override;
     [[nodiscard]] nlohmann::json session_settings() override;
     Status set_session_settings(nlohmann::json const& changes) override;
 

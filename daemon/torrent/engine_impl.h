@@ -172,6 +172,6 @@ struct Engine::Impl {
     nlohmann::json current_settings() const;
 };
 
-std::string state_name(lt::torrent_status const& st);
+TorrentState state_of_status(lt::torrent_status const& st);
 
 } // namespace seedbox::daemon

@@ -52,15 +52,29 @@ std::string hex_v2(lt::torrent_status const& st)
     return os.str();
 }
 
+// "stopped, queued, ... or error", from the state list.
+char const* state_help()
+{
+    static std::string const help = [] {
+        std::string out;
+        auto const& states = torrent_states();
+        for (std::size_t i = 0; i < states.size(); ++i) {
+            if (i > 0)
+                out += i + 1 == states.size() ? " or " : ", ";
+            out += states[i];
+        }
+        return out;
+    }();
+    return help.c_str();
+}
+
 std::vector<Field> const& table()
 {
     static std::vector<Field> const t = {
         {"id", "string", "info-hash hex (v1, or v2 for v2-only torrents)",
          [](Entry const& e) -> json { return e.id; }},
         {"name", "string", "torrent name", [](Entry const& e) -> json { return e.status.name; }},
-        {"state", "string",
-         "stopped, queued, checking_resume, checking, downloading_metadata, downloading, "
-         "finished, seeding, moving or error",
+        {"state", "string", state_help(),
          [](Entry const&) -> json { return nullptr; }}, // filled by Impl::state_of
         {"progress", "number", "fraction of wanted data downloaded, 0..1",
          [](Entry const& e) -> json { return e.status.progress; }},
@@ -173,39 +187,80 @@ std::vector<std::string> const kDefaultFields = {
 
 } // namespace
 
-std::string state_name(lt::torrent_status const& st)
+char const* name(TorrentState s)
 {
-    if (st.errc)
-        return "error";
-    if (st.moving_storage)
+    switch (s) {
+    case TorrentState::stopped:
+        return "stopped";
+    case TorrentState::queued:
+        return "queued";
+    case TorrentState::checking_resume:
+        return "checking_resume";
+    case TorrentState::checking:
+        return "checking";
+    case TorrentState::downloading_metadata:
+        return "downloading_metadata";
+    case TorrentState::downloading:
+        return "downloading";
+    case TorrentState::finished:
+        return "finished";
+    case TorrentState::seeding:
+        return "seeding";
+    case TorrentState::moving:
         return "moving";
+    case TorrentState::error:
+        return "error";
+    case TorrentState::unknown:
+        break;
+    }
+    return "unknown";
+}
+
+std::vector<std::string> const& torrent_states()
+{
+    static auto const list = [] {
+        std::vector<std::string> v;
+        for (int i = 0; i < static_cast<int>(TorrentState::unknown); ++i)
+            v.emplace_back(name(static_cast<TorrentState>(i)));
+        return v;
+    }();
+    return list;
+}
+
+TorrentState state_of_status(lt::torrent_status const& st)
+{
+    using S = TorrentState;
+    if (st.errc)
+        return S::error;
+    if (st.moving_storage)
+        return S::moving;
     if (st.flags & lt::torrent_flags::paused)
-        return (st.flags & lt::torrent_flags::auto_managed) ? "queued" : "stopped";
+        return (st.flags & lt::torrent_flags::auto_managed) ? S::queued : S::stopped;
     switch (st.state) {
     case lt::torrent_status::checking_files:
-        return "checking";
+        return S::checking;
     case lt::torrent_status::downloading_metadata:
-        return "downloading_metadata";
+        return S::downloading_metadata;
     case lt::torrent_status::downloading:
-        return "downloading";
+        return S::downloading;
     case lt::torrent_status::finished:
-        return "finished";
+        return S::finished;
     case lt::torrent_status::seeding:
-        return "seeding";
+        return S::seeding;
     case lt::torrent_status::checking_resume_data:
-        return "checking_resume";
+        return S::checking_resume;
     default:
-        return "unknown";
+        return S::unknown;
     }
 }
 
 std::string Engine::Impl::state_of(Entry const& e) const
 {
     if (!e.have_status)
-        return "checking_resume";
+        return name(TorrentState::checking_resume);
     if (!e.error.empty() && !e.status.errc)
-        return "error";
-    return state_name(e.status);
+        return name(TorrentState::error);
+    return name(state_of_status(e.status));
 }
 
 json Engine::Impl::summary(Entry const& e) const

@@ -46,9 +46,9 @@ void merge_settings(lt::settings_pack& to, lt::settings_pack const& from)
 }
 
 // ["0.0.0.0:51413", "[::1]:51413"]: what session.stats reports as listening.
-json listening_json(std::set<lt::tcp::endpoint> const& sockets)
+std::vector<std::string> listening_list(std::set<lt::tcp::endpoint> const& sockets)
 {
-    json out = json::array();
+    std::vector<std::string> out;
     for (auto const& ep : sockets) {
         auto addr = ep.address().to_string();
         if (auto pct = addr.find('%'); pct != std::string::npos)
@@ -319,7 +319,7 @@ Status Engine::set_session_settings(json const& changes)
     return st;
 }
 
-json Engine::session_stats()
+SessionStats Engine::session_stats()
 {
     auto& m = *impl_;
     static int const sent = lt::find_metric_idx("net.sent_payload_bytes");
@@ -344,30 +344,29 @@ json Engine::session_stats()
             down_rate = (at(m.counters, recv) - at(m.prev_counters, recv)) * 1000 / ms;
         }
     }
-    json by_state = json::object();
+    SessionStats st;
     for (auto const& [id, e] : m.torrents)
-        by_state[m.state_of(e)] = by_state.value(m.state_of(e), 0) + 1;
-    json out = {{"download_rate", down_rate},
-                {"upload_rate", up_rate},
-                {"downloaded", at(m.counters, recv)},
-                {"uploaded", at(m.counters, sent)},
-                {"torrents", m.torrents.size()},
-                {"torrents_by_state", by_state},
-                {"peers", at(m.counters, peers)},
-                {"dht_nodes", at(m.counters, dht_nodes)},
-                {"disk_queued_jobs", at(m.counters, disk_jobs)},
-                {"disk_blocks_read", at(m.counters, disk_read)},
-                {"disk_blocks_written", at(m.counters, disk_write)},
-                {"alerts_handled", m.alerts_handled.load()},
-                {"alerts_dropped", m.alerts_dropped.load()},
-                {"alerts_last_batch", m.alerts_last_batch.load()},
-                {"alert_queue_size", m.cfg.bt.alert_queue_size},
-                {"listen_port", m.listen_port},
-                {"listening", listening_json(m.listening)},
-                {"uptime", now_unix() - m.started_time}};
+        ++st.torrents_by_state[m.state_of(e)];
+    st.download_rate = down_rate;
+    st.upload_rate = up_rate;
+    st.downloaded = at(m.counters, recv);
+    st.uploaded = at(m.counters, sent);
+    st.torrents = static_cast<std::int64_t>(m.torrents.size());
+    st.peers = at(m.counters, peers);
+    st.dht_nodes = at(m.counters, dht_nodes);
+    st.disk_queued_jobs = at(m.counters, disk_jobs);
+    st.disk_blocks_read = at(m.counters, disk_read);
+    st.disk_blocks_written = at(m.counters, disk_write);
+    st.alerts_handled = static_cast<std::int64_t>(m.alerts_handled.load());
+    st.alerts_dropped = static_cast<std::int64_t>(m.alerts_dropped.load());
+    st.alerts_last_batch = static_cast<std::int64_t>(m.alerts_last_batch.load());
+    st.alert_queue_size = m.cfg.bt.alert_queue_size;
+    st.listen_port = m.listen_port;
+    st.listening = listening_list(m.listening);
+    st.uptime = now_unix() - m.started_time;
     if (m.payments) // btt_pay: uploads and connections by payment class
-        out["payments"] = m.payments->class_figures();
-    return out;
+        st.payments = m.payments->class_figures();
+    return st;
 }
 
 } // namespace seedbox::daemon

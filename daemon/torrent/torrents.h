@@ -5,14 +5,59 @@
 #pragma once
 
 #include "daemon/base/errors.h"
+#include "daemon/base/payment_figures.h"
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace seedbox::daemon {
+
+// A torrent's state as torrent.list and torrent.get report it; the names are part of the API.
+enum class TorrentState {
+    stopped,
+    queued,
+    checking_resume,
+    checking,
+    downloading_metadata,
+    downloading,
+    finished,
+    seeding,
+    moving,
+    error,
+    unknown, // a libtorrent state this build does not know; never expected
+};
+[[nodiscard]] char const* name(TorrentState s);
+// Every state name but "unknown", in the order above: the one list the field help, the README
+// and /metrics come from.
+[[nodiscard]] std::vector<std::string> const& torrent_states();
+
+// Session-wide figures (session.stats, /metrics). Rates are bytes per second over the last
+// stats interval; totals count payload bytes since the daemon started.
+struct SessionStats {
+    std::int64_t download_rate = 0;
+    std::int64_t upload_rate = 0;
+    std::int64_t downloaded = 0;
+    std::int64_t uploaded = 0;
+    std::int64_t torrents = 0;
+    std::map<std::string, std::int64_t> torrents_by_state; // only states some torrent is in
+    std::int64_t peers = 0;
+    std::int64_t dht_nodes = 0;
+    std::int64_t disk_queued_jobs = 0;
+    std::int64_t disk_blocks_read = 0;
+    std::int64_t disk_blocks_written = 0;
+    std::int64_t alerts_handled = 0;
+    std::int64_t alerts_dropped = 0; // alert types that lost alerts to a full queue
+    std::int64_t alerts_last_batch = 0;
+    std::int64_t alert_queue_size = 0;
+    std::int64_t listen_port = 0;
+    std::vector<std::string> listening;     // "0.0.0.0:51413", "[::1]:51413"
+    std::int64_t uptime = 0;                // seconds
+    std::optional<PaymentFigures> payments; // with btt_pay
+};
 
 struct AddRequest {
     std::string metainfo;  // bencoded .torrent bytes (already decoded / fetched / read)
@@ -85,7 +130,7 @@ public:
     // Hashes every file: slow (seconds to minutes); call from the slow pool, not an RPC worker.
     virtual Result<CreateResult> create(CreateRequest const& req) = 0;
 
-    [[nodiscard]] virtual nlohmann::json session_stats() = 0;
+    [[nodiscard]] virtual SessionStats session_stats() = 0;
     [[nodiscard]] virtual nlohmann::json session_settings() = 0;
     virtual Status set_session_settings(nlohmann::json const& changes) = 0;
 };

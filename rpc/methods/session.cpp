@@ -36,6 +36,33 @@ json stats_schema()
                                         {"upload_by_bid", boolean()}})}});
 }
 
+json stats_json(daemon::SessionStats const& s)
+{
+    json j = {{"download_rate", s.download_rate},
+              {"upload_rate", s.upload_rate},
+              {"downloaded", s.downloaded},
+              {"uploaded", s.uploaded},
+              {"torrents", s.torrents},
+              {"torrents_by_state", s.torrents_by_state},
+              {"peers", s.peers},
+              {"dht_nodes", s.dht_nodes},
+              {"disk_queued_jobs", s.disk_queued_jobs},
+              {"disk_blocks_read", s.disk_blocks_read},
+              {"disk_blocks_written", s.disk_blocks_written},
+              {"alerts_handled", s.alerts_handled},
+              {"alerts_dropped", s.alerts_dropped},
+              {"alerts_last_batch", s.alerts_last_batch},
+              {"alert_queue_size", s.alert_queue_size},
+              {"listen_port", s.listen_port},
+              {"listening", s.listening},
+              {"uptime", s.uptime}};
+    if (auto const& p = s.payments)
+        j["payments"] = {{"uploaded_by_class", p->uploaded_by_class},
+                         {"peers_by_class", p->peers_by_class},
+                         {"upload_by_bid", p->upload_by_bid}};
+    return j;
+}
+
 // Every session setting, typed as its key.
 json settings_schema()
 {
@@ -58,7 +85,7 @@ void add_session_methods(MethodTable& t)
          .mutates = false,
          .params = {},
          .result = stats_schema(),
-         .handler = [](Call& c) { return c.engine().session_stats(); }});
+         .handler = [](Call& c) { return stats_json(c.engine().session_stats()); }});
     t.push_back({.name = "session.settings",
                  .summary = "Current global settings.",
                  .mutates = false,

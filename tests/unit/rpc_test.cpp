@@ -74,7 +74,7 @@ struct FakeTorrents : seedbox::daemon::Torrents {
     {
         return seedbox::daemon::Error{seedbox::daemon::Errc::create_failed, "fake"};
     }
-    json session_stats() override { return json::object(); }
+    seedbox::daemon::SessionStats session_stats() override { return {}; }
     json session_settings() override { return {{"dht", false}}; }
     Status set_session_settings(json const&) override { return seedbox::daemon::Ok{}; }
 };
