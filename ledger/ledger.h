@@ -89,6 +89,26 @@ struct Party {
 };
 using PartyCache = std::unordered_map<std::string, Party>;
 
+// ledger.summary: totals over the journal. Amounts are base units.
+struct TorrentTotals {
+    std::string torrent; // info-hash hex
+    std::int64_t bytes_up = 0;
+    std::int64_t bytes_down = 0;
+    tron::Uint256 credits = 0;
+    tron::Uint256 vouchered = 0;
+};
+struct Summary {
+    std::int64_t bytes_up = 0;
+    std::int64_t bytes_down = 0;
+    tron::Uint256 credits_accrued = 0;
+    tron::Uint256 vouchered = 0;
+    tron::Uint256 unpaid = 0;   // accrued above vouchered, per counterparty
+    tron::Uint256 paid_out = 0; // vouchers we issued as a payer
+    std::vector<TorrentTotals> torrents;
+    std::int64_t flushes = 0;         // accounting flushes committed
+    std::int64_t last_flush_time = 0; // Unix s, 0 = never
+};
+
 class Ledger {
 public:
     static std::unique_ptr<Ledger> open(std::string const& path, std::string& error);
@@ -118,7 +138,7 @@ public:
     [[nodiscard]] nlohmann::json vouchers(std::string const& direction, std::int64_t limit,
                                           std::string const& after);
 
-    [[nodiscard]] nlohmann::json summary();
+    [[nodiscard]] Summary summary();
     // sort: "bytes_up" | "bytes_down" | "credits" | "last_seen"; `after` is the last id seen.
     [[nodiscard]] nlohmann::json peers(std::int64_t limit, std::int64_t after,
                                        std::string const& sort);

@@ -13,16 +13,11 @@ using json = nlohmann::json;
 using detail::page_query;
 using tron::Uint256;
 
-json Ledger::summary()
+Summary Ledger::summary()
 {
     std::lock_guard lock(read_mutex_);
-    std::int64_t up = 0, down = 0;
-    Uint256 accrued = 0, vouchered = 0, unpaid = 0, paid_out = 0;
-    struct PerTorrent {
-        std::int64_t up = 0, down = 0;
-        Uint256 credits = 0, vouchered = 0;
-    };
-    std::map<std::string, PerTorrent> by_torrent;
+    Summary out;
+    std::map<std::string, TorrentTotals> by_torrent;
     std::map<std::int64_t, std::pair<Uint256, Uint256>> by_party; // accrued, vouchered
     auto s = reader_.prepare("SELECT torrent, bytes_up, bytes_down, amount, kind, counterparty "
                              "FROM journal WHERE kind IN ('accrued', 'vouchered')");
@@ -32,43 +27,34 @@ json Ledger::summary()
         auto& party = by_party[s.column_int(5)];
         if (s.column_text(4) == "vouchered") {
             t.vouchered += amount;
-            vouchered += amount;
+            out.vouchered += amount;
             party.second += amount;
             continue;
         }
-        t.up += s.column_int(1);
-        t.down += s.column_int(2);
+        t.bytes_up += s.column_int(1);
+        t.bytes_down += s.column_int(2);
         t.credits += amount;
-        up += s.column_int(1);
-        down += s.column_int(2);
-        accrued += amount;
+        out.bytes_up += s.column_int(1);
+        out.bytes_down += s.column_int(2);
+        out.credits_accrued += amount;
         party.first += amount;
     }
     for (auto const& [id, p] : by_party)
         if (p.first > p.second)
-            unpaid += p.first - p.second;
+            out.unpaid += p.first - p.second;
     auto issued = reader_.prepare("SELECT cumulative FROM vouchers_issued");
     while (issued.step())
-        paid_out += stored_amount(issued.column_text(0));
-    json torrents = json::array();
-    for (auto const& [id, t] : by_torrent)
-        torrents.push_back({{"torrent", id},
-                            {"bytes_up", t.up},
-                            {"bytes_down", t.down},
-                            {"credits", tron::to_decimal(t.credits)},
-                            {"vouchered", tron::to_decimal(t.vouchered)}});
+        out.paid_out += stored_amount(issued.column_text(0));
+    for (auto& [id, t] : by_torrent) {
+        t.torrent = id;
+        out.torrents.push_back(std::move(t));
+    }
     auto flushes = reader_.prepare(
         "SELECT count(*), coalesce(max(time), 0) FROM flushes WHERE kind = 'accounting'");
     flushes.step();
-    return {{"bytes_up", up},
-            {"bytes_down", down},
-            {"credits_accrued", tron::to_decimal(accrued)},
-            {"vouchered", tron::to_decimal(vouchered)},
-            {"unpaid", tron::to_decimal(unpaid)},
-            {"paid_out", tron::to_decimal(paid_out)},
-            {"torrents", torrents},
-            {"flushes", flushes.column_int(0)},
-            {"last_flush_time", flushes.column_int(1)}};
+    out.flushes = flushes.column_int(0);
+    out.last_flush_time = flushes.column_int(1);
+    return out;
 }
 
 namespace {

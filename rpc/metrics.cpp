@@ -25,24 +25,11 @@ namespace {
 pm::Histogram::BucketBoundaries const kLatencyBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                          0.1,   0.25,   0.5,   1,    2.5,   10};
 
-// A decimal string of BTT base units (18 decimals) as BTT. Prometheus values are doubles, so
+// BTT base units (18 decimals) as BTT. Prometheus values are doubles, so
 // this is approximate by nature; ledger.summary has the exact integers.
-double btt(json const& v)
-{
-    if (!v.is_string())
-        return 0;
-    return std::strtod(v.get<std::string>().c_str(), nullptr) / 1e18;
-}
-
 double btt(tron::Uint256 const& v)
 {
     return std::strtod(tron::to_decimal(v).c_str(), nullptr) / 1e18;
-}
-
-double number(json const& j, char const* key)
-{
-    auto it = j.find(key);
-    return it != j.end() && it->is_number() ? it->get<double>() : 0;
 }
 
 // Scrape-time families, each declared once with its help and type.
@@ -224,27 +211,25 @@ std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures co
     // Ledger
     if (ctx.ledger) {
         auto const s = ctx.ledger->summary();
+        auto d = [](std::int64_t v) { return static_cast<double>(v); };
         f.counter("seedboxd_ledger_uploaded_bytes_total",
-                  "Payload bytes uploaded to peers, as recorded in the ledger",
-                  number(s, "bytes_up"));
+                  "Payload bytes uploaded to peers, as recorded in the ledger", d(s.bytes_up));
         f.counter("seedboxd_ledger_downloaded_bytes_total",
                   "Payload bytes downloaded from peers, as recorded in the ledger",
-                  number(s, "bytes_down"));
+                  d(s.bytes_down));
         f.counter("seedboxd_ledger_credited_btt_total",
                   "Credits accrued for uploads, in BTT (approximate; ledger.summary is exact)",
-                  btt(s.value("credits_accrued", json())));
+                  btt(s.credits_accrued));
         f.counter("seedboxd_ledger_vouchered_btt_total",
-                  "Credits covered by payment vouchers, in BTT (approximate)",
-                  btt(s.value("vouchered", json())));
+                  "Credits covered by payment vouchers, in BTT (approximate)", btt(s.vouchered));
         f.gauge("seedboxd_ledger_unpaid_btt", "Credits not covered by a voucher, in BTT",
-                btt(s.value("unpaid", json())));
+                btt(s.unpaid));
         f.counter("seedboxd_ledger_paid_out_btt_total",
-                  "Vouchers we issued as a payer, in BTT (approximate)",
-                  btt(s.value("paid_out", json())));
+                  "Vouchers we issued as a payer, in BTT (approximate)", btt(s.paid_out));
         f.counter("seedboxd_ledger_flushes_total", "Ledger flush transactions committed",
-                  number(s, "flushes"));
+                  d(s.flushes));
         f.gauge("seedboxd_ledger_last_flush_timestamp_seconds", "Unix time of the last flush",
-                number(s, "last_flush_time"));
+                d(s.last_flush_time));
     }
 
     // Settlement

@@ -43,6 +43,26 @@ json ledger_summary_schema()
                    {"last_flush_time", integer()}});
 }
 
+json summary_json(ledger::Summary const& s)
+{
+    json torrents = json::array();
+    for (auto const& t : s.torrents)
+        torrents.push_back({{"torrent", t.torrent},
+                            {"bytes_up", t.bytes_up},
+                            {"bytes_down", t.bytes_down},
+                            {"credits", tron::to_decimal(t.credits)},
+                            {"vouchered", tron::to_decimal(t.vouchered)}});
+    return {{"bytes_up", s.bytes_up},
+            {"bytes_down", s.bytes_down},
+            {"credits_accrued", tron::to_decimal(s.credits_accrued)},
+            {"vouchered", tron::to_decimal(s.vouchered)},
+            {"unpaid", tron::to_decimal(s.unpaid)},
+            {"paid_out", tron::to_decimal(s.paid_out)},
+            {"torrents", std::move(torrents)},
+            {"flushes", s.flushes},
+            {"last_flush_time", s.last_flush_time}};
+}
+
 json ledger_peers_schema()
 {
     using namespace schema;
@@ -125,7 +145,7 @@ void add_ledger_methods(MethodTable& t)
          .mutates = false,
          .params = {},
          .result = ledger_summary_schema(),
-         .handler = [](Call& c) { return ledger_of(c).summary(); }});
+         .handler = [](Call& c) { return summary_json(ledger_of(c).summary()); }});
     t.push_back(
         {.name = "ledger.peers",
          .summary =

@@ -49,9 +49,9 @@ TEST_CASE("flush journals every peer, and only authenticated addresses are credi
     CHECK(to_decimal(s.credits) == "500000000000000000");
     t.flush({{"bb", "127.0.0.9", "", kAddr, 1 << 29, 0, {}}}, price); // same address, other torrent
     auto sum = t.ledger->summary();
-    CHECK(sum["bytes_up"] == (1 << 20) + (1 << 30));
-    CHECK(sum["credits_accrued"] == "1000000000000000000");
-    CHECK(sum["flushes"] == 2);
+    CHECK(sum.bytes_up == (1 << 20) + (1 << 30));
+    CHECK(to_decimal(sum.credits_accrued) == "1000000000000000000");
+    CHECK(sum.flushes == 2);
     auto peers = t.ledger->peers(10, 0, "credits")["peers"];
     REQUIRE(peers.size() == 2); // the address is one counterparty across torrents
     CHECK(peers[0]["address"] == kAddr);
