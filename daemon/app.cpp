@@ -369,10 +369,10 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
                            *budget,
                            cfg.bt.local_peers_unthrottled,
                            cfg.payments.credit_window};
-        payments = std::make_shared<Payments>(
-            *ledger, identity, terms, [&events](std::string method, nlohmann::json params) {
-                events.publish(std::move(method), std::move(params));
-            });
+        payments = std::make_shared<Payments>(*ledger, identity, terms,
+                                              [&events](Event event, nlohmann::json params) {
+                                                  events.publish(event, std::move(params));
+                                              });
         payments->load(ledger->balances(cfg.payments.credit_window));
     }
 

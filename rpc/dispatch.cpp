@@ -326,6 +326,7 @@ Dispatcher::Dispatcher(MethodTable table, Context& ctx, Limits limits)
       slow_(limits.slow_workers)
 {
     check_method_table(table_);
+    check_event_table();
     for (auto const& m : table_)
         index_[m.name] = &m;
     ctx_.offload = [this](std::function<void()> job) { return offload(std::move(job)); };

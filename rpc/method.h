@@ -23,6 +23,7 @@ namespace seedbox::ledger {
 class Ledger;
 }
 namespace seedbox::daemon {
+enum class Event;
 class Torrents;
 class EventHub;
 class Settlement;
@@ -221,6 +222,17 @@ void add_settlement_methods(MethodTable& table);
 // given twice in one method, an integer param without a range, a result without a schema type.
 // Throws std::logic_error naming the method; the Dispatcher runs it on its table.
 void check_method_table(MethodTable const& table);
+
+// The event table (rpc/methods/events.cpp): one row per daemon::Event, with its payload schema;
+// rpc.discover publishes it as components.x-events. check_event_table() throws std::logic_error
+// when an Event has no row or two.
+struct EventKind {
+    daemon::Event event;
+    char const* summary = "";
+    json payload;
+};
+[[nodiscard]] std::vector<EventKind> const& event_table();
+void check_event_table();
 
 // OpenRPC 1.2 document describing `table` (rpc/openrpc.cpp).
 [[nodiscard]] json openrpc_document(MethodTable const& table);

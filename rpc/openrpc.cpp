@@ -1,3 +1,4 @@
+#include "daemon/base/events.h"
 #include "rpc/errors.h"
 #include "rpc/method.h"
 
@@ -102,10 +103,14 @@ json openrpc_document(MethodTable const& table)
         errors[std::string(k.token)] = {{"code", k.code},
                                         {"message", std::string(k.meaning)},
                                         {"data", {{"token", std::string(k.token)}}}};
+    // The notifications a WebSocket subscriber receives, keyed by method (rpc/methods/events.cpp).
+    json events = json::object();
+    for (auto const& e : event_table())
+        events[daemon::name(e.event)] = {{"summary", e.summary}, {"params", e.payload}};
     return {{"openrpc", "1.2.6"},
             {"info", {{"title", "seedboxd JSON-RPC API"}, {"version", SEEDBOXD_VERSION}}},
             {"methods", methods},
-            {"components", {{"errors", errors}}}};
+            {"components", {{"errors", errors}, {"x-events", events}}}};
 }
 
 } // namespace seedbox::rpc

@@ -16,8 +16,34 @@ void EventHub::unsubscribe(std::uint64_t token)
     sinks_.erase(token);
 }
 
-void EventHub::publish(std::string method, nlohmann::json params)
+char const* name(Event e)
 {
+    switch (e) {
+    case Event::torrent_added:
+        return "torrent.added";
+    case Event::torrent_removed:
+        return "torrent.removed";
+    case Event::torrent_state_changed:
+        return "torrent.state_changed";
+    case Event::torrent_finished:
+        return "torrent.finished";
+    case Event::torrent_error:
+        return "torrent.error";
+    case Event::torrent_stats:
+        return "torrent.stats";
+    case Event::ledger_credited:
+        return "ledger.credited";
+    case Event::ledger_voucher:
+        return "ledger.voucher";
+    case Event::settlement_batch:
+        return "settlement.batch";
+    }
+    return "unknown";
+}
+
+void EventHub::publish(Event event, nlohmann::json params)
+{
+    std::string method = name(event);
     nlohmann::json note = {{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}};
     auto message = std::make_shared<std::string const>(
         note.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -31,11 +57,12 @@ void EventHub::publish(std::string method, nlohmann::json params)
 
 std::vector<std::string> const& EventHub::names()
 {
-    static std::vector<std::string> const n = {
-        "torrent.added",    "torrent.removed", "torrent.state_changed",
-        "torrent.finished", "torrent.error",   "torrent.stats",
-        "ledger.credited",  "ledger.voucher",  "settlement.batch",
-    };
+    static auto const n = [] {
+        std::vector<std::string> v;
+        for (int i = 0; i <= static_cast<int>(kLastEvent); ++i)
+            v.emplace_back(name(static_cast<Event>(i)));
+        return v;
+    }();
     return n;
 }
 

@@ -14,6 +14,23 @@
 
 namespace seedbox::daemon {
 
+// The notifications the daemon emits. Append only; the RPC layer's event table
+// (rpc/methods/events.cpp) gives each its payload schema and is checked complete up to kLastEvent.
+enum class Event {
+    torrent_added,
+    torrent_removed,
+    torrent_state_changed,
+    torrent_finished,
+    torrent_error,
+    torrent_stats,
+    ledger_credited,
+    ledger_voucher,
+    settlement_batch,
+};
+inline constexpr Event kLastEvent = Event::settlement_batch;
+// "torrent.added", ...: the notification's method name.
+[[nodiscard]] char const* name(Event e);
+
 class EventHub {
 public:
     // `message` is the whole JSON-RPC notification text; `method` lets sinks filter cheaply.
@@ -27,11 +44,11 @@ public:
     void unsubscribe(std::uint64_t token);
 
     // Any thread.
-    void publish(std::string method, nlohmann::json params);
+    void publish(Event event, nlohmann::json params);
 
     [[nodiscard]] std::size_t subscribers() const { return sinks_.size(); }
 
-    // The notification methods the daemon emits (for events.subscribe validation and rpc.discover).
+    // Every event's name, in Event order (for events.subscribe validation and rpc.discover).
     static std::vector<std::string> const& names();
 
 private:

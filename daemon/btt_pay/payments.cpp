@@ -311,12 +311,12 @@ void Payments::receive(tron::Address const& payer, std::string_view cumulative_t
     ledger_.keep_voucher(v, [self, v, payer, reply = std::move(reply)](std::string const& err,
                                                                        Uint256 const& increase) {
         if (err.empty())
-            self->publish_("ledger.voucher", {{"direction", "received"},
-                                              {"payer", v.payer},
-                                              {"beneficiary", v.beneficiary},
-                                              {"cumulative", tron::to_decimal(v.cumulative)},
-                                              {"amount", tron::to_decimal(increase)},
-                                              {"torrent", v.torrent}});
+            self->publish_(Event::ledger_voucher, {{"direction", "received"},
+                                                   {"payer", v.payer},
+                                                   {"beneficiary", v.beneficiary},
+                                                   {"cumulative", tron::to_decimal(v.cumulative)},
+                                                   {"amount", tron::to_decimal(increase)},
+                                                   {"torrent", v.torrent}});
         self->post([self, v, payer, err, reply] {
             auto& p = self->payers_[payer];
             if (!err.empty()) {
@@ -390,7 +390,7 @@ void Payments::maybe_issue(tron::Address const& provider, std::string const& tor
     ledger_.save_issued(issued, [self, provider, issued, amount, sig,
                                  send = std::move(send)](std::string const& err) {
         if (err.empty())
-            self->publish_("ledger.voucher",
+            self->publish_(Event::ledger_voucher,
                            {{"direction", "issued"},
                             {"payer", issued.voucher.payer},
                             {"beneficiary", issued.voucher.beneficiary},

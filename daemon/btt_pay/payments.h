@@ -18,6 +18,7 @@
 // the network thread through the session's io_context (never after detach()).
 #pragma once
 
+#include "daemon/base/events.h"
 #include "daemon/base/payment_figures.h"
 #include "daemon/btt_pay/identity.h"
 #include "ledger/ledger.h"
@@ -55,7 +56,7 @@ inline std::string endpoint_key(lt::tcp::endpoint const& ep)
 
 class Payments : public std::enable_shared_from_this<Payments> {
 public:
-    using Publish = std::function<void(std::string method, nlohmann::json params)>;
+    using Publish = std::function<void(Event event, nlohmann::json params)>;
 
     Payments(ledger::Ledger& ledger, std::shared_ptr<PayIdentity const> identity,
              PaymentTerms terms, Publish publish);

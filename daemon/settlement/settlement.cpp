@@ -519,13 +519,13 @@ void Settlement::move(ledger::Batch b, std::string const& state,
 
 void Settlement::publish(ledger::Batch const& b, std::string const& from)
 {
-    events_.publish("settlement.batch", {{"id", b.id},
-                                         {"state", b.state},
-                                         {"from", from.empty() ? json(nullptr) : json(from)},
-                                         {"txid", b.txid},
-                                         {"claims", b.claims.size()},
-                                         {"total", tron::to_decimal(b.total())},
-                                         {"paid", tron::to_decimal(b.paid())}});
+    events_.publish(Event::settlement_batch, {{"id", b.id},
+                                              {"state", b.state},
+                                              {"from", from.empty() ? json(nullptr) : json(from)},
+                                              {"txid", b.txid},
+                                              {"claims", b.claims.size()},
+                                              {"total", tron::to_decimal(b.total())},
+                                              {"paid", tron::to_decimal(b.paid())}});
 }
 
 SettlementStatus Settlement::status()

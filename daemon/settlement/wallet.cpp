@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <climits>
-#include <tuple>
 #include <spdlog/spdlog.h>
+#include <tuple>
 
 namespace seedbox::daemon {
 

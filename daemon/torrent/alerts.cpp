@@ -171,11 +171,11 @@ void Engine::Impl::handle(lt::alert* a)
     } else if (auto* te = alert_cast<torrent_error_alert>(a)) {
         spdlog::warn("{}", te->message());
         with_entry(te->handle, [&](Entry& e) { e.error = te->error.message(); });
-        events.publish("torrent.error", error_note(*te, te->error, te->filename(), nullptr));
+        events.publish(Event::torrent_error, error_note(*te, te->error, te->filename(), nullptr));
         ses->post_torrent_updates(kStatusFlags);
     } else if (auto* fe = alert_cast<file_error_alert>(a)) {
         spdlog::warn("{}", fe->message());
-        events.publish("torrent.error",
+        events.publish(Event::torrent_error,
                        error_note(*fe, fe->error, fe->filename(), operation_name(fe->op)));
     } else if (auto* fr = alert_cast<fastresume_rejected_alert>(a)) {
         spdlog::warn("{}", fr->message());
@@ -213,7 +213,8 @@ void Engine::Impl::handle(lt::alert* a)
         });
         if (hook) // the data stayed where it was; the hook still learns the download is done
             run_complete_hook(id, name, path, labels);
-        events.publish("torrent.error", error_note(*smf, smf->error, smf->file_path(), "move"));
+        events.publish(Event::torrent_error,
+                       error_note(*smf, smf->error, smf->file_path(), "move"));
     } else if (auto* ls = alert_cast<listen_succeeded_alert>(a)) {
         spdlog::info("{}", ls->message());
         if (ls->socket_type == socket_type_t::tcp) {
@@ -306,14 +307,14 @@ void Engine::Impl::on_state_update(lt::state_update_alert const& a)
     }
     for (auto& [note, previous] : transitions) {
         note["previous_state"] = previous;
-        events.publish("torrent.state_changed", std::move(note));
+        events.publish(Event::torrent_state_changed, std::move(note));
     }
     for (auto& note : finished)
-        events.publish("torrent.finished", std::move(note));
+        events.publish(Event::torrent_finished, std::move(note));
     for (auto const& [st, labels] : first_completions)
         on_first_completion(st, labels);
     if (!changed.empty() && events.subscribers() > 0)
-        events.publish("torrent.stats", {{"torrents", std::move(changed)}});
+        events.publish(Event::torrent_stats, {{"torrents", std::move(changed)}});
 }
 
 void Engine::Impl::on_save_resume(lt::save_resume_data_alert const& a)

@@ -461,7 +461,7 @@ Status Engine::Impl::change_persisted(std::vector<std::string> const& ids,
         return st;
     for (auto& [note, previous] : transitions) {
         note["previous_state"] = previous;
-        events.publish("torrent.state_changed", std::move(note));
+        events.publish(Event::torrent_state_changed, std::move(note));
     }
     for (auto const& id : ids)
         if (auto err = persist_meta(id); !err.empty())

@@ -455,7 +455,7 @@ void Engine::Impl::check_share_limits()
         ses->remove_torrent(h, with_data ? lt::session::delete_files : lt::remove_flags_t{});
         store.remove_torrent(id);
         events.publish(
-            "torrent.removed",
+            Event::torrent_removed,
             {{"id", id}, {"name", name}, {"deleted_data", with_data}, {"reason", "share_limit"}});
     }
 }

@@ -124,10 +124,10 @@ Result<AddResult> Engine::add(AddRequest const& req)
     }
     // Its first statuses may have come and gone before it was in the table: show it in a stats
     // event now, so a watcher always sees every torrent at least once.
-    m.events.publish("torrent.stats", {{"torrents", json::array({note})}});
+    m.events.publish(Event::torrent_stats, {{"torrents", json::array({note})}});
     note["save_path"] = row.save_path;
     note["labels"] = req.labels;
-    m.events.publish("torrent.added", std::move(note));
+    m.events.publish(Event::torrent_added, std::move(note));
     // A small or complete torrent can finish checking while state.db is written, before it is in
     // the table: its torrent_finished_alert then found no entry. Catch up here.
     bool missed = false;
@@ -226,7 +226,7 @@ Status Engine::remove(std::vector<std::string> const& ids, bool delete_data)
         spdlog::info("removed torrent {}{}", id, delete_data ? " and its data" : "");
     }
     for (auto& n : notes)
-        m.events.publish("torrent.removed", std::move(n));
+        m.events.publish(Event::torrent_removed, std::move(n));
     return Ok{};
 }
 

@@ -57,7 +57,8 @@ void add_system_methods(MethodTable& t)
                  .result = object({{"openrpc", string()},
                                    {"info", type("object")},
                                    {"methods", array(type("object"))},
-                                   {"components", object({{"errors", map(type("object"))}})}}),
+                                   {"components", object({{"errors", map(type("object"))},
+                                                          {"x-events", map(type("object"))}})}}),
                  .handler = [](Call& c) {
                      // Built once per method table: the document is large and never changes.
                      static std::mutex mutex;

@@ -234,7 +234,26 @@ class Daemon:
         h = [f"Authorization: Bearer {self.token}"] if auth else []
         h += headers or []
         extra = {"origin": origin} if origin else {}
-        return websocket.create_connection(f"ws://{self.addr}/rpc", header=h, timeout=30, **extra)
+        conn = websocket.create_connection(f"ws://{self.addr}/rpc", header=h, timeout=30, **extra)
+        return CheckedWs(conn, self)
+
+    def check_event(self, note):
+        """Every notification a test sees must be an event of the daemon's event table
+        (rpc/methods/events.cpp, published by rpc.discover as components.x-events) and fit its
+        payload schema."""
+        import jsonschema  # python3-jsonschema
+        doc = self.discovered()
+        if doc is None:
+            return
+        method = note["method"]
+        key = "event:" + method
+        if key not in self._validators:
+            row = doc["components"]["x-events"].get(method)
+            assert row is not None, f"notification {method!r} is not in the event table"
+            self._validators[key] = jsonschema.Draft7Validator(row["params"])
+        errors = sorted(self._validators[key].iter_errors(note.get("params")), key=str)
+        assert not errors, f"{method}: the notification does not fit its payload schema: " + \
+            "; ".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:3])
 
     def torrent(self, tid, *fields):
         return self.call("torrent.get", id=tid, fields=list(fields) or ["id", "state", "progress"])
@@ -253,6 +272,29 @@ class Daemon:
         return wait_until(lambda: self.torrent(tid, "state")["state"] in states and
                           self.torrent(tid, "state", "progress", "error"),
                           timeout, what=f"torrent {tid} to reach {states}")
+
+
+class CheckedWs:
+    """A websocket-client connection whose recv() checks every notification it returns against
+    the daemon's event table (Daemon.check_event); everything else is the connection's own."""
+
+    def __init__(self, conn, daemon):
+        self._conn = conn
+        self._daemon = daemon
+
+    def recv(self):
+        data = self._conn.recv()
+        try:
+            msg = json.loads(data)
+        except (TypeError, ValueError):
+            return data
+        for m in msg if isinstance(msg, list) else [msg]:
+            if isinstance(m, dict) and "method" in m and "id" not in m:
+                self._daemon.check_event(m)
+        return data
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
 
 
 # -- content helpers ---------------------------------------------------------------------------

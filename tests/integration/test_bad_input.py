@@ -149,6 +149,21 @@ def test_url_fetch_failures(d):
     assert e.code == 1005 and "torrent.url_allow_private" in e.message
 
 
+def test_the_readme_event_list_is_the_daemons(d):
+    """README's list of notifications is rpc.discover's event table (rpc/methods/events.cpp, one
+    row per daemon::Event), and events.subscribe accepts exactly those names."""
+    import re
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+    para = readme[readme.index("Notifications:"):]
+    para = para[:para.index("The torrent events carry")]
+    listed = re.findall(r"`([a-z_]+\.[a-z_]+)`", para)
+    doc = d.call("rpc.discover")
+    events = doc["components"]["x-events"]
+    assert sorted(listed) == sorted(events)
+    sub = next(m for m in doc["methods"] if m["name"] == "events.subscribe")
+    assert sorted(sub["params"][0]["schema"]["items"]["enum"]) == sorted(events)
+
+
 def test_the_readme_error_table_is_the_daemons(d):
     """README's error table and rpc.discover's components.errors list the same rows (both come from
     rpc/errors.cpp; the harness checks every error a test sees against the latter)."""

@@ -30,8 +30,8 @@ struct PaymentsRig {
         auto id = std::make_shared<PayIdentity const>(
             PayIdentity{key, key.address(), 728126428, hub, to_decimal(terms.price)});
         pay = std::make_shared<Payments>(*t.ledger, id, terms,
-                                         [this](std::string m, nlohmann::json p) {
-                                             events.emplace_back(std::move(m), std::move(p));
+                                         [this](seedbox::daemon::Event e, nlohmann::json p) {
+                                             events.emplace_back(name(e), std::move(p));
                                          });
         pay->attach(io);
     }
