@@ -1,4 +1,4 @@
-// The daemon's configuration: one key table (kKeys in settings.cpp) drives the JSON config file,
+// The daemon's configuration: one key table (table() in config/keys.cpp) drives the JSON config file,
 // SEEDBOXD_* environment variables, --set flags, validation, defaults, help and --print-config.
 // Pure code: no threads, no I/O except reading the config file named by the caller.
 #pragma once

@@ -84,7 +84,7 @@ int narrow(std::int64_t v)
 }
 
 // Where each BitTorrent session setting lives in libtorrent. Which keys are session settings,
-// their types, ranges, defaults and help come from the config key table (config/settings.cpp,
+// their types, ranges, defaults and help come from the config key table (config/keys.cpp,
 // Apply::session); this table only maps them, and session_setting_keys() refuses to run when the
 // two name different keys. pex is not a session setting in libtorrent (a flag on each torrent):
 // it has no pack functions and apply_settings handles it.
