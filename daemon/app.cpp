@@ -6,6 +6,7 @@
 #include "daemon/btt_pay/payments.h"
 #include "daemon/ledger_service.h"
 #include "daemon/notify.h"
+#include "daemon/reload.h"
 #include "daemon/settlement/settlement.h"
 #include "daemon/state_lock.h"
 #include "daemon/torrent/engine.h"
@@ -70,144 +71,6 @@ std::string make_state_dir(std::string const& dir)
     return {};
 }
 
-// Keys whose value differs between two configurations ("bt.upload_rate_limit", ...).
-std::vector<std::string> changed_keys(config::Config const& a, config::Config const& b)
-{
-    auto fa = config::to_json(a).flatten();
-    auto fb = config::to_json(b).flatten();
-    std::vector<std::string> out;
-    for (auto const& [k, v] : fb.items())
-        if (!fa.contains(k) || fa[k] != v)
-            out.push_back(k);
-    for (auto const& [k, v] : fa.items())
-        if (!fb.contains(k))
-            out.push_back(k);
-    for (auto& k :
-         out) { // "/bt/upload_rate_limit" or "/rpc/allowed_hosts/0" -> "bt.upload_rate_limit"
-        auto parts = k.substr(1);
-        std::string key;
-        std::size_t pos = 0;
-        int depth = 0;
-        while (pos <= parts.size() && depth < 2) {
-            auto next = parts.find('/', pos);
-            auto seg =
-                parts.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
-            if (!seg.empty() && std::isdigit(static_cast<unsigned char>(seg[0])))
-                break;
-            key += (key.empty() ? "" : ".") + seg;
-            ++depth;
-            if (next == std::string::npos)
-                break;
-            pos = next + 1;
-        }
-        k = key;
-    }
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
-}
-
-// Every label's move_on_complete must lie inside torrent.allowed_roots, like any API path (it is
-// created if missing). Error text or empty.
-std::string check_label_paths(config::Config const& cfg)
-{
-    for (auto const& [label, p] : cfg.labels) {
-        if (p.move_on_complete.empty())
-            continue;
-        auto ok = make_confined_dir(p.move_on_complete,
-                                    {cfg.torrent.default_save_path, cfg.torrent.allowed_roots});
-        if (!ok)
-            return "labels." + label + ".move_on_complete: " + ok.error().message;
-    }
-    return {};
-}
-
-// Applies a re-read configuration: log level, the BitTorrent session settings (as if set with
-// session.set_settings), labels, hooks and the watch folder now; everything else is named as
-// needing a restart. A configuration that does not load or validate changes nothing.
-void reload(config::Config& current, RunOptions const& opts, Engine& engine, WatchDir& watch)
-{
-    if (!opts.reload) {
-        spdlog::warn("SIGHUP: nothing to reload");
-        return;
-    }
-    auto loaded = opts.reload();
-    if (!loaded.config) {
-        spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}",
-                      loaded.error);
-        return;
-    }
-    auto const& next = *loaded.config;
-    if (auto err = check_label_paths(next); !err.empty()) {
-        spdlog::error("SIGHUP: configuration not reloaded, keeping the running one: {}", err);
-        return;
-    }
-    auto changed = changed_keys(current, next);
-    if (changed.empty()) {
-        spdlog::info("SIGHUP: configuration reloaded; nothing changed");
-        return;
-    }
-    // What each key does on SIGHUP comes from the config key table.
-    std::map<std::string, config::Apply> apply;
-    for (auto const& k : config::keys())
-        apply[k.name] = k.apply;
-    auto apply_of = [&](std::string const& k) {
-        if (auto it = apply.find(k); it != apply.end())
-            return it->second;
-        // labels.tv.ratio_limit: a part of "labels"
-        auto it = apply.find(k.substr(0, k.find('.')));
-        return it != apply.end() ? it->second : config::Apply::restart;
-    };
-    auto const bt = config::to_json(next)["bt"];
-    nlohmann::json settings = nlohmann::json::object();
-    std::vector<std::string> applied, restart;
-    for (auto const& k : changed) {
-        auto const how = apply_of(k);
-        if (how == config::Apply::session)
-            settings[k.substr(3)] = bt[k.substr(3)];
-        else if (how == config::Apply::reload)
-            applied.push_back(k);
-        else
-            restart.push_back(k);
-    }
-    if (!settings.empty()) {
-        if (auto st = engine.set_session_settings(settings); !st) {
-            spdlog::error("SIGHUP: session settings not applied: {}", st.error().message);
-            return;
-        }
-        for (auto const& [k, v] : settings.items())
-            applied.push_back("bt." + k);
-    }
-    if (std::find(applied.begin(), applied.end(), "log_level") != applied.end())
-        spdlog::set_level(spdlog::level::from_str(next.log_level));
-    engine.set_policies(next.labels, next.hooks);
-    watch.configure(next.watch.dir, std::chrono::seconds(next.watch.interval));
-    auto list = [](std::vector<std::string> const& v) {
-        std::string out;
-        for (auto const& k : v)
-            out += (out.empty() ? "" : ", ") + k;
-        return out;
-    };
-    spdlog::info("SIGHUP: configuration reloaded; applied: {}",
-                 applied.empty() ? "-" : list(applied));
-    if (!restart.empty())
-        spdlog::warn("SIGHUP: these changes take effect after a restart: {}", list(restart));
-    // Keep the restart-only keys at their running values, so they are reported again next time.
-    for (auto const& k : applied) {
-        if (k == "log_level")
-            current.log_level = next.log_level;
-    }
-    auto const old_bt = current.bt;
-    current.bt = next.bt;
-    current.labels = next.labels;
-    current.hooks = next.hooks;
-    current.watch = next.watch;
-    current.bt.alert_queue_size = old_bt.alert_queue_size;
-    current.bt.file_pool_size = old_bt.file_pool_size;
-    current.bt.local_peers_unthrottled = old_bt.local_peers_unthrottled;
-    current.bt.user_agent = old_bt.user_agent;
-}
-
 std::int64_t unix_now()
 {
     return std::chrono::duration_cast<std::chrono::seconds>(
@@ -215,47 +78,294 @@ std::int64_t unix_now()
         .count();
 }
 
-} // namespace
+// The RPC token: rpc.token, or read from (or created in) rpc.token_file. A non-loopback bind
+// needs one that exists or rpc.generate_token. Logs why and returns nullopt when there is none.
+std::optional<std::string> rpc_token(config::Config const& cfg, config::Endpoint const& bind)
+{
+    std::string token = cfg.rpc.token;
+    if (!token.empty()) {
+        if (token.size() < 16) {
+            spdlog::critical("rpc.token must be at least 16 characters");
+            return std::nullopt;
+        }
+        return token;
+    }
+    std::error_code ec;
+    bool exists = fs::exists(cfg.rpc.token_file, ec);
+    if (!exists && !rpc::is_loopback_host(bind.host) && !cfg.rpc.generate_token) {
+        spdlog::critical("refusing to listen on non-loopback {} without a token: set rpc.token, "
+                         "create {} (0600) first, or set rpc.generate_token=true",
+                         cfg.rpc.bind, cfg.rpc.token_file);
+        return std::nullopt;
+    }
+    bool created = false;
+    if (auto err = rpc::load_or_create_token(cfg.rpc.token_file, token, created); !err.empty()) {
+        spdlog::critical("{}", err);
+        return std::nullopt;
+    }
+    spdlog::info("RPC token {} {}", created ? "generated in" : "read from", cfg.rpc.token_file);
+    return token;
+}
 
-int run_app(config::Config const& cfg, RunOptions const& opts)
+// state.db, with the session settings changed over RPC forgotten when asked to.
+std::unique_ptr<ledger::StateStore> open_state(config::Config const& cfg, RunOptions const& opts)
+{
+    std::string err;
+    auto store = ledger::StateStore::open((fs::path(cfg.state_dir) / "state.db").string(), err);
+    if (!store) {
+        spdlog::critical("{}", err);
+        return nullptr;
+    }
+    if (opts.reset_session_settings) {
+        std::string const empty = "{}";
+        auto reset_err = ledger::StateStore::wait([&](auto done) {
+            store->put_blob("settings", ledger::Blob(empty.begin(), empty.end()), std::move(done));
+        });
+        if (!reset_err.empty()) {
+            spdlog::critical("cannot reset the stored session settings: {}", reset_err);
+            return nullptr;
+        }
+        spdlog::warn("session settings changed over RPC are forgotten "
+                     "(--reset-session-settings): the configuration's values apply");
+    }
+    return store;
+}
+
+// The payments.* amounts, each within 256 bits, and a bid no higher than max_price_per_gib.
+struct Amounts {
+    tron::Uint256 price, credit_line, max_price, budget, bid;
+};
+
+std::optional<Amounts> payment_amounts(config::Config const& cfg)
+{
+    auto parse = [](std::string const& key, std::string const& v) {
+        auto a = tron::parse_uint256(v);
+        if (!a)
+            spdlog::critical("{} is above 2^256 - 1", key);
+        return a;
+    };
+    auto price = parse("payments.price_per_gib", cfg.payments.price_per_gib);
+    if (!price)
+        return std::nullopt;
+    auto credit_line = parse("payments.credit_line", cfg.payments.credit_line);
+    auto max_price = parse("payments.max_price_per_gib", cfg.payments.max_price_per_gib);
+    auto budget = parse("payments.budget", cfg.payments.budget);
+    auto bid = parse("payments.bid_per_gib", cfg.payments.bid_per_gib);
+    if (!credit_line || !max_price || !budget || !bid)
+        return std::nullopt;
+    if (*bid > *max_price) {
+        spdlog::critical("payments.bid_per_gib ({}) is above payments.max_price_per_gib ({})",
+                         cfg.payments.bid_per_gib, cfg.payments.max_price_per_gib);
+        return std::nullopt;
+    }
+    return Amounts{*price, *credit_line, *max_price, *budget, *bid};
+}
+
+// settlement.mode=broadcast: the TRON node transport (with the API key from its file). Offline:
+// an empty transport. nullopt after logging why it cannot be made.
+std::optional<NodeTransport> node_transport(config::Config const& cfg)
+{
+    if (cfg.settlement.mode != "broadcast")
+        return NodeTransport{};
+    if (cfg.tron.node_url.empty()) {
+        spdlog::critical("settlement.mode=broadcast needs tron.node_url");
+        return std::nullopt;
+    }
+    std::string api_key;
+    if (!cfg.tron.api_key_file.empty()) {
+        std::ifstream f(cfg.tron.api_key_file);
+        if (!f || !std::getline(f, api_key) || api_key.empty()) {
+            spdlog::critical("cannot read a TRON-PRO-API-KEY from tron.api_key_file {}",
+                             cfg.tron.api_key_file);
+            return std::nullopt;
+        }
+        while (!api_key.empty() && std::isspace(static_cast<unsigned char>(api_key.back())))
+            api_key.pop_back();
+    }
+    return rpc::make_node_transport(cfg.tron.node_url, cfg.tron.solidity_url, api_key);
+}
+
+// btt_pay's payments, with a key and ledger accounting; null without them. False after logging
+// why they cannot be made (payments.hub is not an address).
+bool make_payments(config::Config const& cfg, tron::PrivateKey const& key, ledger::Ledger& ledger,
+                   Amounts const& a, EventHub& events, std::shared_ptr<Payments>& out)
+{
+    tron::Address hub;
+    std::string why;
+    if (!cfg.payments.hub.empty()) {
+        auto parsed = tron::Address::parse(cfg.payments.hub, &why);
+        if (!parsed) {
+            spdlog::critical("payments.hub: {}", why);
+            return false;
+        }
+        hub = *parsed;
+    }
+    auto identity = std::make_shared<PayIdentity const>(
+        PayIdentity{key, key.address(), cfg.payments.chain_id, hub, cfg.payments.price_per_gib});
+    PaymentTerms terms{cfg.payments.accept,
+                       cfg.payments.require,
+                       cfg.payments.pay,
+                       a.price,
+                       a.bid,
+                       a.credit_line,
+                       a.max_price,
+                       a.budget,
+                       cfg.bt.local_peers_unthrottled,
+                       cfg.payments.credit_window};
+    out = std::make_shared<Payments>(ledger, identity, terms,
+                                     [&events](Event event, nlohmann::json params) {
+                                         events.publish(event, std::move(params));
+                                     });
+    out->load(ledger.balances(cfg.payments.credit_window));
+    return true;
+}
+
+// Feeds systemd's watchdog from the io thread, so a wedged event loop gets the service restarted.
+void feed_watchdog(boost::asio::steady_timer& timer, Notifier& notifier)
+{
+    notifier.send("WATCHDOG=1");
+    timer.expires_after(*notifier.watchdog_interval());
+    timer.async_wait([&timer, &notifier](boost::system::error_code ec) {
+        if (!ec)
+            feed_watchdog(timer, notifier);
+    });
+}
+
+// What the signal handlers act on, all owned by run_app's frame. Io thread only.
+struct Running {
+    config::Config const& cfg;
+    RunOptions const& opts;
+    boost::asio::io_context& io;
+    boost::asio::signal_set& signals;
+    boost::asio::signal_set& hup;
+    boost::asio::steady_timer& watchdog;
+    boost::asio::steady_timer& deadline;
+    Notifier& notifier;
+    Engine& engine;
+    WatchDir& watch;
+    rpc::Server& server;
+    LedgerService& ledger_service;
+    std::function<std::string()> serving_status;
+    config::Config current; // the running configuration, as reloads change it
+    bool stopping = false;  // set once SIGINT/SIGTERM starts the shutdown
+};
+
+// SIGHUP: read the configuration again and apply what can change while running.
+void wait_hup(Running& r)
+{
+    r.hup.async_wait([&r](boost::system::error_code ec, int) {
+        if (ec)
+            return;
+        r.notifier.send("RELOADING=1\nMONOTONIC_USEC=" +
+                        std::to_string(Notifier::monotonic_usec()));
+        // Off the io thread: applying settings stores them (a SQLite commit) and waits on
+        // libtorrent. The next SIGHUP is awaited once this one is done, so reloads never
+        // overlap; a signal meanwhile stays pending in the signal_set.
+        r.server.post_to_workers([&r] {
+            reload(r.current, r.opts.reload, r.engine, r.watch);
+            r.notifier.send("READY=1\n" + r.serving_status());
+            boost::asio::post(r.io, [&r] {
+                if (!r.stopping)
+                    wait_hup(r);
+            });
+        });
+    });
+}
+
+// SIGINT/SIGTERM: stop taking work, save resume data and the ledger, and leave io.run() within
+// state.shutdown_timeout + 5 s whatever libtorrent does.
+void start_shutdown(Running& r, int sig)
+{
+    r.stopping = true;
+    spdlog::info("signal {}: shutting down", sig);
+    r.notifier.send("STOPPING=1\nSTATUS=saving resume data and the ledger");
+    r.hup.cancel();
+    r.watchdog.cancel();
+    r.watch.configure({}, std::chrono::seconds(1)); // no more adds; joined below
+    r.server.stop();
+    r.ledger_service.stop();
+    r.engine.shutdown([&r] {
+        r.deadline.cancel();
+        r.signals.cancel();
+        r.io.stop();
+    });
+    // Backstop in case libtorrent never answers: the process must exit in bounded time.
+    r.deadline.expires_after(std::chrono::seconds(r.cfg.state.shutdown_timeout + 5));
+    r.deadline.async_wait([&r](boost::system::error_code ec) {
+        if (!ec) {
+            spdlog::error("shutdown did not finish in time; exiting anyway");
+            r.io.stop();
+        }
+    });
+}
+
+void wait_signal(Running& r)
+{
+    r.signals.async_wait([&r](boost::system::error_code ec, int sig) {
+        if (ec)
+            return;
+        if (r.stopping)
+            spdlog::warn("signal {} again: still saving state, please wait", sig);
+        else
+            start_shutdown(r, sig);
+        wait_signal(r);
+    });
+}
+
+// An exception escaping a handler would end io.run(); the sessions guard their own, so this is
+// the last line of defence: log it and keep serving.
+void run_io(boost::asio::io_context& io)
+{
+    for (;;) {
+        try {
+            io.run();
+            return;
+        } catch (std::exception const& e) {
+            spdlog::error("unexpected error on the io thread (kept running): {}", e.what());
+        }
+    }
+}
+
+// Takes the state directory: created 0700 and locked against a second daemon, before anything
+// in it is read (a second daemon would load the same torrents and ledger, announce them twice
+// and overwrite rpc.address). Logs why and returns nullopt on failure.
+std::optional<StateLock> take_state_dir(config::Config const& cfg)
 {
     if (auto why = make_state_dir(cfg.state_dir); !why.empty()) {
         spdlog::critical("cannot create state directory {}: {}", cfg.state_dir, why);
-        return 1;
+        return std::nullopt;
     }
-    // Before anything in the directory is read: a second daemon on it would load the same
-    // torrents and ledger, announce them twice and overwrite rpc.address.
     std::string lock_error;
-    auto const state_lock = StateLock::acquire(cfg.state_dir, lock_error);
-    if (!state_lock.held()) {
+    auto lock = StateLock::acquire(cfg.state_dir, lock_error);
+    if (!lock.held()) {
         spdlog::critical("{}", lock_error);
-        return 1;
+        return std::nullopt;
     }
-    std::error_code ec;
+    return lock;
+}
 
+std::unique_ptr<ledger::Ledger> open_ledger(config::Config const& cfg)
+{
+    std::string err;
+    auto ledger = ledger::Ledger::open((fs::path(cfg.state_dir) / "ledger.db").string(), err);
+    if (!ledger)
+        spdlog::critical("{}", err);
+    return ledger;
+}
+
+} // namespace
+
+// Wires every part together in order, then serves until a signal; each step that can fail
+// logs why and returns 1. Long because it is the one place that owns every part's lifetime.
+int run_app(config::Config const& cfg, RunOptions const& opts)
+{
+    auto const state_lock = take_state_dir(cfg);
+    if (!state_lock)
+        return 1;
     auto bind = config::parse_endpoint(cfg.rpc.bind);
-    std::string token = cfg.rpc.token;
-    if (token.empty()) {
-        bool exists = fs::exists(cfg.rpc.token_file, ec);
-        if (!exists && !rpc::is_loopback_host(bind->host) && !cfg.rpc.generate_token) {
-            spdlog::critical(
-                "refusing to listen on non-loopback {} without a token: set rpc.token, "
-                "create {} (0600) first, or set rpc.generate_token=true",
-                cfg.rpc.bind, cfg.rpc.token_file);
-            return 1;
-        }
-        bool created = false;
-        if (auto err = rpc::load_or_create_token(cfg.rpc.token_file, token, created);
-            !err.empty()) {
-            spdlog::critical("{}", err);
-            return 1;
-        }
-        spdlog::info("RPC token {} {}", created ? "generated in" : "read from", cfg.rpc.token_file);
-    } else if (token.size() < 16) {
-        spdlog::critical("rpc.token must be at least 16 characters");
+    auto token = rpc_token(cfg, *bind);
+    if (!token)
         return 1;
-    }
-
     auto key = ledger::load_or_create_key(cfg.tron.key_file, cfg.tron.generate_key);
     if (!key.error.empty()) {
         spdlog::critical("{}", key.error);
@@ -269,75 +379,18 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     } else {
         spdlog::info("no TRON key at {}: wallet and payments are off", cfg.tron.key_file);
     }
-
-    std::string err;
-    auto store = ledger::StateStore::open((fs::path(cfg.state_dir) / "state.db").string(), err);
-    if (!store) {
-        spdlog::critical("{}", err);
+    auto store = open_state(cfg, opts);
+    if (!store)
         return 1;
-    }
-
-    if (opts.reset_session_settings) {
-        std::string const empty = "{}";
-        auto reset_err = ledger::StateStore::wait([&](auto done) {
-            store->put_blob("settings", ledger::Blob(empty.begin(), empty.end()), std::move(done));
-        });
-        if (!reset_err.empty()) {
-            spdlog::critical("cannot reset the stored session settings: {}", reset_err);
-            return 1;
-        }
-        spdlog::warn("session settings changed over RPC are forgotten "
-                     "(--reset-session-settings): the configuration's values apply");
-    }
-
-    auto ledger = ledger::Ledger::open((fs::path(cfg.state_dir) / "ledger.db").string(), err);
-    if (!ledger) {
-        spdlog::critical("{}", err);
+    auto ledger = open_ledger(cfg);
+    if (!ledger)
         return 1;
-    }
-    auto price = tron::parse_uint256(cfg.payments.price_per_gib);
-    if (!price) {
-        spdlog::critical("payments.price_per_gib is above 2^256 - 1");
+    auto amounts = payment_amounts(cfg);
+    if (!amounts)
         return 1;
-    }
-
-    auto parse_amount = [](std::string const& key, std::string const& v) {
-        auto a = tron::parse_uint256(v);
-        if (!a)
-            spdlog::critical("{} is above 2^256 - 1", key);
-        return a;
-    };
-    auto credit_line = parse_amount("payments.credit_line", cfg.payments.credit_line);
-    auto max_price = parse_amount("payments.max_price_per_gib", cfg.payments.max_price_per_gib);
-    auto budget = parse_amount("payments.budget", cfg.payments.budget);
-    auto bid = parse_amount("payments.bid_per_gib", cfg.payments.bid_per_gib);
-    if (!credit_line || !max_price || !budget || !bid)
+    auto node = node_transport(cfg);
+    if (!node)
         return 1;
-    if (*bid > *max_price) {
-        spdlog::critical("payments.bid_per_gib ({}) is above payments.max_price_per_gib ({})",
-                         cfg.payments.bid_per_gib, cfg.payments.max_price_per_gib);
-        return 1;
-    }
-
-    NodeTransport node;
-    if (cfg.settlement.mode == "broadcast") {
-        if (cfg.tron.node_url.empty()) {
-            spdlog::critical("settlement.mode=broadcast needs tron.node_url");
-            return 1;
-        }
-        std::string api_key;
-        if (!cfg.tron.api_key_file.empty()) {
-            std::ifstream f(cfg.tron.api_key_file);
-            if (!f || !std::getline(f, api_key) || api_key.empty()) {
-                spdlog::critical("cannot read a TRON-PRO-API-KEY from tron.api_key_file {}",
-                                 cfg.tron.api_key_file);
-                return 1;
-            }
-            while (!api_key.empty() && std::isspace(static_cast<unsigned char>(api_key.back())))
-                api_key.pop_back();
-        }
-        node = rpc::make_node_transport(cfg.tron.node_url, cfg.tron.solidity_url, api_key);
-    }
     boost::asio::io_context io(1);
     // Installed before anything announces readiness (the ready file, rpc.address, READY=1): a
     // signal right after those is queued here and handled below, never the default action that
@@ -346,36 +399,9 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     boost::asio::signal_set hup(io, SIGHUP);
     EventHub events(io);
     std::shared_ptr<Payments> payments;
-    if (key.key && cfg.ledger.accounting) {
-        tron::Address hub;
-        std::string why;
-        if (!cfg.payments.hub.empty()) {
-            auto parsed = tron::Address::parse(cfg.payments.hub, &why);
-            if (!parsed) {
-                spdlog::critical("payments.hub: {}", why);
-                return 1;
-            }
-            hub = *parsed;
-        }
-        auto identity = std::make_shared<PayIdentity const>(
-            PayIdentity{*key.key, *wallet, cfg.payments.chain_id, hub, cfg.payments.price_per_gib});
-        PaymentTerms terms{cfg.payments.accept,
-                           cfg.payments.require,
-                           cfg.payments.pay,
-                           *price,
-                           *bid,
-                           *credit_line,
-                           *max_price,
-                           *budget,
-                           cfg.bt.local_peers_unthrottled,
-                           cfg.payments.credit_window};
-        payments = std::make_shared<Payments>(*ledger, identity, terms,
-                                              [&events](Event event, nlohmann::json params) {
-                                                  events.publish(event, std::move(params));
-                                              });
-        payments->load(ledger->balances(cfg.payments.credit_window));
-    }
-
+    if (key.key && cfg.ledger.accounting &&
+        !make_payments(cfg, *key.key, *ledger, *amounts, events, payments))
+        return 1;
     auto accounting = cfg.ledger.accounting ? std::make_shared<Accounting>() : nullptr;
     if (!accounting)
         spdlog::warn("ledger.accounting is off: no per-peer counts, no payments");
@@ -386,7 +412,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     Notifier notifier;
     notifier.send("STATUS=opening state");
     Engine engine(io, cfg, *store, events, accounting, payments);
-    LedgerService ledger_service(io, *ledger, accounting, *price,
+    LedgerService ledger_service(io, *ledger, accounting, amounts->price,
                                  std::chrono::seconds(cfg.ledger.flush_interval), events);
     if (auto e = engine.start([&notifier](std::string const& s) {
             spdlog::info("{}", s);
@@ -397,8 +423,8 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         return 1;
     }
 
-    Settlement settlement(cfg, *ledger, key.key, events, node);
-    rpc::Context ctx{engine, cfg, token, unix_now(), nullptr, wallet, ledger.get(), &settlement};
+    Settlement settlement(cfg, *ledger, key.key, events, *node);
+    rpc::Context ctx{engine, cfg, *token, unix_now(), nullptr, wallet, ledger.get(), &settlement};
     ctx.net = io.get_executor();
     rpc::Dispatcher dispatcher(rpc::build_method_table(), ctx,
                                {static_cast<std::size_t>(cfg.rpc.max_json_depth),
@@ -409,8 +435,9 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     rpc::AuthBrake brake({static_cast<int>(cfg.rpc.auth_failures)},
                          [&dispatcher] { dispatcher.metrics().auth_failure(); });
     ctx.brake = &brake;
-    rpc::Server server(io, dispatcher, events, cfg.rpc, token, brake);
+    rpc::Server server(io, dispatcher, events, cfg.rpc, *token, brake);
     ctx.quick = [&server](std::function<void()> job) { server.post_to_workers(std::move(job)); };
+    std::string err;
     auto bound = server.listen(*bind, err);
     if (bound.empty()) {
         spdlog::critical("{}", err);
@@ -435,89 +462,28 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     notifier.send("READY=1\n" + serving_status());
     WatchDir watch(engine);
     watch.configure(cfg.watch.dir, std::chrono::seconds(cfg.watch.interval));
-
-    // The watchdog is fed from the io thread, so a wedged event loop gets the service restarted.
     boost::asio::steady_timer watchdog(io);
-    std::function<void()> feed_watchdog = [&] {
-        notifier.send("WATCHDOG=1");
-        watchdog.expires_after(*notifier.watchdog_interval());
-        watchdog.async_wait([&](boost::system::error_code wec) {
-            if (!wec)
-                feed_watchdog();
-        });
-    };
     if (notifier.watchdog_interval())
-        feed_watchdog();
-
-    bool stopping = false; // io thread: set once SIGINT/SIGTERM starts the shutdown
-    // SIGHUP: read the configuration again and apply what can change while running.
-    config::Config current = cfg;
-    std::function<void()> wait_hup = [&] {
-        hup.async_wait([&](boost::system::error_code hec, int) {
-            if (hec)
-                return;
-            notifier.send("RELOADING=1\nMONOTONIC_USEC=" +
-                          std::to_string(Notifier::monotonic_usec()));
-            // Off the io thread: applying settings stores them (a SQLite commit) and waits on
-            // libtorrent. The next SIGHUP is awaited once this one is done, so reloads never
-            // overlap; a signal meanwhile stays pending in the signal_set.
-            server.post_to_workers([&] {
-                reload(current, opts, engine, watch);
-                notifier.send("READY=1\n" + serving_status());
-                boost::asio::post(io, [&] {
-                    if (!stopping)
-                        wait_hup();
-                });
-            });
-        });
-    };
-    wait_hup();
-
+        feed_watchdog(watchdog, notifier);
     boost::asio::steady_timer deadline(io);
-    std::function<void()> wait_signal = [&] {
-        signals.async_wait([&](boost::system::error_code sec, int sig) {
-            if (sec)
-                return;
-            if (stopping) {
-                spdlog::warn("signal {} again: still saving state, please wait", sig);
-            } else {
-                stopping = true;
-                spdlog::info("signal {}: shutting down", sig);
-                notifier.send("STOPPING=1\nSTATUS=saving resume data and the ledger");
-                hup.cancel();
-                watchdog.cancel();
-                watch.configure({}, std::chrono::seconds(1)); // no more adds; joined below
-                server.stop();
-                ledger_service.stop();
-                engine.shutdown([&] {
-                    deadline.cancel();
-                    signals.cancel();
-                    io.stop();
-                });
-                // Backstop in case libtorrent never answers: the process must exit in bounded time.
-                deadline.expires_after(std::chrono::seconds(cfg.state.shutdown_timeout + 5));
-                deadline.async_wait([&](boost::system::error_code dec) {
-                    if (!dec) {
-                        spdlog::error("shutdown did not finish in time; exiting anyway");
-                        io.stop();
-                    }
-                });
-            }
-            wait_signal();
-        });
-    };
-    wait_signal();
+    Running running{cfg,
+                    opts,
+                    io,
+                    signals,
+                    hup,
+                    watchdog,
+                    deadline,
+                    notifier,
+                    engine,
+                    watch,
+                    server,
+                    ledger_service,
+                    serving_status,
+                    cfg};
+    wait_hup(running);
+    wait_signal(running);
+    run_io(io);
 
-    // An exception escaping a handler would end io.run(); the sessions guard their own, so this is
-    // the last line of defence: log it and keep serving.
-    for (;;) {
-        try {
-            io.run();
-            break;
-        } catch (std::exception const& e) {
-            spdlog::error("unexpected error on the io thread (kept running): {}", e.what());
-        }
-    }
     watch.stop();
     dispatcher.stop(); // queued slow jobs are dropped; dropped calls no longer answer
     settlement.stop(); // ends the chain waits of running wallet calls
