@@ -25,7 +25,8 @@ Batch batch_row(Stmt const& st)
 {
     Batch b;
     b.id = st.column_int(0);
-    b.state = st.column_text(1);
+    // The column only ever holds names written from BatchState (a CHECK would say the same).
+    b.state = parse_batch_state(st.column_text(1)).value_or(BatchState::expired);
     b.mode = st.column_text(2);
     b.txid = st.column_text(3);
     b.raw_data_hex = st.column_text(4);
@@ -73,15 +74,10 @@ std::vector<Batch> query_batches(Db& db, std::string const& where, auto bind)
     return out;
 }
 
-int rank(std::string const& state)
+// How far along a state is: final, reverted and expired are all ends (3).
+int rank(BatchState s)
 {
-    if (state == "built")
-        return 0;
-    if (state == "broadcast")
-        return 1;
-    if (state == "included")
-        return 2;
-    return 3; // final, reverted, expired
+    return std::min(static_cast<int>(s), 3);
 }
 
 std::int64_t now_ms()
@@ -120,6 +116,44 @@ Uint256 Batch::total() const
     for (auto const& c : claims)
         t += c.cumulative - c.previous;
     return t;
+}
+
+char const* name(BatchState s)
+{
+    switch (s) {
+    case BatchState::built:
+        return "built";
+    case BatchState::broadcast:
+        return "broadcast";
+    case BatchState::included:
+        return "included";
+    case BatchState::final:
+        return "final";
+    case BatchState::reverted:
+        return "reverted";
+    case BatchState::expired:
+        return "expired";
+    }
+    return "expired";
+}
+
+std::optional<BatchState> parse_batch_state(std::string_view n)
+{
+    for (int i = 0; i <= static_cast<int>(BatchState::expired); ++i)
+        if (n == name(static_cast<BatchState>(i)))
+            return static_cast<BatchState>(i);
+    return std::nullopt;
+}
+
+std::vector<std::string> const& Batch::states()
+{
+    static auto const v = [] {
+        std::vector<std::string> out;
+        for (int i = 0; i <= static_cast<int>(BatchState::expired); ++i)
+            out.emplace_back(name(static_cast<BatchState>(i)));
+        return out;
+    }();
+    return v;
 }
 
 Uint256 Batch::paid() const
@@ -187,7 +221,10 @@ std::string SettlementStore::insert(Batch& b)
             "INSERT INTO settlement_batches (state, mode, txid, raw_data_hex, signature, "
             "signed_hex, owner, hub, chain_id, ref_number, ref_hash, expiration, fee_limit, "
             "energy_estimate, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-        st.bind(1, b.state).bind(2, b.mode).bind(3, b.txid).bind(4, b.raw_data_hex);
+        st.bind(1, std::string(name(b.state)))
+            .bind(2, b.mode)
+            .bind(3, b.txid)
+            .bind(4, b.raw_data_hex);
         st.bind(5, b.signature).bind(6, b.signed_hex).bind(7, b.owner).bind(8, b.hub);
         st.bind(9, b.chain_id).bind(10, b.ref_number).bind(11, b.ref_hash);
         st.bind(12, b.expiration).bind(13, b.fee_limit).bind(14, b.energy_estimate);
@@ -220,12 +257,14 @@ std::string SettlementStore::transition(Batch const& u, std::vector<ClaimOutcome
         cur.bind(1, u.id);
         if (!cur.step())
             return "no batch " + std::to_string(u.id);
-        auto from = cur.column_text(0);
-        if (rank(from) == 3 || rank(u.state) < rank(from))
-            return "batch " + std::to_string(u.id) + " cannot go from " + from + " to " + u.state;
+        auto from_name = cur.column_text(0);
+        auto from = parse_batch_state(from_name);
+        if (!from || rank(*from) == 3 || rank(u.state) < rank(*from))
+            return "batch " + std::to_string(u.id) + " cannot go from " + from_name + " to " +
+                   name(u.state);
         auto st = db.prepare("UPDATE settlement_batches SET state = ?, updated = ?, block = ?, "
                              "energy = ?, fee = ?, error = ? WHERE id = ?");
-        st.bind(1, u.state).bind(2, now);
+        st.bind(1, std::string(name(u.state))).bind(2, now);
         auto bind_opt = [&st](int i, std::optional<std::int64_t> const& v) {
             if (v)
                 st.bind(i, *v);
@@ -238,14 +277,14 @@ std::string SettlementStore::transition(Batch const& u, std::vector<ClaimOutcome
         st.bind(6, u.error).bind(7, u.id);
         if (!st.run())
             return st.error();
-        if (u.state == "reverted" || u.state == "expired") {
+        if (u.state == BatchState::reverted || u.state == BatchState::expired) {
             auto r =
                 db.prepare("UPDATE settlement_claims SET outcome = 'returned' WHERE batch = ?");
             r.bind(1, u.id);
             if (!r.run())
                 return r.error();
         }
-        if (u.state != "final")
+        if (u.state != BatchState::final)
             return {};
         auto mark = db.prepare("UPDATE settlement_claims SET outcome = ?, paid = ? WHERE batch = "
                                "? AND payer = ? AND cumulative = ? AND outcome = 'pending'");

@@ -15,6 +15,7 @@
 #include "ledger/ledger.h"
 
 #include <optional>
+#include <string_view>
 
 namespace seedbox::ledger {
 
@@ -27,10 +28,16 @@ struct Claim {
     tron::Uint256 paid = 0;          // what the hub paid for this entry
 };
 
+// A batch's state; it only moves forward: built -> broadcast -> included -> final, or to
+// reverted or expired from any pending state. Stored and reported by name.
+enum class BatchState { built, broadcast, included, final, reverted, expired };
+[[nodiscard]] char const* name(BatchState s);
+[[nodiscard]] std::optional<BatchState> parse_batch_state(std::string_view name);
+
 struct Batch {
     std::int64_t id = 0;
-    std::string state = "built"; // built -> broadcast -> included -> final | reverted | expired
-    std::string mode;            // offline | broadcast
+    BatchState state = BatchState::built;
+    std::string mode; // offline | broadcast
     std::string txid;
     std::string raw_data_hex;
     std::string signature; // hex
@@ -54,16 +61,12 @@ struct Batch {
 
     [[nodiscard]] tron::Uint256 total() const; // sum of cumulative - previous
     [[nodiscard]] tron::Uint256 paid() const;  // sum of what the hub paid
-    // The states a batch goes through (settlement.batches' filter and /metrics count each).
-    [[nodiscard]] static std::vector<std::string> const& states()
-    {
-        static std::vector<std::string> const v = {"built", "broadcast", "included",
-                                                   "final", "reverted",  "expired"};
-        return v;
-    }
+    // Every state's name, in BatchState order (settlement.batches' filter and /metrics).
+    [[nodiscard]] static std::vector<std::string> const& states();
     [[nodiscard]] bool pending() const
     {
-        return state == "built" || state == "broadcast" || state == "included";
+        return state == BatchState::built || state == BatchState::broadcast ||
+               state == BatchState::included;
     }
 };
 

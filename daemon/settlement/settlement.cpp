@@ -208,7 +208,7 @@ Result<ledger::Batch> Settlement::run_locked(std::optional<ReferenceBlock> const
                  "sun, expires {})",
                  b.id, b.claims.size(), tron::to_decimal(b.total()), b.txid, b.fee_limit,
                  b.expiration);
-    publish(b, "");
+    publish(b, std::nullopt);
     {
         std::lock_guard lock(mutex_);
         last_error_.clear();
@@ -341,11 +341,11 @@ void Settlement::advance(ledger::Batch b)
 {
     if (b.mode != "broadcast")
         return; // offline batches are broadcast by someone else
-    if (b.state == "built") {
+    if (b.state == ledger::BatchState::built) {
         send(b);
         return;
     }
-    if (b.state == "broadcast") {
+    if (b.state == ledger::BatchState::broadcast) {
         auto info = account_.node()->tx_info(b.txid, false);
         if (!info) {
             spdlog::warn("settlement: batch {}: {}", b.id, info.error().message);
@@ -353,12 +353,12 @@ void Settlement::advance(ledger::Batch b)
         }
         if (info.value().found && info.value().block > 0) {
             b.block = info.value().block;
-            move(std::move(b), "included");
+            move(std::move(b), ledger::BatchState::included);
             return;
         }
         if (proven_expired(b)) {
             b.error = "expired without being included";
-            move(std::move(b), "expired");
+            move(std::move(b), ledger::BatchState::expired);
             return;
         }
         // Not seen yet: the node may have dropped it (restart, full pool). Same bytes again.
@@ -366,7 +366,7 @@ void Settlement::advance(ledger::Batch b)
             send(b);
         return;
     }
-    if (b.state == "included") {
+    if (b.state == ledger::BatchState::included) {
         fault_point("settlement.confirming");
         auto info = account_.node()->tx_info(b.txid, true);
         if (!info) {
@@ -395,8 +395,8 @@ void Settlement::send(ledger::Batch& b)
     auto const& res = r.value();
     if (res.accepted) {
         fault_point("settlement.after_broadcast");
-        if (b.state == "built")
-            move(b, "broadcast");
+        if (b.state == ledger::BatchState::built)
+            move(b, ledger::BatchState::broadcast);
         return;
     }
     {
@@ -413,7 +413,7 @@ void Settlement::send(ledger::Batch& b)
     spdlog::warn("settlement: node refused batch {}: {} {}", b.id, res.code, res.message);
     if (proven_expired(b)) {
         b.error = res.code + ": " + res.message;
-        move(b, "expired");
+        move(b, ledger::BatchState::expired);
     }
 }
 
@@ -438,7 +438,7 @@ void Settlement::finish(ledger::Batch b, TxInfo const& info)
                   (info.message.empty() ? "" : ": " + info.message);
         spdlog::warn("settlement: batch {} failed on chain ({}); its claims are claimable again",
                      b.id, b.error);
-        move(std::move(b), "reverted");
+        move(std::move(b), ledger::BatchState::reverted);
         return;
     }
     std::vector<ledger::ClaimOutcome> outcomes;
@@ -470,7 +470,7 @@ void Settlement::finish(ledger::Batch b, TxInfo const& info)
         outcomes.push_back(std::move(o));
     }
     fault_point("settlement.reconcile");
-    move(std::move(b), "final", outcomes);
+    move(std::move(b), ledger::BatchState::final, outcomes);
 }
 
 void Settlement::reconcile_paid()
@@ -502,7 +502,7 @@ void Settlement::reconcile_paid()
     }
 }
 
-void Settlement::move(ledger::Batch b, std::string const& state,
+void Settlement::move(ledger::Batch b, ledger::BatchState state,
                       std::vector<ledger::ClaimOutcome> const& outcomes)
 {
     auto from = b.state;
@@ -511,21 +511,22 @@ void Settlement::move(ledger::Batch b, std::string const& state,
         spdlog::error("settlement: batch {}: {}", b.id, err);
         return;
     }
-    spdlog::info("settlement: batch {} {} -> {}{}", b.id, from, state,
+    spdlog::info("settlement: batch {} {} -> {}{}", b.id, ledger::name(from), ledger::name(state),
                  b.error.empty() ? "" : " (" + b.error + ")");
     auto fresh = store_.get(b.id);
     publish(fresh ? *fresh : b, from);
 }
 
-void Settlement::publish(ledger::Batch const& b, std::string const& from)
+void Settlement::publish(ledger::Batch const& b, std::optional<ledger::BatchState> from)
 {
-    events_.publish(Event::settlement_batch, {{"id", b.id},
-                                              {"state", b.state},
-                                              {"from", from.empty() ? json(nullptr) : json(from)},
-                                              {"txid", b.txid},
-                                              {"claims", b.claims.size()},
-                                              {"total", tron::to_decimal(b.total())},
-                                              {"paid", tron::to_decimal(b.paid())}});
+    events_.publish(Event::settlement_batch,
+                    {{"id", b.id},
+                     {"state", ledger::name(b.state)},
+                     {"from", from ? json(ledger::name(*from)) : json(nullptr)},
+                     {"txid", b.txid},
+                     {"claims", b.claims.size()},
+                     {"total", tron::to_decimal(b.total())},
+                     {"paid", tron::to_decimal(b.paid())}});
 }
 
 SettlementStatus Settlement::status()

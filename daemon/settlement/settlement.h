@@ -112,9 +112,9 @@ private:
     [[nodiscard]] bool proven_expired(ledger::Batch const& b);
     void finish(ledger::Batch b, TxInfo const& info);
     void reconcile_paid();
-    void move(ledger::Batch b, std::string const& state,
+    void move(ledger::Batch b, ledger::BatchState state,
               std::vector<ledger::ClaimOutcome> const& outcomes = {});
-    void publish(ledger::Batch const& b, std::string const& from);
+    void publish(ledger::Batch const& b, std::optional<ledger::BatchState> from);
 
     config::Config const& cfg_;
     ledger::SettlementStore store_;

@@ -43,7 +43,7 @@ json batch_json(ledger::Batch const& b)
         claims.push_back(std::move(j));
     }
     json j = {{"id", b.id},
-              {"state", b.state},
+              {"state", ledger::name(b.state)},
               {"mode", b.mode},
               {"txid", b.txid},
               {"owner", b.owner},

@@ -11,6 +11,7 @@
 
 using namespace seedbox;
 using ledger::Batch;
+using ledger::BatchState;
 using ledger::ClaimOutcome;
 using ledger::SettlementStore;
 using tron::Uint256;
@@ -83,7 +84,7 @@ TEST_CASE("claimable is what kept vouchers exceed over paid and pending batches"
     CHECK(more[0].previous == 100);
 
     // Final with a partial payment for p2: the rest is claimable again, p1's increase too.
-    b.state = "final";
+    b.state = BatchState::final;
     std::vector<ClaimOutcome> out(2);
     out[0].payer = p2.address().base58();
     out[0].cumulative = 300;
@@ -103,7 +104,7 @@ TEST_CASE("claimable is what kept vouchers exceed over paid and pending batches"
     CHECK(got->claims[0].outcome == "claimed");
 
     // Terminal states never move again; paid never goes down.
-    b.state = "reverted";
+    b.state = BatchState::reverted;
     CHECK_FALSE(store.transition(b).empty());
     REQUIRE(store.raise_paid(p2.address().base58(), 50).empty());
     CHECK(store.paid()[p2.address().base58()] == 120);
@@ -118,11 +119,11 @@ TEST_CASE("a reverted or expired batch returns its claims, and states only move 
     keep(*t.ledger, key_of(3), me, 70);
     auto b = batch_of(store.candidates(hub, 728126428, 10), "t2");
     REQUIRE(store.insert(b).empty());
-    b.state = "included";
+    b.state = BatchState::included;
     REQUIRE(store.transition(b).empty());
-    b.state = "broadcast";
+    b.state = BatchState::broadcast;
     CHECK_FALSE(store.transition(b).empty()); // backwards
-    b.state = "reverted";
+    b.state = BatchState::reverted;
     REQUIRE(store.transition(b).empty());
     CHECK(store.claimable(hub, 728126428) == 70);
     CHECK(store.get(b.id)->claims[0].outcome == "returned");
