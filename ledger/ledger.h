@@ -89,6 +89,66 @@ struct Party {
 };
 using PartyCache = std::unordered_map<std::string, Party>;
 
+// One page of a paged view and, when more follow, the key the next page starts after.
+template <class Row, class Key> struct Page {
+    std::vector<Row> rows;
+    std::optional<Key> next;
+};
+
+// ledger.peers: one counterparty (an address, or an anonymous peer per torrent and IP).
+struct PeerView {
+    std::int64_t id = 0;
+    std::string address; // Base58; empty for an anonymous peer
+    std::string torrent;
+    std::string ip;
+    std::string client;
+    std::int64_t first_seen = 0;
+    std::int64_t last_seen = 0; // Unix s of its latest flush
+    std::int64_t bytes_up = 0;
+    std::int64_t bytes_down = 0;
+    tron::Uint256 credits = 0;
+    tron::Uint256 vouchered = 0; // its newest kept voucher's cumulative
+    tron::Uint256 unpaid = 0;
+    struct Latest {
+        tron::Uint256 cumulative = 0;
+        std::int64_t time = 0;
+    };
+    std::optional<Latest> latest_voucher;
+    std::string bid_per_gib;     // its bid with that voucher; empty = none
+    std::string our_bid_per_gib; // our bid to it as a payer; empty = none
+};
+
+// ledger.journal: one row as stored (amounts are the stored decimal text).
+struct JournalEntry {
+    std::int64_t id = 0;
+    std::int64_t time = 0;
+    std::int64_t flush = 0;
+    std::int64_t counterparty = 0;
+    std::string address; // empty for an anonymous counterparty
+    std::string torrent;
+    std::string kind; // accrued | vouchered
+    std::int64_t bytes_up = 0;
+    std::int64_t bytes_down = 0;
+    std::string price_per_gib;
+    std::string amount;
+};
+
+// ledger.vouchers: the kept voucher per payer, and our newest per provider.
+struct ReceivedVoucher {
+    Voucher voucher;
+    std::int64_t count = 0; // vouchers received from this payer
+};
+struct IssuedVoucher {
+    Voucher voucher;
+    std::int64_t count = 0;
+    std::int64_t bytes = 0;
+    std::string acked; // the cumulative the provider acknowledged, as stored
+};
+struct VoucherPages {
+    std::optional<Page<ReceivedVoucher, std::string>> received; // when asked for
+    std::optional<Page<IssuedVoucher, std::string>> issued;
+};
+
 // ledger.summary: totals over the journal. Amounts are base units.
 struct TorrentTotals {
     std::string torrent; // info-hash hex
@@ -135,14 +195,14 @@ public:
     // `free_window`: seconds back from now that anonymous uploads still count (free_use).
     [[nodiscard]] Balances balances(std::int64_t free_window);
     // direction: "received" | "issued" | "" (both); paging by address.
-    [[nodiscard]] nlohmann::json vouchers(std::string const& direction, std::int64_t limit,
-                                          std::string const& after);
+    [[nodiscard]] VoucherPages vouchers(std::string const& direction, std::int64_t limit,
+                                        std::string const& after);
 
     [[nodiscard]] Summary summary();
     // sort: "bytes_up" | "bytes_down" | "credits" | "last_seen"; `after` is the last id seen.
-    [[nodiscard]] nlohmann::json peers(std::int64_t limit, std::int64_t after,
-                                       std::string const& sort);
-    [[nodiscard]] nlohmann::json journal(std::int64_t limit, std::int64_t after);
+    [[nodiscard]] Page<PeerView, std::int64_t> peers(std::int64_t limit, std::int64_t after,
+                                                     std::string const& sort);
+    [[nodiscard]] Page<JournalEntry, std::int64_t> journal(std::int64_t limit, std::int64_t after);
     // Recomputes every credit from the journal and checks the stored state against it.
     [[nodiscard]] nlohmann::json verify();
 

@@ -14,24 +14,24 @@ using json = nlohmann::json;
 // 2^30 bytes: prices are per GiB.
 extern tron::Uint256 const kGiB;
 
-// Runs a query whose two parameters are (after, limit + 1). Returns the rows and, when more
-// follow, the `key` field of the last row returned (the next page's `after`).
-template <class After, class RowFn>
-std::pair<json, json> page_query(Db& db, std::string const& sql, After const& after,
-                                 std::int64_t limit, char const* key, RowFn&& row)
+// Runs a query whose two parameters are (after, limit + 1). Returns the rows (`row` makes each
+// from the statement) and, when more follow, the `key` of the last row returned (the next page's
+// `after`).
+template <class Row, class Key, class RowFn, class KeyFn>
+Page<Row, Key> page_query(Db& db, std::string const& sql, Key const& after, std::int64_t limit,
+                          RowFn&& row, KeyFn&& key)
 {
     auto st = db.prepare(sql);
     st.bind(1, after).bind(2, limit + 1);
-    json rows = json::array();
-    json next = nullptr;
+    Page<Row, Key> page;
     while (st.step()) {
-        if (static_cast<std::int64_t>(rows.size()) == limit) {
-            next = rows.back()[key];
+        if (static_cast<std::int64_t>(page.rows.size()) == limit) {
+            page.next = key(page.rows.back());
             break;
         }
-        rows.push_back(row(st));
+        page.rows.push_back(row(st));
     }
-    return {rows, next};
+    return page;
 }
 
 // Finds or creates counterparty rows. Known ones come from `cache` (the writer thread's memory of

@@ -9,7 +9,6 @@
 
 namespace seedbox::ledger {
 
-using json = nlohmann::json;
 using detail::page_query;
 using tron::Uint256;
 
@@ -59,37 +58,25 @@ Summary Ledger::summary()
 
 namespace {
 
-// One counterparty in peers(): its JSON so far and the totals the table sorts by.
-struct PeerRow {
-    json j;
-    std::int64_t id, up, down, last_seen;
-    Uint256 credits;
-};
-
 // Every counterparty in id order, with the bytes, credits and latest flush time of its accrued
 // journal rows.
-std::vector<PeerRow> peer_rows(Db& db)
+std::vector<PeerView> peer_rows(Db& db)
 {
-    std::vector<PeerRow> rows;
+    std::vector<PeerView> rows;
     std::map<std::int64_t, std::size_t> index;
     auto c = db.prepare("SELECT id, address, torrent, ip, client, first_seen, last_seen FROM "
                         "counterparties ORDER BY id");
     while (c.step()) {
-        auto addr = c.column_text(1);
         index[c.column_int(0)] = rows.size();
-        rows.push_back({{{"id", c.column_int(0)},
-                         {"address", addr.empty() ? json(nullptr) : json(addr)},
-                         {"anonymous", addr.empty()},
-                         {"torrent", c.column_text(2)},
-                         {"ip", c.column_text(3)},
-                         {"client", c.column_text(4)},
-                         {"first_seen", c.column_int(5)},
-                         {"last_seen", c.column_int(6)}},
-                        c.column_int(0),
-                        0,
-                        0,
-                        c.column_int(6),
-                        0});
+        PeerView v;
+        v.id = c.column_int(0);
+        v.address = c.column_text(1);
+        v.torrent = c.column_text(2);
+        v.ip = c.column_text(3);
+        v.client = c.column_text(4);
+        v.first_seen = c.column_int(5);
+        v.last_seen = c.column_int(6);
+        rows.push_back(std::move(v));
     }
     // last_seen is the time of the counterparty's latest flush.
     auto j = db.prepare("SELECT j.counterparty, sum(j.bytes_up), sum(j.bytes_down), "
@@ -97,10 +84,9 @@ std::vector<PeerRow> peer_rows(Db& db)
                         "f.id = j.flush WHERE j.kind = 'accrued' GROUP BY j.counterparty");
     while (j.step()) {
         auto& r = rows[index.at(j.column_int(0))];
-        r.up = j.column_int(1);
-        r.down = j.column_int(2);
+        r.bytes_up = j.column_int(1);
+        r.bytes_down = j.column_int(2);
         r.last_seen = std::max(r.last_seen, j.column_int(4));
-        r.j["last_seen"] = r.last_seen;
         auto amounts = j.column_text(3);
         for (std::size_t pos = 0; pos < amounts.size();) {
             auto comma = amounts.find(',', pos);
@@ -136,84 +122,71 @@ PeerVouchers peer_vouchers(Db& db)
 }
 
 // Orders rows by `sort`, largest first ("id" keeps id order; anything unknown means bytes_up).
-void sort_peers(std::vector<PeerRow>& rows, std::string const& sort)
+void sort_peers(std::vector<PeerView>& rows, std::string const& sort)
 {
     if (sort != "id")
-        std::stable_sort(rows.begin(), rows.end(), [&](PeerRow const& a, PeerRow const& b) {
+        std::stable_sort(rows.begin(), rows.end(), [&](PeerView const& a, PeerView const& b) {
             if (sort == "bytes_down")
-                return a.down > b.down;
+                return a.bytes_down > b.bytes_down;
             if (sort == "credits")
                 return a.credits > b.credits;
             if (sort == "last_seen")
                 return a.last_seen > b.last_seen;
-            return a.up > b.up;
+            return a.bytes_up > b.bytes_up;
         });
 }
 
 } // namespace
 
-json Ledger::peers(std::int64_t limit, std::int64_t after, std::string const& sort)
+Page<PeerView, std::int64_t> Ledger::peers(std::int64_t limit, std::int64_t after,
+                                           std::string const& sort)
 {
     std::lock_guard lock(read_mutex_);
     auto rows = peer_rows(reader_);
     auto [latest, our_bids] = peer_vouchers(reader_);
-    auto bid_json = [](std::string const& b) { return b.empty() ? json(nullptr) : json(b); };
     sort_peers(rows, sort);
-    json out = json::array();
+    Page<PeerView, std::int64_t> out;
     bool started = after <= 0;
-    json next = nullptr;
     for (auto& r : rows) {
         if (!started) {
             started = r.id == after;
             continue;
         }
-        if (limit > 0 && static_cast<std::int64_t>(out.size()) == limit) {
-            next = out.back()["id"];
+        if (limit > 0 && static_cast<std::int64_t>(out.rows.size()) == limit) {
+            out.next = out.rows.back().id;
             break;
         }
-        r.j["bytes_up"] = r.up;
-        r.j["bytes_down"] = r.down;
-        r.j["credits"] = tron::to_decimal(r.credits);
-        auto addr = r.j["address"].is_string() ? r.j["address"].get<std::string>() : "";
-        auto it = addr.empty() ? latest.end() : latest.find(addr);
-        Uint256 vouchered = it == latest.end() ? Uint256(0) : it->second.cumulative;
-        r.j["vouchered"] = tron::to_decimal(vouchered);
-        r.j["unpaid"] = tron::to_decimal(r.credits > vouchered ? r.credits - vouchered : 0);
-        r.j["latest_voucher"] = it == latest.end()
-                                    ? json(nullptr)
-                                    : json{{"cumulative", tron::to_decimal(it->second.cumulative)},
-                                           {"time", it->second.time}};
-        r.j["bid_per_gib"] = it == latest.end() ? json(nullptr) : bid_json(it->second.bid);
-        auto ours = addr.empty() ? our_bids.end() : our_bids.find(addr);
-        r.j["our_bid_per_gib"] = ours == our_bids.end() ? json(nullptr) : bid_json(ours->second);
-        out.push_back(std::move(r.j));
+        auto it = r.address.empty() ? latest.end() : latest.find(r.address);
+        r.vouchered = it == latest.end() ? Uint256(0) : it->second.cumulative;
+        r.unpaid = r.credits > r.vouchered ? r.credits - r.vouchered : 0;
+        if (it != latest.end()) {
+            r.latest_voucher = PeerView::Latest{it->second.cumulative, it->second.time};
+            r.bid_per_gib = it->second.bid;
+        }
+        auto ours = r.address.empty() ? our_bids.end() : our_bids.find(r.address);
+        if (ours != our_bids.end())
+            r.our_bid_per_gib = ours->second;
+        out.rows.push_back(std::move(r));
     }
-    return {{"peers", out}, {"next", next}};
+    return out;
 }
 
-json Ledger::journal(std::int64_t limit, std::int64_t after)
+Page<JournalEntry, std::int64_t> Ledger::journal(std::int64_t limit, std::int64_t after)
 {
     std::lock_guard lock(read_mutex_);
-    auto [entries, next] = page_query(
+    return page_query<JournalEntry>(
         reader_,
         "SELECT j.id, f.time, j.flush, j.counterparty, c.address, j.torrent, j.kind, j.bytes_up, "
         "j.bytes_down, j.price, j.amount FROM journal j JOIN flushes f ON f.id = j.flush JOIN "
         "counterparties c ON c.id = j.counterparty WHERE j.id > ? ORDER BY j.id LIMIT ?",
-        after, limit, "id", [](Stmt& s) {
-            auto addr = s.column_text(4);
-            return json{{"id", s.column_int(0)},
-                        {"time", s.column_int(1)},
-                        {"flush", s.column_int(2)},
-                        {"counterparty", s.column_int(3)},
-                        {"address", addr.empty() ? json(nullptr) : json(addr)},
-                        {"torrent", s.column_text(5)},
-                        {"kind", s.column_text(6)},
-                        {"bytes_up", s.column_int(7)},
-                        {"bytes_down", s.column_int(8)},
-                        {"price_per_gib", s.column_text(9)},
-                        {"amount", s.column_text(10)}};
-        });
-    return {{"entries", entries}, {"next", next}};
+        after, limit,
+        [](Stmt& s) {
+            return JournalEntry{s.column_int(0),  s.column_int(1),  s.column_int(2),
+                                s.column_int(3),  s.column_text(4), s.column_text(5),
+                                s.column_text(6), s.column_int(7),  s.column_int(8),
+                                s.column_text(9), s.column_text(10)};
+        },
+        [](JournalEntry const& e) { return e.id; });
 }
 
 } // namespace seedbox::ledger

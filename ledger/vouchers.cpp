@@ -6,7 +6,6 @@
 
 namespace seedbox::ledger {
 
-using json = nlohmann::json;
 using detail::Counterparties;
 using detail::kVoucherColumns;
 using detail::page_query;
@@ -37,19 +36,6 @@ void bind_voucher(Stmt& st, Voucher const& v, std::string const& other)
     st.bind(1, other).bind(2, v.chain_id).bind(3, v.hub).bind(4, tron::to_decimal(v.cumulative));
     st.bind(5, v.signature).bind(6, v.torrent).bind(7, v.time);
     st.bind(8, v.bid == 0 ? std::string() : tron::to_decimal(v.bid));
-}
-
-json voucher_json(Voucher const& v)
-{
-    return {{"payer", v.payer},
-            {"beneficiary", v.beneficiary},
-            {"chain_id", v.chain_id},
-            {"hub", v.hub},
-            {"cumulative", tron::to_decimal(v.cumulative)},
-            {"signature", v.signature},
-            {"torrent", v.torrent},
-            {"time", v.time},
-            {"bid_per_gib", v.bid == 0 ? nlohmann::json(nullptr) : json(tron::to_decimal(v.bid))}};
 }
 
 } // namespace
@@ -178,39 +164,33 @@ Balances Ledger::balances(std::int64_t free_window)
     return b;
 }
 
-json Ledger::vouchers(std::string const& direction, std::int64_t limit, std::string const& after)
+VoucherPages Ledger::vouchers(std::string const& direction, std::int64_t limit,
+                              std::string const& after)
 {
     std::lock_guard lock(read_mutex_);
-    json out = json::object();
-    if (direction.empty() || direction == "received") {
-        auto [rows, next] =
-            page_query(reader_,
-                       std::string("SELECT ") + kVoucherColumns +
-                           ", count FROM vouchers_received WHERE payer > ? ORDER BY payer LIMIT ?",
-                       after, limit, "payer", [](Stmt& st) {
-                           auto j = voucher_json(voucher_row(st));
-                           j["count"] = st.column_int(9);
-                           return j;
-                       });
-        out["received"] = rows;
-        out["next_received"] = next;
-    }
-    if (direction.empty() || direction == "issued") {
-        auto [rows, next] = page_query(
+    VoucherPages out;
+    if (direction.empty() || direction == "received")
+        out.received = page_query<ReceivedVoucher>(
+            reader_,
+            std::string("SELECT ") + kVoucherColumns +
+                ", count FROM vouchers_received WHERE payer > ? ORDER BY payer LIMIT ?",
+            after, limit,
+            [](Stmt& st) {
+                return ReceivedVoucher{voucher_row(st), st.column_int(9)};
+            },
+            [](ReceivedVoucher const& r) { return r.voucher.payer; });
+    if (direction.empty() || direction == "issued")
+        out.issued = page_query<IssuedVoucher>(
             reader_,
             std::string("SELECT ") + kVoucherColumns +
                 ", count, bytes, acked FROM vouchers_issued WHERE beneficiary > ? ORDER BY "
                 "beneficiary LIMIT ?",
-            after, limit, "beneficiary", [](Stmt& st) {
-                auto j = voucher_json(voucher_row(st));
-                j["count"] = st.column_int(9);
-                j["bytes"] = st.column_int(10);
-                j["acked"] = st.column_text(11);
-                return j;
-            });
-        out["issued"] = rows;
-        out["next_issued"] = next;
-    }
+            after, limit,
+            [](Stmt& st) {
+                return IssuedVoucher{voucher_row(st), st.column_int(9), st.column_int(10),
+                                     st.column_text(11)};
+            },
+            [](IssuedVoucher const& r) { return r.voucher.beneficiary; });
     return out;
 }
 

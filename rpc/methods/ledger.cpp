@@ -63,6 +63,104 @@ json summary_json(ledger::Summary const& s)
             {"last_flush_time", s.last_flush_time}};
 }
 
+// An empty string as null (an anonymous counterparty's address, a missing bid).
+json text_or_null(std::string const& s)
+{
+    return s.empty() ? json(nullptr) : json(s);
+}
+
+template <class Key> json next_json(std::optional<Key> const& next)
+{
+    return next ? json(*next) : json(nullptr);
+}
+
+json peers_json(ledger::Page<ledger::PeerView, std::int64_t> const& page)
+{
+    json out = json::array();
+    for (auto const& p : page.rows)
+        out.push_back(
+            {{"id", p.id},
+             {"address", text_or_null(p.address)},
+             {"anonymous", p.address.empty()},
+             {"torrent", p.torrent},
+             {"ip", p.ip},
+             {"client", p.client},
+             {"first_seen", p.first_seen},
+             {"last_seen", p.last_seen},
+             {"bytes_up", p.bytes_up},
+             {"bytes_down", p.bytes_down},
+             {"credits", tron::to_decimal(p.credits)},
+             {"vouchered", tron::to_decimal(p.vouchered)},
+             {"unpaid", tron::to_decimal(p.unpaid)},
+             {"latest_voucher",
+              p.latest_voucher
+                  ? json{{"cumulative", tron::to_decimal(p.latest_voucher->cumulative)},
+                         {"time", p.latest_voucher->time}}
+                  : json(nullptr)},
+             {"bid_per_gib", p.latest_voucher ? text_or_null(p.bid_per_gib) : json(nullptr)},
+             {"our_bid_per_gib", text_or_null(p.our_bid_per_gib)}});
+    return {{"peers", std::move(out)}, {"next", next_json(page.next)}};
+}
+
+json journal_json(ledger::Page<ledger::JournalEntry, std::int64_t> const& page)
+{
+    json out = json::array();
+    for (auto const& e : page.rows)
+        out.push_back({{"id", e.id},
+                       {"time", e.time},
+                       {"flush", e.flush},
+                       {"counterparty", e.counterparty},
+                       {"address", text_or_null(e.address)},
+                       {"torrent", e.torrent},
+                       {"kind", e.kind},
+                       {"bytes_up", e.bytes_up},
+                       {"bytes_down", e.bytes_down},
+                       {"price_per_gib", e.price_per_gib},
+                       {"amount", e.amount}});
+    return {{"entries", std::move(out)}, {"next", next_json(page.next)}};
+}
+
+json voucher_json(ledger::Voucher const& v)
+{
+    return {{"payer", v.payer},
+            {"beneficiary", v.beneficiary},
+            {"chain_id", v.chain_id},
+            {"hub", v.hub},
+            {"cumulative", tron::to_decimal(v.cumulative)},
+            {"signature", v.signature},
+            {"torrent", v.torrent},
+            {"time", v.time},
+            {"bid_per_gib", v.bid == 0 ? json(nullptr) : json(tron::to_decimal(v.bid))}};
+}
+
+json vouchers_json(ledger::VoucherPages const& pages)
+{
+    json out = json::object();
+    if (auto const& r = pages.received) {
+        json rows = json::array();
+        for (auto const& v : r->rows) {
+            auto j = voucher_json(v.voucher);
+            j["count"] = v.count;
+            rows.push_back(std::move(j));
+        }
+        out["received"] = std::move(rows);
+        out["next_received"] = next_json(r->next);
+    }
+    if (auto const& i = pages.issued) {
+        json rows = json::array();
+        for (auto const& v : i->rows) {
+            auto j = voucher_json(v.voucher);
+            j["count"] = v.count;
+            j["bytes"] = v.bytes;
+            j["acked"] = v.acked;
+            rows.push_back(std::move(j));
+        }
+        out["issued"] = std::move(rows);
+        out["next_issued"] = next_json(i->next);
+    }
+    return out;
+}
+
 json ledger_peers_schema()
 {
     using namespace schema;
@@ -159,8 +257,9 @@ void add_ledger_methods(MethodTable& t)
                         .defaults_to("bytes_up")},
          .result = ledger_peers_schema(),
          .handler = [](Call& c) {
-             return ledger_of(c).peers(c.arg<std::int64_t>("limit"), c.arg<std::int64_t>("after"),
-                                       c.arg<std::string>("sort"));
+             return peers_json(ledger_of(c).peers(c.arg<std::int64_t>("limit"),
+                                                  c.arg<std::int64_t>("after"),
+                                                  c.arg<std::string>("sort")));
          }});
     t.push_back({.name = "ledger.journal",
                  .summary = "The append-only journal, oldest first.",
@@ -169,8 +268,8 @@ void add_ledger_methods(MethodTable& t)
                             after_id_param("id of the last entry of the previous page")},
                  .result = ledger_journal_schema(),
                  .handler = [](Call& c) {
-                     return ledger_of(c).journal(c.arg<std::int64_t>("limit"),
-                                                 c.arg<std::int64_t>("after"));
+                     return journal_json(ledger_of(c).journal(c.arg<std::int64_t>("limit"),
+                                                              c.arg<std::int64_t>("after")));
                  }});
     t.push_back(
         {.name = "ledger.vouchers",
@@ -184,9 +283,9 @@ void add_ledger_methods(MethodTable& t)
                     {"after", Type::string, false, "last address of the previous page"}},
          .result = ledger_vouchers_schema(),
          .handler = [](Call& c) {
-             return ledger_of(c).vouchers(c.arg<std::string>("direction"),
-                                          c.arg<std::int64_t>("limit"),
-                                          c.arg<std::string>("after"));
+             return vouchers_json(ledger_of(c).vouchers(c.arg<std::string>("direction"),
+                                                        c.arg<std::int64_t>("limit"),
+                                                        c.arg<std::string>("after")));
          }});
     t.push_back(
         {.name = "ledger.verify",

@@ -52,17 +52,18 @@ TEST_CASE("flush journals every peer, and only authenticated addresses are credi
     CHECK(sum.bytes_up == (1 << 20) + (1 << 30));
     CHECK(to_decimal(sum.credits_accrued) == "1000000000000000000");
     CHECK(sum.flushes == 2);
-    auto peers = t.ledger->peers(10, 0, "credits")["peers"];
+    auto peers = t.ledger->peers(10, 0, "credits").rows;
     REQUIRE(peers.size() == 2); // the address is one counterparty across torrents
-    CHECK(peers[0]["address"] == kAddr);
-    CHECK(peers[0]["credits"] == "1000000000000000000");
-    CHECK(peers[1]["anonymous"] == true);
-    CHECK(peers[1]["ip"] == "127.0.0.2");
-    CHECK(peers[1]["credits"] == "0");
+    CHECK(peers[0].address == kAddr);
+    CHECK(to_decimal(peers[0].credits) == "1000000000000000000");
+    CHECK(peers[1].address.empty()); // anonymous
+    CHECK(peers[1].ip == "127.0.0.2");
+    CHECK(to_decimal(peers[1].credits) == "0");
     auto j = t.ledger->journal(2, 0);
-    CHECK(j["entries"].size() == 2);
-    CHECK(j["next"] == j["entries"][1]["id"]);
-    CHECK(t.ledger->journal(10, j["next"])["entries"].size() == 1);
+    CHECK(j.rows.size() == 2);
+    REQUIRE(j.next);
+    CHECK(*j.next == j.rows[1].id);
+    CHECK(t.ledger->journal(10, *j.next).rows.size() == 1);
     auto v = t.ledger->verify();
     CHECK(v["ok"] == true);
     CHECK(v["journal_rows"] == 3);

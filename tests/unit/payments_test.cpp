@@ -76,7 +76,7 @@ TEST_CASE("payer: vouchers pay the own count at the bid, carry remainders, stop 
     auto issued = r.t.ledger->balances(86400).issued.at(provider.base58()).voucher;
     CHECK(issued.cumulative == sent[1]);
     CHECK(issued.bid == bid);
-    CHECK(r.t.ledger->vouchers("issued", 10, "")["issued"][0]["bid_per_gib"] == to_decimal(bid));
+    CHECK(r.t.ledger->vouchers("issued", 10, "").issued->rows.at(0).voucher.bid == bid);
     // 3 GiB more would be 3 BTT: the budget (2.5 BTT in all) caps it, then nothing more is paid.
     r.pay->downloaded(provider, 3LL << 30, bid);
     r.pay->maybe_issue(provider, "t", true, send);
@@ -121,11 +121,11 @@ TEST_CASE("provider: keeps increasing vouchers by the payer, refuses the rest be
     CHECK(replies[2].find("not the payer's") != std::string::npos);
     CHECK(replies[3].find("not the payer's") != std::string::npos);
     CHECK(replies[4] == "malformed voucher");
-    auto kept = r.t.ledger->vouchers("received", 10, "")["received"];
+    auto kept = r.t.ledger->vouchers("received", 10, "").received->rows;
     REQUIRE(kept.size() == 1);
-    CHECK(kept[0]["cumulative"] == "100");
-    CHECK(kept[0]["bid_per_gib"] == to_decimal(terms.price * 2));
-    CHECK(r.t.ledger->journal(10, 0)["entries"][0]["price_per_gib"] == to_decimal(terms.price * 2));
+    CHECK(to_decimal(kept[0].voucher.cumulative) == "100");
+    CHECK(kept[0].voucher.bid == terms.price * 2);
+    CHECK(r.t.ledger->journal(10, 0).rows.at(0).price_per_gib == to_decimal(terms.price * 2));
     CHECK(to_decimal(r.t.ledger->summary().vouchered) == "100");
     CHECK(r.t.ledger->verify()["ok"] == true);
 }
