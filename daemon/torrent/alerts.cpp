@@ -153,6 +153,104 @@ void Engine::Impl::on_resume_attempt_done()
         finish_shutdown();
 }
 
+void Engine::Impl::on_torrent_error(lt::torrent_error_alert const& te)
+{
+    spdlog::warn("{}", te.message());
+    with_entry(te.handle, [&](Entry& e) { e.error = te.error.message(); });
+    events.publish(Event::torrent_error, error_note(te, te.error, te.filename(), nullptr));
+    ses->post_torrent_updates(kStatusFlags);
+}
+
+void Engine::Impl::on_storage_moved(lt::storage_moved_alert const& sm)
+{
+    spdlog::info("{}", sm.message());
+    bool hook = false;
+    std::string id, name;
+    std::vector<std::string> labels;
+    with_entry(sm.handle, [&](Entry& e) {
+        e.save_path = sm.storage_path();
+        e.dirty = true;
+        store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
+        hook = std::exchange(e.hook_after_move, false);
+        id = e.id;
+        name = e.status.name;
+        labels = e.meta.labels;
+    });
+    if (hook)
+        run_complete_hook(id, name, sm.storage_path(), labels);
+}
+
+void Engine::Impl::on_storage_moved_failed(lt::storage_moved_failed_alert const& smf)
+{
+    spdlog::warn("{}", smf.message());
+    bool hook = false;
+    std::string id, name, path;
+    std::vector<std::string> labels;
+    with_entry(smf.handle, [&](Entry& e) {
+        hook = std::exchange(e.hook_after_move, false);
+        id = e.id;
+        name = e.status.name;
+        path = e.save_path;
+        labels = e.meta.labels;
+    });
+    if (hook) // the data stayed where it was; the hook still learns the download is done
+        run_complete_hook(id, name, path, labels);
+    events.publish(Event::torrent_error, error_note(smf, smf.error, smf.file_path(), "move"));
+}
+
+void Engine::Impl::on_listen_succeeded(lt::listen_succeeded_alert const& ls)
+{
+    spdlog::info("{}", ls.message());
+    if (ls.socket_type == lt::socket_type_t::tcp) {
+        std::lock_guard lock(mutex);
+        listen_port = ls.port;
+        listening.insert(lt::tcp::endpoint(ls.address, static_cast<std::uint16_t>(ls.port)));
+    }
+}
+
+void Engine::Impl::on_listen_failed(lt::listen_failed_alert const& lf)
+{
+    spdlog::error("{}", lf.message());
+    if (lf.socket_type == lt::socket_type_t::tcp) {
+        std::lock_guard lock(mutex);
+        listening.erase(lt::tcp::endpoint(lf.address, static_cast<std::uint16_t>(lf.port)));
+    }
+}
+
+void Engine::Impl::on_torrent_changed(lt::alert* a)
+{
+    auto const& ta = *static_cast<lt::torrent_alert const*>(a);
+    with_entry(ta.handle, [](Entry& e) { e.dirty = true; });
+    if (lt::alert_cast<lt::metadata_received_alert>(a))
+        ta.handle.save_resume_data(lt::torrent_handle::save_info_dict);
+    ses->post_torrent_updates(kStatusFlags);
+}
+
+void Engine::Impl::on_tracker_error(lt::tracker_error_alert const& tr)
+{
+    // One line per failing tracker and torrent every 10 minutes, not one per listen socket
+    // (IPv4, IPv6, each interface) and retry; the rest at debug.
+    auto const key = std::to_string(tr.handle.id()) + " " + tr.tracker_url();
+    auto const now = std::chrono::steady_clock::now();
+    // A socket that cannot reach the tracker's address family (IPv6 to an IPv4-only
+    // tracker) skips it: not a failure of the tracker.
+    bool const skipped = tr.error == lt::errors::announce_skipped;
+    auto& last = tracker_error_logged[key];
+    if (!skipped && (last == std::chrono::steady_clock::time_point{} ||
+                     now - last >= std::chrono::minutes(10))) {
+        last = now;
+        spdlog::warn("{} (further failures of this tracker for the next 10 minutes are "
+                     "logged at debug level)",
+                     tr.message());
+    } else {
+        spdlog::debug("{}", tr.message());
+    }
+    if (tracker_error_logged.size() > 10'000) // bounded: forget the oldest episode first
+        tracker_error_logged.erase(
+            std::min_element(tracker_error_logged.begin(), tracker_error_logged.end(),
+                             [](auto const& x, auto const& y) { return x.second < y.second; }));
+}
+
 void Engine::Impl::handle(lt::alert* a)
 {
     using namespace lt;
@@ -169,10 +267,7 @@ void Engine::Impl::handle(lt::alert* a)
     } else if (auto* tf = alert_cast<torrent_finished_alert>(a)) {
         on_finished(*tf);
     } else if (auto* te = alert_cast<torrent_error_alert>(a)) {
-        spdlog::warn("{}", te->message());
-        with_entry(te->handle, [&](Entry& e) { e.error = te->error.message(); });
-        events.publish(Event::torrent_error, error_note(*te, te->error, te->filename(), nullptr));
-        ses->post_torrent_updates(kStatusFlags);
+        on_torrent_error(*te);
     } else if (auto* fe = alert_cast<file_error_alert>(a)) {
         spdlog::warn("{}", fe->message());
         events.publish(Event::torrent_error,
@@ -184,50 +279,13 @@ void Engine::Impl::handle(lt::alert* a)
             e.dirty = true;
         });
     } else if (auto* sm = alert_cast<storage_moved_alert>(a)) {
-        spdlog::info("{}", sm->message());
-        bool hook = false;
-        std::string id, name;
-        std::vector<std::string> labels;
-        with_entry(sm->handle, [&](Entry& e) {
-            e.save_path = sm->storage_path();
-            e.dirty = true;
-            store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
-            hook = std::exchange(e.hook_after_move, false);
-            id = e.id;
-            name = e.status.name;
-            labels = e.meta.labels;
-        });
-        if (hook)
-            run_complete_hook(id, name, sm->storage_path(), labels);
+        on_storage_moved(*sm);
     } else if (auto* smf = alert_cast<storage_moved_failed_alert>(a)) {
-        spdlog::warn("{}", smf->message());
-        bool hook = false;
-        std::string id, name, path;
-        std::vector<std::string> labels;
-        with_entry(smf->handle, [&](Entry& e) {
-            hook = std::exchange(e.hook_after_move, false);
-            id = e.id;
-            name = e.status.name;
-            path = e.save_path;
-            labels = e.meta.labels;
-        });
-        if (hook) // the data stayed where it was; the hook still learns the download is done
-            run_complete_hook(id, name, path, labels);
-        events.publish(Event::torrent_error,
-                       error_note(*smf, smf->error, smf->file_path(), "move"));
+        on_storage_moved_failed(*smf);
     } else if (auto* ls = alert_cast<listen_succeeded_alert>(a)) {
-        spdlog::info("{}", ls->message());
-        if (ls->socket_type == socket_type_t::tcp) {
-            std::lock_guard lock(mutex);
-            listen_port = ls->port;
-            listening.insert(lt::tcp::endpoint(ls->address, static_cast<std::uint16_t>(ls->port)));
-        }
+        on_listen_succeeded(*ls);
     } else if (auto* lf = alert_cast<listen_failed_alert>(a)) {
-        spdlog::error("{}", lf->message());
-        if (lf->socket_type == socket_type_t::tcp) {
-            std::lock_guard lock(mutex);
-            listening.erase(lt::tcp::endpoint(lf->address, static_cast<std::uint16_t>(lf->port)));
-        }
+        on_listen_failed(*lf);
     } else if (auto* ad = alert_cast<alerts_dropped_alert>(a)) {
         // The queue overflowed: each set bit is an alert type that lost at least one alert.
         alerts_dropped += ad->dropped_alerts.count();
@@ -236,33 +294,9 @@ void Engine::Impl::handle(lt::alert* a)
     } else if (alert_cast<metadata_received_alert>(a) || alert_cast<torrent_checked_alert>(a) ||
                alert_cast<state_changed_alert>(a) || alert_cast<torrent_paused_alert>(a) ||
                alert_cast<torrent_resumed_alert>(a)) {
-        auto const& ta = *static_cast<torrent_alert const*>(a);
-        with_entry(ta.handle, [](Entry& e) { e.dirty = true; });
-        if (alert_cast<metadata_received_alert>(a))
-            ta.handle.save_resume_data(torrent_handle::save_info_dict);
-        ses->post_torrent_updates(kStatusFlags);
+        on_torrent_changed(a);
     } else if (auto* tr = alert_cast<tracker_error_alert>(a)) {
-        // One line per failing tracker and torrent every 10 minutes, not one per listen socket
-        // (IPv4, IPv6, each interface) and retry; the rest at debug.
-        auto const key = std::to_string(tr->handle.id()) + " " + tr->tracker_url();
-        auto const now = std::chrono::steady_clock::now();
-        // A socket that cannot reach the tracker's address family (IPv6 to an IPv4-only
-        // tracker) skips it: not a failure of the tracker.
-        bool const skipped = tr->error == lt::errors::announce_skipped;
-        auto& last = tracker_error_logged[key];
-        if (!skipped && (last == std::chrono::steady_clock::time_point{} ||
-                         now - last >= std::chrono::minutes(10))) {
-            last = now;
-            spdlog::warn("{} (further failures of this tracker for the next 10 minutes are "
-                         "logged at debug level)",
-                         tr->message());
-        } else {
-            spdlog::debug("{}", tr->message());
-        }
-        if (tracker_error_logged.size() > 10'000) // bounded: forget the oldest episode first
-            tracker_error_logged.erase(
-                std::min_element(tracker_error_logged.begin(), tracker_error_logged.end(),
-                                 [](auto const& x, auto const& y) { return x.second < y.second; }));
+        on_tracker_error(*tr);
     } else if ((a->category() & alert_category::error) || alert_cast<performance_alert>(a)) {
         spdlog::warn("{}", a->message());
     }

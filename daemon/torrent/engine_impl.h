@@ -125,6 +125,15 @@ struct Engine::Impl {
     // engine.cpp
     void drain_alerts();
     void handle(lt::alert* a);
+    // handle()'s alerts that take more than a line or two (alerts.cpp).
+    void on_torrent_error(lt::torrent_error_alert const& te);
+    void on_storage_moved(lt::storage_moved_alert const& sm);
+    void on_storage_moved_failed(lt::storage_moved_failed_alert const& smf);
+    void on_listen_succeeded(lt::listen_succeeded_alert const& ls);
+    void on_listen_failed(lt::listen_failed_alert const& lf);
+    // Metadata received, checked, state changed, paused or resumed: a status refresh.
+    void on_torrent_changed(lt::alert* a);
+    void on_tracker_error(lt::tracker_error_alert const& tr);
     void on_state_update(lt::state_update_alert const& a);
     void on_save_resume(lt::save_resume_data_alert const& a);
     void on_finished(lt::torrent_finished_alert const& a);
@@ -144,6 +153,11 @@ struct Engine::Impl {
     void save_dirty(bool all);
     void finish_shutdown();
     void check_share_limits();
+    // check_share_limits' steps (fields.cpp). Under mutex: finds the torrents past a share limit
+    // and stops those whose action is "stop"; returns each one's id and action.
+    std::vector<std::pair<std::string, std::string>> reach_share_limits();
+    // Removes a torrent that reached its share limit (with its data for "remove_data").
+    void remove_at_share_limit(std::string const& id, std::string const& action);
     // Destroys the session (peers disconnect, trackers get "stopped"); idempotent.
     void close_session();
     // First completion of a download: move_on_complete for its label, then hooks.on_complete.
@@ -161,15 +175,46 @@ struct Engine::Impl {
     // "name (id)"; empty when none. Deleting e's data would break it. Caller holds mutex.
     [[nodiscard]] std::string shares_files(Entry const& e,
                                            std::set<std::string> const& leaving) const;
+    // Engine::start's steps (engine.cpp): on the new session, the peer class filter, the
+    // btt_pay plugin and payments, the alert pump; then every stored torrent.
+    void set_up_session();
+    void restore_all(std::function<void(std::string const&)> const& on_status);
     void restore(ledger::TorrentRow const& row);
     void publish_state(Entry const& e, std::string const& previous);
     [[nodiscard]] std::string state_of(Entry const& e) const;
     nlohmann::json summary(Entry const& e) const;
 
+    // operations.cpp: the steps of Engine::add after the checks, in order (caller holds
+    // add_mutex, not mutex).
+    // The answer for a torrent already in the table (with its current name), if it is.
+    [[nodiscard]] std::optional<AddResult> already_added(std::string const& id,
+                                                         std::string const& name) const;
+    // Inserts `row` into state.db; if that fails, takes `h` out of the session again.
+    Status record_added(ledger::TorrentRow const& row, lt::torrent_handle const& h);
+    // Puts the added torrent in the table; returns its summary for the events.
+    nlohmann::json insert_added(ledger::TorrentRow const& row, lt::torrent_handle const& h,
+                                TorrentMeta const& meta);
+    // torrent.stats with it, then torrent.added.
+    void publish_added(nlohmann::json note, std::string const& save_path,
+                       std::vector<std::string> const& labels);
+    // Runs finished() for it if its torrent_finished_alert came before it was in the table.
+    void catch_up_finished(std::string const& id, lt::torrent_handle const& h);
+
     // session_settings.cpp
     lt::settings_pack base_settings() const;
     Status apply_settings(nlohmann::json const& changes, bool persist);
     nlohmann::json current_settings() const;
+    // apply_settings' steps, in order (caller holds no lock). Checks each change and turns it
+    // into `p`, or into `want_pex` (pex is a flag on each torrent, not in the pack).
+    Status pack_settings(nlohmann::json const& changes, lt::settings_pack& p,
+                         std::optional<bool>& want_pex) const;
+    // The listen_interfaces a listen_port change rewrites: `p`'s own, else the applied ones.
+    [[nodiscard]] std::string listen_interfaces_base(lt::settings_pack const& p) const;
+    // Under mutex: records the change (applied_settings, runtime_settings, listening sockets it
+    // drops, payments' upload limit, pex on each torrent) and hands `p` to libtorrent. Returns
+    // runtime_settings, for state.db.
+    nlohmann::json commit_settings(nlohmann::json const& changes, lt::settings_pack&& p,
+                                   std::string const& new_interfaces, std::optional<bool> want_pex);
 };
 
 TorrentState state_of_status(lt::torrent_status const& st);

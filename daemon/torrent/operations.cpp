@@ -50,6 +50,109 @@ Result<Source> read_source(AddRequest const& req, std::int64_t max_metainfo_byte
     return src;
 }
 
+namespace {
+
+// Our settings of a torrent added now, as torrent.add asked.
+TorrentMeta meta_of(AddRequest const& req)
+{
+    TorrentMeta meta;
+    meta.labels = req.labels;
+    meta.added_time = now_unix();
+    meta.stopped = req.paused;
+    return meta;
+}
+
+// Where libtorrent keeps the torrent, and how it starts: paused or auto-managed as asked, in seed
+// mode if asked, without PEX while the pex setting is off.
+void prepare_params(lt::add_torrent_params& atp, AddRequest const& req,
+                    std::string const& save_path, bool pex)
+{
+    atp.save_path = save_path;
+    atp.flags &= ~(lt::torrent_flags::paused | lt::torrent_flags::auto_managed);
+    atp.flags |= req.paused ? lt::torrent_flags::paused : lt::torrent_flags::auto_managed;
+    if (req.seed_mode)
+        atp.flags |= lt::torrent_flags::seed_mode;
+    if (!pex)
+        atp.flags |= lt::torrent_flags::disable_pex;
+}
+
+// The state.db row of a torrent added now (takes the source's bytes).
+ledger::TorrentRow row_of(Source& src, std::string const& save_path, TorrentMeta const& meta)
+{
+    ledger::TorrentRow row;
+    row.source_kind = src.kind;
+    row.source = std::move(src.bytes);
+    row.id = src.id;
+    row.save_path = save_path;
+    row.meta_json = meta.to_json().dump();
+    row.added_time = meta.added_time;
+    return row;
+}
+
+} // namespace
+
+std::optional<AddResult> Engine::Impl::already_added(std::string const& id,
+                                                     std::string const& name) const
+{
+    std::lock_guard lock(mutex);
+    if (auto it = torrents.find(id); it != torrents.end())
+        return AddResult{id, it->second.have_status ? it->second.status.name : name, false};
+    return std::nullopt;
+}
+
+Status Engine::Impl::record_added(ledger::TorrentRow const& row, lt::torrent_handle const& h)
+{
+    auto err =
+        ledger::StateStore::wait([&](auto done) { store.insert_torrent(row, std::move(done)); });
+    if (err.empty())
+        return Ok{};
+    ses->remove_torrent(h);
+    std::lock_guard lock(mutex);
+    finished_unknown.erase(row.id);
+    return make_error(Errc::storage_failed, "cannot record the torrent in state.db: " + err);
+}
+
+json Engine::Impl::insert_added(ledger::TorrentRow const& row, lt::torrent_handle const& h,
+                                TorrentMeta const& meta)
+{
+    Entry e;
+    e.id = row.id;
+    e.handle = h;
+    e.meta = meta;
+    e.save_path = row.save_path;
+    e.source_is_magnet = row.source_kind == "magnet";
+    e.status = h.status(kStatusFlags);
+    e.have_status = true;
+    std::lock_guard lock(mutex);
+    e.seq = next_seq++;
+    auto& stored = torrents.emplace(row.id, std::move(e)).first->second;
+    return summary(stored);
+}
+
+void Engine::Impl::publish_added(json note, std::string const& save_path,
+                                 std::vector<std::string> const& labels)
+{
+    // Its first statuses may have come and gone before it was in the table: show it in a stats
+    // event now, so a watcher always sees every torrent at least once.
+    events.publish(Event::torrent_stats, {{"torrents", json::array({note})}});
+    note["save_path"] = save_path;
+    note["labels"] = labels;
+    events.publish(Event::torrent_added, std::move(note));
+}
+
+void Engine::Impl::catch_up_finished(std::string const& id, lt::torrent_handle const& h)
+{
+    // A small or complete torrent can finish checking while state.db is written, before it is in
+    // the table: its torrent_finished_alert then found no entry. Catch up here.
+    bool missed = false;
+    {
+        std::lock_guard lock(mutex);
+        missed = finished_unknown.erase(id) > 0;
+    }
+    if (missed)
+        finished(h);
+}
+
 Result<AddResult> Engine::add(AddRequest const& req)
 {
     auto& m = *impl_;
@@ -58,13 +161,8 @@ Result<AddResult> Engine::add(AddRequest const& req)
     auto src = read_source(req, m.cfg.torrent.max_metainfo_bytes);
     if (!src)
         return src.error();
-    auto& atp = src->atp;
     auto const& id = src->id;
     auto const& name = src->name;
-    ledger::TorrentRow row;
-    row.source_kind = src->kind;
-    row.source = std::move(src->bytes);
-    lt::error_code ec;
     // Created here, component by component, so the directory libtorrent writes into is the one
     // that was checked (no symlink to outside, none to nothing).
     auto save =
@@ -74,69 +172,21 @@ Result<AddResult> Engine::add(AddRequest const& req)
         return make_error(Errc::path_not_allowed, "save_path: " + save.error().message);
 
     std::lock_guard add_lock(m.add_mutex);
-    {
-        std::lock_guard lock(m.mutex);
-        if (auto it = m.torrents.find(id); it != m.torrents.end())
-            return AddResult{id, it->second.have_status ? it->second.status.name : name, false};
-    }
-    TorrentMeta meta;
-    meta.labels = req.labels;
-    meta.added_time = now_unix();
-    meta.stopped = req.paused;
-    atp.save_path = save->string();
-    atp.flags &= ~(lt::torrent_flags::paused | lt::torrent_flags::auto_managed);
-    atp.flags |= req.paused ? lt::torrent_flags::paused : lt::torrent_flags::auto_managed;
-    if (req.seed_mode)
-        atp.flags |= lt::torrent_flags::seed_mode;
-    if (!m.pex)
-        atp.flags |= lt::torrent_flags::disable_pex;
-    auto h = m.ses->add_torrent(std::move(atp), ec);
+    if (auto known = m.already_added(id, name))
+        return *known;
+    auto const meta = meta_of(req);
+    prepare_params(src->atp, req, save->string(), m.pex);
+    lt::error_code ec;
+    auto h = m.ses->add_torrent(std::move(src->atp), ec);
     if (ec)
         return make_error(Errc::invalid_metainfo,
                           "libtorrent refused the torrent: " + ec.message());
-
-    row.id = id;
-    row.save_path = save->string();
-    row.meta_json = meta.to_json().dump();
-    row.added_time = meta.added_time;
-    auto err =
-        ledger::StateStore::wait([&](auto done) { m.store.insert_torrent(row, std::move(done)); });
-    if (!err.empty()) {
-        m.ses->remove_torrent(h);
-        std::lock_guard lock(m.mutex);
-        m.finished_unknown.erase(id);
-        return make_error(Errc::storage_failed, "cannot record the torrent in state.db: " + err);
-    }
-    Entry e;
-    e.id = id;
-    e.handle = h;
-    e.meta = meta;
-    e.save_path = row.save_path;
-    e.source_is_magnet = row.source_kind == "magnet";
-    e.status = h.status(kStatusFlags);
-    e.have_status = true;
-    json note;
-    {
-        std::lock_guard lock(m.mutex);
-        e.seq = m.next_seq++;
-        auto& stored = m.torrents.emplace(id, std::move(e)).first->second;
-        note = m.summary(stored);
-    }
-    // Its first statuses may have come and gone before it was in the table: show it in a stats
-    // event now, so a watcher always sees every torrent at least once.
-    m.events.publish(Event::torrent_stats, {{"torrents", json::array({note})}});
-    note["save_path"] = row.save_path;
-    note["labels"] = req.labels;
-    m.events.publish(Event::torrent_added, std::move(note));
-    // A small or complete torrent can finish checking while state.db is written, before it is in
-    // the table: its torrent_finished_alert then found no entry. Catch up here.
-    bool missed = false;
-    {
-        std::lock_guard lock(m.mutex);
-        missed = m.finished_unknown.erase(id) > 0;
-    }
-    if (missed)
-        m.finished(h);
+    auto const row = row_of(*src, save->string(), meta);
+    if (auto st = m.record_added(row, h); !st)
+        return st.error();
+    auto note = m.insert_added(row, h, meta);
+    m.publish_added(std::move(note), row.save_path, req.labels);
+    m.catch_up_finished(id, h);
     m.ses->post_torrent_updates(kStatusFlags);
     spdlog::info("added torrent {} ({})", name, id);
     return AddResult{id, name, true};

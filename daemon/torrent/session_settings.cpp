@@ -150,6 +150,36 @@ LtSetting const* lt_setting(std::string_view rpc)
     return nullptr;
 }
 
+// The listen_interfaces a change sets ("" when it sets none), once this host can listen there.
+// Fail closed: an address this host does not have, or a device that does not exist, is refused
+// before libtorrent is told (it would log the failure and listen on less).
+Result<std::string> checked_listen_interfaces(lt::settings_pack const& p, json const& changes)
+{
+    std::string new_interfaces;
+    if (p.has_val(lt::settings_pack::listen_interfaces)) {
+        new_interfaces = p.get_str(lt::settings_pack::listen_interfaces);
+        if (auto why = listen_interfaces_problem(new_interfaces); !why.empty())
+            return make_error(Errc::invalid_argument,
+                              std::string(changes.contains("listen_interfaces")
+                                              ? "settings.listen_interfaces: "
+                                              : "settings.listen_port: ") +
+                                  why);
+    }
+    return new_interfaces;
+}
+
+// Writes the settings changed over RPC to state.db, where start() finds them.
+Status store_settings(ledger::StateStore& store, json const& stored)
+{
+    auto text = stored.dump();
+    auto err = ledger::StateStore::wait([&](auto done) {
+        store.put_blob("settings", ledger::Blob(text.begin(), text.end()), std::move(done));
+    });
+    if (!err.empty())
+        return make_error(Errc::storage_failed, "cannot store settings: " + err);
+    return Ok{};
+}
+
 } // namespace
 
 std::vector<Engine::SettingKey> const& Engine::session_setting_keys()
@@ -218,12 +248,17 @@ json Engine::Impl::current_settings() const
     return out;
 }
 
-Status Engine::Impl::apply_settings(json const& changes, bool persist)
+std::string Engine::Impl::listen_interfaces_base(lt::settings_pack const& p) const
 {
-    if (!changes.is_object())
-        return make_error(Errc::invalid_argument, "settings must be an object");
-    lt::settings_pack p;
-    std::optional<bool> want_pex;
+    if (p.has_val(lt::settings_pack::listen_interfaces))
+        return p.get_str(lt::settings_pack::listen_interfaces);
+    std::lock_guard lock(mutex);
+    return applied_settings.get_str(lt::settings_pack::listen_interfaces);
+}
+
+Status Engine::Impl::pack_settings(json const& changes, lt::settings_pack& p,
+                                   std::optional<bool>& want_pex) const
+{
     config::Config trial; // each value is checked by the config key table, as in the file
     for (auto const& [key, v] : changes.items()) {
         auto bad = [&key = key](std::string const& why) {
@@ -233,13 +268,7 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
             if (!v.is_number_integer() || v.get<std::int64_t>() < 0 ||
                 v.get<std::int64_t>() > 65535)
                 return bad("must be an integer between 0 and 65535");
-            std::string base;
-            if (p.has_val(lt::settings_pack::listen_interfaces)) {
-                base = p.get_str(lt::settings_pack::listen_interfaces);
-            } else {
-                std::lock_guard lock(mutex);
-                base = applied_settings.get_str(lt::settings_pack::listen_interfaces);
-            }
+            std::string base = listen_interfaces_base(p);
             p.set_str(lt::settings_pack::listen_interfaces, with_listen_port(base, v.get<int>()));
             continue;
         }
@@ -254,55 +283,53 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
         else
             want_pex = trial.bt.pex;
     }
-    // Fail closed: an address this host does not have, or a device that does not exist, is
-    // refused before libtorrent is told (it would log the failure and listen on less).
-    std::string new_interfaces;
-    if (p.has_val(lt::settings_pack::listen_interfaces)) {
-        new_interfaces = p.get_str(lt::settings_pack::listen_interfaces);
-        if (auto why = listen_interfaces_problem(new_interfaces); !why.empty())
-            return make_error(Errc::invalid_argument,
-                              std::string(changes.contains("listen_interfaces")
-                                              ? "settings.listen_interfaces: "
-                                              : "settings.listen_port: ") +
-                                  why);
-    }
-    json stored;
-    {
-        std::lock_guard lock(mutex);
-        if (!new_interfaces.empty() &&
-            new_interfaces != applied_settings.get_str(lt::settings_pack::listen_interfaces))
-            std::erase_if(listening, [&](lt::tcp::endpoint const& ep) {
-                return !listen_interfaces_cover(new_interfaces, ep.address(), ep.port());
-            });
-        merge_settings(applied_settings, p);
-        if (payments)
-            payments->set_upload_limit(
-                applied_settings.get_int(lt::settings_pack::upload_rate_limit));
-        // Under the mutex, so concurrent changes reach libtorrent in the order they were recorded
-        // (apply_settings only posts to the network thread).
-        hand_settings_to_libtorrent(*ses, std::move(p));
-        for (auto const& [key, v] : changes.items())
-            runtime_settings[key] = v;
-        if (want_pex) {
-            for (auto& [id, e] : torrents) {
-                if (*want_pex)
-                    e.handle.unset_flags(lt::torrent_flags::disable_pex);
-                else
-                    e.handle.set_flags(lt::torrent_flags::disable_pex);
-            }
+    return Ok{};
+}
+
+json Engine::Impl::commit_settings(json const& changes, lt::settings_pack&& p,
+                                   std::string const& new_interfaces, std::optional<bool> want_pex)
+{
+    std::lock_guard lock(mutex);
+    if (!new_interfaces.empty() &&
+        new_interfaces != applied_settings.get_str(lt::settings_pack::listen_interfaces))
+        std::erase_if(listening, [&](lt::tcp::endpoint const& ep) {
+            return !listen_interfaces_cover(new_interfaces, ep.address(), ep.port());
+        });
+    merge_settings(applied_settings, p);
+    if (payments)
+        payments->set_upload_limit(applied_settings.get_int(lt::settings_pack::upload_rate_limit));
+    // Under the mutex, so concurrent changes reach libtorrent in the order they were recorded
+    // (apply_settings only posts to the network thread).
+    hand_settings_to_libtorrent(*ses, std::move(p));
+    for (auto const& [key, v] : changes.items())
+        runtime_settings[key] = v;
+    if (want_pex) {
+        for (auto& [id, e] : torrents) {
+            if (*want_pex)
+                e.handle.unset_flags(lt::torrent_flags::disable_pex);
+            else
+                e.handle.set_flags(lt::torrent_flags::disable_pex);
         }
-        stored = runtime_settings;
     }
+    return runtime_settings;
+}
+
+Status Engine::Impl::apply_settings(json const& changes, bool persist)
+{
+    if (!changes.is_object())
+        return make_error(Errc::invalid_argument, "settings must be an object");
+    lt::settings_pack p;
+    std::optional<bool> want_pex;
+    if (auto st = pack_settings(changes, p, want_pex); !st)
+        return st;
+    auto new_interfaces = checked_listen_interfaces(p, changes);
+    if (!new_interfaces)
+        return new_interfaces.error();
+    json stored = commit_settings(changes, std::move(p), *new_interfaces, want_pex);
     if (want_pex)
         pex = *want_pex;
-    if (persist) {
-        auto text = stored.dump();
-        auto err = ledger::StateStore::wait([&](auto done) {
-            store.put_blob("settings", ledger::Blob(text.begin(), text.end()), std::move(done));
-        });
-        if (!err.empty())
-            return make_error(Errc::storage_failed, "cannot store settings: " + err);
-    }
+    if (persist)
+        return store_settings(store, stored);
     return Ok{};
 }
 
