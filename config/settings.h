@@ -1,6 +1,6 @@
-// The daemon's configuration: one key table (table() in config/keys.cpp) drives the JSON config file,
-// SEEDBOXD_* environment variables, --set flags, validation, defaults, help and --print-config.
-// Pure code: no threads, no I/O except reading the config file named by the caller.
+// The daemon's configuration: one key table (table() in config/keys.cpp) drives the JSON config
+// file, SEEDBOXD_* environment variables, --set flags, validation, defaults, help and
+// --print-config. Pure code: no threads, no I/O except reading the config file named by the caller.
 #pragma once
 
 #include <cstdint>

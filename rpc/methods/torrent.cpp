@@ -229,6 +229,7 @@ json torrent_schema()
     json props = json::object();
     for (auto const& f : daemon::Engine::fields())
         props[f.name] = schema::type(f.type.c_str());
+    props["state"]["enum"] = daemon::torrent_states();
     return {{"type", "object"}, {"properties", props}, {"additionalProperties", false}};
 }
 

@@ -164,6 +164,22 @@ def test_the_readme_event_list_is_the_daemons(d):
     assert sorted(sub["params"][0]["schema"]["items"]["enum"]) == sorted(events)
 
 
+def test_the_readme_torrent_fields_and_states_are_the_daemons(d):
+    """README's torrent field list and state list are the engine's field table and state table, as
+    rpc.discover publishes them in torrent.get's result schema."""
+    import re
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+    para = readme[readme.index("Torrent fields for"):]
+    fields_text = para[para.index("them too): `") + len("them too): `"):para.index("`. `state` is")]
+    states_text = para[para.index("`state` is one of `") + len("`state` is one of `"):]
+    states_text = states_text[:states_text.index("`")]
+    doc = d.call("rpc.discover")
+    get = next(m for m in doc["methods"] if m["name"] == "torrent.get")
+    props = get["result"]["schema"]["properties"]
+    assert sorted(f.strip() for f in fields_text.split(",")) == sorted(props)
+    assert [s.strip() for s in re.split(r",\s*", states_text)] == props["state"]["enum"]
+
+
 def test_the_readme_error_table_is_the_daemons(d):
     """README's error table and rpc.discover's components.errors list the same rows (both come from
     rpc/errors.cpp; the harness checks every error a test sees against the latter)."""
