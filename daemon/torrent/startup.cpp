@@ -1,0 +1,263 @@
+// Starting the engine: the libtorrent session from the configuration and what
+// state.db kept (session state, settings set over RPC), then every stored
+// torrent restored with its resume data.
+#include "daemon/torrent/engine_impl.h"
+
+#include "daemon/base/listen_check.h"
+#include "daemon/btt_pay/plugin.h"
+
+#include <libtorrent/bdecode.hpp>
+#include <libtorrent/magnet_uri.hpp>
+#include <libtorrent/read_resume_data.hpp>
+#include <libtorrent/session_params.hpp>
+#include <libtorrent/version.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace seedbox::daemon {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The listen_interfaces the session starts with: the configuration's, or the
+// one set over RPC and stored in state.db (listen_interfaces, then
+// listen_port), checked like session.set_settings.
+Result<std::string> listen_interfaces_at_start(std::string configured, json const& stored)
+{
+    std::string origin = "bt.listen_interfaces";
+    if (auto it = stored.find("listen_interfaces"); it != stored.end() && it->is_string()) {
+        configured = it->get<std::string>();
+        origin = "listen_interfaces (set with session.set_settings, stored in state.db)";
+    }
+    if (auto it = stored.find("listen_port");
+        it != stored.end() && it->is_number_integer() && *it >= 0 && *it <= 65535) {
+        configured = with_listen_port(configured, it->get<int>());
+        origin = "listen_port (set with session.set_settings, stored in state.db)";
+    }
+    if (auto why = listen_interfaces_problem(configured); !why.empty())
+        return make_error(Errc::invalid_argument,
+                          origin + ": " + why +
+                              (origin.starts_with("bt.")
+                                   ? ""
+                                   : "; start once with --reset-session-settings to use the "
+                                     "configuration's bt.listen_interfaces"));
+    return configured;
+}
+
+// The session state (DHT) saved at the last shutdown, if state.db holds a
+// readable one.
+lt::session_params stored_session_params(ledger::StateStore& store)
+{
+    lt::session_params params;
+    if (auto blob = store.get_blob("session")) {
+        lt::error_code bec;
+        auto node = lt::bdecode({reinterpret_cast<char const*>(blob->data()),
+                                 static_cast<std::ptrdiff_t>(blob->size())},
+                                bec);
+        if (!bec)
+            params = lt::read_session_params(node, lt::session::save_dht_state);
+        else
+            spdlog::warn("stored session state is unreadable ({}); starting fresh", bec.message());
+    }
+    return params;
+}
+
+// The session settings set over RPC and stored in state.db (an empty object if
+// none).
+json stored_settings(ledger::StateStore& store)
+{
+    json stored = json::object();
+    if (auto blob = store.get_blob("settings")) {
+        auto j = json::parse(blob->begin(), blob->end(), nullptr, false);
+        if (j.is_object())
+            stored = std::move(j);
+    }
+    return stored;
+}
+
+// Classes every address like a remote peer: loopback/LAN peers obey limits and
+// choking.
+void throttle_local_peers(lt::session& ses)
+{
+    lt::ip_filter f;
+    auto const all = 1u << static_cast<std::uint32_t>(lt::session::global_peer_class_id);
+    f.add_rule(boost::asio::ip::make_address("0.0.0.0"),
+               boost::asio::ip::make_address("255.255.255.255"), all);
+    f.add_rule(boost::asio::ip::make_address("::"),
+               boost::asio::ip::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), all);
+    ses.set_peer_class_filter(f);
+}
+
+} // namespace
+
+void Engine::Impl::set_up_session()
+{
+    if (!cfg.bt.local_peers_unthrottled)
+        throttle_local_peers(*ses);
+    if (accounting)
+        ses->add_extension(make_btt_pay_plugin(accounting, payments));
+    if (payments) {
+        payments->attach(*ses); // its class filter (replaces the one above), choking by bid
+        payments->set_upload_limit(applied_settings.get_int(lt::settings_pack::upload_rate_limit));
+    }
+    ses->set_alert_notify([this] { boost::asio::post(io, [this] { drain_alerts(); }); });
+}
+
+void Engine::Impl::restore_all(std::function<void(std::string const&)> const& on_status)
+{
+    auto rows = store.load_torrents();
+    std::size_t n = 0;
+    for (auto const& row : rows) {
+        restore(row);
+        if (on_status && (++n % 500 == 0 || n == rows.size()))
+            on_status("loaded " + std::to_string(n) + " of " + std::to_string(rows.size()) +
+                      " torrents");
+    }
+}
+
+std::string Engine::start(std::function<void(std::string const&)> on_status)
+{
+    auto& m = *impl_;
+    std::error_code ec;
+    fs::create_directories(m.cfg.torrent.default_save_path, ec);
+    if (ec)
+        return "cannot create " + m.cfg.torrent.default_save_path + ": " + ec.message();
+
+    auto params = stored_session_params(m.store);
+    params.settings = m.base_settings();
+    // The listen addresses are checked before the session opens any socket (fail
+    // closed), and the ones set over RPC (stored in state.db) are the ones it
+    // opens first.
+    json const stored = stored_settings(m.store);
+    auto listen = listen_interfaces_at_start(
+        params.settings.get_str(lt::settings_pack::listen_interfaces), stored);
+    if (!listen)
+        return listen.error().message;
+    params.settings.set_str(lt::settings_pack::listen_interfaces, *listen);
+    m.applied_settings = params.settings; // no other thread runs yet
+    m.ses = std::make_unique<lt::session>(std::move(params));
+    m.set_up_session();
+
+    if (!stored.empty()) {
+        spdlog::info("applying {} session setting(s) changed over RPC (stored in state.db)",
+                     stored.size());
+        if (auto st = m.apply_settings(stored, false); !st)
+            spdlog::warn("stored session settings ignored: {}", st.error().message);
+    }
+
+    m.restore_all(on_status);
+    spdlog::info("session started: libtorrent {}, {} torrent(s) restored", lt::version(),
+                 m.torrents.size());
+    m.ses->post_torrent_updates(kStatusFlags);
+    m.schedule_tick();
+    m.schedule_resume_save();
+    return {};
+}
+
+namespace {
+
+// The stored resume data of a torrent, read; resume_state becomes "accepted"
+// when it is usable (and stays "none" otherwise: empty params, checked from
+// scratch).
+lt::add_torrent_params resume_params(ledger::TorrentRow const& row, std::string& resume_state)
+{
+    lt::add_torrent_params atp;
+    if (!row.resume.empty()) {
+        lt::error_code ec;
+        atp = lt::read_resume_data({reinterpret_cast<char const*>(row.resume.data()),
+                                    static_cast<std::ptrdiff_t>(row.resume.size())},
+                                   ec);
+        if (ec) {
+            spdlog::warn("torrent {}: resume data unreadable ({}), will recheck", row.id,
+                         ec.message());
+            atp = {};
+        } else {
+            resume_state = "accepted";
+        }
+    }
+    return atp;
+}
+
+// What the resume data lacks, from the stored source: the .torrent's info, or
+// (without resume data) the magnet link. False, logged, when the source is
+// unusable: the torrent is skipped.
+bool add_source(ledger::TorrentRow const& row, std::string const& resume_state,
+                lt::add_torrent_params& atp)
+{
+    if (resume_state == "none" || (!atp.ti && row.source_kind == "metainfo")) {
+        lt::error_code ec;
+        if (row.source_kind == "metainfo") {
+            auto ti = std::make_shared<lt::torrent_info>(
+                lt::span<char const>(reinterpret_cast<char const*>(row.source.data()),
+                                     static_cast<std::ptrdiff_t>(row.source.size())),
+                ec, lt::from_span);
+            if (!ec)
+                atp.ti = std::move(ti);
+        } else if (resume_state == "none") {
+            atp = lt::parse_magnet_uri(std::string(row.source.begin(), row.source.end()), ec);
+        }
+        if (ec) {
+            spdlog::error("torrent {}: stored source is unusable ({}); skipped", row.id,
+                          ec.message());
+            return false;
+        }
+    }
+    return true;
+}
+
+// Where the data is and how the torrent runs, from our stored settings (not the
+// resume data's).
+void apply_meta(lt::add_torrent_params& atp, TorrentMeta const& meta, std::string const& save_path,
+                bool pex)
+{
+    atp.save_path = save_path;
+    atp.flags &= ~(lt::torrent_flags::paused | lt::torrent_flags::auto_managed |
+                   lt::torrent_flags::duplicate_is_error | lt::torrent_flags::sequential_download);
+    atp.flags |= meta.stopped ? lt::torrent_flags::paused : lt::torrent_flags::auto_managed;
+    if (meta.sequential)
+        atp.flags |= lt::torrent_flags::sequential_download;
+    if (!pex)
+        atp.flags |= lt::torrent_flags::disable_pex;
+    atp.upload_limit = static_cast<int>(meta.upload_limit);
+    atp.download_limit = static_cast<int>(meta.download_limit);
+    atp.max_connections = static_cast<int>(meta.max_connections);
+}
+
+} // namespace
+
+void Engine::Impl::restore(ledger::TorrentRow const& row)
+{
+    std::string resume_state = "none";
+    auto atp = resume_params(row, resume_state);
+    if (!add_source(row, resume_state, atp))
+        return;
+    auto meta = TorrentMeta::from_json(json::parse(row.meta_json, nullptr, false));
+    apply_meta(atp, meta, row.save_path, pex);
+    lt::error_code ec;
+    auto h = ses->add_torrent(std::move(atp), ec);
+    if (ec) {
+        spdlog::error("torrent {}: cannot restore: {}", row.id, ec.message());
+        return;
+    }
+    Entry e;
+    e.id = row.id;
+    e.handle = h;
+    // Start-up runs before the RPC listens: a synchronous status makes the first
+    // list complete.
+    e.status = h.status(kStatusFlags);
+    e.have_status = true;
+    e.meta = meta;
+    e.save_path = row.save_path;
+    e.resume_state = resume_state;
+    e.resume_saved_time = row.resume_time;
+    e.source_is_magnet = row.source_kind == "magnet";
+    e.dirty = resume_state != "accepted";
+    std::lock_guard lock(mutex);
+    e.seq = next_seq++;
+    torrents.emplace(row.id, std::move(e));
+}
+
+} // namespace seedbox::daemon
