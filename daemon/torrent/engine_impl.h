@@ -175,7 +175,7 @@ struct Engine::Impl {
     // "name (id)"; empty when none. Deleting e's data would break it. Caller holds mutex.
     [[nodiscard]] std::string shares_files(Entry const& e,
                                            std::set<std::string> const& leaving) const;
-    // Engine::start's steps (engine.cpp): on the new session, the peer class filter, the
+    // Engine::start's steps (startup.cpp): on the new session, the peer class filter, the
     // btt_pay plugin and payments, the alert pump; then every stored torrent.
     void set_up_session();
     void restore_all(std::function<void(std::string const&)> const& on_status);
