@@ -64,7 +64,8 @@ struct Rig {
         terms.credit_line = 1000;
         terms.max_price = 5000000;
         terms.budget = tron::Uint256(1) << 80;
-        pay = std::make_shared<Payments>(*ledger, id, terms, [](std::string, nlohmann::json) {});
+        pay = std::make_shared<Payments>(*ledger, id, terms,
+                                         [](seedbox::daemon::Event, nlohmann::json) {});
         pay->attach(io);
         signer = std::make_unique<tron::VoucherSigner>(tron::VoucherDomain{728126428, hub});
     }
