@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -46,53 +47,60 @@ void setup_logging(std::string const& level)
     spdlog::set_default_logger(logger);
 }
 
-} // namespace
-
-int main(int argc, char** argv)
-{
-    using namespace seedbox;
-    CLI::App app{"seedboxd: a headless BitTorrent seedbox daemon with a JSON-RPC 2.0 API"};
-    app.set_version_flag("--version", std::string("seedboxd ") + SEEDBOXD_VERSION);
+// The command line: each option's value, as given (empty or false when absent).
+struct Flags {
     std::string config_file, state_dir, rpc_bind, ready_file, log_level;
     std::vector<std::string> sets;
     bool print_config = false, help_config = false;
-    app.add_option("-c,--config", config_file, "JSON config file (comments allowed)");
-    app.add_option("--state-dir", state_dir, "state directory (state_dir)");
-    app.add_option("--rpc-bind", rpc_bind, "RPC listen address HOST:PORT, port 0 = any (rpc.bind)");
-    app.add_option("--ready-file", ready_file, "write the bound RPC HOST:PORT here once listening");
-    app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off (log_level)");
-    app.add_option("--set", sets, "KEY=VALUE for any config key, e.g. --set bt.dht=true");
     bool reset_session_settings = false;
-    app.add_flag("--reset-session-settings", reset_session_settings,
+};
+
+void add_flags(CLI::App& app, Flags& f)
+{
+    app.set_version_flag("--version", std::string("seedboxd ") + SEEDBOXD_VERSION);
+    app.add_option("-c,--config", f.config_file, "JSON config file (comments allowed)");
+    app.add_option("--state-dir", f.state_dir, "state directory (state_dir)");
+    app.add_option("--rpc-bind", f.rpc_bind,
+                   "RPC listen address HOST:PORT, port 0 = any (rpc.bind)");
+    app.add_option("--ready-file", f.ready_file,
+                   "write the bound RPC HOST:PORT here once listening");
+    app.add_option("--log-level", f.log_level, "trace|debug|info|warn|error|off (log_level)");
+    app.add_option("--set", f.sets, "KEY=VALUE for any config key, e.g. --set bt.dht=true");
+    app.add_flag("--reset-session-settings", f.reset_session_settings,
                  "forget the session settings changed over RPC (kept in state.db) and start "
                  "from the configuration's values");
-    app.add_flag("--print-config", print_config, "print the effective configuration and exit");
-    app.add_flag("--help-config", help_config, "list every config key and exit");
-    CLI11_PARSE(app, argc, argv);
+    app.add_flag("--print-config", f.print_config, "print the effective configuration and exit");
+    app.add_flag("--help-config", f.help_config, "list every config key and exit");
+}
 
-    if (help_config) {
-        for (auto const& k : config::keys()) {
-            std::string allowed;
-            if (k.min && k.max)
-                allowed = "; " + std::to_string(*k.min) + " to " + std::to_string(*k.max);
-            for (std::size_t i = 0; i < k.choices.size(); ++i)
-                allowed += (i == 0 ? "; one of " : ", ") + k.choices[i];
-            // A file-only key (hooks.on_complete: a program to run) is refused from the
-            // environment and --set, so no variable is offered for it.
-            auto where =
-                k.file_only ? std::string("config file only") : "env " + config::env_name(k.name);
-            if (k.apply == config::Apply::reload)
-                where += "; SIGHUP";
-            else if (k.apply == config::Apply::session)
-                where += "; SIGHUP, session.set_settings";
-            std::printf("%-28s %-9s default %-24s %s%s (%s)\n", k.name.c_str(), k.type.c_str(),
-                        k.default_value.dump().c_str(), k.help.c_str(), allowed.c_str(),
-                        where.c_str());
-        }
-        return 0;
+// --help-config: one line per key of the key table.
+void print_config_keys()
+{
+    namespace config = seedbox::config;
+    for (auto const& k : config::keys()) {
+        std::string allowed;
+        if (k.min && k.max)
+            allowed = "; " + std::to_string(*k.min) + " to " + std::to_string(*k.max);
+        for (std::size_t i = 0; i < k.choices.size(); ++i)
+            allowed += (i == 0 ? "; one of " : ", ") + k.choices[i];
+        // A file-only key (hooks.on_complete: a program to run) is refused from the
+        // environment and --set, so no variable is offered for it.
+        auto where =
+            k.file_only ? std::string("config file only") : "env " + config::env_name(k.name);
+        if (k.apply == config::Apply::reload)
+            where += "; SIGHUP";
+        else if (k.apply == config::Apply::session)
+            where += "; SIGHUP, session.set_settings";
+        std::printf("%-28s %-9s default %-24s %s%s (%s)\n", k.name.c_str(), k.type.c_str(),
+                    k.default_value.dump().c_str(), k.help.c_str(), allowed.c_str(), where.c_str());
     }
+}
 
-    config::Sources sources;
+// Where the configuration comes from: SEEDBOXD_* variables, the config file, then the flags.
+// Empty (after saying why on stderr) when a --set is not KEY=VALUE.
+std::optional<seedbox::config::Sources> config_sources(Flags const& flags)
+{
+    seedbox::config::Sources sources;
     for (char** e = environ; *e; ++e) {
         std::string_view kv(*e);
         if (kv.rfind("SEEDBOXD_", 0) != 0)
@@ -100,35 +108,55 @@ int main(int argc, char** argv)
         auto eq = kv.find('=');
         sources.env.emplace_back(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
     }
-    if (!config_file.empty())
-        sources.config_file = config_file;
+    if (!flags.config_file.empty())
+        sources.config_file = flags.config_file;
     else if (auto const* env_cfg = std::getenv("SEEDBOXD_CONFIG"))
         sources.config_file = env_cfg;
-    for (auto const& s : sets) {
+    for (auto const& s : flags.sets) {
         auto eq = s.find('=');
         if (eq == std::string::npos) {
             std::fprintf(stderr, "seedboxd: --set %s: expected KEY=VALUE\n", s.c_str());
-            return 2;
+            return std::nullopt;
         }
         sources.overrides.emplace_back(s.substr(0, eq), s.substr(eq + 1));
     }
-    if (!state_dir.empty())
-        sources.overrides.emplace_back("state_dir", state_dir);
-    if (!rpc_bind.empty())
-        sources.overrides.emplace_back("rpc.bind", rpc_bind);
-    if (!log_level.empty())
-        sources.overrides.emplace_back("log_level", log_level);
+    if (!flags.state_dir.empty())
+        sources.overrides.emplace_back("state_dir", flags.state_dir);
+    if (!flags.rpc_bind.empty())
+        sources.overrides.emplace_back("rpc.bind", flags.rpc_bind);
+    if (!flags.log_level.empty())
+        sources.overrides.emplace_back("log_level", flags.log_level);
+    return sources;
+}
 
-    auto loaded = config::load(sources);
+} // namespace
+
+int main(int argc, char** argv)
+{
+    using namespace seedbox;
+    CLI::App app{"seedboxd: a headless BitTorrent seedbox daemon with a JSON-RPC 2.0 API"};
+    Flags flags;
+    add_flags(app, flags);
+    CLI11_PARSE(app, argc, argv);
+
+    if (flags.help_config) {
+        print_config_keys();
+        return 0;
+    }
+    auto const sources = config_sources(flags);
+    if (!sources)
+        return 2;
+    auto loaded = config::load(*sources);
     if (!loaded.config) {
         std::fprintf(stderr, "seedboxd: configuration error: %s\n", loaded.error.c_str());
         return 2;
     }
-    if (print_config) {
+    if (flags.print_config) {
         std::printf("%s\n", config::to_json(*loaded.config).dump(2).c_str());
         return 0;
     }
     setup_logging(loaded.config->log_level);
-    return daemon::run_app(*loaded.config, {ready_file, [sources] { return config::load(sources); },
-                                            reset_session_settings});
+    return daemon::run_app(*loaded.config, {flags.ready_file,
+                                            [sources = *sources] { return config::load(sources); },
+                                            flags.reset_session_settings});
 }

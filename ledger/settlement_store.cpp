@@ -108,6 +108,87 @@ std::map<std::string, Uint256> covered(Db& db)
     return c;
 }
 
+// The steps of SettlementStore::transition, each on the writer's open transaction; each returns
+// an error (the transaction is rolled back) or empty.
+
+// A batch moves forward only: an end state (rank 3) never moves, and no state moves back.
+std::string check_transition(Db& db, Batch const& u)
+{
+    auto cur = db.prepare("SELECT state FROM settlement_batches WHERE id = ?");
+    cur.bind(1, u.id);
+    if (!cur.step())
+        return "no batch " + std::to_string(u.id);
+    auto from_name = cur.column_text(0);
+    auto from = parse_batch_state(from_name);
+    if (!from || rank(*from) == 3 || rank(u.state) < rank(*from))
+        return "batch " + std::to_string(u.id) + " cannot go from " + from_name + " to " +
+               name(u.state);
+    return {};
+}
+
+std::string update_batch(Db& db, Batch const& u, std::int64_t now)
+{
+    auto st = db.prepare("UPDATE settlement_batches SET state = ?, updated = ?, block = ?, "
+                         "energy = ?, fee = ?, error = ? WHERE id = ?");
+    st.bind(1, std::string(name(u.state))).bind(2, now);
+    auto bind_opt = [&st](int i, std::optional<std::int64_t> const& v) {
+        if (v)
+            st.bind(i, *v);
+        else
+            st.bind_null(i);
+    };
+    bind_opt(3, u.block);
+    bind_opt(4, u.energy);
+    bind_opt(5, u.fee);
+    st.bind(6, u.error).bind(7, u.id);
+    return st.run() ? std::string() : st.error();
+}
+
+// A reverted or expired batch gives its claims back.
+std::string return_claims(Db& db, std::int64_t batch)
+{
+    auto r = db.prepare("UPDATE settlement_claims SET outcome = 'returned' WHERE batch = ?");
+    r.bind(1, batch);
+    return r.run() ? std::string() : r.error();
+}
+
+// A final batch: each claim's outcome from the hub's logs, and paid[payer] raised to the chain's
+// total where that is higher than ours.
+std::string settle_claims(Db& db, Batch const& u, std::vector<ClaimOutcome> const& outcomes,
+                          std::int64_t now)
+{
+    auto mark = db.prepare("UPDATE settlement_claims SET outcome = ?, paid = ? WHERE batch = "
+                           "? AND payer = ? AND cumulative = ? AND outcome = 'pending'");
+    auto raise =
+        db.prepare("INSERT INTO settlement_paid (payer, paid, updated) VALUES (?,?,?) ON CONFLICT "
+                   "(payer) DO UPDATE SET paid = excluded.paid, updated = excluded.updated");
+    auto known = db.prepare("SELECT paid FROM settlement_paid WHERE payer = ?");
+    for (auto const& o : outcomes) {
+        mark.reset();
+        mark.bind(1, o.claimed ? std::string("claimed") : "skipped:" + std::to_string(o.reason));
+        mark.bind(2, tron::to_decimal(o.claimed ? o.amount : Uint256(0)));
+        mark.bind(3, u.id).bind(4, o.payer).bind(5, tron::to_decimal(o.cumulative));
+        if (!mark.run())
+            return mark.error();
+        if (!o.claimed)
+            continue;
+        known.reset();
+        known.bind(1, o.payer);
+        if (known.step() && stored_amount(known.column_text(0)) >= o.paid_total)
+            continue;
+        known.reset();
+        raise.reset();
+        raise.bind(1, o.payer).bind(2, tron::to_decimal(o.paid_total)).bind(3, now);
+        if (!raise.run())
+            return raise.error();
+    }
+    // An entry with no event (should not happen) is left visible rather than guessed.
+    auto left = db.prepare("UPDATE settlement_claims SET outcome = 'unreported' WHERE batch "
+                           "= ? AND outcome = 'pending'");
+    left.bind(1, u.id);
+    return left.run() ? std::string() : left.error();
+}
+
 } // namespace
 
 Uint256 Batch::total() const
@@ -253,70 +334,16 @@ std::string SettlementStore::transition(Batch const& u, std::vector<ClaimOutcome
 {
     auto now = unix_seconds();
     return ledger_.writer().run([&](Db& db) -> std::string {
-        auto cur = db.prepare("SELECT state FROM settlement_batches WHERE id = ?");
-        cur.bind(1, u.id);
-        if (!cur.step())
-            return "no batch " + std::to_string(u.id);
-        auto from_name = cur.column_text(0);
-        auto from = parse_batch_state(from_name);
-        if (!from || rank(*from) == 3 || rank(u.state) < rank(*from))
-            return "batch " + std::to_string(u.id) + " cannot go from " + from_name + " to " +
-                   name(u.state);
-        auto st = db.prepare("UPDATE settlement_batches SET state = ?, updated = ?, block = ?, "
-                             "energy = ?, fee = ?, error = ? WHERE id = ?");
-        st.bind(1, std::string(name(u.state))).bind(2, now);
-        auto bind_opt = [&st](int i, std::optional<std::int64_t> const& v) {
-            if (v)
-                st.bind(i, *v);
-            else
-                st.bind_null(i);
-        };
-        bind_opt(3, u.block);
-        bind_opt(4, u.energy);
-        bind_opt(5, u.fee);
-        st.bind(6, u.error).bind(7, u.id);
-        if (!st.run())
-            return st.error();
-        if (u.state == BatchState::reverted || u.state == BatchState::expired) {
-            auto r =
-                db.prepare("UPDATE settlement_claims SET outcome = 'returned' WHERE batch = ?");
-            r.bind(1, u.id);
-            if (!r.run())
-                return r.error();
-        }
+        if (auto err = check_transition(db, u); !err.empty())
+            return err;
+        if (auto err = update_batch(db, u, now); !err.empty())
+            return err;
+        if (u.state == BatchState::reverted || u.state == BatchState::expired)
+            if (auto err = return_claims(db, u.id); !err.empty())
+                return err;
         if (u.state != BatchState::final)
             return {};
-        auto mark = db.prepare("UPDATE settlement_claims SET outcome = ?, paid = ? WHERE batch = "
-                               "? AND payer = ? AND cumulative = ? AND outcome = 'pending'");
-        auto raise = db.prepare(
-            "INSERT INTO settlement_paid (payer, paid, updated) VALUES (?,?,?) ON CONFLICT "
-            "(payer) DO UPDATE SET paid = excluded.paid, updated = excluded.updated");
-        auto known = db.prepare("SELECT paid FROM settlement_paid WHERE payer = ?");
-        for (auto const& o : outcomes) {
-            mark.reset();
-            mark.bind(1,
-                      o.claimed ? std::string("claimed") : "skipped:" + std::to_string(o.reason));
-            mark.bind(2, tron::to_decimal(o.claimed ? o.amount : Uint256(0)));
-            mark.bind(3, u.id).bind(4, o.payer).bind(5, tron::to_decimal(o.cumulative));
-            if (!mark.run())
-                return mark.error();
-            if (!o.claimed)
-                continue;
-            known.reset();
-            known.bind(1, o.payer);
-            if (known.step() && stored_amount(known.column_text(0)) >= o.paid_total)
-                continue;
-            known.reset();
-            raise.reset();
-            raise.bind(1, o.payer).bind(2, tron::to_decimal(o.paid_total)).bind(3, now);
-            if (!raise.run())
-                return raise.error();
-        }
-        // An entry with no event (should not happen) is left visible rather than guessed.
-        auto left = db.prepare("UPDATE settlement_claims SET outcome = 'unreported' WHERE batch "
-                               "= ? AND outcome = 'pending'");
-        left.bind(1, u.id);
-        return left.run() ? std::string() : left.error();
+        return settle_claims(db, u, outcomes, now);
     });
 }
 

@@ -1,13 +1,13 @@
+// Running requests: parse, envelope, lookup, auth, params, run, answer; batches and deferred calls.
 #include "rpc/dispatch.h"
 
 #include "rpc/json_limits.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
-#include <cmath>
 #include <future>
 #include <mutex>
-#include <set>
 #include <spdlog/spdlog.h>
 
 namespace seedbox::rpc {
@@ -102,167 +102,6 @@ Param const& Call::declared(std::string const& name) const
                            "\", which is not a declared param");
 }
 
-void check_method_table(MethodTable const& table)
-{
-    std::set<std::string> names;
-    for (auto const& m : table) {
-        if (!names.insert(m.name).second)
-            throw std::logic_error("method " + m.name + " is declared twice");
-        if (!m.result.is_object() || !m.result.contains("type"))
-            throw std::logic_error("method " + m.name + " has no result schema type");
-        std::set<std::string> params;
-        for (auto const& p : m.params) {
-            if (!params.insert(p.name).second)
-                throw std::logic_error("method " + m.name + ": param " + p.name +
-                                       " is declared twice");
-            if (p.type == Type::integer && (!p.min || !p.max))
-                throw std::logic_error("method " + m.name + ": integer param " + p.name +
-                                       " has no range");
-        }
-    }
-}
-
-char const* type_name(Type t)
-{
-    switch (t) {
-    case Type::string:
-        return "string";
-    case Type::integer:
-        return "integer";
-    case Type::number:
-        return "number";
-    case Type::boolean:
-        return "boolean";
-    case Type::array:
-        return "array";
-    case Type::object:
-        return "object";
-    case Type::string_array:
-        return "array of strings";
-    case Type::base64:
-        return "base64 string";
-    case Type::any:
-        return "any";
-    }
-    return "?";
-}
-
-bool type_matches(Type t, json const& v)
-{
-    switch (t) {
-    case Type::string:
-    case Type::base64:
-        return v.is_string();
-    case Type::integer:
-        return v.is_number_integer();
-    case Type::number:
-        return v.is_number();
-    case Type::boolean:
-        return v.is_boolean();
-    case Type::array:
-        return v.is_array();
-    case Type::object:
-        return v.is_object();
-    case Type::string_array:
-        return v.is_array() &&
-               std::all_of(v.begin(), v.end(), [](json const& e) { return e.is_string(); });
-    case Type::any:
-        return true;
-    }
-    return false;
-}
-
-namespace {
-
-std::string a_or_an(std::string const& noun)
-{
-    return (std::string("aeiou").find(noun[0]) != std::string::npos ? "an " : "a ") + noun;
-}
-
-std::string range_text(Param const& p)
-{
-    if (p.min && p.max)
-        return "from " + std::to_string(*p.min) + " to " + std::to_string(*p.max);
-    if (p.min)
-        return "of at least " + std::to_string(*p.min);
-    return "of at most " + std::to_string(*p.max);
-}
-
-std::string choices_text(std::vector<std::string> const& choices)
-{
-    std::string out;
-    for (std::size_t i = 0; i < choices.size(); ++i)
-        out += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + ("\"" + choices[i] + "\"");
-    return out;
-}
-
-std::string check_members(std::vector<Param> const& fields, json const& obj,
-                          std::string const& where)
-{
-    for (auto const& [key, value] : obj.items()) {
-        auto f = std::find_if(fields.begin(), fields.end(),
-                              [&key = key](Param const& p) { return p.name == key; });
-        if (f == fields.end())
-            return "unknown member \"" + key + "\" in \"" + where + "\"";
-        if (value.is_null())
-            continue;
-        if (auto why = check_param(*f, value, where + "." + key); !why.empty())
-            return why;
-    }
-    for (auto const& f : fields)
-        if (f.required && (!obj.contains(f.name) || obj[f.name].is_null()))
-            return "\"" + where + "\" needs \"" + f.name + "\"";
-    return {};
-}
-
-} // namespace
-
-std::string check_param(Param const& p, json const& v, std::string const& where)
-{
-    if (!type_matches(p.type, v))
-        return "param \"" + where + "\" must be " + a_or_an(type_name(p.type));
-    auto const has_range = p.min || p.max;
-    if (p.type == Type::integer && has_range) {
-        bool const above =
-            v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(INT64_MAX);
-        auto const n = above ? INT64_MAX : v.get<std::int64_t>();
-        if (above || (p.min && n < *p.min) || (p.max && n > *p.max))
-            return "param \"" + where + "\" must be an integer " + range_text(p);
-    }
-    if (p.type == Type::number) {
-        auto const d = v.get<double>();
-        if (!std::isfinite(d) || (p.min && d < static_cast<double>(*p.min)) ||
-            (p.max && d > static_cast<double>(*p.max)))
-            return "param \"" + where + "\" must be a number " +
-                   (has_range ? range_text(p) : "that is finite");
-    }
-    if (!p.choices.empty()) {
-        auto allowed = [&](json const& s) {
-            return std::find(p.choices.begin(), p.choices.end(), s.get<std::string>()) !=
-                   p.choices.end();
-        };
-        if (p.type == Type::string && !allowed(v))
-            return "param \"" + where + "\" must be " + choices_text(p.choices);
-        if (p.type == Type::string_array && !std::all_of(v.begin(), v.end(), allowed))
-            return "param \"" + where + "\" may only hold " + choices_text(p.choices);
-    }
-    if (!p.fields.empty() && p.type == Type::object)
-        return check_members(p.fields, v, where);
-    if (!p.fields.empty() && p.type == Type::array) {
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            auto const at = where + "[" + std::to_string(i) + "]";
-            if (p.or_string && v[i].is_string())
-                continue;
-            if (!v[i].is_object())
-                return "param \"" + at + "\" must be an object" +
-                       (p.or_string ? " or a string" : "");
-            if (auto why = check_members(p.fields, v[i], at); !why.empty())
-                return why;
-        }
-    }
-    return {};
-}
-
 namespace {
 
 json response_error(json const& id, int code, std::string const& token, std::string const& msg)
@@ -318,6 +157,50 @@ struct Gather {
         done(std::move(out));
     }
 };
+
+// The Pending of one request object. When its id has a type JSON-RPC forbids, it comes back
+// already answered (so it ends silently) and without a finish: the caller refuses the request.
+std::shared_ptr<detail::Pending> new_pending(json& req, Dispatcher::Done const& answer,
+                                             RpcMetrics& metrics,
+                                             std::shared_ptr<std::atomic<bool>> const& live)
+{
+    auto pending = std::make_shared<detail::Pending>();
+    pending->notification = !req.contains("id");
+    pending->start = std::chrono::steady_clock::now();
+    pending->metrics = &metrics;
+    pending->live = live;
+    if (!pending->notification) {
+        pending->id = req["id"];
+        if (!pending->id.is_string() && !pending->id.is_number() && !pending->id.is_null()) {
+            pending->answered = true;
+            return pending;
+        }
+    }
+    pending->finish = [answer, notification = pending->notification](json response) {
+        answer(notification ? std::nullopt : std::optional<std::string>(dump(response)));
+    };
+    return pending;
+}
+
+// Params: every declared type, range, allowed value and member; no undeclared param, every
+// required one. The -32602 message, or empty when the params fit `method` (named `name`).
+std::string check_params(Method const& method, std::string const& name, json const& params)
+{
+    for (auto const& [key, value] : params.items()) {
+        auto p = std::find_if(method.params.begin(), method.params.end(),
+                              [&key = key](Param const& pp) { return pp.name == key; });
+        if (p == method.params.end())
+            return "Invalid params: unknown param \"" + key + "\" for " + name;
+        if (value.is_null())
+            continue;
+        if (auto why = check_param(*p, value, key); !why.empty())
+            return "Invalid params: " + why;
+    }
+    for (auto const& p : method.params)
+        if (p.required && (!params.contains(p.name) || params[p.name].is_null()))
+            return "Invalid params: missing required param \"" + p.name + "\" for " + name;
+    return {};
+}
 
 } // namespace
 
@@ -420,21 +303,9 @@ void Dispatcher::run_one(json req, Connection& conn, Answer answer)
     // Envelope
     if (!req.is_object())
         return invalid(nullptr, "Invalid Request: expected a JSON-RPC 2.0 request object");
-    auto pending = std::make_shared<detail::Pending>();
-    pending->notification = !req.contains("id");
-    pending->start = std::chrono::steady_clock::now();
-    pending->metrics = &metrics_;
-    pending->live = live_;
-    if (!pending->notification) {
-        pending->id = req["id"];
-        if (!pending->id.is_string() && !pending->id.is_number() && !pending->id.is_null()) {
-            pending->answered = true;
-            return invalid(nullptr, "Invalid Request: id must be a string, number or null");
-        }
-    }
-    pending->finish = [answer, notification = pending->notification](json response) {
-        answer(notification ? std::nullopt : std::optional<std::string>(dump(response)));
-    };
+    auto pending = new_pending(req, answer, metrics_, live_);
+    if (pending->answered)
+        return invalid(nullptr, "Invalid Request: id must be a string, number or null");
     auto fail = [&](Err e, std::string const& msg) { pending->fail({e, msg}); };
     if (req.value("jsonrpc", json()) != "2.0")
         return fail(Err::invalid_request, "Invalid Request: \"jsonrpc\" must be \"2.0\"");
@@ -463,22 +334,9 @@ void Dispatcher::run_one(json req, Connection& conn, Answer answer)
         return fail(Err::websocket_only,
                     name + " is only available over the WebSocket at GET /rpc");
 
-    // Params: every declared type, range, allowed value and member
-    for (auto const& [key, value] : params.items()) {
-        auto p = std::find_if(method.params.begin(), method.params.end(),
-                              [&key = key](Param const& pp) { return pp.name == key; });
-        if (p == method.params.end())
-            return fail(Err::invalid_params,
-                        "Invalid params: unknown param \"" + key + "\" for " + name);
-        if (value.is_null())
-            continue;
-        if (auto why = check_param(*p, value, key); !why.empty())
-            return fail(Err::invalid_params, "Invalid params: " + why);
-    }
-    for (auto const& p : method.params)
-        if (p.required && (!params.contains(p.name) || params[p.name].is_null()))
-            return fail(Err::invalid_params,
-                        "Invalid params: missing required param \"" + p.name + "\" for " + name);
+    // Params
+    if (auto why = check_params(method, name, params); !why.empty())
+        return fail(Err::invalid_params, why);
     // A null param means "absent": handlers never see one.
     for (auto it = params.begin(); it != params.end();)
         it = it->is_null() ? params.erase(it) : std::next(it);

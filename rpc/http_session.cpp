@@ -187,36 +187,43 @@ private:
                             shared_->cfg.allowed_origins))
             return send_plain(http::status::forbidden,
                               "Origin not allowed (see rpc.allowed_origins)\n", true);
-        if (is_ws) {
-            if (has_body)
-                return send_plain(http::status::bad_request, "an upgrade carries no body\n", true);
-            // A client without a token may still connect and must call auth.login; the WebSocket
-            // session gives it the short deadline and small limits until it does.
-            shared_->closers.erase(id_);
-            stream_.expires_never();
-            return start_ws_session(std::move(stream_), parser_->release(), shared_, authorized,
-                                    address_);
-        }
+        if (is_ws)
+            return upgrade(authorized, has_body);
         if (req.method() != http::verb::post)
             return send_plain(http::status::method_not_allowed,
                               "use POST for JSON-RPC or GET with a WebSocket upgrade\n", true);
         if (!authorized)
             return unauthorized();
         signed_in();
-        if (beast::iequals(req[http::field::expect], "100-continue")) {
-            // The client waits for this before sending a large body (curl does past 1 MiB).
-            static constexpr std::string_view go = "HTTP/1.1 100 Continue\r\n\r\n";
-            return asio::async_write(
-                stream_, asio::buffer(go.data(), go.size()),
-                [self = shared_from_this()](beast::error_code wec, std::size_t) {
-                    self->guard([&] {
-                        if (wec)
-                            return self->close();
-                        self->read_body();
-                    });
-                });
-        }
+        if (beast::iequals(req[http::field::expect], "100-continue"))
+            return continue_then_read_body();
         read_body();
+    }
+
+    // A WebSocket upgrade on /rpc: the connection is handed over to a WebSocket session.
+    void upgrade(bool authorized, bool has_body)
+    {
+        if (has_body)
+            return send_plain(http::status::bad_request, "an upgrade carries no body\n", true);
+        // A client without a token may still connect and must call auth.login; the WebSocket
+        // session gives it the short deadline and small limits until it does.
+        shared_->closers.erase(id_);
+        stream_.expires_never();
+        start_ws_session(std::move(stream_), parser_->release(), shared_, authorized, address_);
+    }
+
+    // The client waits for this before sending a large body (curl does past 1 MiB).
+    void continue_then_read_body()
+    {
+        static constexpr std::string_view go = "HTTP/1.1 100 Continue\r\n\r\n";
+        asio::async_write(stream_, asio::buffer(go.data(), go.size()),
+                          [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                              self->guard([&] {
+                                  if (wec)
+                                      return self->close();
+                                  self->read_body();
+                              });
+                          });
     }
 
     void signed_in()

@@ -132,19 +132,21 @@ void RpcMetrics::auth_failure()
     impl_->auth_failures.Increment();
 }
 
-std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures const& server)
-{
-    Families f;
-    auto const stats = ctx.engine.session_stats();
+namespace {
 
+void add_build_info(Families& f, Context const& ctx)
+{
     auto& info = f.family("seedboxd_build_info", "Versions of seedboxd and libtorrent; always 1",
                           pm::MetricType::Gauge);
     Families::sample(info, 1,
                      {{"version", SEEDBOXD_VERSION}, {"libtorrent", daemon::libtorrent_version()}});
     f.gauge("seedboxd_start_time_seconds", "Unix time the daemon started",
             static_cast<double>(ctx.started_time));
+}
 
-    // Session
+// The session's rates and totals, torrents by state, the disk and the alert queue.
+void add_session(Families& f, daemon::SessionStats const& stats)
+{
     auto d = [](std::int64_t v) { return static_cast<double>(v); };
     f.gauge("seedboxd_session_download_rate_bytes", "Payload download rate, bytes per second",
             d(stats.download_rate));
@@ -180,8 +182,12 @@ std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures co
     f.gauge("seedboxd_alerts_last_batch", "Alerts in the most recent pop (queue depth seen)",
             d(stats.alerts_last_batch));
     f.gauge("seedboxd_alert_queue_limit", "bt.alert_queue_size", d(stats.alert_queue_size));
+}
 
-    // Payments (btt_pay): uploads and connections by payment class
+// Payments (btt_pay): uploads and connections by payment class
+void add_payments(Families& f, daemon::SessionStats const& stats)
+{
+    auto d = [](std::int64_t v) { return static_cast<double>(v); };
     if (auto const& p = stats.payments) {
         auto by_class = [&](std::map<std::string, std::int64_t> const& counts, std::string name,
                             std::string help, pm::MetricType type) {
@@ -201,6 +207,59 @@ std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures co
                 "order (free peers held), else 0",
                 p->upload_by_bid ? 1.0 : 0.0);
     }
+}
+
+void add_ledger(Families& f, ledger::Summary const& s)
+{
+    auto d = [](std::int64_t v) { return static_cast<double>(v); };
+    f.counter("seedboxd_ledger_uploaded_bytes_total",
+              "Payload bytes uploaded to peers, as recorded in the ledger", d(s.bytes_up));
+    f.counter("seedboxd_ledger_downloaded_bytes_total",
+              "Payload bytes downloaded from peers, as recorded in the ledger", d(s.bytes_down));
+    f.counter("seedboxd_ledger_credited_btt_total",
+              "Credits accrued for uploads, in BTT (approximate; ledger.summary is exact)",
+              btt(s.credits_accrued));
+    f.counter("seedboxd_ledger_vouchered_btt_total",
+              "Credits covered by payment vouchers, in BTT (approximate)", btt(s.vouchered));
+    f.gauge("seedboxd_ledger_unpaid_btt", "Credits not covered by a voucher, in BTT",
+            btt(s.unpaid));
+    f.counter("seedboxd_ledger_paid_out_btt_total",
+              "Vouchers we issued as a payer, in BTT (approximate)", btt(s.paid_out));
+    f.counter("seedboxd_ledger_flushes_total", "Ledger flush transactions committed", d(s.flushes));
+    f.gauge("seedboxd_ledger_last_flush_timestamp_seconds", "Unix time of the last flush",
+            d(s.last_flush_time));
+}
+
+void add_settlement(Families& f, daemon::SettlementStatus const& s)
+{
+    auto& batches = f.family("seedboxd_settlement_batches", "Settlement batches by state",
+                             pm::MetricType::Gauge);
+    for (auto const& st : ledger::Batch::states()) {
+        auto it = s.batches.find(st);
+        Families::sample(batches, it == s.batches.end() ? 0 : static_cast<double>(it->second),
+                         {{"state", st}});
+    }
+    f.gauge("seedboxd_settlement_claimable_btt",
+            "Vouchered credits not yet in a batch, in BTT (approximate)", btt(s.claimable));
+    f.gauge("seedboxd_settlement_pending_btt", "Claims in batches not yet final, in BTT",
+            btt(s.pending));
+    f.gauge("seedboxd_settlement_paid_btt", "Claims paid on chain, in BTT", btt(s.paid));
+    f.gauge("seedboxd_settlement_last_run_timestamp_seconds",
+            "Unix time of the last settlement run (0 = never)", static_cast<double>(s.last_run));
+    f.gauge("seedboxd_settlement_available",
+            "1 when settlement can run (a claim hub and a key are configured)",
+            s.unavailable ? 0 : 1);
+}
+
+} // namespace
+
+std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures const& server)
+{
+    Families f;
+    auto const stats = ctx.engine.session_stats();
+    add_build_info(f, ctx);
+    add_session(f, stats);
+    add_payments(f, stats);
 
     // RPC server
     f.gauge("seedboxd_rpc_connections", "Open RPC connections (HTTP and WebSocket)",
@@ -208,52 +267,10 @@ std::string render_metrics(Context& ctx, RpcMetrics const& rpc, ServerFigures co
     f.gauge("seedboxd_websocket_clients", "Open WebSocket connections",
             static_cast<double>(server.ws_clients));
 
-    // Ledger
-    if (ctx.ledger) {
-        auto const s = ctx.ledger->summary();
-        auto d = [](std::int64_t v) { return static_cast<double>(v); };
-        f.counter("seedboxd_ledger_uploaded_bytes_total",
-                  "Payload bytes uploaded to peers, as recorded in the ledger", d(s.bytes_up));
-        f.counter("seedboxd_ledger_downloaded_bytes_total",
-                  "Payload bytes downloaded from peers, as recorded in the ledger",
-                  d(s.bytes_down));
-        f.counter("seedboxd_ledger_credited_btt_total",
-                  "Credits accrued for uploads, in BTT (approximate; ledger.summary is exact)",
-                  btt(s.credits_accrued));
-        f.counter("seedboxd_ledger_vouchered_btt_total",
-                  "Credits covered by payment vouchers, in BTT (approximate)", btt(s.vouchered));
-        f.gauge("seedboxd_ledger_unpaid_btt", "Credits not covered by a voucher, in BTT",
-                btt(s.unpaid));
-        f.counter("seedboxd_ledger_paid_out_btt_total",
-                  "Vouchers we issued as a payer, in BTT (approximate)", btt(s.paid_out));
-        f.counter("seedboxd_ledger_flushes_total", "Ledger flush transactions committed",
-                  d(s.flushes));
-        f.gauge("seedboxd_ledger_last_flush_timestamp_seconds", "Unix time of the last flush",
-                d(s.last_flush_time));
-    }
-
-    // Settlement
-    if (ctx.settlement) {
-        auto const s = ctx.settlement->status();
-        auto& batches = f.family("seedboxd_settlement_batches", "Settlement batches by state",
-                                 pm::MetricType::Gauge);
-        for (auto const& st : ledger::Batch::states()) {
-            auto it = s.batches.find(st);
-            Families::sample(batches, it == s.batches.end() ? 0 : static_cast<double>(it->second),
-                             {{"state", st}});
-        }
-        f.gauge("seedboxd_settlement_claimable_btt",
-                "Vouchered credits not yet in a batch, in BTT (approximate)", btt(s.claimable));
-        f.gauge("seedboxd_settlement_pending_btt", "Claims in batches not yet final, in BTT",
-                btt(s.pending));
-        f.gauge("seedboxd_settlement_paid_btt", "Claims paid on chain, in BTT", btt(s.paid));
-        f.gauge("seedboxd_settlement_last_run_timestamp_seconds",
-                "Unix time of the last settlement run (0 = never)",
-                static_cast<double>(s.last_run));
-        f.gauge("seedboxd_settlement_available",
-                "1 when settlement can run (a claim hub and a key are configured)",
-                s.unavailable ? 0 : 1);
-    }
+    if (ctx.ledger)
+        add_ledger(f, ctx.ledger->summary());
+    if (ctx.settlement)
+        add_settlement(f, ctx.settlement->status());
 
     auto families = rpc.impl_->registry.Collect();
     for (auto& fam : f.out())

@@ -85,44 +85,71 @@ Hash32 struct_hash(TypeMap const& types, std::string const& type, json const& va
     return keccak256(enc);
 }
 
+// T[] and T[n]: the hash of the elements' encodings, in order.
+Hash32 encode_array(TypeMap const& types, std::string const& type, json const& v,
+                    std::string const& where)
+{
+    auto open = type.rfind('[');
+    auto elem = type.substr(0, open);
+    if (!v.is_array())
+        throw EncodeError(where + ": expected an array");
+    auto size = type.substr(open + 1, type.size() - open - 2);
+    if (!size.empty() && std::to_string(v.size()) != size)
+        throw EncodeError(where + ": expected " + size + " elements");
+    Bytes enc;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        auto w = encode_value(types, elem, v[i], where + "[" + std::to_string(i) + "]");
+        enc.insert(enc.end(), w.begin(), w.end());
+    }
+    return keccak256(enc);
+}
+
+// An address as TRON Base58Check or as EVM hex (0x and 40 digits); both give the same word.
+Hash32 encode_address(json const& v, std::string const& where)
+{
+    if (!v.is_string())
+        throw EncodeError(where + ": expected an address string");
+    auto s = v.get<std::string>();
+    if (s.size() == 42 && s.starts_with("0x")) {
+        auto b = from_hex(s);
+        if (!b)
+            throw EncodeError(where + ": bad hex address");
+        std::array<std::uint8_t, 20> evm;
+        std::copy(b->begin(), b->end(), evm.begin());
+        return Address(evm).abi_word();
+    }
+    std::string why;
+    auto a = Address::parse(s, &why);
+    if (!a)
+        throw EncodeError(where + ": " + why);
+    return a->abi_word();
+}
+
+// bytes1 .. bytes32: the value left-aligned in one word.
+Hash32 encode_fixed_bytes(std::string const& type, json const& v, std::string const& where)
+{
+    std::size_t len = 0;
+    auto digits = std::string_view(type).substr(5);
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), len);
+    if (ec != std::errc{} || p != digits.data() + digits.size() || len < 1 || len > 32)
+        throw EncodeError(where + ": unsupported type " + type);
+    auto b = v.is_string() ? from_hex(v.get<std::string>()) : std::nullopt;
+    if (!b || b->size() != len)
+        throw EncodeError(where + ": expected " + std::to_string(len) + " hex bytes");
+    Hash32 w{};
+    std::copy(b->begin(), b->end(), w.begin());
+    return w;
+}
+
 Hash32 encode_value(TypeMap const& types, std::string const& type, json const& v,
                     std::string const& where)
 {
-    if (type.ends_with("]")) {
-        auto open = type.rfind('[');
-        auto elem = type.substr(0, open);
-        if (!v.is_array())
-            throw EncodeError(where + ": expected an array");
-        auto size = type.substr(open + 1, type.size() - open - 2);
-        if (!size.empty() && std::to_string(v.size()) != size)
-            throw EncodeError(where + ": expected " + size + " elements");
-        Bytes enc;
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            auto w = encode_value(types, elem, v[i], where + "[" + std::to_string(i) + "]");
-            enc.insert(enc.end(), w.begin(), w.end());
-        }
-        return keccak256(enc);
-    }
+    if (type.ends_with("]"))
+        return encode_array(types, type, v, where);
     if (types.count(type))
         return struct_hash(types, type, v, where);
-    if (type == "address") {
-        if (!v.is_string())
-            throw EncodeError(where + ": expected an address string");
-        auto s = v.get<std::string>();
-        if (s.size() == 42 && s.starts_with("0x")) {
-            auto b = from_hex(s);
-            if (!b)
-                throw EncodeError(where + ": bad hex address");
-            std::array<std::uint8_t, 20> evm;
-            std::copy(b->begin(), b->end(), evm.begin());
-            return Address(evm).abi_word();
-        }
-        std::string why;
-        auto a = Address::parse(s, &why);
-        if (!a)
-            throw EncodeError(where + ": " + why);
-        return a->abi_word();
-    }
+    if (type == "address")
+        return encode_address(v, where);
     if (type == "bool") {
         if (!v.is_boolean())
             throw EncodeError(where + ": expected true or false");
@@ -146,19 +173,8 @@ Hash32 encode_value(TypeMap const& types, std::string const& type, json const& v
             throw EncodeError(where + ": does not fit in " + type);
         return to_word(n);
     }
-    if (type.starts_with("bytes")) {
-        std::size_t len = 0;
-        auto digits = std::string_view(type).substr(5);
-        auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), len);
-        if (ec != std::errc{} || p != digits.data() + digits.size() || len < 1 || len > 32)
-            throw EncodeError(where + ": unsupported type " + type);
-        auto b = v.is_string() ? from_hex(v.get<std::string>()) : std::nullopt;
-        if (!b || b->size() != len)
-            throw EncodeError(where + ": expected " + std::to_string(len) + " hex bytes");
-        Hash32 w{};
-        std::copy(b->begin(), b->end(), w.begin());
-        return w;
-    }
+    if (type.starts_with("bytes"))
+        return encode_fixed_bytes(type, v, where);
     throw EncodeError(where + ": unsupported type " + type);
 }
 

@@ -64,8 +64,7 @@ struct Rig {
         terms.credit_line = 1000;
         terms.max_price = 5000000;
         terms.budget = tron::Uint256(1) << 80;
-        pay = std::make_shared<Payments>(*ledger, id, terms,
-                                         [](seedbox::daemon::Event, nlohmann::json) {});
+        pay = std::make_shared<Payments>(*ledger, id, terms, [](seedbox::daemon::EventPayload) {});
         pay->attach(io);
         signer = std::make_unique<tron::VoucherSigner>(tron::VoucherDomain{728126428, hub});
     }
@@ -99,6 +98,117 @@ void deliver(lt::peer_plugin& p, std::string const& body, int length)
                   {body.data(), static_cast<std::ptrdiff_t>(body.size())});
 }
 
+// The peer's extended handshake: raw bytes, or (`honest`) well-formed for the harness's key with
+// fuzzed terms.
+std::string handshake(FuzzedDataProvider& in, std::uint8_t mode, bool honest,
+                      tron::Address const& peer_addr)
+{
+    if (!honest)
+        return in.ConsumeRandomLengthString(2048);
+    lt::entry h;
+    h["m"]["btt_pay"] = in.ConsumeIntegralInRange<int>(1, 255);
+    lt::entry& b = h["btt_pay"];
+    b["v"] = 1;
+    b["addr"] = str(peer_addr.bytes());
+    b["nonce"] = in.ConsumeBytesAsString(16);
+    b["chain"] = 728126428;
+    b["hub"] = str(rig->hub.bytes());
+    b["pays"] = (mode & 2) ? 1 : 0;
+    if (mode & 4)
+        b["price"] = in.ConsumeRandomLengthString(80);
+    if (mode & 16)
+        b["bid"] = in.ConsumeRandomLengthString(80);
+    return bencoded(h);
+}
+
+// The valid hello the harness's key sends over the plugin's nonce.
+void send_hello(lt::peer_plugin& plugin, std::string const& our_nonce,
+                tron::Address const& peer_addr)
+{
+    auto sig = tron::sign_message(
+        rig->peer,
+        hello_payload({reinterpret_cast<std::uint8_t const*>(our_nonce.data()), our_nonce.size()},
+                      peer_addr));
+    lt::entry hello;
+    hello["t"] = "hello";
+    hello["sig"] = str(sig);
+    auto body = bencoded(hello);
+    deliver(plugin, body, static_cast<int>(body.size()));
+}
+
+// Any message, whole or announced longer than it is (a fragment).
+void send_any(FuzzedDataProvider& in, lt::peer_plugin& plugin)
+{
+    auto body = in.ConsumeRandomLengthString(1500);
+    auto extra = in.ConsumeIntegralInRange<int>(0, 3) == 0 ? in.ConsumeIntegral<std::uint8_t>() : 0;
+    deliver(plugin, body, static_cast<int>(body.size()) + extra);
+}
+
+// A voucher validly signed by the harness's key for a fuzzed cumulative.
+void send_voucher(FuzzedDataProvider& in, lt::peer_plugin& plugin)
+{
+    auto digits = in.ConsumeRandomLengthString(80);
+    auto cumulative = tron::parse_uint256(digits);
+    lt::entry v;
+    v["t"] = "voucher";
+    v["cumulative"] = digits;
+    v["sig"] = cumulative ? str(rig->signer->sign(rig->peer, rig->key.address(), *cumulative))
+                          : in.ConsumeBytesAsString(65);
+    auto body = bencoded(v);
+    deliver(plugin, body, static_cast<int>(body.size()));
+}
+
+// A message of a known type with fuzzed fields.
+void send_typed(FuzzedDataProvider& in, lt::peer_plugin& plugin)
+{
+    static char const* const kTypes[] = {"hello", "voucher", "ack", "owed", "reject", "bid"};
+    lt::entry m;
+    m["t"] = kTypes[in.ConsumeIntegralInRange<int>(0, 5)];
+    m["bid"] = in.ConsumeRandomLengthString(60);
+    m["price"] = in.ConsumeRandomLengthString(60);
+    m["cumulative"] = in.ConsumeRandomLengthString(100);
+    m["sig"] = in.ConsumeRandomLengthString(100);
+    m["reason"] = in.ConsumeRandomLengthString(300);
+    auto body = bencoded(m);
+    deliver(plugin, body, static_cast<int>(body.size()));
+}
+
+// One step of the connection: a message from the peer, or one of the connection's events.
+void step(FuzzedDataProvider& in, lt::peer_plugin& plugin)
+{
+    switch (in.ConsumeIntegralInRange<int>(0, 7)) {
+    case 0:
+        send_any(in, plugin);
+        break;
+    case 1:
+        send_voucher(in, plugin);
+        break;
+    case 2:
+        send_typed(in, plugin);
+        break;
+    case 3:
+        plugin.sent_payload(in.ConsumeIntegralInRange<int>(0, 1 << 24));
+        break;
+    case 4: {
+        lt::peer_request r{};
+        r.piece = lt::piece_index_t(0);
+        r.length = in.ConsumeIntegralInRange<int>(0, 1 << 14);
+        char block[16] = {};
+        plugin.on_piece(r, {block, 16});
+        break;
+    }
+    case 5:
+        plugin.tick();
+        break;
+    case 6:
+        (void)plugin.can_disconnect(lt::error_code());
+        break;
+    default:
+        rig->io.poll(); // completions of committed vouchers (acks) come back here
+        break;
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***)
@@ -121,101 +231,18 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     auto const our_nonce = ours["btt_pay"]["nonce"].string();
     auto const peer_addr = rig->peer.address();
 
-    // The extended handshake: raw, or well-formed for the harness's key with fuzzed terms.
-    std::string handshake;
     bool const honest = mode & 1;
-    if (honest) {
-        lt::entry h;
-        h["m"]["btt_pay"] = in.ConsumeIntegralInRange<int>(1, 255);
-        lt::entry& b = h["btt_pay"];
-        b["v"] = 1;
-        b["addr"] = str(peer_addr.bytes());
-        b["nonce"] = in.ConsumeBytesAsString(16);
-        b["chain"] = 728126428;
-        b["hub"] = str(rig->hub.bytes());
-        b["pays"] = (mode & 2) ? 1 : 0;
-        if (mode & 4)
-            b["price"] = in.ConsumeRandomLengthString(80);
-        if (mode & 16)
-            b["bid"] = in.ConsumeRandomLengthString(80);
-        handshake = bencoded(h);
-    } else {
-        handshake = in.ConsumeRandomLengthString(2048);
-    }
+    std::string const theirs = handshake(in, mode, honest, peer_addr);
     lt::error_code ec;
-    auto node = lt::bdecode(handshake, ec, nullptr, 100, 10000);
+    auto node = lt::bdecode(theirs, ec, nullptr, 100, 10000);
     if (!ec && node.type() == lt::bdecode_node::dict_t)
         plugin->on_extension_handshake(node);
-    if (honest && (mode & 8)) {
-        auto sig = tron::sign_message(
-            rig->peer, hello_payload({reinterpret_cast<std::uint8_t const*>(our_nonce.data()),
-                                      our_nonce.size()},
-                                     peer_addr));
-        lt::entry hello;
-        hello["t"] = "hello";
-        hello["sig"] = str(sig);
-        auto body = bencoded(hello);
-        deliver(*plugin, body, static_cast<int>(body.size()));
-    }
+    if (honest && (mode & 8))
+        send_hello(*plugin, our_nonce, peer_addr);
 
     tron::Uint256 owed_before = rig->pay->owed(peer_addr);
-    for (int step = 0; step < 64 && in.remaining_bytes() > 0; ++step) {
-        switch (in.ConsumeIntegralInRange<int>(0, 7)) {
-        case 0: { // any message, whole or announced longer than it is (a fragment)
-            auto body = in.ConsumeRandomLengthString(1500);
-            auto extra =
-                in.ConsumeIntegralInRange<int>(0, 3) == 0 ? in.ConsumeIntegral<std::uint8_t>() : 0;
-            deliver(*plugin, body, static_cast<int>(body.size()) + extra);
-            break;
-        }
-        case 1: { // a voucher validly signed by the harness's key for a fuzzed cumulative
-            auto digits = in.ConsumeRandomLengthString(80);
-            auto cumulative = tron::parse_uint256(digits);
-            lt::entry v;
-            v["t"] = "voucher";
-            v["cumulative"] = digits;
-            v["sig"] = cumulative
-                           ? str(rig->signer->sign(rig->peer, rig->key.address(), *cumulative))
-                           : in.ConsumeBytesAsString(65);
-            auto body = bencoded(v);
-            deliver(*plugin, body, static_cast<int>(body.size()));
-            break;
-        }
-        case 2: { // a message of a known type with fuzzed fields
-            static char const* const kTypes[] = {"hello", "voucher", "ack",
-                                                 "owed",  "reject",  "bid"};
-            lt::entry m;
-            m["t"] = kTypes[in.ConsumeIntegralInRange<int>(0, 5)];
-            m["bid"] = in.ConsumeRandomLengthString(60);
-            m["price"] = in.ConsumeRandomLengthString(60);
-            m["cumulative"] = in.ConsumeRandomLengthString(100);
-            m["sig"] = in.ConsumeRandomLengthString(100);
-            m["reason"] = in.ConsumeRandomLengthString(300);
-            auto body = bencoded(m);
-            deliver(*plugin, body, static_cast<int>(body.size()));
-            break;
-        }
-        case 3:
-            plugin->sent_payload(in.ConsumeIntegralInRange<int>(0, 1 << 24));
-            break;
-        case 4: {
-            lt::peer_request r{};
-            r.piece = lt::piece_index_t(0);
-            r.length = in.ConsumeIntegralInRange<int>(0, 1 << 14);
-            char block[16] = {};
-            plugin->on_piece(r, {block, 16});
-            break;
-        }
-        case 5:
-            plugin->tick();
-            break;
-        case 6:
-            (void)plugin->can_disconnect(lt::error_code());
-            break;
-        default:
-            rig->io.poll(); // completions of committed vouchers (acks) come back here
-            break;
-        }
+    for (int step_no = 0; step_no < 64 && in.remaining_bytes() > 0; ++step_no) {
+        step(in, *plugin);
         // Paying lowers nothing a peer owes: owed() counts uploads, vouchers only add kept.
         auto owed_now = rig->pay->owed(peer_addr);
         FUZZ_CHECK(owed_now >= owed_before);
