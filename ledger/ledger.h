@@ -169,6 +169,14 @@ struct Summary {
     std::int64_t last_flush_time = 0; // Unix s, 0 = never
 };
 
+// ledger.verify: what replaying the journal found.
+struct VerifyReport {
+    std::vector<std::string> violations; // one sentence per disagreement found
+    std::int64_t journal_rows = 0;       // 'accrued' journal rows replayed
+    std::size_t counterparties = 0;      // counterparty rows checked
+    [[nodiscard]] bool ok() const { return violations.empty(); }
+};
+
 class Ledger {
 public:
     static std::unique_ptr<Ledger> open(std::string const& path, std::string& error);
@@ -204,7 +212,7 @@ public:
                                                      std::string const& sort);
     [[nodiscard]] Page<JournalEntry, std::int64_t> journal(std::int64_t limit, std::int64_t after);
     // Recomputes every credit from the journal and checks the stored state against it.
-    [[nodiscard]] nlohmann::json verify();
+    [[nodiscard]] VerifyReport verify();
 
     // Credit for `bytes` at `price` given the carried remainder; updates `carry`. Exposed for
     // tests.

@@ -10,7 +10,6 @@
 
 namespace seedbox::ledger {
 
-using json = nlohmann::json;
 using detail::kGiB;
 using detail::kVoucherColumns;
 using detail::voucher_row;
@@ -32,7 +31,7 @@ bool voucher_verifies(Voucher const& v)
            tron::VoucherSigner::Check::ok;
 }
 
-void check_vouchers(Db& reader, json& violations)
+void check_vouchers(Db& reader, std::vector<std::string>& violations)
 {
     // Provider side: the 'vouchered' journal rows of a payer add up to the voucher kept.
     std::map<std::string, Uint256> journaled;
@@ -69,10 +68,10 @@ void check_vouchers(Db& reader, json& violations)
 
 } // namespace
 
-json Ledger::verify()
+VerifyReport Ledger::verify()
 {
     std::lock_guard lock(read_mutex_);
-    json violations = json::array();
+    std::vector<std::string> violations;
     std::map<std::int64_t, std::pair<std::string, Uint256>> parties; // id -> address, carry
     auto c = reader_.prepare("SELECT id, address, carry FROM counterparties");
     while (c.step()) {
@@ -123,10 +122,9 @@ json Ledger::verify()
             violations.push_back("counterparty " + std::to_string(who) +
                                  ": carried remainder does not match the journal");
     check_vouchers(reader_, violations);
-    return {{"ok", violations.empty()},
-            {"violations", violations},
-            {"journal_rows", rows},
-            {"counterparties", parties.size()}};
+    return {.violations = std::move(violations),
+            .journal_rows = rows,
+            .counterparties = parties.size()};
 }
 
 } // namespace seedbox::ledger

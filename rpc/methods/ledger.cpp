@@ -232,6 +232,14 @@ json ledger_verify_schema()
                    {"counterparties", integer()}});
 }
 
+json verify_json(ledger::VerifyReport const& r)
+{
+    return {{"ok", r.ok()},
+            {"violations", r.violations},
+            {"journal_rows", r.journal_rows},
+            {"counterparties", r.counterparties}};
+}
+
 } // namespace
 
 void add_ledger_methods(MethodTable& t)
@@ -293,7 +301,7 @@ void add_ledger_methods(MethodTable& t)
          .mutates = false,
          .params = {},
          .result = ledger_verify_schema(),
-         .handler = [](Call& c) { return ledger_of(c).verify(); }});
+         .handler = [](Call& c) { return verify_json(ledger_of(c).verify()); }});
 }
 
 } // namespace seedbox::rpc
