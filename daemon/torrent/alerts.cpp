@@ -19,15 +19,12 @@ using json = nlohmann::json;
 
 namespace {
 
-json error_note(lt::torrent_alert const& a, lt::error_code const& ec, std::string const& file,
-                char const* operation)
+TorrentFailed error_note(lt::torrent_alert const& a, lt::error_code const& ec,
+                         std::string const& file, char const* operation)
 {
-    json note = {{"id", id_of(a.handle.info_hashes())},
-                 {"name", a.torrent_name()},
-                 {"error", ec.message()},
-                 {"file", file}};
+    TorrentFailed note{id_of(a.handle.info_hashes()), a.torrent_name(), ec.message(), file};
     if (operation)
-        note["operation"] = operation;
+        note.operation = operation;
     return note;
 }
 
@@ -157,7 +154,7 @@ void Engine::Impl::on_torrent_error(lt::torrent_error_alert const& te)
 {
     spdlog::warn("{}", te.message());
     with_entry(te.handle, [&](Entry& e) { e.error = te.error.message(); });
-    events.publish(Event::torrent_error, error_note(te, te.error, te.filename(), nullptr));
+    events.publish(error_note(te, te.error, te.filename(), nullptr));
     ses->post_torrent_updates(kStatusFlags);
 }
 
@@ -195,7 +192,7 @@ void Engine::Impl::on_storage_moved_failed(lt::storage_moved_failed_alert const&
     });
     if (hook) // the data stayed where it was; the hook still learns the download is done
         run_complete_hook(id, name, path, labels);
-    events.publish(Event::torrent_error, error_note(smf, smf.error, smf.file_path(), "move"));
+    events.publish(error_note(smf, smf.error, smf.file_path(), "move"));
 }
 
 void Engine::Impl::on_listen_succeeded(lt::listen_succeeded_alert const& ls)
@@ -270,8 +267,7 @@ void Engine::Impl::handle(lt::alert* a)
         on_torrent_error(*te);
     } else if (auto* fe = alert_cast<file_error_alert>(a)) {
         spdlog::warn("{}", fe->message());
-        events.publish(Event::torrent_error,
-                       error_note(*fe, fe->error, fe->filename(), operation_name(fe->op)));
+        events.publish(error_note(*fe, fe->error, fe->filename(), operation_name(fe->op)));
     } else if (auto* fr = alert_cast<fastresume_rejected_alert>(a)) {
         spdlog::warn("{}", fr->message());
         with_entry(fr->handle, [](Entry& e) {
@@ -304,9 +300,9 @@ void Engine::Impl::handle(lt::alert* a)
 
 void Engine::Impl::on_state_update(lt::state_update_alert const& a)
 {
-    json changed = json::array();
-    std::vector<std::pair<json, std::string>> transitions;
-    std::vector<json> finished;
+    TorrentStats changed;
+    std::vector<TorrentStateChanged> transitions;
+    std::vector<TorrentFinished> finished;
     std::vector<std::pair<lt::torrent_status, std::vector<std::string>>> first_completions;
     {
         std::lock_guard lock(mutex);
@@ -315,40 +311,35 @@ void Engine::Impl::on_state_update(lt::state_update_alert const& a)
             if (it == torrents.end())
                 continue;
             auto& e = it->second;
-            auto before = e.have_status ? state_of(e) : std::string();
+            bool const had_status = e.have_status; // plain values: GCC 12 misjudges optional<enum>
+            auto const before = had_status ? torrent_state(e) : TorrentState::unknown;
             e.status = st;
             e.have_status = true;
             if (st.need_save_resume)
                 e.dirty = true;
             if (!st.errc)
                 e.error.clear();
-            auto after = state_of(e);
-            if (!before.empty() && before != after)
-                transitions.emplace_back(summary(e), before);
+            if (had_status && before != torrent_state(e))
+                transitions.push_back({summary(e), before});
             if (e.finished_pending) {
                 e.finished_pending = false;
-                auto note = summary(e);
-                note["save_path"] = e.save_path;
-                note["completed_time"] = e.meta.completed_time;
-                finished.push_back(std::move(note));
+                finished.push_back({summary(e), e.save_path, e.meta.completed_time});
             }
             if (e.first_completion_pending) {
                 e.first_completion_pending = false;
                 first_completions.emplace_back(st, e.meta.labels);
             }
-            changed.push_back(summary(e));
+            changed.torrents.push_back(summary(e));
         }
     }
-    for (auto& [note, previous] : transitions) {
-        note["previous_state"] = previous;
-        events.publish(Event::torrent_state_changed, std::move(note));
-    }
+    for (auto& note : transitions)
+        events.publish(std::move(note));
     for (auto& note : finished)
-        events.publish(Event::torrent_finished, std::move(note));
+        events.publish(std::move(note));
     for (auto const& [st, labels] : first_completions)
         on_first_completion(st, labels);
-    if (!changed.empty() && events.subscribers() > 0)
-        events.publish(Event::torrent_stats, {{"torrents", std::move(changed)}});
+    if (!changed.torrents.empty() && events.subscribers() > 0)
+        events.publish(std::move(changed));
 }
 
 void Engine::Impl::on_save_resume(lt::save_resume_data_alert const& a)

@@ -272,20 +272,19 @@ Status Engine::Impl::change_persisted(std::vector<std::string> const& ids,
 {
     // The cached status changes here, before libtorrent's alert: on_state_update
     // then sees no change, so the transition (stop, start) is announced here.
-    std::vector<std::pair<json, std::string>> transitions;
+    std::vector<TorrentStateChanged> transitions;
     auto st = for_each_id(ids, [&](Entry& e) {
-        auto before = e.have_status ? state_of(e) : std::string();
+        bool const had_status = e.have_status; // plain values: GCC 12 misjudges optional<enum>
+        auto const before = had_status ? torrent_state(e) : TorrentState::unknown;
         fn(e);
         e.dirty = true;
-        if (!before.empty() && before != state_of(e))
-            transitions.emplace_back(summary(e), std::move(before));
+        if (had_status && before != torrent_state(e))
+            transitions.push_back({summary(e), before});
     });
     if (!st)
         return st;
-    for (auto& [note, previous] : transitions) {
-        note["previous_state"] = previous;
-        events.publish(Event::torrent_state_changed, std::move(note));
-    }
+    for (auto& note : transitions)
+        events.publish(std::move(note));
     for (auto const& id : ids)
         if (auto err = persist_meta(id); !err.empty())
             return make_error(Errc::storage_failed, err);

@@ -14,7 +14,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,22 +58,17 @@ public:
     Status reannounce(std::vector<std::string> const& ids) override;
     Status move(std::string const& id, std::string const& path) override;
 
-    // `ids` empty = all torrents. Unknown fields are an error naming the field.
-    Result<nlohmann::json> list(std::vector<std::string> const& fields,
-                                std::vector<std::string> const& ids,
-                                std::optional<std::string> const& label) override;
-    Result<nlohmann::json> get(std::string const& id,
-                               std::vector<std::string> const& fields) override;
+    Result<std::vector<TorrentView>> list(std::vector<std::string> const& ids,
+                                          std::optional<std::string> const& label) override;
+    Result<TorrentView> get(std::string const& id) override;
 
-    Result<nlohmann::json> files(std::string const& id) override;
-    Status set_files(std::string const& id, nlohmann::json const& changes) override;
-    Result<nlohmann::json> peers(std::string const& id) override;
+    Result<std::vector<FileView>> files(std::string const& id) override;
+    Status set_files(std::string const& id, std::vector<FileChange> const& changes) override;
+    Result<std::vector<PeerConnection>> peers(std::string const& id) override;
     Status add_peers(std::string const& id, std::vector<std::string> const& endpoints) override;
-    Result<nlohmann::json> trackers(std::string const& id) override;
-    Status set_trackers(std::string const& id, nlohmann::json const& params) override;
-    // Applies per-torrent settings (see torrent.set); validates everything before changing
-    // anything.
-    Status set(std::vector<std::string> const& ids, nlohmann::json const& settings) override;
+    Result<std::vector<TrackerView>> trackers(std::string const& id) override;
+    Status set_trackers(std::string const& id, TrackerEdit const& edit) override;
+    Status set(std::vector<std::string> const& ids, TorrentSettings const& settings) override;
 
     // Hashes every file: slow (seconds to minutes); call from the slow pool, not an RPC worker.
     Result<CreateResult> create(CreateRequest const& req) override;
@@ -84,16 +78,9 @@ public:
     void set_policies(std::map<std::string, config::LabelPolicy> labels, config::HooksConfig hooks);
 
     [[nodiscard]] SessionStats session_stats() override;
-    [[nodiscard]] nlohmann::json session_settings() override;
-    Status set_session_settings(nlohmann::json const& changes) override;
+    [[nodiscard]] SessionSettings session_settings() override;
+    Status set_session_settings(SessionSettings const& changes) override;
 
-    // The fields torrent.list / torrent.get understand, with one-line help each.
-    struct FieldInfo {
-        std::string name;
-        std::string type; // JSON Schema type of its value
-        std::string help;
-    };
-    static std::vector<FieldInfo> const& fields();
     // The keys session.settings has: type, help, and for integers their range, for strings with
     // fixed values those values. Made from the config key table (the keys it marks
     // config::Apply::session, without "bt.") and listen_port.

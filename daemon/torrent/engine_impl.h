@@ -12,6 +12,7 @@
 #include <libtorrent/session.hpp>
 #include <libtorrent/torrent_handle.hpp>
 #include <libtorrent/torrent_status.hpp>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -78,6 +79,8 @@ ledger::Blob torrent_file_of(lt::torrent_info const& ti);
 inline constexpr lt::status_flags_t kStatusFlags =
     lt::torrent_handle::query_name | lt::torrent_handle::query_torrent_file;
 std::int64_t now_unix();
+// uploaded / max(downloaded, wanted bytes done): the ratio share limits compare against.
+double ratio_of(lt::torrent_status const& st);
 
 struct Engine::Impl {
     Impl(boost::asio::io_context& io, config::Config const& cfg, ledger::StateStore& store,
@@ -153,8 +156,8 @@ struct Engine::Impl {
     void save_dirty(bool all);
     void finish_shutdown();
     void check_share_limits();
-    // check_share_limits' steps (fields.cpp). Under mutex: finds the torrents past a share limit
-    // and stops those whose action is "stop"; returns each one's id and action.
+    // check_share_limits' steps (share_limits.cpp). Under mutex: finds the torrents past a share
+    // limit and stops those whose action is "stop"; returns each one's id and action.
     std::vector<std::pair<std::string, std::string>> reach_share_limits();
     // Removes a torrent that reached its share limit (with its data for "remove_data").
     void remove_at_share_limit(std::string const& id, std::string const& action);
@@ -181,8 +184,8 @@ struct Engine::Impl {
     void restore_all(std::function<void(std::string const&)> const& on_status);
     void restore(ledger::TorrentRow const& row);
     void publish_state(Entry const& e, std::string const& previous);
-    [[nodiscard]] std::string state_of(Entry const& e) const;
-    nlohmann::json summary(Entry const& e) const;
+    [[nodiscard]] TorrentState torrent_state(Entry const& e) const;
+    [[nodiscard]] TorrentNote summary(Entry const& e) const;
 
     // operations.cpp: the steps of Engine::add after the checks, in order (caller holds
     // add_mutex, not mutex).
@@ -192,10 +195,10 @@ struct Engine::Impl {
     // Inserts `row` into state.db; if that fails, takes `h` out of the session again.
     Status record_added(ledger::TorrentRow const& row, lt::torrent_handle const& h);
     // Puts the added torrent in the table; returns its summary for the events.
-    nlohmann::json insert_added(ledger::TorrentRow const& row, lt::torrent_handle const& h,
-                                TorrentMeta const& meta);
+    TorrentNote insert_added(ledger::TorrentRow const& row, lt::torrent_handle const& h,
+                             TorrentMeta const& meta);
     // torrent.stats with it, then torrent.added.
-    void publish_added(nlohmann::json note, std::string const& save_path,
+    void publish_added(TorrentNote note, std::string const& save_path,
                        std::vector<std::string> const& labels);
     // Runs finished() for it if its torrent_finished_alert came before it was in the table.
     void catch_up_finished(std::string const& id, lt::torrent_handle const& h);
@@ -203,7 +206,7 @@ struct Engine::Impl {
     // session_settings.cpp
     lt::settings_pack base_settings() const;
     Status apply_settings(nlohmann::json const& changes, bool persist);
-    nlohmann::json current_settings() const;
+    SessionSettings current_settings() const;
     // apply_settings' steps, in order (caller holds no lock). Checks each change and turns it
     // into `p`, or into `want_pex` (pex is a flag on each torrent, not in the pack).
     Status pack_settings(nlohmann::json const& changes, lt::settings_pack& p,

@@ -13,8 +13,6 @@
 
 namespace seedbox::daemon {
 
-using json = nlohmann::json;
-
 namespace {
 
 Result<lt::torrent_handle> handle_of(Engine::Impl& m, std::string const& id)
@@ -105,11 +103,11 @@ AnnounceStatus endpoint_status(lt::announce_endpoint const& ep, Scrape& scrape)
 }
 
 // One entry of torrent.trackers: the tracker's best status over its sockets, and each socket's.
-json tracker_json(lt::announce_entry const& t)
+TrackerView tracker_view(lt::announce_entry const& t)
 {
     AnnounceStatus best;
     Scrape scrape;
-    json endpoints = json::array();
+    TrackerView out;
     for (auto const& ep : t.endpoints) {
         auto const s = endpoint_status(ep, scrape);
         if (s.rank > best.rank || (s.rank == best.rank && best.message.empty())) {
@@ -119,43 +117,31 @@ json tracker_json(lt::announce_entry const& t)
         }
         std::ostringstream local;
         local << ep.local_endpoint;
-        endpoints.push_back({{"local", local.str()},
-                             {"status", name_of(s.rank)},
-                             {"message", s.message},
-                             {"fails", s.fails}});
+        out.endpoints.push_back({local.str(), {name_of(s.rank), s.message, s.fails}});
     }
-    return {{"url", t.url},
-            {"tier", t.tier},
-            {"status", name_of(best.rank == Rank::skipped ? Rank::error : best.rank)},
-            {"message", best.message},
-            {"seeds", scrape.seeds},
-            {"leechers", scrape.leechers},
-            {"downloaded", scrape.downloaded},
-            {"fails", best.fails},
-            {"endpoints", std::move(endpoints)}};
+    out.url = t.url;
+    out.tier = t.tier;
+    out.state = {name_of(best.rank == Rank::skipped ? Rank::error : best.rank), best.message,
+                 best.fails};
+    out.seeds = scrape.seeds;
+    out.leechers = scrape.leechers;
+    out.downloaded = scrape.downloaded;
+    return out;
 }
 
-// A tracker list of torrent.set_trackers (`what` names it in errors): URLs, one tier each in
-// order, or {url, tier} objects. Appends the checked trackers to `out`.
-Status parse_tracker_list(json const& list, char const* what, std::vector<lt::announce_entry>& out)
+// A tracker list of torrent.set_trackers (`what` names it in errors), one tier each in order
+// unless a tier is given. Appends the checked trackers to `out`.
+Status parse_tracker_list(std::vector<TrackerSpec> const& list, char const* what,
+                          std::vector<lt::announce_entry>& out)
 {
     int tier = 0;
     for (auto const& t : list) {
         lt::announce_entry ae;
-        if (t.is_string()) {
-            ae.url = t.get<std::string>();
-            ae.tier = static_cast<std::uint8_t>(tier++);
-        } else if (t.is_object() && t.contains("url") && t["url"].is_string()) {
-            ae.url = t["url"].get<std::string>();
-            auto tr = t.value("tier", tier++);
-            if (tr < 0 || tr > 255)
-                return make_error(Errc::invalid_tracker,
-                                  std::string(what) + ": tier must be 0..255");
-            ae.tier = static_cast<std::uint8_t>(tr);
-        } else {
-            return make_error(Errc::invalid_tracker,
-                              std::string(what) + ": each tracker is a URL or {url, tier}");
-        }
+        ae.url = t.url;
+        auto tr = t.tier.value_or(tier++);
+        if (tr < 0 || tr > 255)
+            return make_error(Errc::invalid_tracker, std::string(what) + ": tier must be 0..255");
+        ae.tier = static_cast<std::uint8_t>(tr);
         if (!valid_tracker_url(ae.url))
             return make_error(Errc::invalid_tracker, std::string(what) + ": \"" + ae.url +
                                                          "\" is not an http(s):// or udp:// URL");
@@ -166,24 +152,17 @@ Status parse_tracker_list(json const& list, char const* what, std::vector<lt::an
 
 // torrent.set_trackers' "add" and "remove" applied to the torrent's `trackers`: the ones added
 // come after the others (given as URLs, in tiers of their own), those already there are kept.
-Status edit_trackers(json const& params, std::vector<lt::announce_entry>& trackers)
+Status edit_trackers(TrackerEdit const& edit, std::vector<lt::announce_entry>& trackers)
 {
     std::vector<lt::announce_entry> add;
-    if (params.contains("add"))
-        if (auto st = parse_tracker_list(params["add"], "add", add); !st)
-            return st;
-    if (params.contains("remove")) {
-        for (auto const& r : params["remove"]) {
-            if (!r.is_string())
-                return make_error(Errc::invalid_tracker, "remove: expected tracker URLs");
-            auto url = r.get<std::string>();
-            auto it = std::remove_if(trackers.begin(), trackers.end(),
-                                     [&](lt::announce_entry const& a) { return a.url == url; });
-            if (it == trackers.end())
-                return make_error(Errc::invalid_tracker,
-                                  "remove: the torrent has no tracker " + url);
-            trackers.erase(it, trackers.end());
-        }
+    if (auto st = parse_tracker_list(edit.add, "add", add); !st)
+        return st;
+    for (auto const& url : edit.remove) {
+        auto it = std::remove_if(trackers.begin(), trackers.end(),
+                                 [&](lt::announce_entry const& a) { return a.url == url; });
+        if (it == trackers.end())
+            return make_error(Errc::invalid_tracker, "remove: the torrent has no tracker " + url);
+        trackers.erase(it, trackers.end());
     }
     int next_tier = 0;
     for (auto const& r : trackers)
@@ -191,7 +170,7 @@ Status edit_trackers(json const& params, std::vector<lt::announce_entry>& tracke
     for (auto& a : add) {
         if (std::none_of(trackers.begin(), trackers.end(),
                          [&](lt::announce_entry const& r) { return r.url == a.url; })) {
-            if (!params["add"].empty() && params["add"][0].is_string())
+            if (edit.add_as_urls)
                 a.tier = static_cast<std::uint8_t>(std::min(next_tier++, 255));
             trackers.push_back(a);
         }
@@ -200,82 +179,68 @@ Status edit_trackers(json const& params, std::vector<lt::announce_entry>& tracke
 }
 
 // torrent.set's settings, every one checked before any torrent changes.
-Status check_torrent_settings(json const& s)
+Status check_torrent_settings(TorrentSettings const& s)
 {
     auto bad = [](std::string const& why) { return make_error(Errc::invalid_argument, why); };
-    auto int_in = [&](char const* key, std::int64_t lo, std::int64_t hi) -> Status {
-        if (!s.contains(key))
-            return Ok{};
-        auto const& v = s[key];
-        if (!v.is_number_integer() ||
-            (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(hi)) ||
-            v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi)
+    auto int_in = [&](char const* key, std::optional<std::int64_t> const& v, std::int64_t lo,
+                      std::int64_t hi) -> Status {
+        if (v && (*v < lo || *v > hi))
             return bad(std::string(key) + ": expected an integer " + std::to_string(lo) + ".." +
                        std::to_string(hi));
         return Ok{};
     };
-    for (auto const& [key, lo, hi] : {std::tuple{"upload_limit", 0LL, 2147483647LL},
-                                      {"download_limit", 0LL, 2147483647LL},
-                                      {"max_connections", -1LL, 65535LL},
-                                      {"seed_time_limit", -1LL, 1LL << 40}})
-        if (auto st = int_in(key, lo, hi); !st)
+    for (auto st : {int_in("upload_limit", s.upload_limit, 0, 2147483647LL),
+                    int_in("download_limit", s.download_limit, 0, 2147483647LL),
+                    int_in("max_connections", s.max_connections, -1, 65535),
+                    int_in("seed_time_limit", s.seed_time_limit, -1, 1LL << 40)})
+        if (!st)
             return st;
-    if (s.contains("sequential") && !s["sequential"].is_boolean())
-        return bad("sequential: expected true or false");
-    if (s.contains("ratio_limit") &&
-        (!s["ratio_limit"].is_number() ||
-         (s["ratio_limit"].get<double>() < 0 && s["ratio_limit"].get<double>() != -1)))
+    if (s.ratio_limit && *s.ratio_limit < 0 && *s.ratio_limit != -1)
         return bad("ratio_limit: expected a number >= 0, or -1 for none");
-    if (s.contains("limit_action")) {
-        auto const& a = s["limit_action"];
+    if (s.limit_action) {
         auto const& actions = config::limit_actions();
-        if (!a.is_string() ||
-            std::find(actions.begin(), actions.end(), a.get<std::string>()) == actions.end())
+        if (std::find(actions.begin(), actions.end(), *s.limit_action) == actions.end())
             return bad("limit_action: expected \"stop\", \"remove\" or \"remove_data\"");
     }
-    if (s.contains("labels") &&
-        (!s["labels"].is_array() || !std::all_of(s["labels"].begin(), s["labels"].end(),
-                                                 [](json const& l) { return l.is_string(); })))
-        return bad("labels: expected an array of strings");
     return Ok{};
 }
 
 // Checked torrent.set settings applied to one torrent: our settings and its libtorrent handle.
-void apply_torrent_settings(Entry& e, json const& s)
+void apply_torrent_settings(Entry& e, TorrentSettings const& s)
 {
     auto& meta = e.meta;
-    if (s.contains("upload_limit")) {
-        meta.upload_limit = s["upload_limit"].get<std::int64_t>();
+    if (s.upload_limit) {
+        meta.upload_limit = *s.upload_limit;
         e.handle.set_upload_limit(static_cast<int>(meta.upload_limit));
     }
-    if (s.contains("download_limit")) {
-        meta.download_limit = s["download_limit"].get<std::int64_t>();
+    if (s.download_limit) {
+        meta.download_limit = *s.download_limit;
         e.handle.set_download_limit(static_cast<int>(meta.download_limit));
     }
-    if (s.contains("max_connections")) {
-        meta.max_connections = s["max_connections"].get<std::int64_t>();
+    if (s.max_connections) {
+        meta.max_connections = *s.max_connections;
         e.handle.set_max_connections(static_cast<int>(meta.max_connections));
     }
-    if (s.contains("sequential")) {
-        meta.sequential = s["sequential"].get<bool>();
+    if (s.sequential) {
+        meta.sequential = *s.sequential;
         if (meta.sequential)
             e.handle.set_flags(lt::torrent_flags::sequential_download);
         else
             e.handle.unset_flags(lt::torrent_flags::sequential_download);
     }
-    if (s.contains("labels"))
-        meta.labels = s["labels"].get<std::vector<std::string>>();
-    if (s.contains("ratio_limit"))
-        meta.ratio_limit = s["ratio_limit"].get<double>();
-    if (s.contains("seed_time_limit"))
-        meta.seed_time_limit = s["seed_time_limit"].get<std::int64_t>();
-    if (s.contains("limit_action"))
-        meta.limit_action = s["limit_action"].get<std::string>();
+    if (s.labels)
+        meta.labels = *s.labels;
+    if (s.ratio_limit)
+        meta.ratio_limit = *s.ratio_limit;
+    if (s.seed_time_limit)
+        meta.seed_time_limit = *s.seed_time_limit;
+    if (s.limit_action)
+        meta.limit_action = *s.limit_action;
 }
 
 } // namespace
 
-Result<json> Engine::files(std::string const& id)
+Result<std::vector<FileView>> Engine::files(std::string const& id)
 {
     auto h = handle_of(*impl_, id);
     if (!h)
@@ -287,7 +252,7 @@ Result<json> Engine::files(std::string const& id)
     h->file_progress(progress);
     auto priorities = h->get_file_priorities();
     auto const& fs = ti->files();
-    json out = json::array();
+    std::vector<FileView> out;
     for (auto i : fs.file_range()) {
         if (fs.pad_file_at(i))
             continue;
@@ -298,18 +263,18 @@ Result<json> Engine::files(std::string const& id)
                         ? static_cast<int>(static_cast<std::uint8_t>(priorities[idx]))
                         : 4;
         out.push_back(
-            {{"index", static_cast<int>(i)},
-             {"path", fs.file_path(i)},
-             {"size", size},
-             {"downloaded", done},
-             {"progress", size > 0 ? static_cast<double>(done) / static_cast<double>(size) : 1.0},
-             {"priority", prio},
-             {"wanted", prio > 0}});
+            {.index = static_cast<int>(i),
+             .path = fs.file_path(i),
+             .size = size,
+             .downloaded = done,
+             .progress = size > 0 ? static_cast<double>(done) / static_cast<double>(size) : 1.0,
+             .priority = prio,
+             .wanted = prio > 0});
     }
     return out;
 }
 
-Status Engine::set_files(std::string const& id, json const& changes)
+Status Engine::set_files(std::string const& id, std::vector<FileChange> const& changes)
 {
     auto h = handle_of(*impl_, id);
     if (!h)
@@ -321,26 +286,19 @@ Status Engine::set_files(std::string const& id, json const& changes)
     auto const n = ti->num_files();
     priorities.resize(static_cast<std::size_t>(n), lt::default_priority);
     for (auto const& c : changes) {
-        if (!c.is_object() || !c.contains("index") || !c["index"].is_number_integer())
-            return make_error(Errc::invalid_argument,
-                              "files: each entry needs an integer \"index\"");
-        auto idx = c["index"].get<std::int64_t>();
-        if (idx < 0 || idx >= n)
-            return make_error(Errc::invalid_file_index, "files: index " + std::to_string(idx) +
+        if (c.index < 0 || c.index >= n)
+            return make_error(Errc::invalid_file_index, "files: index " + std::to_string(c.index) +
                                                             " is out of range (0.." +
                                                             std::to_string(n - 1) + ")");
-        auto& p = priorities[static_cast<std::size_t>(idx)];
-        if (c.contains("priority")) {
-            if (!c["priority"].is_number_integer() || c["priority"].get<int>() < 0 ||
-                c["priority"].get<int>() > 7)
+        auto& p = priorities[static_cast<std::size_t>(c.index)];
+        if (c.priority) {
+            if (*c.priority < 0 || *c.priority > 7)
                 return make_error(Errc::invalid_argument,
                                   "files: priority must be an integer 0..7");
-            p = lt::download_priority_t(static_cast<std::uint8_t>(c["priority"].get<int>()));
+            p = lt::download_priority_t(static_cast<std::uint8_t>(*c.priority));
         }
-        if (c.contains("wanted")) {
-            if (!c["wanted"].is_boolean())
-                return make_error(Errc::invalid_argument, "files: wanted must be true or false");
-            if (!c["wanted"].get<bool>())
+        if (c.wanted) {
+            if (!*c.wanted)
                 p = lt::dont_download;
             else if (p == lt::dont_download)
                 p = lt::default_priority;
@@ -358,7 +316,24 @@ Status Engine::set_files(std::string const& id, json const& changes)
     return Ok{};
 }
 
-Result<json> Engine::peers(std::string const& id)
+std::vector<std::string> const& tracker_statuses()
+{
+    static std::vector<std::string> const names(std::begin(kRankNames), std::end(kRankNames));
+    return names;
+}
+
+std::vector<std::string> const& peer_payment_classes()
+{
+    static auto const classes = [] {
+        std::vector<std::string> v{"none"};
+        for (auto const* c : Payments::kClassNames)
+            v.emplace_back(c);
+        return v;
+    }();
+    return classes;
+}
+
+Result<std::vector<PeerConnection>> Engine::peers(std::string const& id)
 {
     auto h = handle_of(*impl_, id);
     if (!h)
@@ -366,35 +341,32 @@ Result<json> Engine::peers(std::string const& id)
     std::vector<lt::peer_info> peers;
     h->get_peer_info(peers);
     auto const canonical = id_of(h->info_hashes());
-    json out = json::array();
+    std::vector<PeerConnection> out;
+    out.reserve(peers.size());
     for (auto const& p : peers) {
+        PeerConnection c;
         // Payment class and unpaid balance from the btt_pay plugin: "none" without payments, and
         // "free" until the plugin's first tick on a new connection.
-        std::string payment = "none";
-        tron::Uint256 unpaid = 0;
-        json bid = nullptr; // the accepted bid per GiB of a paying peer
         if (impl_->payments) {
             auto view = impl_->payments->peer_payment(canonical, endpoint_key(p.ip));
-            payment = view ? view->state : "free";
-            unpaid = view ? view->unpaid : 0;
+            c.payment = view ? view->state : "free";
+            c.unpaid = tron::to_decimal(view ? view->unpaid : tron::Uint256{0});
             if (view && view->bid)
-                bid = tron::to_decimal(*view->bid);
+                c.bid_per_gib = tron::to_decimal(*view->bid);
         }
-        out.push_back({{"ip", p.ip.address().to_string()},
-                       {"payment", payment},
-                       {"unpaid", tron::to_decimal(unpaid)},
-                       {"bid_per_gib", bid},
-                       {"port", p.ip.port()},
-                       {"client", p.client},
-                       {"progress", p.progress},
-                       {"download_rate", p.payload_down_speed},
-                       {"upload_rate", p.payload_up_speed},
-                       {"downloaded", p.total_download},
-                       {"uploaded", p.total_upload},
-                       {"flags", peer_flags(p)},
-                       {"seed", static_cast<bool>(p.flags & lt::peer_info::seed)},
-                       {"connection", (p.flags & lt::peer_info::utp_socket) ? "utp" : "tcp"},
-                       {"incoming", static_cast<bool>(p.source & lt::peer_info::incoming)}});
+        c.ip = p.ip.address().to_string();
+        c.port = p.ip.port();
+        c.client = p.client;
+        c.progress = p.progress;
+        c.download_rate = p.payload_down_speed;
+        c.upload_rate = p.payload_up_speed;
+        c.downloaded = p.total_download;
+        c.uploaded = p.total_upload;
+        c.flags = peer_flags(p);
+        c.seed = static_cast<bool>(p.flags & lt::peer_info::seed);
+        c.connection = (p.flags & lt::peer_info::utp_socket) ? "utp" : "tcp";
+        c.incoming = static_cast<bool>(p.source & lt::peer_info::incoming);
+        out.push_back(std::move(c));
     }
     return out;
 }
@@ -419,29 +391,29 @@ Status Engine::add_peers(std::string const& id, std::vector<std::string> const& 
     return Ok{};
 }
 
-Result<json> Engine::trackers(std::string const& id)
+Result<std::vector<TrackerView>> Engine::trackers(std::string const& id)
 {
     auto h = handle_of(*impl_, id);
     if (!h)
         return h.error();
-    json out = json::array();
+    std::vector<TrackerView> out;
     for (auto const& t : h->trackers())
-        out.push_back(tracker_json(t));
+        out.push_back(tracker_view(t));
     return out;
 }
 
-Status Engine::set_trackers(std::string const& id, json const& params)
+Status Engine::set_trackers(std::string const& id, TrackerEdit const& edit)
 {
     auto h = handle_of(*impl_, id);
     if (!h)
         return h.error();
     std::vector<lt::announce_entry> result;
-    if (params.contains("trackers")) {
-        if (auto st = parse_tracker_list(params["trackers"], "trackers", result); !st)
+    if (edit.replace) {
+        if (auto st = parse_tracker_list(*edit.replace, "trackers", result); !st)
             return st;
     } else {
         result = h->trackers();
-        if (auto st = edit_trackers(params, result); !st)
+        if (auto st = edit_trackers(edit, result); !st)
             return st;
     }
     h->replace_trackers(result);
@@ -451,7 +423,7 @@ Status Engine::set_trackers(std::string const& id, json const& params)
     return Ok{};
 }
 
-Status Engine::set(std::vector<std::string> const& ids, json const& s)
+Status Engine::set(std::vector<std::string> const& ids, TorrentSettings const& s)
 {
     auto& m = *impl_;
     if (auto st = check_torrent_settings(s); !st)

@@ -112,8 +112,8 @@ Status Engine::Impl::record_added(ledger::TorrentRow const& row, lt::torrent_han
     return make_error(Errc::storage_failed, "cannot record the torrent in state.db: " + err);
 }
 
-json Engine::Impl::insert_added(ledger::TorrentRow const& row, lt::torrent_handle const& h,
-                                TorrentMeta const& meta)
+TorrentNote Engine::Impl::insert_added(ledger::TorrentRow const& row, lt::torrent_handle const& h,
+                                       TorrentMeta const& meta)
 {
     Entry e;
     e.id = row.id;
@@ -129,15 +129,13 @@ json Engine::Impl::insert_added(ledger::TorrentRow const& row, lt::torrent_handl
     return summary(stored);
 }
 
-void Engine::Impl::publish_added(json note, std::string const& save_path,
+void Engine::Impl::publish_added(TorrentNote note, std::string const& save_path,
                                  std::vector<std::string> const& labels)
 {
     // Its first statuses may have come and gone before it was in the table: show it in a stats
     // event now, so a watcher always sees every torrent at least once.
-    events.publish(Event::torrent_stats, {{"torrents", json::array({note})}});
-    note["save_path"] = save_path;
-    note["labels"] = labels;
-    events.publish(Event::torrent_added, std::move(note));
+    events.publish(TorrentStats{{note}});
+    events.publish(TorrentAdded{std::move(note), save_path, labels});
 }
 
 void Engine::Impl::catch_up_finished(std::string const& id, lt::torrent_handle const& h)
@@ -244,14 +242,12 @@ Status Engine::remove(std::vector<std::string> const& ids, bool delete_data)
 {
     auto& m = *impl_;
     std::vector<std::pair<std::string, lt::torrent_handle>> gone;
-    std::vector<json> notes;
+    std::vector<TorrentRemoved> notes;
     std::set<std::string> const leaving(ids.begin(), ids.end());
     std::string conflict;
     auto st = m.for_each_id(ids, [&](Entry& e) {
         gone.emplace_back(e.id, e.handle);
-        notes.push_back({{"id", e.id},
-                         {"name", e.have_status ? e.status.name : e.id},
-                         {"deleted_data", delete_data}});
+        notes.push_back({e.id, e.have_status ? e.status.name : e.id, delete_data});
         if (delete_data && conflict.empty())
             if (auto other = m.shares_files(e, leaving); !other.empty())
                 conflict = e.id + ": its files are also the data of torrent " + other +
@@ -276,7 +272,7 @@ Status Engine::remove(std::vector<std::string> const& ids, bool delete_data)
         spdlog::info("removed torrent {}{}", id, delete_data ? " and its data" : "");
     }
     for (auto& n : notes)
-        m.events.publish(Event::torrent_removed, std::move(n));
+        m.events.publish(std::move(n));
     return Ok{};
 }
 

@@ -91,7 +91,7 @@ int narrow(std::int64_t v)
 struct LtSetting {
     std::string_view key; // the config key
     void (*to_pack)(lt::settings_pack&, config::BtConfig const&);
-    json (*from_pack)(lt::settings_pack const&);
+    SettingValue (*from_pack)(lt::settings_pack const&);
 };
 
 template <auto Member, int Name> LtSetting int_setting(std::string_view key)
@@ -100,14 +100,14 @@ template <auto Member, int Name> LtSetting int_setting(std::string_view key)
             [](lt::settings_pack& p, config::BtConfig const& bt) {
                 p.set_int(Name, narrow(bt.*Member));
             },
-            [](lt::settings_pack const& p) { return json(p.get_int(Name)); }};
+            [](lt::settings_pack const& p) { return SettingValue(std::int64_t{p.get_int(Name)}); }};
 }
 
 template <auto Member, int Name> LtSetting bool_setting(std::string_view key)
 {
     return {key,
             [](lt::settings_pack& p, config::BtConfig const& bt) { p.set_bool(Name, bt.*Member); },
-            [](lt::settings_pack const& p) { return json(p.get_bool(Name)); }};
+            [](lt::settings_pack const& p) { return SettingValue(p.get_bool(Name)); }};
 }
 
 using Bt = config::BtConfig;
@@ -125,7 +125,7 @@ std::vector<LtSetting> const kLtSettings = {
          p.set_int(Pack::in_enc_policy, policy_of(bt.encryption));
          p.set_int(Pack::out_enc_policy, policy_of(bt.encryption));
      },
-     [](Pack const& p) { return json(policy_name(p.get_int(Pack::out_enc_policy))); }},
+     [](Pack const& p) { return SettingValue(policy_name(p.get_int(Pack::out_enc_policy))); }},
     bool_setting<&Bt::dht, Pack::enable_dht>("bt.dht"),
     bool_setting<&Bt::lsd, Pack::enable_lsd>("bt.lsd"),
     bool_setting<&Bt::upnp, Pack::enable_upnp>("bt.upnp"),
@@ -133,7 +133,7 @@ std::vector<LtSetting> const kLtSettings = {
     {"bt.pex", nullptr, nullptr},
     {"bt.listen_interfaces",
      [](Pack& p, Bt const& bt) { p.set_str(Pack::listen_interfaces, bt.listen_interfaces); },
-     [](Pack const& p) { return json(p.get_str(Pack::listen_interfaces)); }},
+     [](Pack const& p) { return SettingValue(p.get_str(Pack::listen_interfaces)); }},
 };
 
 // "bt.dht" -> "dht": the name session.settings uses.
@@ -230,7 +230,7 @@ lt::settings_pack Engine::Impl::base_settings() const
     return p;
 }
 
-json Engine::Impl::current_settings() const
+SessionSettings Engine::Impl::current_settings() const
 {
     lt::settings_pack p;
     int port = 0;
@@ -239,12 +239,12 @@ json Engine::Impl::current_settings() const
         p = applied_settings;
         port = listen_port;
     }
-    json out = json::object();
+    SessionSettings out;
     for (auto const& s : kLtSettings)
         if (s.from_pack)
             out[std::string(rpc_name(s.key))] = s.from_pack(p);
     out["pex"] = pex.load();
-    out["listen_port"] = port;
+    out["listen_port"] = std::int64_t{port};
     return out;
 }
 
@@ -333,13 +333,17 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
     return Ok{};
 }
 
-json Engine::session_settings()
+SessionSettings Engine::session_settings()
 {
     return impl_->current_settings();
 }
 
-Status Engine::set_session_settings(json const& changes)
+Status Engine::set_session_settings(SessionSettings const& typed)
 {
+    // As state.db keeps them, and as the config key table's checks read them.
+    json changes = json::object();
+    for (auto const& [key, value] : typed)
+        std::visit([&changes, &key = key](auto const& v) { changes[key] = v; }, value);
     auto st = impl_->apply_settings(changes, true);
     if (st)
         spdlog::info("session settings changed: {}", changes.dump());
@@ -373,7 +377,7 @@ SessionStats Engine::session_stats()
     }
     SessionStats st;
     for (auto const& [id, e] : m.torrents)
-        ++st.torrents_by_state[m.state_of(e)];
+        ++st.torrents_by_state[name(m.torrent_state(e))];
     st.download_rate = down_rate;
     st.upload_rate = up_rate;
     st.downloaded = at(m.counters, recv);

@@ -1,39 +1,21 @@
 // What the RPC layer asks of the torrent engine, as an interface: rpc::Context holds a Torrents&,
-// so handlers are tested against a fake (tests/unit/rpc_test.cpp) and the engine (engine.h) is
-// the one real implementation. Thread-safe; may block briefly: call from RPC workers, never from
-// the io thread.
+// so handlers are tested against a fake (tests/unit/rpc_dispatch_test.cpp) and the engine
+// (engine.h) is the one real implementation. Thread-safe; may block briefly: call from RPC workers,
+// never from the io thread.
 #pragma once
 
 #include "daemon/base/errors.h"
 #include "daemon/base/payment_figures.h"
+#include "daemon/base/torrent_state.h"
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace seedbox::daemon {
-
-// A torrent's state as torrent.list and torrent.get report it; the names are part of the API.
-enum class TorrentState {
-    stopped,
-    queued,
-    checking_resume,
-    checking,
-    downloading_metadata,
-    downloading,
-    finished,
-    seeding,
-    moving,
-    error,
-    unknown, // a libtorrent state this build does not know; never expected
-};
-[[nodiscard]] char const* name(TorrentState s);
-// Every state name but "unknown", in the order above: the one list the field help, the README
-// and /metrics come from.
-[[nodiscard]] std::vector<std::string> const& torrent_states();
 
 // Session-wide figures (session.stats, /metrics). Rates are bytes per second over the last
 // stats interval; totals count payload bytes since the daemon started.
@@ -98,6 +80,148 @@ struct CreateResult {
     std::vector<Skipped> skipped; // files left out: symlinks leading outside the roots, FIFOs, ...
 };
 
+// A torrent as the engine knows it at one moment: every value torrent.get can report. The RPC
+// layer's field table (rpc/methods/torrent_fields.cpp) names, types and documents each one.
+struct TorrentView {
+    std::string id; // info-hash hex (v1, or v2 for v2-only torrents)
+    std::string name;
+    TorrentState state = TorrentState::unknown;
+    double progress = 0;              // of the wanted data, 0..1
+    std::int64_t total_size = 0;      // bytes in the torrent (0 without metadata)
+    std::int64_t size_when_done = 0;  // bytes of the wanted files
+    std::int64_t left_until_done = 0; // wanted bytes still missing
+    std::int64_t downloaded = 0;      // payload bytes, all time
+    std::int64_t uploaded = 0;        // payload bytes, all time
+    std::int64_t have_bytes = 0;      // verified bytes on disk
+    std::int64_t download_rate = 0;   // payload bytes/s
+    std::int64_t upload_rate = 0;     // payload bytes/s
+    double ratio = 0;                 // uploaded / max(downloaded, wanted bytes done)
+    std::int64_t peers = 0;
+    std::int64_t seeds = 0;
+    std::int64_t swarm_seeds = -1; // per the tracker, -1 unknown
+    std::int64_t swarm_leechers = -1;
+    std::int64_t eta = -1; // seconds until done, 0 done, -1 unknown
+    std::string save_path;
+    std::vector<std::string> labels;
+    std::int64_t added_time = 0;     // unix seconds
+    std::int64_t completed_time = 0; // unix seconds, 0 not yet
+    std::string error;               // empty if none
+    bool paused = false;             // stopped or queued
+    bool sequential = false;
+    std::int64_t upload_limit = 0;   // bytes/s, 0 unlimited
+    std::int64_t download_limit = 0; // bytes/s, 0 unlimited
+    std::int64_t max_connections = -1;
+    double ratio_limit = -1;           // -1 none
+    std::int64_t seed_time_limit = -1; // seconds, -1 none
+    std::string limit_action;          // one of config::limit_actions()
+    std::int64_t seeding_time = 0;     // seconds
+    std::int64_t active_time = 0;      // seconds
+    std::int64_t num_pieces = 0;       // 0 without metadata
+    std::int64_t pieces_have = 0;
+    std::int64_t piece_size = 0; // 0 without metadata
+    bool has_metadata = false;
+    std::string info_hash_v2; // empty for v1-only torrents
+    std::string current_tracker;
+    std::int64_t queue_position = -1; // -1 when not queued
+    std::string resume;               // none | accepted | rejected
+    std::int64_t resume_saved_time = 0;
+};
+
+// One file of a torrent (torrent.files); pad files are left out.
+struct FileView {
+    int index = 0;
+    std::string path;
+    std::int64_t size = 0;
+    std::int64_t downloaded = 0;
+    double progress = 0; // 1 for an empty file
+    int priority = 4;    // 0 (skip) .. 7
+    bool wanted = true;
+};
+
+// A change of torrent.set_files: what is absent stays as it is.
+struct FileChange {
+    std::int64_t index = 0;
+    std::optional<int> priority{}; // 0..7
+    std::optional<bool> wanted{};
+};
+
+// The values of PeerConnection::payment: "none" (payments off) and btt_pay's payment classes.
+[[nodiscard]] std::vector<std::string> const& peer_payment_classes();
+
+// One connected peer (torrent.peers).
+struct PeerConnection {
+    std::string ip;
+    int port = 0;
+    std::string payment = "none";             // one of peer_payment_classes()
+    std::string unpaid = "0";                 // BTT base units, decimal
+    std::optional<std::string> bid_per_gib{}; // the accepted bid of a paying peer, decimal
+    std::string client;
+    double progress = 0;
+    std::int64_t download_rate = 0;
+    std::int64_t upload_rate = 0;
+    std::int64_t downloaded = 0;
+    std::int64_t uploaded = 0;
+    std::string flags; // d u c C E S I, as in the README
+    bool seed = false;
+    std::string connection; // tcp | utp
+    bool incoming = false;
+};
+
+// A tracker's announce status, overall or of one listen socket, with the tracker's message and
+// the failures in a row.
+struct AnnounceState {
+    std::string status; // one of tracker_statuses()
+    std::string message;
+    int fails = 0;
+};
+
+// not_contacted, skipped, error, updating, working: worst to best.
+[[nodiscard]] std::vector<std::string> const& tracker_statuses();
+
+// One tracker of a torrent (torrent.trackers).
+struct TrackerView {
+    std::string url;
+    int tier = 0;
+    AnnounceState state;
+    int seeds = -1, leechers = -1, downloaded = -1; // the best scrape, -1 none
+    struct Endpoint {
+        std::string local; // the listen socket that announced
+        AnnounceState state;
+    };
+    std::vector<Endpoint> endpoints;
+};
+
+// A tracker in a list given to torrent.set_trackers.
+struct TrackerSpec {
+    std::string url;
+    std::optional<int> tier{}; // absent: the next tier
+};
+
+// torrent.set_trackers: a new list, or trackers added (after the others) and removed by URL.
+struct TrackerEdit {
+    std::optional<std::vector<TrackerSpec>> replace{};
+    std::vector<TrackerSpec> add{};
+    bool add_as_urls = false; // `add` was given as plain URLs: each gets a tier of its own
+    std::vector<std::string> remove{};
+};
+
+// torrent.set: per-torrent settings; what is absent stays as it is.
+struct TorrentSettings {
+    std::optional<std::int64_t> upload_limit{};    // bytes/s, 0..INT32_MAX, 0 unlimited
+    std::optional<std::int64_t> download_limit{};  // bytes/s, 0..INT32_MAX, 0 unlimited
+    std::optional<std::int64_t> max_connections{}; // -1..65535, -1 unlimited
+    std::optional<bool> sequential{};
+    std::optional<std::vector<std::string>> labels{};
+    std::optional<double> ratio_limit{};           // >= 0, or -1 for none
+    std::optional<std::int64_t> seed_time_limit{}; // seconds, -1..2^40, -1 none
+    std::optional<std::string> limit_action{};     // one of config::limit_actions()
+};
+
+// A BitTorrent session setting's value, typed as its key (Engine::session_setting_keys()).
+using SettingValue = std::variant<bool, std::int64_t, std::string>;
+// Session settings by their session.settings name ("upload_rate_limit", "dht", ...).
+using SessionSettings = std::map<std::string, SettingValue>;
+
 class Torrents {
 public:
     virtual ~Torrents() = default;
@@ -110,29 +234,29 @@ public:
     virtual Status reannounce(std::vector<std::string> const& ids) = 0;
     virtual Status move(std::string const& id, std::string const& path) = 0;
 
-    // `ids` empty = all torrents. Unknown fields are an error naming the field.
-    virtual Result<nlohmann::json> list(std::vector<std::string> const& fields,
-                                        std::vector<std::string> const& ids,
-                                        std::optional<std::string> const& label) = 0;
-    virtual Result<nlohmann::json> get(std::string const& id,
-                                       std::vector<std::string> const& fields) = 0;
+    // `ids` empty = all torrents (optionally only those with `label`), in the order added.
+    virtual Result<std::vector<TorrentView>> list(std::vector<std::string> const& ids,
+                                                  std::optional<std::string> const& label) = 0;
+    // One torrent, fresh from libtorrent rather than the status cache.
+    virtual Result<TorrentView> get(std::string const& id) = 0;
 
-    virtual Result<nlohmann::json> files(std::string const& id) = 0;
-    virtual Status set_files(std::string const& id, nlohmann::json const& changes) = 0;
-    virtual Result<nlohmann::json> peers(std::string const& id) = 0;
+    virtual Result<std::vector<FileView>> files(std::string const& id) = 0;
+    virtual Status set_files(std::string const& id, std::vector<FileChange> const& changes) = 0;
+    virtual Result<std::vector<PeerConnection>> peers(std::string const& id) = 0;
     virtual Status add_peers(std::string const& id, std::vector<std::string> const& endpoints) = 0;
-    virtual Result<nlohmann::json> trackers(std::string const& id) = 0;
-    virtual Status set_trackers(std::string const& id, nlohmann::json const& params) = 0;
-    // Applies per-torrent settings (see torrent.set); validates everything before changing
+    virtual Result<std::vector<TrackerView>> trackers(std::string const& id) = 0;
+    virtual Status set_trackers(std::string const& id, TrackerEdit const& edit) = 0;
+    // Applies per-torrent settings (see torrent.set); checks everything before changing
     // anything.
-    virtual Status set(std::vector<std::string> const& ids, nlohmann::json const& settings) = 0;
+    virtual Status set(std::vector<std::string> const& ids, TorrentSettings const& settings) = 0;
 
     // Hashes every file: slow (seconds to minutes); call from the slow pool, not an RPC worker.
     virtual Result<CreateResult> create(CreateRequest const& req) = 0;
 
     [[nodiscard]] virtual SessionStats session_stats() = 0;
-    [[nodiscard]] virtual nlohmann::json session_settings() = 0;
-    virtual Status set_session_settings(nlohmann::json const& changes) = 0;
+    [[nodiscard]] virtual SessionSettings session_settings() = 0;
+    // Checks every change with the config key table's rules before applying any; persists them.
+    virtual Status set_session_settings(SessionSettings const& changes) = 0;
 };
 
 } // namespace seedbox::daemon

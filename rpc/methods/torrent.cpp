@@ -6,6 +6,7 @@
 #include "rpc/base64.h"
 #include "rpc/fetch.h"
 #include "rpc/method.h"
+#include "rpc/methods/torrent_fields.h"
 #include "rpc/schema.h"
 
 namespace seedbox::rpc {
@@ -22,6 +23,12 @@ RpcError invalid(std::string const& msg)
 json ok()
 {
     return json{{"ok", true}};
+}
+
+json status(daemon::Status st)
+{
+    unwrap(std::move(st));
+    return ok();
 }
 
 Param ids_param()
@@ -136,43 +143,95 @@ json torrent_add(Call& call)
 
 json torrent_list(Call& call)
 {
-    auto fields = call.arg<std::vector<std::string>>("fields");
+    auto names = call.arg<std::vector<std::string>>("fields");
+    auto fields = resolve_torrent_fields(names.empty() ? default_torrent_fields() : names);
     auto limit = call.arg<std::int64_t>("limit", -1); // absent: everything
     auto after = call.arg<std::string>("after");
     std::optional<std::string> label;
     if (call.has("label"))
         label = call.arg<std::string>("label");
     bool paging = limit > 0 || !after.empty();
-    bool strip_id = false;
-    if (paging && !fields.empty() &&
-        std::find(fields.begin(), fields.end(), "id") == fields.end()) {
-        fields.push_back("id");
-        strip_id = true;
-    }
-    auto all = unwrap(call.engine().list(fields, call.arg<std::vector<std::string>>("ids"), label));
+    auto all = unwrap(call.engine().list(call.arg<std::vector<std::string>>("ids"), label));
     json page = json::array();
     json next = nullptr;
+    std::string last; // the id of the page's last torrent
     bool started = after.empty();
-    for (auto& t : all) {
+    for (auto const& t : all) {
         if (!started) {
-            started = t["id"] == after;
+            started = t.id == after;
             continue;
         }
         if (limit > 0 && static_cast<std::int64_t>(page.size()) == limit) {
-            next = page.back()["id"];
+            next = last;
             break;
         }
-        page.push_back(std::move(t));
+        page.push_back(torrent_json(t, fields));
+        last = t.id;
     }
     if (!started)
         throw RpcError(Err::torrent_not_found, "after: no torrent with id " + after);
-    if (strip_id)
-        for (auto& t : page)
-            t.erase("id");
     json out = {{"torrents", std::move(page)}};
     if (paging)
         out["next"] = next;
     return out;
+}
+
+json torrent_get(Call& call)
+{
+    auto names = call.arg<std::vector<std::string>>("fields");
+    std::vector<TorrentField const*> fields;
+    if (names.empty())
+        for (auto const& f : torrent_fields())
+            fields.push_back(&f);
+    else
+        fields = resolve_torrent_fields(names);
+    return torrent_json(unwrap(call.engine().get(call.arg<std::string>("id"))), fields);
+}
+
+// Each entry of a list the engine returned, as JSON under `key`.
+template <class T> json list_of(char const* key, std::vector<T> const& items)
+{
+    json out = json::array();
+    for (auto const& i : items)
+        out.push_back(to_json(i));
+    return json{{key, std::move(out)}};
+}
+
+json torrent_set_trackers(Call& c)
+{
+    if (!c.has("trackers") && !c.has("add") && !c.has("remove"))
+        throw invalid("Invalid params: give trackers, add or remove");
+    daemon::TrackerEdit edit;
+    auto const& p = c.params();
+    if (c.has("trackers"))
+        edit.replace = tracker_specs(p["trackers"]);
+    if (c.has("add")) {
+        edit.add = tracker_specs(p["add"]);
+        edit.add_as_urls = !p["add"].empty() && p["add"][0].is_string();
+    }
+    edit.remove = c.arg<std::vector<std::string>>("remove");
+    return status(c.engine().set_trackers(c.arg<std::string>("id"), edit));
+}
+
+// `key`'s value into `out` when the call has it.
+template <class T> void take(Call& c, char const* key, std::optional<T>& out)
+{
+    if (c.has(key))
+        out = c.arg<T>(key);
+}
+
+json torrent_set(Call& c)
+{
+    daemon::TorrentSettings s;
+    take(c, "upload_limit", s.upload_limit);
+    take(c, "download_limit", s.download_limit);
+    take(c, "max_connections", s.max_connections);
+    take(c, "sequential", s.sequential);
+    take(c, "labels", s.labels);
+    take(c, "ratio_limit", s.ratio_limit);
+    take(c, "seed_time_limit", s.seed_time_limit);
+    take(c, "limit_action", s.limit_action);
+    return status(c.engine().set(c.arg<std::vector<std::string>>("ids"), s));
 }
 
 json torrent_create(Call& call)
@@ -198,12 +257,6 @@ json torrent_create(Call& call)
             {"skipped", std::move(skipped)}};
 }
 
-json status(daemon::Status st)
-{
-    unwrap(std::move(st));
-    return ok();
-}
-
 // A tracker list: URLs, or {url, tier} objects.
 Param tracker_list(char const* name, char const* help)
 {
@@ -222,25 +275,9 @@ json torrent_result_schema()
               {"added", {{"type", "boolean"}}}}}};
 }
 
-// A torrent as torrent.get and torrent.list answer: the fields asked for, each typed as in the
-// engine's field table (daemon/torrent/fields.cpp); nothing else.
-json torrent_schema()
-{
-    json props = json::object();
-    for (auto const& f : daemon::Engine::fields())
-        props[f.name] = schema::type(f.type.c_str());
-    props["state"]["enum"] = daemon::torrent_states();
-    return {{"type", "object"}, {"properties", props}, {"additionalProperties", false}};
-}
-
-json array_of(char const* key)
-{
-    return {{"type", "object"},
-            {"properties", {{key, {{"type", "array"}, {"items", {{"type", "object"}}}}}}}};
-}
-
 } // namespace
 
+// The torrent.* methods. Long because it is a table: one entry per method, handlers above.
 void add_torrent_methods(MethodTable& t)
 {
     json const ok_schema = {{"type", "object"}, {"properties", {{"ok", {{"type", "boolean"}}}}}};
@@ -333,17 +370,14 @@ void add_torrent_methods(MethodTable& t)
                  .mutates = false,
                  .params = {id_param(), {"fields", Type::string_array, false, "fields to return"}},
                  .result = torrent_schema(),
-                 .handler = [](Call& c) {
-                     return unwrap(c.engine().get(c.arg<std::string>("id"),
-                                                  c.arg<std::vector<std::string>>("fields")));
-                 }});
+                 .handler = torrent_get});
     t.push_back({.name = "torrent.files",
                  .summary = "Files of a torrent with progress and priority.",
                  .mutates = false,
                  .params = {id_param()},
-                 .result = array_of("files"),
+                 .result = schema::object({{"files", schema::array(file_schema())}}),
                  .handler = [](Call& c) {
-                     return json{{"files", unwrap(c.engine().files(c.arg<std::string>("id")))}};
+                     return list_of("files", unwrap(c.engine().files(c.arg<std::string>("id"))));
                  }});
     t.push_back(
         {.name = "torrent.set_files",
@@ -358,15 +392,16 @@ void add_torrent_methods(MethodTable& t)
                          {"wanted", Type::boolean, false, "false = do not download"}})},
          .result = ok_schema,
          .handler = [](Call& c) {
-             return status(c.engine().set_files(c.arg<std::string>("id"), c.params()["files"]));
+             return status(
+                 c.engine().set_files(c.arg<std::string>("id"), file_changes(c.params()["files"])));
          }});
     t.push_back({.name = "torrent.peers",
                  .summary = "Connected peers of a torrent.",
                  .mutates = false,
                  .params = {id_param()},
-                 .result = array_of("peers"),
+                 .result = schema::object({{"peers", schema::array(peer_schema())}}),
                  .handler = [](Call& c) {
-                     return json{{"peers", unwrap(c.engine().peers(c.arg<std::string>("id")))}};
+                     return list_of("peers", unwrap(c.engine().peers(c.arg<std::string>("id"))));
                  }});
     t.push_back(
         {.name = "torrent.add_peers",
@@ -378,15 +413,15 @@ void add_torrent_methods(MethodTable& t)
              return status(c.engine().add_peers(c.arg<std::string>("id"),
                                                 c.arg<std::vector<std::string>>("peers")));
          }});
-    t.push_back(
-        {.name = "torrent.trackers",
-         .summary = "Trackers of a torrent with their announce status.",
-         .mutates = false,
-         .params = {id_param()},
-         .result = array_of("trackers"),
-         .handler = [](Call& c) {
-             return json{{"trackers", unwrap(c.engine().trackers(c.arg<std::string>("id")))}};
-         }});
+    t.push_back({.name = "torrent.trackers",
+                 .summary = "Trackers of a torrent with their announce status.",
+                 .mutates = false,
+                 .params = {id_param()},
+                 .result = schema::object({{"trackers", schema::array(tracker_schema())}}),
+                 .handler = [](Call& c) {
+                     return list_of("trackers",
+                                    unwrap(c.engine().trackers(c.arg<std::string>("id"))));
+                 }});
     t.push_back(
         {.name = "torrent.set_trackers",
          .summary = "Replace the tracker list (trackers), or add and/or remove trackers by URL.",
@@ -396,11 +431,7 @@ void add_torrent_methods(MethodTable& t)
                     tracker_list("add", "URLs or {url, tier} to add"),
                     {"remove", Type::string_array, false, "URLs to remove"}},
          .result = ok_schema,
-         .handler = [](Call& c) {
-             if (!c.has("trackers") && !c.has("add") && !c.has("remove"))
-                 throw invalid("Invalid params: give trackers, add or remove");
-             return status(c.engine().set_trackers(c.arg<std::string>("id"), c.params()));
-         }});
+         .handler = torrent_set_trackers});
     t.push_back(
         {.name = "torrent.set",
          .summary =
@@ -422,11 +453,7 @@ void add_torrent_methods(MethodTable& t)
                     Param{"limit_action", Type::string, false, "what to do at a limit"}.one_of(
                         config::limit_actions())},
          .result = ok_schema,
-         .handler = [](Call& c) {
-             json s = c.params();
-             s.erase("ids");
-             return status(c.engine().set(c.arg<std::vector<std::string>>("ids"), s));
-         }});
+         .handler = torrent_set});
     t.push_back(
         {.name = "torrent.create",
          .summary = "Create a .torrent from a file or folder under an allowed root; optionally add "

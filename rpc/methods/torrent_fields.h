@@ -1,0 +1,51 @@
+// The torrent field table of torrent.list and torrent.get: each field's name, JSON Schema type,
+// help and value, read from the engine's TorrentView. rpc.discover's torrent schema, the field
+// check of `fields` and every torrent's JSON come from it. Another protocol's view of a torrent
+// is to map from the same TorrentView, not from this JSON.
+#pragma once
+
+#include "daemon/torrent/torrents.h"
+
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace seedbox::rpc {
+
+struct TorrentField {
+    char const* name;
+    char const* type; // its JSON Schema type
+    char const* help;
+    nlohmann::json (*value)(daemon::TorrentView const&);
+};
+
+// Every field, in the order rpc.discover lists them.
+[[nodiscard]] std::span<TorrentField const> torrent_fields();
+// What torrent.list answers when no fields are asked for.
+[[nodiscard]] std::vector<std::string> const& default_torrent_fields();
+// The fields named, in that order; an RpcError (invalid_params) names the first unknown one.
+[[nodiscard]] std::vector<TorrentField const*>
+resolve_torrent_fields(std::vector<std::string> const& names);
+// A torrent as torrent.get / torrent.list answer it: exactly `fields`.
+[[nodiscard]] nlohmann::json torrent_json(daemon::TorrentView const& t,
+                                          std::vector<TorrentField const*> const& fields);
+// The JSON Schema of such an object: each field typed, state an enum, nothing else.
+[[nodiscard]] nlohmann::json torrent_schema();
+
+// torrent.files, torrent.peers and torrent.trackers entries.
+[[nodiscard]] nlohmann::json to_json(daemon::FileView const& f);
+[[nodiscard]] nlohmann::json to_json(daemon::PeerConnection const& p);
+[[nodiscard]] nlohmann::json to_json(daemon::TrackerView const& t);
+
+// torrent.set_files' `files` and a torrent.set_trackers list (URLs or {url, tier}), as the
+// dispatcher checked them against the method's params.
+[[nodiscard]] std::vector<daemon::FileChange> file_changes(nlohmann::json const& files);
+[[nodiscard]] std::vector<daemon::TrackerSpec> tracker_specs(nlohmann::json const& list);
+
+// ... and their schemas.
+[[nodiscard]] nlohmann::json file_schema();
+[[nodiscard]] nlohmann::json peer_schema();
+[[nodiscard]] nlohmann::json tracker_schema();
+
+} // namespace seedbox::rpc
