@@ -16,6 +16,7 @@
 #include "ledger/state_store.h"
 #include "rpc/auth.h"
 #include "rpc/dispatch.h"
+#include "rpc/notification.h"
 #include "rpc/server.h"
 #include "rpc/tron_transport.h"
 
@@ -212,10 +213,9 @@ bool make_payments(config::Config const& cfg, tron::PrivateKey const& key, ledge
                        a.budget,
                        cfg.bt.local_peers_unthrottled,
                        cfg.payments.credit_window};
-    out = std::make_shared<Payments>(ledger, identity, terms,
-                                     [&events](Event event, nlohmann::json params) {
-                                         events.publish(event, std::move(params));
-                                     });
+    out = std::make_shared<Payments>(ledger, identity, terms, [&events](EventPayload payload) {
+        events.publish(std::move(payload));
+    });
     out->load(ledger.balances(cfg.payments.credit_window));
     return true;
 }
@@ -397,7 +397,7 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     // kills the process without saving anything.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     boost::asio::signal_set hup(io, SIGHUP);
-    EventHub events(io);
+    EventHub events(io, rpc::notification_text);
     std::shared_ptr<Payments> payments;
     if (key.key && cfg.ledger.accounting &&
         !make_payments(cfg, *key.key, *ledger, *amounts, events, payments))

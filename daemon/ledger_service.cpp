@@ -48,11 +48,11 @@ void LedgerService::flush()
                               err);
                 return;
             }
-            events_.publish(Event::ledger_credited, {{"flush", s.flush},
-                                                     {"counterparties", s.rows},
-                                                     {"bytes_up", s.bytes_up},
-                                                     {"bytes_down", s.bytes_down},
-                                                     {"credits", tron::to_decimal(s.credits)}});
+            events_.publish(LedgerCredited{.flush = s.flush,
+                                           .counterparties = static_cast<std::int64_t>(s.rows),
+                                           .bytes_up = s.bytes_up,
+                                           .bytes_down = s.bytes_down,
+                                           .credits = s.credits});
         });
 }
 

@@ -41,12 +41,10 @@ char const* name(Event e)
     return "unknown";
 }
 
-void EventHub::publish(Event event, nlohmann::json params)
+void EventHub::publish(EventPayload payload)
 {
-    std::string method = name(event);
-    nlohmann::json note = {{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}};
-    auto message = std::make_shared<std::string const>(
-        note.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    std::string method = name(event_of(payload));
+    auto message = std::make_shared<std::string const>(serializer_(payload));
     boost::asio::post(io_, [this, method = std::move(method), message] {
         // Copy: a sink may unsubscribe itself (or another) while we iterate.
         auto sinks = sinks_;

@@ -28,6 +28,33 @@ std::string hex_of(tron::Signature const& s)
     return tron::to_hex(tron::ByteView(s.data(), s.size()));
 }
 
+// The voucher we sign as `me` for `provider`, as the ledger keeps it.
+ledger::Voucher issued_voucher(PayIdentity const& me, tron::Address const& provider,
+                               Uint256 const& cumulative, tron::Signature const& sig,
+                               std::string const& torrent, Uint256 const& bid)
+{
+    return {me.address.base58(),
+            provider.base58(),
+            me.chain_id,
+            me.hub.base58(),
+            cumulative,
+            hex_of(sig),
+            torrent,
+            0,
+            bid};
+}
+
+// The ledger.voucher event of a voucher we issued, `amount` above the one before it.
+VoucherKept issued_event(ledger::Issued const& issued, Uint256 const& amount)
+{
+    return {.issued = true,
+            .payer = issued.voucher.payer,
+            .beneficiary = issued.voucher.beneficiary,
+            .cumulative = issued.voucher.cumulative,
+            .amount = amount,
+            .torrent = issued.voucher.torrent};
+}
+
 } // namespace
 
 Payments::Payments(ledger::Ledger& ledger, std::shared_ptr<PayIdentity const> identity,
@@ -311,12 +338,12 @@ void Payments::receive(tron::Address const& payer, std::string_view cumulative_t
     ledger_.keep_voucher(v, [self, v, payer, reply = std::move(reply)](std::string const& err,
                                                                        Uint256 const& increase) {
         if (err.empty())
-            self->publish_(Event::ledger_voucher, {{"direction", "received"},
-                                                   {"payer", v.payer},
-                                                   {"beneficiary", v.beneficiary},
-                                                   {"cumulative", tron::to_decimal(v.cumulative)},
-                                                   {"amount", tron::to_decimal(increase)},
-                                                   {"torrent", v.torrent}});
+            self->publish_(VoucherKept{.issued = false,
+                                       .payer = v.payer,
+                                       .beneficiary = v.beneficiary,
+                                       .cumulative = v.cumulative,
+                                       .amount = increase,
+                                       .torrent = v.torrent});
         self->post([self, v, payer, err, reply] {
             auto& p = self->payers_[payer];
             if (!err.empty()) {
@@ -375,28 +402,14 @@ void Payments::maybe_issue(tron::Address const& provider, std::string const& tor
     auto cumulative = p.issued.voucher.cumulative + amount;
     auto sig = signer_.sign(identity_->key, provider, cumulative);
     spent_ += amount;
-    p.issued.voucher = {identity_->address.base58(),
-                        provider.base58(),
-                        identity_->chain_id,
-                        identity_->hub.base58(),
-                        cumulative,
-                        hex_of(sig),
-                        torrent,
-                        0,
-                        p.bid};
+    p.issued.voucher = issued_voucher(*identity_, provider, cumulative, sig, torrent, p.bid);
     p.in_flight = true;
     auto self = shared_from_this();
     auto issued = p.issued;
     ledger_.save_issued(issued, [self, provider, issued, amount, sig,
                                  send = std::move(send)](std::string const& err) {
         if (err.empty())
-            self->publish_(Event::ledger_voucher,
-                           {{"direction", "issued"},
-                            {"payer", issued.voucher.payer},
-                            {"beneficiary", issued.voucher.beneficiary},
-                            {"cumulative", tron::to_decimal(issued.voucher.cumulative)},
-                            {"amount", tron::to_decimal(amount)},
-                            {"torrent", issued.voucher.torrent}});
+            self->publish_(issued_event(issued, amount));
         else
             spdlog::error("btt_pay: voucher to {} not saved, so not sent: {}",
                           issued.voucher.beneficiary, err);

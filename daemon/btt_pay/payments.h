@@ -56,7 +56,7 @@ inline std::string endpoint_key(lt::tcp::endpoint const& ep)
 
 class Payments : public std::enable_shared_from_this<Payments> {
 public:
-    using Publish = std::function<void(Event event, nlohmann::json params)>;
+    using Publish = std::function<void(EventPayload payload)>;
 
     Payments(ledger::Ledger& ledger, std::shared_ptr<PayIdentity const> identity,
              PaymentTerms terms, Publish publish);

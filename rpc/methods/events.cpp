@@ -3,7 +3,9 @@
 #include "daemon/base/events.h"
 #include "daemon/torrent/torrents.h"
 #include "ledger/settlement_store.h"
+#include "ledger/tron/uint256.h"
 #include "rpc/method.h"
+#include "rpc/notification.h"
 #include "rpc/schema.h"
 
 #include <algorithm>
@@ -15,7 +17,7 @@ namespace {
 
 using namespace schema;
 
-// A torrent as the torrent.* events carry it (Engine::Impl::summary).
+// A torrent as the torrent.* events carry it (daemon::TorrentNote).
 using Fields = std::vector<std::pair<char const*, json>>;
 
 Fields torrent_note()
@@ -109,7 +111,109 @@ Method subscription(std::string name, std::string summary, bool add)
         .websocket_only = true};
 }
 
+// Each payload's params, as its row above describes them.
+json torrent_json(daemon::TorrentNote const& t)
+{
+    return {{"id", t.id},
+            {"name", t.name},
+            {"state", daemon::name(t.state)},
+            {"progress", t.progress},
+            {"download_rate", t.download_rate},
+            {"upload_rate", t.upload_rate},
+            {"downloaded", t.downloaded},
+            {"uploaded", t.uploaded},
+            {"peers", t.peers},
+            {"seeds", t.seeds},
+            {"ratio", t.ratio},
+            {"eta", t.eta}};
+}
+
+json params_of(daemon::TorrentAdded const& e)
+{
+    auto out = torrent_json(e.torrent);
+    out["save_path"] = e.save_path;
+    out["labels"] = e.labels;
+    return out;
+}
+
+json params_of(daemon::TorrentRemoved const& e)
+{
+    json out = {{"id", e.id}, {"name", e.name}, {"deleted_data", e.deleted_data}};
+    if (e.reason)
+        out["reason"] = *e.reason;
+    return out;
+}
+
+json params_of(daemon::TorrentStateChanged const& e)
+{
+    auto out = torrent_json(e.torrent);
+    out["previous_state"] = daemon::name(e.previous_state);
+    return out;
+}
+
+json params_of(daemon::TorrentFinished const& e)
+{
+    auto out = torrent_json(e.torrent);
+    out["save_path"] = e.save_path;
+    out["completed_time"] = e.completed_time;
+    return out;
+}
+
+json params_of(daemon::TorrentFailed const& e)
+{
+    json out = {{"id", e.id}, {"name", e.name}, {"error", e.error}, {"file", e.file}};
+    if (e.operation)
+        out["operation"] = *e.operation;
+    return out;
+}
+
+json params_of(daemon::TorrentStats const& e)
+{
+    json list = json::array();
+    for (auto const& t : e.torrents)
+        list.push_back(torrent_json(t));
+    return {{"torrents", std::move(list)}};
+}
+
+json params_of(daemon::LedgerCredited const& e)
+{
+    return {{"flush", e.flush},
+            {"counterparties", e.counterparties},
+            {"bytes_up", e.bytes_up},
+            {"bytes_down", e.bytes_down},
+            {"credits", tron::to_decimal(e.credits)}};
+}
+
+json params_of(daemon::VoucherKept const& e)
+{
+    return {{"direction", e.issued ? "issued" : "received"},
+            {"payer", e.payer},
+            {"beneficiary", e.beneficiary},
+            {"cumulative", tron::to_decimal(e.cumulative)},
+            {"amount", tron::to_decimal(e.amount)},
+            {"torrent", e.torrent}};
+}
+
+json params_of(daemon::BatchChanged const& e)
+{
+    return {{"id", e.id},
+            {"state", ledger::name(e.state)},
+            {"from", e.from ? json(ledger::name(*e.from)) : json(nullptr)},
+            {"txid", e.txid},
+            {"claims", e.claims},
+            {"total", tron::to_decimal(e.total)},
+            {"paid", tron::to_decimal(e.paid)}};
+}
+
 } // namespace
+
+std::string notification_text(daemon::EventPayload const& payload)
+{
+    json note = {{"jsonrpc", "2.0"},
+                 {"method", daemon::name(daemon::event_of(payload))},
+                 {"params", std::visit([](auto const& e) { return params_of(e); }, payload)}};
+    return note.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 std::vector<EventKind> const& event_table()
 {

@@ -12,6 +12,7 @@
 #include "daemon/torrent/engine.h"
 #include "ledger/state_store.h"
 #include "rpc/dispatch.h"
+#include "rpc/notification.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <boost/asio/io_context.hpp>
@@ -94,7 +95,7 @@ struct Rig {
     boost::asio::io_context io;
     config::Config cfg;
     std::unique_ptr<ledger::StateStore> store;
-    daemon::EventHub events{io};
+    daemon::EventHub events{io, notification_text};
     std::unique_ptr<daemon::Engine> engine; // never started: the probes never reach it
     std::string token = "fuzz-token-0123456789abcdef";
     std::unique_ptr<Context> ctx;

@@ -1,5 +1,6 @@
 // Payments (daemon/btt_pay/payments.h) without libtorrent: completions go to an io_context.
 #include "daemon/btt_pay/payments.h"
+#include "rpc/notification.h"
 #include "temp_ledger.h"
 
 #include <boost/asio/io_context.hpp>
@@ -29,10 +30,12 @@ struct PaymentsRig {
     {
         auto id = std::make_shared<PayIdentity const>(
             PayIdentity{key, key.address(), 728126428, hub, to_decimal(terms.price)});
-        pay = std::make_shared<Payments>(*t.ledger, id, terms,
-                                         [this](seedbox::daemon::Event e, nlohmann::json p) {
-                                             events.emplace_back(name(e), std::move(p));
-                                         });
+        pay = std::make_shared<Payments>(
+            *t.ledger, id, terms, [this](seedbox::daemon::EventPayload p) {
+                // The params as subscribers get them.
+                auto note = nlohmann::json::parse(seedbox::rpc::notification_text(p));
+                events.emplace_back(name(event_of(p)), std::move(note["params"]));
+            });
         pay->attach(io);
     }
     // Lets ledger commits land and their completions run.
@@ -127,7 +130,7 @@ TEST_CASE("provider: keeps increasing vouchers by the payer, refuses the rest be
     CHECK(kept[0].voucher.bid == terms.price * 2);
     CHECK(r.t.ledger->journal(10, 0).rows.at(0).price_per_gib == to_decimal(terms.price * 2));
     CHECK(to_decimal(r.t.ledger->summary().vouchered) == "100");
-    CHECK(r.t.ledger->verify()["ok"] == true);
+    CHECK(r.t.ledger->verify().ok());
 }
 
 TEST_CASE("provider: a free peer's line is per torrent and IP across connections, and a window")
