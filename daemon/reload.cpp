@@ -5,6 +5,7 @@
 #include "daemon/torrent/engine.h"
 #include "daemon/watch_dir.h"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -70,10 +71,20 @@ namespace {
 // What a reload does with each changed key, from the config key table: BitTorrent session
 // settings go to the engine together, reloadable keys apply now, the rest wait for a restart.
 struct ReloadPlan {
-    nlohmann::json settings = nlohmann::json::object(); // "upload_rate_limit": value, ...
+    SessionSettings settings; // "upload_rate_limit": value, ...
     std::vector<std::string> applied;
     std::vector<std::string> restart;
 };
+
+// A session setting's value in the config's JSON form (bool, integer or string by its key).
+SettingValue setting_value(nlohmann::json const& v)
+{
+    if (v.is_boolean())
+        return v.get<bool>();
+    if (v.is_number_integer())
+        return v.get<std::int64_t>();
+    return v.get<std::string>();
+}
 
 ReloadPlan plan(std::vector<std::string> const& changed, config::Config const& next)
 {
@@ -92,7 +103,7 @@ ReloadPlan plan(std::vector<std::string> const& changed, config::Config const& n
     for (auto const& k : changed) {
         auto const how = apply_of(k);
         if (how == config::Apply::session)
-            p.settings[k.substr(3)] = bt[k.substr(3)];
+            p.settings[k.substr(3)] = setting_value(bt[k.substr(3)]);
         else if (how == config::Apply::reload)
             p.applied.push_back(k);
         else
@@ -158,7 +169,7 @@ void reload(config::Config& current, std::function<config::LoadResult()> const& 
             spdlog::error("SIGHUP: session settings not applied: {}", st.error().message);
             return;
         }
-        for (auto const& [k, v] : p.settings.items())
+        for (auto const& [k, v] : p.settings)
             p.applied.push_back("bt." + k);
     }
     if (std::find(p.applied.begin(), p.applied.end(), "log_level") != p.applied.end())

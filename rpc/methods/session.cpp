@@ -63,6 +63,29 @@ json stats_json(daemon::SessionStats const& s)
     return j;
 }
 
+json settings_json(daemon::SessionSettings const& settings)
+{
+    json out = json::object();
+    for (auto const& [key, value] : settings)
+        std::visit([&out, &key = key](auto const& v) { out[key] = v; }, value);
+    return out;
+}
+
+// session.set_settings' params, which the dispatcher checked against each key's type.
+daemon::SessionSettings settings_of(json const& params)
+{
+    daemon::SessionSettings out;
+    for (auto const& [key, v] : params.items()) {
+        if (v.is_boolean())
+            out[key] = v.get<bool>();
+        else if (v.is_number_integer())
+            out[key] = v.get<std::int64_t>();
+        else
+            out[key] = v.get<std::string>();
+    }
+    return out;
+}
+
 // Every session setting, typed as its key.
 json settings_schema()
 {
@@ -91,7 +114,7 @@ void add_session_methods(MethodTable& t)
                  .mutates = false,
                  .params = {},
                  .result = settings_schema(),
-                 .handler = [](Call& c) { return c.engine().session_settings(); }});
+                 .handler = [](Call& c) { return settings_json(c.engine().session_settings()); }});
 
     // Params come from the engine's own key table, so the two cannot drift.
     std::vector<Param> params;
@@ -117,8 +140,8 @@ void add_session_methods(MethodTable& t)
                      if (c.params().empty())
                          throw RpcError(Err::invalid_params,
                                         "Invalid params: give at least one setting");
-                     unwrap(c.engine().set_session_settings(c.params()));
-                     return c.engine().session_settings();
+                     unwrap(c.engine().set_session_settings(settings_of(c.params())));
+                     return settings_json(c.engine().session_settings());
                  }});
 }
 
