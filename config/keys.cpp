@@ -77,7 +77,7 @@ std::string check_nonempty(Field const& f)
 
 } // namespace
 
-// One row per key, in --help-config order: a table, so one long function on purpose.
+// One row per key, in --help-config order. Long because it is a table: one entry per key.
 std::vector<Key> const& table()
 {
     static std::vector<Key> const t = {

@@ -13,6 +13,7 @@
 
 namespace seedbox::rpc {
 
+// The rpc.* and system methods. Long because it is a table: one entry per method.
 void add_system_methods(MethodTable& t)
 {
     using namespace schema;

@@ -37,6 +37,7 @@ json balance_json(daemon::WalletBalance const& b)
 
 } // namespace
 
+// The wallet.* methods. Long because it is a table: one entry per method.
 void add_wallet_methods(MethodTable& t)
 {
     using namespace schema;
