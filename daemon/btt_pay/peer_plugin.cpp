@@ -4,6 +4,7 @@
 
 #include <libtorrent/peer_info.hpp>
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <utility>
@@ -125,8 +126,10 @@ bool PeerPlugin::can_disconnect(lt::error_code const& ec)
     return vouchers_ > vouchers_at_hold_ && now - last_ack_ > std::chrono::seconds(1);
 }
 
-void PeerPlugin::on_disconnect(lt::error_code const&)
+void PeerPlugin::on_disconnect(lt::error_code const& ec)
 {
+    // Why a connection ended, for the rare test run where a paying peer drops early.
+    spdlog::debug("btt_pay: {} disconnected ({})", endpoint_, ec.message());
     disconnected_ = true;
     if (pay_ && !endpoint_.empty())
         pay_->forget_peer_payment(delta_.torrent, endpoint_);
