@@ -9,8 +9,6 @@
 
 namespace seedbox::ledger::detail {
 
-using json = nlohmann::json;
-
 // 2^30 bytes: prices are per GiB.
 extern tron::Uint256 const kGiB;
 

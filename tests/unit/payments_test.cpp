@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 using seedbox::ledger::TempLedger;
 using seedbox::tron::parse_uint256;
