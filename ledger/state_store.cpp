@@ -20,6 +20,22 @@ CREATE TABLE blobs (
     value BLOB NOT NULL
 );
 )sql",
+    // Each torrent gets a small integer "number" (Transmission's torrent id): existing rows in
+    // rowid order from 1, then one more than the counter for every new row. The counter only
+    // grows, so a number is never given to another torrent, even after removals.
+    R"sql(
+ALTER TABLE torrents ADD COLUMN number INTEGER;
+UPDATE torrents SET number = numbered.n
+    FROM (SELECT rowid AS rid, row_number() OVER (ORDER BY rowid) AS n FROM torrents) AS numbered
+    WHERE torrents.rowid = numbered.rid;
+CREATE UNIQUE INDEX torrents_number ON torrents (number);
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT INTO counters (name, value)
+    SELECT 'torrent_number', COALESCE(MAX(number), 0) FROM torrents;
+)sql",
 };
 
 std::string run_stmt(Stmt& s)
@@ -27,6 +43,48 @@ std::string run_stmt(Stmt& s)
     if (!s.ok() || !s.run())
         return s.error();
     return {};
+}
+
+// The number of torrent `id`: the one it has if its row exists, else the next from the counter
+// (which this takes, so the caller must insert the row in the same transaction).
+std::string number_for(Db& db, std::string const& id, std::int64_t& number)
+{
+    auto existing = db.prepare("SELECT number FROM torrents WHERE id = ? AND number IS NOT NULL");
+    existing.bind(1, id);
+    if (existing.step()) {
+        number = existing.column_int(0);
+        return {};
+    }
+    if (!existing.error().empty())
+        return existing.error();
+    auto next = db.prepare("UPDATE counters SET value = value + 1 WHERE name = 'torrent_number' "
+                           "RETURNING value");
+    if (!next.step())
+        return next.error().empty() ? "the torrent_number counter is missing" : next.error();
+    number = next.column_int(0);
+    return {};
+}
+
+// Inserts or replaces the row of `row.id`, keeping its number (and rowid) if it exists.
+std::string upsert_torrent(Db& db, TorrentRow const& row, std::int64_t& number)
+{
+    if (auto err = number_for(db, row.id, number); !err.empty())
+        return err;
+    auto s = db.prepare("INSERT INTO torrents (id, source_kind, source, save_path, meta, "
+                        "added_time, resume, resume_time, number) VALUES (?,?,?,?,?,?,?,?,?) "
+                        "ON CONFLICT (id) DO UPDATE SET source_kind = excluded.source_kind, "
+                        "source = excluded.source, save_path = excluded.save_path, "
+                        "meta = excluded.meta, added_time = excluded.added_time, "
+                        "resume = excluded.resume, resume_time = excluded.resume_time, "
+                        "number = COALESCE(number, excluded.number)");
+    s.bind(1, row.id).bind(2, row.source_kind).bind(3, row.source).bind(4, row.save_path);
+    s.bind(5, row.meta_json).bind(6, row.added_time);
+    if (row.resume.empty())
+        s.bind_null(7);
+    else
+        s.bind(7, row.resume);
+    s.bind(8, row.resume_time).bind(9, number);
+    return run_stmt(s);
 }
 
 } // namespace
@@ -50,10 +108,11 @@ std::vector<TorrentRow> StateStore::load_torrents()
     std::lock_guard lock(read_mutex_);
     std::vector<TorrentRow> rows;
     auto s = reader_.prepare("SELECT id, source_kind, source, save_path, meta, added_time, resume, "
-                             "resume_time FROM torrents ORDER BY rowid");
+                             "resume_time, number FROM torrents ORDER BY rowid");
     while (s.step()) {
         rows.push_back({s.column_text(0), s.column_text(1), s.column_blob(2), s.column_text(3),
-                        s.column_text(4), s.column_int(5), s.column_blob(6), s.column_int(7)});
+                        s.column_text(4), s.column_int(5), s.column_blob(6), s.column_int(7),
+                        s.column_int(8)});
     }
     return rows;
 }
@@ -68,23 +127,17 @@ std::optional<Blob> StateStore::get_blob(std::string const& key)
     return s.column_blob(0);
 }
 
-void StateStore::insert_torrent(TorrentRow const& row, Writer::Done done)
+void StateStore::insert_torrent(TorrentRow const& row, Inserted done)
 {
-    writer_->submit(
-        [row](Db& db) {
-            auto s = db.prepare("INSERT OR REPLACE INTO torrents (id, source_kind, source, "
-                                "save_path, meta, added_time, resume, resume_time) "
-                                "VALUES (?,?,?,?,?,?,?,?)");
-            s.bind(1, row.id).bind(2, row.source_kind).bind(3, row.source).bind(4, row.save_path);
-            s.bind(5, row.meta_json).bind(6, row.added_time);
-            if (row.resume.empty())
-                s.bind_null(7);
-            else
-                s.bind(7, row.resume);
-            s.bind(8, row.resume_time);
-            return run_stmt(s);
-        },
-        std::move(done));
+    // Written by the job, read by `done` after the commit (both on the writer thread).
+    auto number = std::make_shared<std::int64_t>(0);
+    Writer::Done committed;
+    if (done)
+        committed = [number, done = std::move(done)](std::string const& err) {
+            done(err, err.empty() ? *number : 0);
+        };
+    writer_->submit([row, number](Db& db) { return upsert_torrent(db, row, *number); },
+                    std::move(committed));
 }
 
 void StateStore::update_meta(std::string const& id, std::string const& meta_json,

@@ -1,12 +1,15 @@
 // state.db: the torrents the daemon manages (source, save path, our own settings as JSON, resume
-// data) and small session blobs (libtorrent session params, runtime settings). SQLite in WAL with
-// synchronous=NORMAL: a committed row survives kill -9. All writes go through one Writer thread.
-// Thread-safety: every method may be called from any thread; load_* are meant for start-up.
+// data, a stable number from an only-growing counter) and small session blobs (libtorrent session
+// params, runtime settings). SQLite in WAL with synchronous=NORMAL: a committed row survives kill
+// -9. All writes go through one Writer thread. Thread-safety: every method may be called from any
+// thread; load_* are meant for start-up.
 #pragma once
 
 #include "ledger/db.h"
 #include "ledger/writer.h"
 
+#include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -24,6 +27,9 @@ struct TorrentRow {
     std::int64_t added_time = 0;
     Blob resume; // libtorrent resume data (bencoded), may be empty
     std::int64_t resume_time = 0;
+    // Stable small integer id, >= 1 (Transmission's torrent id): given by insert_torrent, never
+    // changed, never reused for another torrent. Ignored when inserting.
+    std::int64_t number = 0;
 };
 
 class StateStore {
@@ -37,7 +43,11 @@ public:
 
     // Writes never block: `done` (optional) runs on the writer thread after the commit, with an
     // error message or empty. Use wait() to block a worker thread until committed.
-    void insert_torrent(TorrentRow const& row, Writer::Done done = {});
+    //
+    // insert_torrent's `done` also gets the torrent's number (0 on error): the next one for a new
+    // id; for an id already stored, its row is replaced but keeps its number.
+    using Inserted = std::function<void(std::string const& error, std::int64_t number)>;
+    void insert_torrent(TorrentRow const& row, Inserted done = {});
     void update_meta(std::string const& id, std::string const& meta_json,
                      std::string const& save_path, Writer::Done done = {});
     void remove_torrent(std::string const& id, Writer::Done done = {});

@@ -57,6 +57,8 @@ public:
     Status recheck(std::vector<std::string> const& ids) override;
     Status reannounce(std::vector<std::string> const& ids) override;
     Status move(std::string const& id, std::string const& path) override;
+    Status queue_move(std::vector<std::string> const& ids, QueueMove to) override;
+    [[nodiscard]] std::vector<std::int64_t> removed_numbers() override;
 
     Result<std::vector<TorrentView>> list(std::vector<std::string> const& ids,
                                           std::optional<std::string> const& label) override;

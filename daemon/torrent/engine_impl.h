@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -43,7 +44,8 @@ struct TorrentMeta {
 
 struct Entry {
     std::string id;
-    std::uint64_t seq = 0; // insertion order: lists are ordered by it
+    std::int64_t number = 0; // state.db's stable number (torrents.number), >= 1
+    std::uint64_t seq = 0;   // insertion order: lists are ordered by it
     lt::torrent_handle handle;
     lt::torrent_status status; // latest from state_update_alert
     bool have_status = false;
@@ -101,6 +103,12 @@ struct Engine::Impl {
     mutable std::mutex mutex; // guards torrents, stats, runtime_settings and applied_settings
     std::map<std::string, Entry> torrents;
     std::uint64_t next_seq = 1;
+    // The numbers of torrents removed in the last kRemovedWindow seconds, with when (unix
+    // seconds), oldest first: Transmission's recently-active "removed" list. Under mutex.
+    static constexpr std::int64_t kRemovedWindow = 60;
+    std::deque<std::pair<std::int64_t, std::int64_t>> removed;
+    // Under mutex: takes the torrent out of the table and remembers its number.
+    void erase_torrent(std::map<std::string, Entry>::iterator it);
     std::mutex add_mutex; // serialises adds so duplicates are detected exactly once
 
     // session statistics (io thread writes under mutex)
@@ -192,9 +200,10 @@ struct Engine::Impl {
     // The answer for a torrent already in the table (with its current name), if it is.
     [[nodiscard]] std::optional<AddResult> already_added(std::string const& id,
                                                          std::string const& name) const;
-    // Inserts `row` into state.db; if that fails, takes `h` out of the session again.
-    Status record_added(ledger::TorrentRow const& row, lt::torrent_handle const& h);
-    // Puts the added torrent in the table; returns its summary for the events.
+    // Inserts `row` into state.db and returns the number it was given (after the commit); if
+    // that fails, takes `h` out of the session again.
+    Result<std::int64_t> record_added(ledger::TorrentRow const& row, lt::torrent_handle const& h);
+    // Puts the added torrent in the table (with row.number); returns its summary for the events.
     TorrentNote insert_added(ledger::TorrentRow const& row, lt::torrent_handle const& h,
                              TorrentMeta const& meta);
     // torrent.stats with it, then torrent.added.

@@ -100,12 +100,20 @@ std::optional<AddResult> Engine::Impl::already_added(std::string const& id,
     return std::nullopt;
 }
 
-Status Engine::Impl::record_added(ledger::TorrentRow const& row, lt::torrent_handle const& h)
+Result<std::int64_t> Engine::Impl::record_added(ledger::TorrentRow const& row,
+                                                lt::torrent_handle const& h)
 {
-    auto err =
-        ledger::StateStore::wait([&](auto done) { store.insert_torrent(row, std::move(done)); });
+    // Set on the writer thread before `done` releases wait(): read only after it returns.
+    std::int64_t number = 0;
+    auto err = ledger::StateStore::wait([&](auto done) {
+        store.insert_torrent(
+            row, [&number, done = std::move(done)](std::string const& e, std::int64_t n) {
+                number = n;
+                done(e);
+            });
+    });
     if (err.empty())
-        return Ok{};
+        return number;
     ses->remove_torrent(h);
     std::lock_guard lock(mutex);
     finished_unknown.erase(row.id);
@@ -117,6 +125,7 @@ TorrentNote Engine::Impl::insert_added(ledger::TorrentRow const& row, lt::torren
 {
     Entry e;
     e.id = row.id;
+    e.number = row.number;
     e.handle = h;
     e.meta = meta;
     e.save_path = row.save_path;
@@ -179,9 +188,11 @@ Result<AddResult> Engine::add(AddRequest const& req)
     if (ec)
         return make_error(Errc::invalid_metainfo,
                           "libtorrent refused the torrent: " + ec.message());
-    auto const row = row_of(*src, save->string(), meta);
-    if (auto st = m.record_added(row, h); !st)
-        return st.error();
+    auto row = row_of(*src, save->string(), meta);
+    auto number = m.record_added(row, h);
+    if (!number)
+        return number.error();
+    row.number = *number;
     auto note = m.insert_added(row, h, meta);
     m.publish_added(std::move(note), row.save_path, req.labels);
     m.catch_up_finished(id, h);
@@ -238,6 +249,26 @@ std::string Engine::Impl::shares_files(Entry const& e, std::set<std::string> con
     return {};
 }
 
+void Engine::Impl::erase_torrent(std::map<std::string, Entry>::iterator it)
+{
+    auto const now = now_unix();
+    while (!removed.empty() && removed.front().second < now - kRemovedWindow)
+        removed.pop_front();
+    removed.emplace_back(it->second.number, now);
+    torrents.erase(it);
+}
+
+std::vector<std::int64_t> Engine::removed_numbers()
+{
+    std::lock_guard lock(impl_->mutex);
+    auto const since = now_unix() - Impl::kRemovedWindow;
+    std::vector<std::int64_t> out;
+    for (auto const& [number, when] : impl_->removed)
+        if (when >= since)
+            out.push_back(number);
+    return out;
+}
+
 Status Engine::remove(std::vector<std::string> const& ids, bool delete_data)
 {
     auto& m = *impl_;
@@ -262,7 +293,8 @@ Status Engine::remove(std::vector<std::string> const& ids, bool delete_data)
         m.ses->remove_torrent(h, delete_data ? lt::session::delete_files : lt::remove_flags_t{});
         {
             std::lock_guard lock(m.mutex);
-            m.torrents.erase(id);
+            if (auto it = m.torrents.find(id); it != m.torrents.end())
+                m.erase_torrent(it);
         }
         auto err = ledger::StateStore::wait(
             [&m, &id = id](auto done) { m.store.remove_torrent(id, std::move(done)); });
@@ -309,6 +341,24 @@ Status Engine::recheck(std::vector<std::string> const& ids)
 Status Engine::reannounce(std::vector<std::string> const& ids)
 {
     return impl_->for_each_id(ids, [](Entry& e) { e.handle.force_reannounce(); });
+}
+
+Status Engine::queue_move(std::vector<std::string> const& ids, QueueMove to)
+{
+    auto st = impl_->for_each_id(ids, [to](Entry& e) {
+        switch (to) {
+        case QueueMove::top:
+            return e.handle.queue_position_top();
+        case QueueMove::up:
+            return e.handle.queue_position_up();
+        case QueueMove::down:
+            return e.handle.queue_position_down();
+        case QueueMove::bottom:
+            return e.handle.queue_position_bottom();
+        }
+    });
+    impl_->ses->post_torrent_updates(kStatusFlags);
+    return st;
 }
 
 Status Engine::move(std::string const& id, std::string const& path)

@@ -85,7 +85,7 @@ void Engine::Impl::remove_at_share_limit(std::string const& id, std::string cons
             return;
         h = it->second.handle;
         name = it->second.status.name;
-        torrents.erase(it);
+        erase_torrent(it);
     }
     bool with_data = action == "remove_data";
     ses->remove_torrent(h, with_data ? lt::session::delete_files : lt::remove_flags_t{});

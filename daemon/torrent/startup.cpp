@@ -244,6 +244,7 @@ void Engine::Impl::restore(ledger::TorrentRow const& row)
     }
     Entry e;
     e.id = row.id;
+    e.number = row.number;
     e.handle = h;
     // Start-up runs before the RPC listens: a synchronous status makes the first
     // list complete.

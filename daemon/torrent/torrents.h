@@ -83,7 +83,8 @@ struct CreateResult {
 // A torrent as the engine knows it at one moment: every value torrent.get can report. The RPC
 // layer's field table (rpc/methods/torrent_fields.cpp) names, types and documents each one.
 struct TorrentView {
-    std::string id; // info-hash hex (v1, or v2 for v2-only torrents)
+    std::string id;          // info-hash hex (v1, or v2 for v2-only torrents)
+    std::int64_t number = 0; // stable small integer id, >= 1 (Transmission's torrent id)
     std::string name;
     TorrentState state = TorrentState::unknown;
     double progress = 0;              // of the wanted data, 0..1
@@ -222,6 +223,9 @@ using SettingValue = std::variant<bool, std::int64_t, std::string>;
 // Session settings by their session.settings name ("upload_rate_limit", "dht", ...).
 using SessionSettings = std::map<std::string, SettingValue>;
 
+// Where torrent.queue_move (and Transmission's queue-move-*) puts torrents in the download queue.
+enum class QueueMove { top, up, down, bottom };
+
 class Torrents {
 public:
     virtual ~Torrents() = default;
@@ -233,6 +237,9 @@ public:
     virtual Status recheck(std::vector<std::string> const& ids) = 0;
     virtual Status reannounce(std::vector<std::string> const& ids) = 0;
     virtual Status move(std::string const& id, std::string const& path) = 0;
+    virtual Status queue_move(std::vector<std::string> const& ids, QueueMove to) = 0;
+    // The numbers (TorrentView::number) of torrents removed in the last minute.
+    [[nodiscard]] virtual std::vector<std::int64_t> removed_numbers() = 0;
 
     // `ids` empty = all torrents (optionally only those with `label`), in the order added.
     virtual Result<std::vector<TorrentView>> list(std::vector<std::string> const& ids,

@@ -94,6 +94,7 @@ TorrentView view_of(Engine::Impl const& m, Entry const& e)
 {
     TorrentView v;
     v.id = e.id;
+    v.number = e.number;
     transfer_of(e.status, v);
     settings_of(e, v);
     v.state = m.torrent_state(e);

@@ -26,7 +26,7 @@ void define_global_options(CLI::App& app, Options& o)
     app.add_flag("--json", o.json_out, "print the JSON result (for scripts)");
 }
 
-// list, add, remove, start, stop, recheck, reannounce, move, info.
+// list, add, remove, start, stop, recheck, reannounce, move, queue, info.
 void define_torrent_commands(CLI::App& app, Args& a, Commands& cmd)
 {
     cmd.list = app.add_subcommand("list", "list torrents, with totals");
@@ -54,6 +54,10 @@ void define_torrent_commands(CLI::App& app, Args& a, Commands& cmd)
     cmd.move->add_option("id", a.move_id, "torrent id")->required();
     cmd.move->add_option("path", a.path, "target directory (relative = below the downloads folder)")
         ->required();
+    cmd.queue = app.add_subcommand("queue", "move torrents in the download queue");
+    cmd.queue->add_option("ids", a.ids, "torrent ids")->required();
+    cmd.queue->add_option("--to", a.queue_to, "top (default), up, down or bottom")
+        ->check(CLI::IsMember({"top", "up", "down", "bottom"}));
     cmd.info = app.add_subcommand("info", "everything about one torrent");
     cmd.info->add_option("id", a.ids, "torrent id")->required()->expected(1);
 }
@@ -215,7 +219,8 @@ std::string bash_completion(CLI::App const& app)
            "    esac\n"
            "    case $cmd in\n"
            "        "
-           "remove|start|stop|recheck|reannounce|move|info|files|peers|trackers|limits|labels)\n"
+           "remove|start|stop|recheck|reannounce|move|queue|info|files|peers|trackers|limits|"
+           "labels)\n"
            "            [[ $cur != -* ]] && words=\"$words $(seedboxctl ids 2>/dev/null)\" ;;\n"
            "    esac\n"
            "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"

@@ -22,6 +22,7 @@ struct Args {
     Options global;
     std::string label, save_path, method, params_text, path, output, comment, block, up, down;
     std::string action, move_id, direction, amount, peer_id;
+    std::string queue_to = "top";
     std::string shell = "bash";
     std::vector<std::string> items, ids, labels, events, trackers, add_trackers, rm_trackers;
     std::vector<std::string> settings, want, skip, prio, endpoints;
@@ -34,7 +35,8 @@ struct Args {
 
 // The subcommands, owned by the CLI::App; `*cmd.list` is true when `list` was given.
 struct Commands {
-    CLI::App *list, *add, *remove, *start, *stop, *recheck, *reannounce, *move, *info, *files;
+    CLI::App *list, *add, *remove, *start, *stop, *recheck, *reannounce, *move, *queue, *info;
+    CLI::App* files;
     CLI::App *peers, *trackers, *limits, *labels, *create, *settings, *stats;
     CLI::App *ledger, *ledger_peers, *ledger_journal, *ledger_vouchers, *ledger_verify;
     CLI::App *wallet, *wallet_balance, *wallet_deposit, *wallet_withdraw, *add_peers;

@@ -206,6 +206,10 @@ void run_command(Client& c, Args const& a, Commands const& cmd)
         torrent_action(c, a, cmd);
     } else if (*cmd.move) {
         move_torrent(c, a);
+    } else if (*cmd.queue) {
+        auto full = resolve_ids(c, a.ids);
+        out(a, c.call("torrent.queue_move", {{"ids", full}, {"to", a.queue_to}}),
+            [&](json const&) { print_done("queued " + a.queue_to, full); });
     } else if (*cmd.info) {
         auto id = resolve_ids(c, a.ids)[0]; // every field
         out(a, c.call("torrent.get", {{"id", id}}), [](json const& t) { print_object(t); });

@@ -3,11 +3,40 @@
 
 #include <doctest/doctest.h>
 #include <filesystem>
+#include <future>
+#include <map>
+#include <utility>
 
 using namespace seedbox::ledger;
 namespace fs = std::filesystem;
 
 using seedbox::test::TempDir;
+
+namespace {
+
+// insert_torrent, waited for: its error (empty on success) and the number it gave.
+std::pair<std::string, std::int64_t> insert(StateStore& store, TorrentRow const& row)
+{
+    std::promise<std::pair<std::string, std::int64_t>> p;
+    store.insert_torrent(row, [&p](std::string const& e, std::int64_t n) { p.set_value({e, n}); });
+    return p.get_future().get();
+}
+
+TorrentRow magnet_row(std::string id)
+{
+    return {std::move(id), "magnet", {'m'}, "/data", "{}", 1, {}, 0, 0};
+}
+
+// id -> number of every stored torrent, as start-up reads them.
+std::map<std::string, std::int64_t> numbers(StateStore& store)
+{
+    std::map<std::string, std::int64_t> out;
+    for (auto const& row : store.load_torrents())
+        out[row.id] = row.number;
+    return out;
+}
+
+} // namespace
 
 TEST_CASE("state store round-trips torrents, resume data and blobs across reopen")
 {
@@ -17,8 +46,8 @@ TEST_CASE("state store round-trips torrents, resume data and blobs across reopen
         std::string err;
         auto store = StateStore::open(db, err);
         REQUIRE(store);
-        TorrentRow row{"abc", "magnet", {'m'}, "/data", R"({"labels":["x"]})", 42, {}, 0};
-        CHECK(StateStore::wait([&](auto done) { store->insert_torrent(row, done); }).empty());
+        TorrentRow row{"abc", "magnet", {'m'}, "/data", R"({"labels":["x"]})", 42, {}, 0, 0};
+        CHECK(insert(*store, row).first.empty());
         store->save_resume("abc", {1, 2, 3}, 77);
         CHECK(StateStore::wait([&](auto done) {
                   store->put_blob("settings", {'{', '}'}, done);
@@ -45,17 +74,28 @@ TEST_CASE("a failing job rolls back alone and the rest of its batch commits")
     auto store = StateStore::open((dir.path / "s.db").string(), err);
     REQUIRE(store);
     // source_kind has a CHECK constraint: this insert must fail without harming the next one.
-    TorrentRow bad{"bad", "nonsense", {'x'}, "/d", "{}", 1, {}, 0};
-    TorrentRow good{"good", "metainfo", {'x'}, "/d", "{}", 1, {}, 0};
+    TorrentRow bad{"bad", "nonsense", {'x'}, "/d", "{}", 1, {}, 0, 0};
+    TorrentRow good{"good", "metainfo", {'x'}, "/d", "{}", 1, {}, 0, 0};
     std::string bad_err, good_err;
-    store->insert_torrent(bad, [&](std::string const& e) { bad_err = e; });
-    store->insert_torrent(good, [&](std::string const& e) { good_err = e; });
+    std::int64_t bad_number = -1, good_number = -1;
+    store->insert_torrent(bad, [&](std::string const& e, std::int64_t n) {
+        bad_err = e;
+        bad_number = n;
+    });
+    store->insert_torrent(good, [&](std::string const& e, std::int64_t n) {
+        good_err = e;
+        good_number = n;
+    });
     store->flush();
     CHECK_FALSE(bad_err.empty());
     CHECK(good_err.empty());
+    // The failed insert's counter step rolled back with it: no number is lost.
+    CHECK(bad_number == 0);
+    CHECK(good_number == 1);
     auto rows = store->load_torrents();
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].id == "good");
+    CHECK(rows[0].number == 1);
 }
 
 TEST_CASE("a newer schema than we know is refused")
@@ -70,4 +110,85 @@ TEST_CASE("a newer schema than we know is refused")
     std::string err;
     CHECK_FALSE(StateStore::open(path, err));
     CHECK(err.find("newer") != std::string::npos);
+}
+
+TEST_CASE("torrent numbers count up from 1, survive a reopen and are never reused")
+{
+    TempDir dir;
+    auto db = (dir.path / "state.db").string();
+    {
+        std::string err;
+        auto store = StateStore::open(db, err);
+        REQUIRE(store);
+        CHECK(insert(*store, magnet_row("aa")) == std::pair<std::string, std::int64_t>{"", 1});
+        CHECK(insert(*store, magnet_row("bb")) == std::pair<std::string, std::int64_t>{"", 2});
+        CHECK(insert(*store, magnet_row("cc")) == std::pair<std::string, std::int64_t>{"", 3});
+        CHECK(StateStore::wait([&](auto done) { store->remove_torrent("cc", done); }).empty());
+        CHECK(insert(*store, magnet_row("dd")).second == 4);
+        // Stored again (replaced): it keeps its number and takes none from the counter.
+        auto again = magnet_row("aa");
+        again.save_path = "/elsewhere";
+        CHECK(insert(*store, again).second == 1);
+        CHECK(insert(*store, magnet_row("ee")).second == 5);
+        // The highest number goes: a counter, not MAX(number) + 1, must still skip it.
+        CHECK(StateStore::wait([&](auto done) { store->remove_torrent("ee", done); }).empty());
+        CHECK(numbers(*store) ==
+              std::map<std::string, std::int64_t>{{"aa", 1}, {"bb", 2}, {"dd", 4}});
+    }
+    std::string err;
+    auto store = StateStore::open(db, err);
+    REQUIRE(store);
+    CHECK(numbers(*store) == std::map<std::string, std::int64_t>{{"aa", 1}, {"bb", 2}, {"dd", 4}});
+    auto rows = store->load_torrents();
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].id == "aa");
+    CHECK(rows[0].save_path == "/elsewhere");
+    CHECK(insert(*store, magnet_row("ff")).second == 6);
+}
+
+TEST_CASE("the numbers migration numbers existing torrents in rowid order")
+{
+    // The schema of state.db version 1, as released: kept here so the migration is tested on
+    // a file the way older daemons left it.
+    std::string_view const v1 = R"sql(
+CREATE TABLE torrents (
+    id          TEXT PRIMARY KEY,
+    source_kind TEXT NOT NULL CHECK (source_kind IN ('metainfo', 'magnet')),
+    source      BLOB NOT NULL,
+    save_path   TEXT NOT NULL,
+    meta        TEXT NOT NULL DEFAULT '{}',
+    added_time  INTEGER NOT NULL,
+    resume      BLOB,
+    resume_time INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE blobs (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+)sql";
+    TempDir dir;
+    auto path = (dir.path / "state.db").string();
+    {
+        Db db;
+        REQUIRE(db.open(path, "NORMAL").empty());
+        REQUIRE(migrate(db, {v1}).empty());
+        // Rowid order differs from id order, and a removed row leaves a gap.
+        REQUIRE(
+            db.exec("INSERT INTO torrents (id, source_kind, source, save_path, added_time) "
+                    "VALUES ('zz', 'magnet', x'6d', '/d', 1), ('mm', 'magnet', x'6d', '/d', 2), "
+                    "('aa', 'magnet', x'6d', '/d', 3); DELETE FROM torrents WHERE id = 'mm';")
+                .empty());
+    }
+    std::string err;
+    auto store = StateStore::open(path, err);
+    REQUIRE(store);
+    auto rows = store->load_torrents();
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].id == "zz");
+    CHECK(rows[0].number == 1);
+    CHECK(rows[1].id == "aa");
+    CHECK(rows[1].number == 2);
+    CHECK(rows[1].added_time == 3);
+    // The counter starts after the backfilled numbers.
+    CHECK(insert(*store, magnet_row("new")).second == 3);
 }

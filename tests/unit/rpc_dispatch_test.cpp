@@ -44,6 +44,11 @@ struct FakeTorrents : seedbox::daemon::Torrents {
     Status recheck(std::vector<std::string> const&) override { return unknown(); }
     Status reannounce(std::vector<std::string> const&) override { return unknown(); }
     Status move(std::string const&, std::string const&) override { return unknown(); }
+    Status queue_move(std::vector<std::string> const&, seedbox::daemon::QueueMove) override
+    {
+        return unknown();
+    }
+    std::vector<std::int64_t> removed_numbers() override { return {}; }
     seedbox::daemon::Result<std::vector<seedbox::daemon::TorrentView>>
     list(std::vector<std::string> const&, std::optional<std::string> const&) override
     {
