@@ -293,6 +293,12 @@ std::vector<Key> const& table()
                  false, true}),
         reloads({"hooks.timeout", [](Config& c) -> Field { return &c.hooks.timeout; },
                  "seconds before a running hook is killed", range(1, 86400)}),
+        {"transmission.enabled", [](Config& c) -> Field { return &c.transmission.enabled; },
+         "serve Transmission's RPC at /transmission/rpc (HTTP Basic auth, the RPC token as "
+         "password)",
+         nullptr},
+        {"transmission.user", [](Config& c) -> Field { return &c.transmission.user; },
+         "the user name Transmission clients must send; empty = any", nullptr},
     };
     return t;
 }

@@ -136,6 +136,13 @@ struct WatchConfig {
     std::int64_t interval = 5; // seconds between scans
 };
 
+// Transmission's RPC at /transmission/rpc, for the clients that speak it (Sonarr, Radarr, Flood,
+// transmission-remote). HTTP Basic auth: this user name (any, when empty) and the RPC token.
+struct TransmissionConfig {
+    bool enabled = true;
+    std::string user;
+};
+
 struct HooksConfig {
     // argv of a program run (no shell) when a torrent finishes downloading, after any
     // move_on_complete; torrent data comes in SEEDBOX_* environment variables. Config file only.
@@ -160,6 +167,7 @@ struct Config {
     PaymentsConfig payments;
     SettlementConfig settlement;
     WatchConfig watch;
+    TransmissionConfig transmission;
     HooksConfig hooks;
     std::map<std::string, LabelPolicy> labels;
 

@@ -6,6 +6,7 @@
 #include "daemon/btt_pay/payments.h"
 #include "daemon/ledger_service.h"
 #include "daemon/notify.h"
+#include "daemon/payments_setup.h"
 #include "daemon/reload.h"
 #include "daemon/settlement/settlement.h"
 #include "daemon/state_lock.h"
@@ -18,6 +19,7 @@
 #include "rpc/dispatch.h"
 #include "rpc/notification.h"
 #include "rpc/server.h"
+#include "rpc/transmission/transmission.h"
 #include "rpc/tron_transport.h"
 
 #include <boost/asio/io_context.hpp>
@@ -132,36 +134,6 @@ std::unique_ptr<ledger::StateStore> open_state(config::Config const& cfg, RunOpt
     return store;
 }
 
-// The payments.* amounts, each within 256 bits, and a bid no higher than max_price_per_gib.
-struct Amounts {
-    tron::Uint256 price, credit_line, max_price, budget, bid;
-};
-
-std::optional<Amounts> payment_amounts(config::Config const& cfg)
-{
-    auto parse = [](std::string const& key, std::string const& v) {
-        auto a = tron::parse_uint256(v);
-        if (!a)
-            spdlog::critical("{} is above 2^256 - 1", key);
-        return a;
-    };
-    auto price = parse("payments.price_per_gib", cfg.payments.price_per_gib);
-    if (!price)
-        return std::nullopt;
-    auto credit_line = parse("payments.credit_line", cfg.payments.credit_line);
-    auto max_price = parse("payments.max_price_per_gib", cfg.payments.max_price_per_gib);
-    auto budget = parse("payments.budget", cfg.payments.budget);
-    auto bid = parse("payments.bid_per_gib", cfg.payments.bid_per_gib);
-    if (!credit_line || !max_price || !budget || !bid)
-        return std::nullopt;
-    if (*bid > *max_price) {
-        spdlog::critical("payments.bid_per_gib ({}) is above payments.max_price_per_gib ({})",
-                         cfg.payments.bid_per_gib, cfg.payments.max_price_per_gib);
-        return std::nullopt;
-    }
-    return Amounts{*price, *credit_line, *max_price, *budget, *bid};
-}
-
 // settlement.mode=broadcast: the TRON node transport (with the API key from its file). Offline:
 // an empty transport. nullopt after logging why it cannot be made.
 std::optional<NodeTransport> node_transport(config::Config const& cfg)
@@ -184,40 +156,6 @@ std::optional<NodeTransport> node_transport(config::Config const& cfg)
             api_key.pop_back();
     }
     return rpc::make_node_transport(cfg.tron.node_url, cfg.tron.solidity_url, api_key);
-}
-
-// btt_pay's payments, with a key and ledger accounting; null without them. False after logging
-// why they cannot be made (payments.hub is not an address).
-bool make_payments(config::Config const& cfg, tron::PrivateKey const& key, ledger::Ledger& ledger,
-                   Amounts const& a, EventHub& events, std::shared_ptr<Payments>& out)
-{
-    tron::Address hub;
-    std::string why;
-    if (!cfg.payments.hub.empty()) {
-        auto parsed = tron::Address::parse(cfg.payments.hub, &why);
-        if (!parsed) {
-            spdlog::critical("payments.hub: {}", why);
-            return false;
-        }
-        hub = *parsed;
-    }
-    auto identity = std::make_shared<PayIdentity const>(
-        PayIdentity{key, key.address(), cfg.payments.chain_id, hub, cfg.payments.price_per_gib});
-    PaymentTerms terms{cfg.payments.accept,
-                       cfg.payments.require,
-                       cfg.payments.pay,
-                       a.price,
-                       a.bid,
-                       a.credit_line,
-                       a.max_price,
-                       a.budget,
-                       cfg.bt.local_peers_unthrottled,
-                       cfg.payments.credit_window};
-    out = std::make_shared<Payments>(ledger, identity, terms, [&events](EventPayload payload) {
-        events.publish(std::move(payload));
-    });
-    out->load(ledger.balances(cfg.payments.credit_window));
-    return true;
 }
 
 // Feeds systemd's watchdog from the io thread, so a wedged event loop gets the service restarted.
@@ -437,6 +375,9 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     ctx.brake = &brake;
     rpc::Server server(io, dispatcher, events, cfg.rpc, *token, brake);
     ctx.quick = [&server](std::function<void()> job) { server.post_to_workers(std::move(job)); };
+    if (cfg.transmission.enabled)
+        server.serve_transmission(
+            [&ctx](std::string_view body) { return rpc::transmission::handle(ctx, body); });
     std::string err;
     auto bound = server.listen(*bind, err);
     if (bound.empty()) {

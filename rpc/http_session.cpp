@@ -3,16 +3,16 @@
 // before a single body byte is read: a client without the token never gets its body parsed. Then
 // the body (bounded), dispatch on the worker pool, and the answer written in one go.
 #include "rpc/auth.h"
+#include "rpc/health.h"
 #include "rpc/sessions.h"
+#include "rpc/transmission_gate.h"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <array>
-#include <atomic>
 
 namespace seedbox::rpc {
 
@@ -154,6 +154,7 @@ private:
         auto const path = target.substr(0, target.find('?'));
         keep_alive_ = req.keep_alive();
         version_ = req.version();
+        transmission_ = false;
         // Routes that take no body: one that came with a body ends the connection after the
         // answer rather than leaving it unread in the stream.
         bool const has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
@@ -181,12 +182,16 @@ private:
             keep_alive_ = keep_alive_ && !has_body;
             return metrics(authorized);
         }
-        if (path != "/rpc")
+        bool const transmission_path =
+            (path == "/transmission/rpc" || path == "/transmission/rpc/") && shared_->transmission;
+        if (path != "/rpc" && !transmission_path)
             return send_plain(http::status::not_found, "not found\n", true);
         if (!origin_allowed(sv(req[http::field::origin]), sv(req[http::field::host]),
                             shared_->cfg.allowed_origins))
             return send_plain(http::status::forbidden,
                               "Origin not allowed (see rpc.allowed_origins)\n", true);
+        if (transmission_path)
+            return transmission(has_body);
         if (is_ws)
             return upgrade(authorized, has_body);
         if (req.method() != http::verb::post)
@@ -195,6 +200,30 @@ private:
         if (!authorized)
             return unauthorized();
         signed_in();
+        if (beast::iequals(req[http::field::expect], "100-continue"))
+            return continue_then_read_body();
+        read_body();
+    }
+
+    // /transmission/rpc: Transmission's checks (transmission_gate.h), then the body.
+    void transmission(bool has_body)
+    {
+        auto const& req = parser_->get();
+        auto const& sid = shared_->transmission_session_id;
+        auto g = transmission::gate(
+            {sv(req[http::field::authorization]), sv(req["X-Transmission-Session-Id"]),
+             req.method() == http::verb::post},
+            shared_->dispatcher.context().config.transmission.user, shared_->token, sid);
+        if (g == transmission::Gate::wrong_credentials)
+            if (auto wait = shared_->brake.failed(address_, "Transmission"); wait > 0)
+                return too_many_failures(wait);
+        if (transmission::signed_in(g))
+            signed_in();
+        if (g != transmission::Gate::pass) {
+            keep_alive_ = keep_alive_ && !has_body; // a body we do not read ends the connection
+            return write(transmission::gate_response(g, version_, keep_alive_, sid), !keep_alive_);
+        }
+        transmission_ = true;
         if (beast::iequals(req[http::field::expect], "100-continue"))
             return continue_then_read_body();
         read_body();
@@ -249,6 +278,21 @@ private:
     void dispatch(std::string body)
     {
         stream_.expires_never(); // a long handler is not an idle client
+        if (transmission_) {     // Transmission's RPC: its own handler, the same workers
+            asio::post(shared_->workers, [self = shared_from_this(), body = std::move(body)] {
+                try {
+                    auto answer = self->shared_->transmission(body);
+                    asio::post(self->shared_->io, [self, answer = std::move(answer)] {
+                        self->guard([&] { self->send_json(http::status::ok, answer); });
+                    });
+                } catch (std::exception const& e) {
+                    spdlog::error("Transmission request from {} failed: {}", self->address_,
+                                  e.what());
+                    asio::post(self->shared_->io, [self] { self->close(); });
+                }
+            });
+            return;
+        }
         asio::post(shared_->workers, [self = shared_from_this(), body = std::move(body)]() mutable {
             auto& dispatcher = self->shared_->dispatcher;
             auto& conn = self->conn_;
@@ -276,39 +320,23 @@ private:
     void healthz()
     {
         static constexpr auto kHealthWait = std::chrono::seconds(2);
-        struct Check {
-            std::atomic<bool> done{false};
-            asio::steady_timer timer;
-            explicit Check(asio::io_context& io) : timer(io) {}
-        };
-        auto check = std::make_shared<Check>(shared_->io);
-        // Io thread. Only a weak reference waits in the worker queue: a session is never kept (nor
-        // counted) for longer than kHealthWait because the workers are busy.
-        auto answer = [weak = weak_from_this(), check](bool ok) {
-            if (check->done.exchange(true))
-                return;
-            check->timer.cancel();
-            auto self = weak.lock();
-            if (!self)
-                return;
-            self->guard([&] {
-                if (ok)
-                    return self->send_json(http::status::ok, R"({"status":"ok"})");
-                spdlog::warn("GET /healthz: no RPC worker free within {} s",
-                             std::chrono::seconds(kHealthWait).count());
-                self->send_json(http::status::service_unavailable,
-                                R"({"status":"busy","reason":"no RPC worker free"})");
-            });
-        };
         stream_.expires_never();
-        check->timer.expires_after(kHealthWait);
-        // The timer keeps the session alive (at most kHealthWait); the worker queue does not.
-        check->timer.async_wait([answer, self = shared_from_this()](boost::system::error_code ec) {
-            if (!ec)
-                answer(false);
-        });
-        asio::post(shared_->workers,
-                   [answer, &io = shared_->io]() { asio::post(io, [answer] { answer(true); }); });
+        // A session is never kept (nor counted) for longer than kHealthWait because the workers
+        // are busy: only a weak reference waits in their queue.
+        probe_workers(shared_->io, shared_->workers, kHealthWait, shared_from_this(),
+                      [weak = weak_from_this()](bool ok) {
+                          auto self = weak.lock();
+                          if (!self)
+                              return;
+                          self->guard([&] {
+                              if (ok)
+                                  return self->send_json(http::status::ok, R"({"status":"ok"})");
+                              spdlog::warn("GET /healthz: no RPC worker free within {} s",
+                                           kHealthWait.count());
+                              self->send_json(http::status::service_unavailable,
+                                              R"({"status":"busy","reason":"no RPC worker free"})");
+                          });
+                      });
     }
 
     // Prometheus scrape: figures are gathered on a worker.
@@ -454,6 +482,7 @@ private:
     std::chrono::steady_clock::time_point const accepted_ = std::chrono::steady_clock::now();
     bool keep_alive_ = true;
     bool authenticated_ = false;
+    bool transmission_ = false; // the body is a Transmission request
     unsigned version_ = 11;
 };
 

@@ -13,6 +13,7 @@
 #include "config/settings.h"
 #include "rpc/brake.h"
 #include "rpc/dispatch.h"
+#include "rpc/transmission_gate.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -44,6 +45,10 @@ struct Shared {
     bool stopping = false;                                              // io thread
     std::unordered_map<std::uint64_t, std::function<void()>> closers{}; // io thread; shutdown
     std::uint64_t next_session = 1;                                     // io thread
+    // /transmission/rpc: its X-Transmission-Session-Id (made once, never changed) and the
+    // handler of its request bodies (set before listening; none = the path is not served).
+    std::string const transmission_session_id = transmission::new_session_id();
+    std::function<std::string(std::string_view body)> transmission{};
 
     // Io thread. Connections not signed in yet, oldest first (ids grow with time), and how many
     // each address holds.
@@ -58,6 +63,13 @@ public:
     Server(boost::asio::io_context& io, Dispatcher& dispatcher, daemon::EventHub& events,
            config::RpcConfig const& cfg, std::string const& token, AuthBrake& brake);
     ~Server();
+
+    // Before listen(): serves /transmission/rpc with `handler` (a request body in, the response
+    // body out; run on a worker). Without it that path answers 404.
+    void serve_transmission(std::function<std::string(std::string_view body)> handler)
+    {
+        shared_->transmission = std::move(handler);
+    }
 
     // Io thread. Binds and starts accepting; returns the bound "HOST:PORT" or an error (in `err`).
     [[nodiscard]] std::string listen(config::Endpoint const& ep, std::string& err);

@@ -27,6 +27,9 @@ LAYERS = {
                     "ledger", "ledger/tron"},
     "rpc": {"rpc/methods", "config", "daemon/base", "daemon/torrent", "daemon/settlement",
             "ledger", "ledger/tron"},
+    # Transmission's RPC: a translation layer over the engine, beside rpc/methods.
+    "rpc/transmission": {"rpc", "config", "daemon/base", "daemon/torrent", "ledger",
+                         "ledger/tron"},
     # seedboxctl knows the daemon through its JSON-RPC API only.
     "rpc/ctl": {"rpc/base64.h"},
 }
@@ -35,7 +38,7 @@ COMPOSITION_ROOT = {"daemon/main.cpp", "daemon/app.cpp"}
 # Third-party headers and the only folders that may include them.
 SYSTEM = [
     (re.compile(r"^libtorrent/"), {"daemon/torrent", "daemon/btt_pay"}),
-    (re.compile(r"^boost/beast"), {"rpc", "rpc/ctl", "rpc/methods"}),
+    (re.compile(r"^boost/beast"), {"rpc", "rpc/ctl", "rpc/methods", "rpc/transmission"}),
     (re.compile(r"^sqlite3\.h$"), {"ledger"}),
 ]
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')

@@ -32,6 +32,8 @@ COVERED_ELSEWHERE = {
     "Docker / podman": "tests/packaging/test_docker.py (podman)",
     "Testing with sanitizers and fuzzers": ".ci/run's sanitizer, fuzzing and TSan stages",
     "Benchmarks": "the bench/ scripts, run by hand: they need minutes of both cores",
+    "Using Transmission clients": "test_transmission.py runs the same transmission-remote "
+                                  "commands against a daemon",
 }
 # JSON-RPC errors a fresh box without a TRON node (offline settlement) answers, by method.
 ALLOWED_RPC_ERRORS = {
