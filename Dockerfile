@@ -12,7 +12,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       cmake ninja-build g++ pkg-config libtorrent-rasterbar-dev libboost-dev libboost-system-dev \
       libsqlite3-dev libspdlog-dev nlohmann-json3-dev libsecp256k1-dev libcrypto++-dev libssl-dev \
-      libcli11-dev prometheus-cpp-dev liburiparser-dev ccache \
+      libcli11-dev prometheus-cpp-dev liburiparser-dev zlib1g-dev ccache \
  && rm -rf /var/lib/apt/lists/*
 # ccache: a build with a cache volume (podman build -v DIR:/ccache) recompiles only what changed.
 ENV CCACHE_DIR=/ccache
@@ -35,7 +35,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libtorrent-rasterbar2.0 libsqlite3-0 libspdlog1.10 libfmt9 libsecp256k1-1 libcrypto++8 \
-      libprometheus-cpp-core1.0 liburiparser1 libssl3 ca-certificates \
+      libprometheus-cpp-core1.0 liburiparser1 libssl3 zlib1g ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 9180 seedboxd \
  && useradd --system --uid 9180 --gid seedboxd --home-dir /var/lib/seedboxd \

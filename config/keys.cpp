@@ -41,6 +41,31 @@ Check range(std::int64_t lo, std::int64_t hi)
     return c;
 }
 
+// A number (double) between lo and hi; the bounds print as integers.
+Check number_range(std::int64_t lo, std::int64_t hi)
+{
+    Check c([lo, hi](Field const& f) -> std::string {
+        auto v = *std::get<double*>(f);
+        if (!(v >= static_cast<double>(lo) && v <= static_cast<double>(hi)))
+            return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+        return {};
+    });
+    c.min = lo;
+    c.max = hi;
+    return c;
+}
+
+// "" or an http(s) URL of at most 2048 bytes (fully checked when it is fetched).
+std::string check_url_or_empty(Field const& f)
+{
+    auto const& v = *std::get<std::string*>(f);
+    if (v.empty())
+        return {};
+    if (v.size() > 2048 || !(v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0))
+        return "must be \"\" or an http:// or https:// URL (at most 2048 bytes)";
+    return {};
+}
+
 Check one_of(std::vector<std::string> allowed)
 {
     Check c([allowed](Field const& f) -> std::string {
@@ -171,6 +196,42 @@ std::vector<Key> const& table()
                  "queued torrents seeding at once (-1 = unlimited)", range(-1, 1000000)}),
         session({"bt.active_limit", [](Config& c) -> Field { return &c.bt.active_limit; },
                  "queued torrents active at once (-1 = unlimited)", range(-1, 1000000)}),
+        session({"bt.alt_download_rate_limit",
+                 [](Config& c) -> Field { return &c.bt.alt_download_rate_limit; },
+                 "alternative download limit while alt_speed is on, bytes/s (0 = unlimited)",
+                 range(0, INT32_MAX)}),
+        session({"bt.alt_upload_rate_limit",
+                 [](Config& c) -> Field { return &c.bt.alt_upload_rate_limit; },
+                 "alternative upload limit while alt_speed is on, bytes/s (0 = unlimited)",
+                 range(0, INT32_MAX)}),
+        session({"bt.alt_speed", [](Config& c) -> Field { return &c.bt.alt_speed; },
+                 "use the alternative speed limits now", nullptr}),
+        session({"bt.alt_speed_schedule",
+                 [](Config& c) -> Field { return &c.bt.alt_speed_schedule; },
+                 "turn alt_speed on at alt_speed_begin and off at alt_speed_end", nullptr}),
+        session({"bt.alt_speed_begin", [](Config& c) -> Field { return &c.bt.alt_speed_begin; },
+                 "schedule start, minutes after local midnight", range(0, 1439)}),
+        session({"bt.alt_speed_end", [](Config& c) -> Field { return &c.bt.alt_speed_end; },
+                 "schedule end, minutes after local midnight (before begin: the next day)",
+                 range(0, 1439)}),
+        session({"bt.alt_speed_days", [](Config& c) -> Field { return &c.bt.alt_speed_days; },
+                 "schedule days: bit 0 Sunday .. bit 6 Saturday (127 every day, 62 weekdays)",
+                 range(1, 127)}),
+        session({"bt.ratio_limit", [](Config& c) -> Field { return &c.bt.ratio_limit; },
+                 "default share ratio limit (-1 = none)", number_range(-1, 1000000)}),
+        session({"bt.seed_time_limit", [](Config& c) -> Field { return &c.bt.seed_time_limit; },
+                 "default seeding time limit, seconds (-1 = none)", range(-1, 1LL << 40)}),
+        session({"bt.idle_limit", [](Config& c) -> Field { return &c.bt.idle_limit; },
+                 "default limit on seconds seeding without uploading (-1 = none)",
+                 range(-1, 1LL << 40)}),
+        session({"bt.limit_action", [](Config& c) -> Field { return &c.bt.limit_action; },
+                 "what a torrent at its share limit does", one_of(limit_actions())}),
+        session({"bt.blocklist", [](Config& c) -> Field { return &c.bt.blocklist; },
+                 "block peers on the lists in <state_dir>/blocklists (P2P, DAT, CIDR; .gz too)",
+                 nullptr}),
+        session({"bt.blocklist_url", [](Config& c) -> Field { return &c.bt.blocklist_url; },
+                 "http(s) URL blocklist.update fetches into the blocklists folder (\"\" none)",
+                 check_url_or_empty}),
         {"bt.file_pool_size", [](Config& c) -> Field { return &c.bt.file_pool_size; },
          "files kept open (raise LimitNOFILE to match)", range(16, 1000000)},
         {"bt.alert_queue_size", [](Config& c) -> Field { return &c.bt.alert_queue_size; },
@@ -299,6 +360,13 @@ std::vector<Key> const& table()
          nullptr},
         {"transmission.user", [](Config& c) -> Field { return &c.transmission.user; },
          "the user name Transmission clients must send; empty = any", nullptr},
+        {"web.root", [](Config& c) -> Field { return &c.web.root; },
+         "folder of Transmission's web client, served read-only at /transmission/web/ (same "
+         "login as transmission.user), e.g. /usr/share/transmission/web; empty = off",
+         [](Field const& f) -> std::string {
+             auto const& v = *std::get<std::string*>(f);
+             return v.empty() || v.front() == '/' ? "" : "must be an absolute path";
+         }},
     };
     return t;
 }

@@ -19,7 +19,7 @@ namespace seedbox::config::detail {
 
 using json = nlohmann::json;
 // Where a key's value lives in a Config.
-using Field = std::variant<bool*, std::int64_t*, std::string*, std::vector<std::string>*>;
+using Field = std::variant<bool*, std::int64_t*, double*, std::string*, std::vector<std::string>*>;
 // A key's validation: a function returning why a value is not acceptable (empty when it is), and
 // for ranges and fixed choices the declared bounds, which --help-config prints.
 struct Check {
@@ -51,7 +51,8 @@ struct Key {
 std::vector<Key> const& table();
 Key const* find_key(std::string_view name);
 
-// values.cpp: a field's type name ("boolean", "integer", "string", "string[]") and JSON value.
+// values.cpp: a field's type name ("boolean", "integer", "number", "string", "string[]") and
+// JSON value.
 std::string type_of(Field const& f);
 json value_of(Field const& f);
 // Why `v` is not acceptable for `key` (empty when it is, and then cfg holds it).

@@ -42,6 +42,10 @@ std::string set_labels(Config& cfg, json const& v, std::string_view origin)
                 if (!x.is_number_integer() || x.get<std::int64_t>() < -1)
                     return bad(key, "must be seconds >= 0, or -1 for none");
                 p.seed_time_limit = x.get<std::int64_t>();
+            } else if (k == "idle_limit") {
+                if (!x.is_number_integer() || x.get<std::int64_t>() < -1)
+                    return bad(key, "must be seconds >= 0, or -1 for none");
+                p.idle_limit = x.get<std::int64_t>();
             } else if (k == "limit_action") {
                 auto const& actions = limit_actions();
                 if (!x.is_string() || std::find(actions.begin(), actions.end(),
@@ -51,7 +55,7 @@ std::string set_labels(Config& cfg, json const& v, std::string_view origin)
             } else {
                 return std::string(origin) + ": unknown key \"" + key +
                        "\" (a label has move_on_complete, ratio_limit, seed_time_limit, "
-                       "limit_action)";
+                       "idle_limit, limit_action)";
             }
         }
         out[label] = p;
@@ -67,6 +71,7 @@ json labels_json(Config const& cfg)
         out[label] = {{"move_on_complete", p.move_on_complete},
                       {"ratio_limit", p.ratio_limit},
                       {"seed_time_limit", p.seed_time_limit},
+                      {"idle_limit", p.idle_limit},
                       {"limit_action", p.limit_action}};
     return out;
 }

@@ -166,6 +166,13 @@ std::string apply_string(Config& cfg, std::string_view key_name, std::string_vie
             v = n;
         else
             v = s;
+    } else if (type == "number") {
+        double d = 0;
+        auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+        if (ec == std::errc{} && ptr == s.data() + s.size() && !s.empty())
+            v = d;
+        else
+            v = s;
     } else if (type == "string[]") {
         if (!s.empty() && s.front() == '[') {
             v = json::parse(s, nullptr, false);

@@ -60,6 +60,26 @@ struct BtConfig {
     std::int64_t alert_queue_size = 50000;
     bool local_peers_unthrottled = true; // libtorrent's "local" peer class for LAN/loopback
     std::string user_agent = "seedboxd";
+    // Alternative ("turtle") speed limits, in force instead of the two above while alt_speed is
+    // on; the schedule turns alt_speed on at alt_speed_begin and off at alt_speed_end (minutes
+    // after local midnight) on the days in alt_speed_days (bit 0 Sunday .. bit 6 Saturday), as
+    // Transmission's alt-speed-time-*. Switching by hand in between holds until the next edge.
+    std::int64_t alt_download_rate_limit = 0; // bytes/s, 0 = unlimited
+    std::int64_t alt_upload_rate_limit = 0;
+    bool alt_speed = false;
+    bool alt_speed_schedule = false;
+    std::int64_t alt_speed_begin = 540; // 09:00
+    std::int64_t alt_speed_end = 1020;  // 17:00
+    std::int64_t alt_speed_days = 127;  // every day
+    // Default share limits for torrents that set none themselves and carry no label that does.
+    double ratio_limit = -1;           // uploaded / downloaded; -1 = none
+    std::int64_t seed_time_limit = -1; // seconds seeding; -1 = none
+    std::int64_t idle_limit = -1;      // seconds seeding without uploading; -1 = none
+    std::string limit_action = "stop"; // stop | remove | remove_data
+    // The IP blocklist: every list in <state_dir>/blocklists while on; blocklist.update fetches
+    // blocklist_url into it (same URL rules as torrent.add).
+    bool blocklist = false;
+    std::string blocklist_url;
 };
 
 struct TorrentConfig {
@@ -128,6 +148,7 @@ struct LabelPolicy {
     std::string move_on_complete;      // directory inside torrent.allowed_roots; "" = stay
     double ratio_limit = -1;           // -1 = none
     std::int64_t seed_time_limit = -1; // seconds seeding, -1 = none
+    std::int64_t idle_limit = -1;      // seconds seeding without uploading, -1 = none
     std::string limit_action = "stop"; // stop | remove | remove_data
 };
 
@@ -141,6 +162,12 @@ struct WatchConfig {
 struct TransmissionConfig {
     bool enabled = true;
     std::string user;
+};
+
+// Transmission's web client, served read-only from this folder at /transmission/web/ (same
+// credentials as Transmission's RPC); "/" then redirects there. "" = off.
+struct WebConfig {
+    std::string root; // absolute, e.g. /usr/share/transmission/web
 };
 
 struct HooksConfig {
@@ -168,6 +195,7 @@ struct Config {
     SettlementConfig settlement;
     WatchConfig watch;
     TransmissionConfig transmission;
+    WebConfig web;
     HooksConfig hooks;
     std::map<std::string, LabelPolicy> labels;
 

@@ -30,6 +30,10 @@ std::string assign(Field const& f, json const& v)
                 if (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(INT64_MAX))
                     return "out of range";
                 *p = v.get<std::int64_t>();
+            } else if constexpr (std::is_same_v<T, double>) {
+                if (!v.is_number())
+                    return "expected a number";
+                *p = v.get<double>();
             } else if constexpr (std::is_same_v<T, std::string>) {
                 if (!v.is_string())
                     return "expected a string";
@@ -56,6 +60,8 @@ std::string type_of(Field const& f)
                 return "boolean";
             else if constexpr (std::is_same_v<T, std::int64_t>)
                 return "integer";
+            else if constexpr (std::is_same_v<T, double>)
+                return "number";
             else if constexpr (std::is_same_v<T, std::string>)
                 return "string";
             else

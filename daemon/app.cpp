@@ -19,6 +19,7 @@
 #include "rpc/dispatch.h"
 #include "rpc/notification.h"
 #include "rpc/server.h"
+#include "rpc/static_files.h"
 #include "rpc/transmission/transmission.h"
 #include "rpc/tron_transport.h"
 
@@ -282,6 +283,18 @@ std::optional<StateLock> take_state_dir(config::Config const& cfg)
     return lock;
 }
 
+// web.root, when set: an existing directory (checked again at every request), and
+// Transmission's RPC on, since the web client talks to nothing else. Error text or empty.
+std::string check_web_root(config::Config const& cfg)
+{
+    if (cfg.web.root.empty())
+        return {};
+    if (!cfg.transmission.enabled)
+        return "web.root is set but transmission.enabled is false: Transmission's web client "
+               "needs Transmission's RPC at /transmission/rpc";
+    return rpc::web::check_root(cfg.web.root);
+}
+
 std::unique_ptr<ledger::Ledger> open_ledger(config::Config const& cfg)
 {
     std::string err;
@@ -347,6 +360,10 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         spdlog::critical("{}", e);
         return 1;
     }
+    if (auto e = check_web_root(cfg); !e.empty()) {
+        spdlog::critical("{}", e);
+        return 1;
+    }
     Notifier notifier;
     notifier.send("STATUS=opening state");
     Engine engine(io, cfg, *store, events, accounting, payments);
@@ -376,8 +393,11 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     rpc::Server server(io, dispatcher, events, cfg.rpc, *token, brake);
     ctx.quick = [&server](std::function<void()> job) { server.post_to_workers(std::move(job)); };
     if (cfg.transmission.enabled)
-        server.serve_transmission(
-            [&ctx](std::string_view body) { return rpc::transmission::handle(ctx, body); });
+        server.serve_transmission([&ctx](std::string body, rpc::transmission::Answer done) {
+            rpc::transmission::respond_async(ctx, std::move(body), std::move(done));
+        });
+    if (!cfg.web.root.empty())
+        server.serve_web(cfg.web.root);
     std::string err;
     auto bound = server.listen(*bind, err);
     if (bound.empty()) {
@@ -389,6 +409,9 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     ledger_service.start();
     settlement.start();
     spdlog::info("JSON-RPC listening on http://{}/rpc (WebSocket on the same path)", bound);
+    if (!cfg.web.root.empty())
+        spdlog::info("web client (web.root {}) at http://{}/transmission/web/", cfg.web.root,
+                     bound);
     if (!opts.ready_file.empty() && !write_ready_file(opts.ready_file, bound)) {
         spdlog::critical("cannot write ready file {}: {}", opts.ready_file, std::strerror(errno));
         return 1;

@@ -76,13 +76,16 @@ struct ReloadPlan {
     std::vector<std::string> restart;
 };
 
-// A session setting's value in the config's JSON form (bool, integer or string by its key).
+// A session setting's value in the config's JSON form (bool, integer, number or string by its
+// key).
 SettingValue setting_value(nlohmann::json const& v)
 {
     if (v.is_boolean())
         return v.get<bool>();
     if (v.is_number_integer())
         return v.get<std::int64_t>();
+    if (v.is_number())
+        return v.get<double>();
     return v.get<std::string>();
 }
 

@@ -3,6 +3,7 @@
 // before a single body byte is read: a client without the token never gets its body parsed. Then
 // the body (bounded), dispatch on the worker pool, and the answer written in one go.
 #include "rpc/auth.h"
+#include "rpc/bounded_parser.h"
 #include "rpc/health.h"
 #include "rpc/sessions.h"
 #include "rpc/transmission_gate.h"
@@ -27,41 +28,6 @@ std::string_view sv(beast::string_view s)
 {
     return {s.data(), s.size()};
 }
-
-// Beast's request parser with one budget for the header block, chunk extensions and trailer
-// fields together (rpc.max_header_bytes). Beast alone checks only the header block against its
-// limit, and throws std::length_error for a field over 65,535 bytes, which a chunked body's
-// trailer can carry; here such a field is an ordinary header_limit error.
-class BoundedParser final : public http::request_parser<http::string_body> {
-public:
-    explicit BoundedParser(std::size_t budget)
-        : budget_(budget),
-          on_chunk_([this](std::uint64_t, beast::string_view extensions, beast::error_code& ec) {
-              spend(extensions.size(), ec);
-          })
-    {
-        on_chunk_header(on_chunk_); // Beast keeps a reference
-    }
-
-private:
-    void spend(std::size_t n, beast::error_code& ec)
-    {
-        used_ += n;
-        if (used_ > budget_)
-            ec = http::error::header_limit;
-    }
-    void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
-                       beast::error_code& ec) override
-    {
-        spend(name_string.size() + value.size() + 4, ec); // "name: value\r\n"
-        if (!ec)
-            get().insert(name, name_string, value);
-    }
-
-    std::size_t budget_;
-    std::size_t used_ = 0;
-    std::function<void(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_;
-};
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
@@ -184,7 +150,8 @@ private:
         }
         bool const transmission_path =
             (path == "/transmission/rpc" || path == "/transmission/rpc/") && shared_->transmission;
-        if (path != "/rpc" && !transmission_path)
+        bool const web_path = !shared_->web_root.empty() && web::is_web_path(path);
+        if (path != "/rpc" && !transmission_path && !web_path)
             return send_plain(http::status::not_found, "not found\n", true);
         if (!origin_allowed(sv(req[http::field::origin]), sv(req[http::field::host]),
                             shared_->cfg.allowed_origins))
@@ -192,6 +159,8 @@ private:
                               "Origin not allowed (see rpc.allowed_origins)\n", true);
         if (transmission_path)
             return transmission(has_body);
+        if (web_path)
+            return web(path, has_body);
         if (is_ws)
             return upgrade(authorized, has_body);
         if (req.method() != http::verb::post)
@@ -227,6 +196,33 @@ private:
         if (beast::iequals(req[http::field::expect], "100-continue"))
             return continue_then_read_body();
         read_body();
+    }
+
+    // The web client (web.root): Transmission's credentials but not its session-id handshake
+    // (a browser loads pages with plain GETs), then the file, read on the slow pool.
+    void web(std::string const& path, bool has_body)
+    {
+        auto const& req = parser_->get();
+        keep_alive_ = keep_alive_ && !has_body; // a body we do not read ends the connection
+        auto g = transmission::credentials(sv(req[http::field::authorization]),
+                                           shared_->dispatcher.context().config.transmission.user,
+                                           shared_->token);
+        if (g == transmission::Gate::wrong_credentials)
+            if (auto wait = shared_->brake.failed(address_, "web client"); wait > 0)
+                return too_many_failures(wait);
+        if (g != transmission::Gate::pass) {
+            auto res = transmission::gate_response(g, version_, keep_alive_, {});
+            if (req.method() == http::verb::head)
+                web::strip_body(res);
+            return write(std::move(res), !keep_alive_);
+        }
+        signed_in();
+        stream_.expires_never(); // a queued disk read is not an idle client
+        web::Request in{req.method(), path, std::string(sv(req[http::field::if_none_match])),
+                        version_, keep_alive_};
+        shared_->answer_web_later(std::move(in), [self = shared_from_this()](web::Response res) {
+            self->guard([&] { self->write(std::move(res), !self->keep_alive_); });
+        });
     }
 
     // A WebSocket upgrade on /rpc: the connection is handed over to a WebSocket session.
@@ -278,36 +274,24 @@ private:
     void dispatch(std::string body)
     {
         stream_.expires_never(); // a long handler is not an idle client
-        if (transmission_) {     // Transmission's RPC: its own handler, the same workers
-            asio::post(shared_->workers, [self = shared_from_this(), body = std::move(body)] {
-                try {
-                    auto answer = self->shared_->transmission(body);
-                    asio::post(self->shared_->io, [self, answer = std::move(answer)] {
-                        self->guard([&] { self->send_json(http::status::ok, answer); });
-                    });
-                } catch (std::exception const& e) {
-                    spdlog::error("Transmission request from {} failed: {}", self->address_,
-                                  e.what());
-                    asio::post(self->shared_->io, [self] { self->close(); });
-                }
-            });
-            return;
-        }
         asio::post(shared_->workers, [self = shared_from_this(), body = std::move(body)]() mutable {
-            auto& dispatcher = self->shared_->dispatcher;
-            auto& conn = self->conn_;
             auto& io = self->shared_->io;
-            try {
-                dispatcher.handle(body, conn, [self, &io](std::optional<std::string> answer) {
-                    asio::post(io, [self, answer = std::move(answer)] {
-                        self->guard([&] {
-                            if (answer)
-                                self->send_json(http::status::ok, *answer);
-                            else
-                                self->send_empty(http::status::no_content);
-                        });
+            // The answer (200), or none (204: JSON-RPC notifications only), from any thread.
+            auto done = [self, &io](std::optional<std::string> answer) {
+                asio::post(io, [self, answer = std::move(answer)] {
+                    self->guard([&] {
+                        if (answer)
+                            self->send_json(http::status::ok, *answer);
+                        else
+                            self->send_empty(http::status::no_content);
                     });
                 });
+            };
+            try {
+                if (self->transmission_) // Transmission's RPC: its own handler, the same workers
+                    self->shared_->transmission(std::move(body), std::move(done));
+                else
+                    self->shared_->dispatcher.handle(body, self->conn_, std::move(done));
             } catch (std::exception const& e) {
                 spdlog::error("RPC request from {} failed: {}", self->address_, e.what());
                 asio::post(io, [self] { self->close(); });

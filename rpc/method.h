@@ -208,6 +208,7 @@ using MethodTable = std::vector<Method>;
 void add_system_methods(MethodTable& table);
 void add_torrent_methods(MethodTable& table);
 void add_session_methods(MethodTable& table);
+void add_blocklist_methods(MethodTable& table);
 void add_event_methods(MethodTable& table);
 void add_wallet_methods(MethodTable& table);
 void add_ledger_methods(MethodTable& table);

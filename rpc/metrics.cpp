@@ -182,6 +182,13 @@ void add_session(Families& f, daemon::SessionStats const& stats)
     f.gauge("seedboxd_alerts_last_batch", "Alerts in the most recent pop (queue depth seen)",
             d(stats.alerts_last_batch));
     f.gauge("seedboxd_alert_queue_limit", "bt.alert_queue_size", d(stats.alert_queue_size));
+
+    // The IP filter
+    f.gauge("seedboxd_blocklist_rules", "Address ranges the blocklist blocks (0 when it is off)",
+            d(stats.blocklist_rules));
+    f.gauge("seedboxd_bans", "Entries in the ban list", d(stats.bans));
+    f.counter("seedboxd_peers_blocked_total", "Peer connections refused by the IP filter",
+              d(stats.peers_blocked));
 }
 
 // Payments (btt_pay): uploads and connections by payment class

@@ -26,6 +26,17 @@ void Shared::untrack_unauthenticated(std::uint64_t id)
     unauthenticated.erase(it);
 }
 
+void Shared::answer_web_later(web::Request req, std::function<void(web::Response)> answer)
+{
+    auto busy = std::make_shared<web::Response>(web::busy(req));
+    auto job = [&io = io, root = web_root, req = std::move(req), answer] {
+        auto res = std::make_shared<web::Response>(web::respond(root, req));
+        asio::post(io, [answer, res] { answer(std::move(*res)); });
+    };
+    if (!dispatcher.context().offload(std::move(job)))
+        asio::post(io, [answer = std::move(answer), busy] { answer(std::move(*busy)); });
+}
+
 Server::Server(asio::io_context& io, Dispatcher& dispatcher, daemon::EventHub& events,
                config::RpcConfig const& cfg, std::string const& token, AuthBrake& brake)
     : io_(io), workers_(static_cast<std::size_t>(cfg.workers)), acceptor_(io), retry_(io),

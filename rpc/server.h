@@ -1,6 +1,7 @@
-// The RPC listener: HTTP POST /rpc, GET /rpc (WebSocket), GET /healthz, GET /metrics. Accepts on
-// the io thread; handlers run on a small worker pool (slow ones on the dispatcher's slow pool) so
-// nothing blocks the io thread; answers are posted back.
+// The RPC listener: HTTP POST /rpc, GET /rpc (WebSocket), GET /healthz, GET /metrics, and, when
+// configured, Transmission's RPC and its web client (/transmission/rpc, /transmission/web/).
+// Accepts on the io thread; handlers run on a small worker pool (slow ones on the dispatcher's slow
+// pool) so nothing blocks the io thread; answers are posted back.
 //
 // Admission: at most rpc.max_connections connections. A connection that has not signed in yet is
 // "unauthenticated": those have their own, smaller cap (rpc.max_unauthenticated, and per address
@@ -13,6 +14,7 @@
 #include "config/settings.h"
 #include "rpc/brake.h"
 #include "rpc/dispatch.h"
+#include "rpc/static_files.h"
 #include "rpc/transmission_gate.h"
 
 #include <boost/asio/io_context.hpp>
@@ -21,6 +23,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -48,7 +51,15 @@ struct Shared {
     // /transmission/rpc: its X-Transmission-Session-Id (made once, never changed) and the
     // handler of its request bodies (set before listening; none = the path is not served).
     std::string const transmission_session_id = transmission::new_session_id();
-    std::function<std::string(std::string_view body)> transmission{};
+    std::function<void(std::string body, std::function<void(std::optional<std::string>)> done)>
+        transmission{};
+    // The web client's folder (web.root; set before listening; empty = not served).
+    std::string web_root{};
+
+    // Any thread. Answers a web client request on the dispatcher's slow pool (its files are read
+    // from disk, never on the io thread or an RPC worker) and hands the response to `answer` on
+    // the io thread: 503 (web::busy) when the slow pool's queue is full.
+    void answer_web_later(web::Request req, std::function<void(web::Response)> answer);
 
     // Io thread. Connections not signed in yet, oldest first (ids grow with time), and how many
     // each address holds.
@@ -64,12 +75,19 @@ public:
            config::RpcConfig const& cfg, std::string const& token, AuthBrake& brake);
     ~Server();
 
-    // Before listen(): serves /transmission/rpc with `handler` (a request body in, the response
-    // body out; run on a worker). Without it that path answers 404.
-    void serve_transmission(std::function<std::string(std::string_view body)> handler)
+    // Before listen(): serves /transmission/rpc with `handler`: called on a worker with a request
+    // body, it hands `done` the response body (sent with 200) or nothing (204), once, from any
+    // thread. Without it that path answers 404.
+    void serve_transmission(
+        std::function<void(std::string body, std::function<void(std::optional<std::string>)> done)>
+            handler)
     {
         shared_->transmission = std::move(handler);
     }
+
+    // Before listen(): serves the web client from `root` (an existing directory, see
+    // web::check_root) at /transmission/web/, and redirects "/" there.
+    void serve_web(std::string root) { shared_->web_root = std::move(root); }
 
     // Io thread. Binds and starts accepting; returns the bound "HOST:PORT" or an error (in `err`).
     [[nodiscard]] std::string listen(config::Endpoint const& ep, std::string& err);

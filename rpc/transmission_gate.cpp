@@ -48,19 +48,24 @@ std::string new_session_id()
     return id;
 }
 
-Gate gate(GateInput const& in, std::string const& user, std::string const& token,
-          std::string const& session_id)
+Gate credentials(std::string_view authorization, std::string const& user, std::string const& token)
 {
-    if (in.authorization.empty())
+    if (authorization.empty())
         return Gate::ask_credentials;
     std::string u, password;
-    bool const basic = basic_credentials(in.authorization, u, password);
+    bool const basic = basic_credentials(authorization, u, password);
     if (basic && u.empty() && password.empty())
         return Gate::ask_credentials; // "Basic Og==": Sonarr with no credentials set
     bool const ok = basic ? token_equal(password, token) && (user.empty() || u == user)
-                          : token_equal(bearer_token(in.authorization), token);
-    if (!ok)
-        return Gate::wrong_credentials;
+                          : token_equal(bearer_token(authorization), token);
+    return ok ? Gate::pass : Gate::wrong_credentials;
+}
+
+Gate gate(GateInput const& in, std::string const& user, std::string const& token,
+          std::string const& session_id)
+{
+    if (auto g = credentials(in.authorization, user, token); g != Gate::pass)
+        return g;
     if (!token_equal(in.session_id, session_id))
         return Gate::stale_session;
     return in.post ? Gate::pass : Gate::not_post;
@@ -100,8 +105,11 @@ http::response<http::string_body> gate_response(Gate g, unsigned version, bool k
     res.set(http::field::content_type, "text/html; charset=ISO-8859-1");
     if (status == http::status::unauthorized)
         res.set(http::field::www_authenticate, "Basic realm=\"Transmission\"");
-    if (status == http::status::conflict)
+    if (status == http::status::conflict) {
         res.set("X-Transmission-Session-Id", session_id);
+        // As 4.1 sends it: clients of 4.1 then speak its JSON-RPC form.
+        res.set("X-Transmission-Rpc-Version", std::string(kRpcVersionSemver));
+    }
     if (status == http::status::method_not_allowed)
         res.set(http::field::allow, "POST");
     res.body() = std::move(body);

@@ -14,6 +14,14 @@
 
 namespace seedbox::rpc::transmission {
 
+// The protocol versions Transmission 4.1.3 reports, which seedboxd reports as it serves 4.1's
+// JSON-RPC form: session-get's rpc-version, rpc-version-minimum and rpc-version-semver (the same
+// in both forms), and the X-Transmission-Rpc-Version header of every 409 (the header that makes
+// 4.1 clients speak JSON-RPC).
+inline constexpr int kRpcVersion = 19;
+inline constexpr int kRpcVersionMinimum = 14;
+inline constexpr std::string_view kRpcVersionSemver = "6.0.1";
+
 // A fresh session id: 48 random characters of [0-9A-Za-z], as Transmission makes them. Kept
 // for the daemon's lifetime (clients cache it; Sonarr for as long as it runs).
 [[nodiscard]] std::string new_session_id();
@@ -41,6 +49,11 @@ struct GateInput {
 
 [[nodiscard]] Gate gate(GateInput const& in, std::string const& user, std::string const& token,
                         std::string const& session_id);
+
+// The credentials alone (what the web client's files need: they take no session id): pass,
+// ask_credentials or wrong_credentials, as gate() decides them.
+[[nodiscard]] Gate credentials(std::string_view authorization, std::string const& user,
+                               std::string const& token);
 
 // The answer to a request the gate stopped: 401 with `WWW-Authenticate: Basic
 // realm="Transmission"`, 409 with the session id in X-Transmission-Session-Id, or 405; small

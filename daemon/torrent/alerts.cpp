@@ -282,6 +282,9 @@ void Engine::Impl::handle(lt::alert* a)
         on_listen_succeeded(*ls);
     } else if (auto* lf = alert_cast<listen_failed_alert>(a)) {
         on_listen_failed(*lf);
+    } else if (auto* pb = alert_cast<peer_blocked_alert>(a)) {
+        if (pb->reason == peer_blocked_alert::ip_filter)
+            ++peers_blocked;
     } else if (auto* ad = alert_cast<alerts_dropped_alert>(a)) {
         // The queue overflowed: each set bit is an alert type that lost at least one alert.
         alerts_dropped += ad->dropped_alerts.count();

@@ -65,6 +65,8 @@ json TorrentMeta::to_json() const
             {"sequential", sequential},
             {"ratio_limit", ratio_limit},
             {"seed_time_limit", seed_time_limit},
+            {"idle_limit", idle_limit},
+            {"limit_reached", limit_reached},
             {"limit_action", limit_action}};
 }
 
@@ -83,6 +85,8 @@ TorrentMeta TorrentMeta::from_json(json const& j)
     m.sequential = j.value("sequential", m.sequential);
     m.ratio_limit = j.value("ratio_limit", m.ratio_limit);
     m.seed_time_limit = j.value("seed_time_limit", m.seed_time_limit);
+    m.idle_limit = j.value("idle_limit", m.idle_limit);
+    m.limit_reached = j.value("limit_reached", m.limit_reached);
     m.limit_action = j.value("limit_action", m.limit_action);
     return m;
 }
@@ -213,6 +217,7 @@ void Engine::shutdown(std::function<void()> done)
     m.shutdown_done = std::move(done);
     m.tick_timer.cancel();
     m.resume_timer.cancel();
+    m.alt_timer.cancel();
     spdlog::info("shutting down: pausing session and saving resume data");
     m.ses->pause();
     m.outstanding_saves = 0;

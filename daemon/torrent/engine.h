@@ -71,6 +71,8 @@ public:
     Result<std::vector<TrackerView>> trackers(std::string const& id) override;
     Status set_trackers(std::string const& id, TrackerEdit const& edit) override;
     Status set(std::vector<std::string> const& ids, TorrentSettings const& settings) override;
+    Result<std::string> rename_path(std::string const& id, std::string const& path,
+                                    std::string const& name) override;
 
     // Hashes every file: slow (seconds to minutes); call from the slow pool, not an RPC worker.
     Result<CreateResult> create(CreateRequest const& req) override;
@@ -78,6 +80,13 @@ public:
     // Any thread (SIGHUP's reload runs on an RPC worker). Replaces the label policies
     // (move_on_complete, default share limits) and hooks used from now on.
     void set_policies(std::map<std::string, config::LabelPolicy> labels, config::HooksConfig hooks);
+
+    [[nodiscard]] BlocklistInfo blocklist() override;
+    Result<BlocklistInfo> reload_blocklist() override;
+    Result<BlocklistInfo> store_blocklist(std::string const& data) override;
+    Result<std::vector<std::string>> ban(std::vector<std::string> const& add,
+                                         std::vector<std::string> const& remove) override;
+    [[nodiscard]] std::vector<std::string> bans() override;
 
     [[nodiscard]] SessionStats session_stats() override;
     [[nodiscard]] SessionSettings session_settings() override;

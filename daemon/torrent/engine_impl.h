@@ -8,7 +8,9 @@
 #include "ledger/state_store.h"
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <libtorrent/alert_types.hpp>
+#include <libtorrent/ip_filter.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/torrent_handle.hpp>
 #include <libtorrent/torrent_status.hpp>
@@ -34,9 +36,12 @@ struct TorrentMeta {
     std::int64_t download_limit = 0;
     std::int64_t max_connections = -1;
     bool sequential = false;
-    double ratio_limit = -1;           // -1 = none
-    std::int64_t seed_time_limit = -1; // seconds, -1 = none
+    // Share limits: -1 = the label's or the default, -2 = none (TorrentView's meanings).
+    double ratio_limit = -1;
+    std::int64_t seed_time_limit = -1; // seconds
+    std::int64_t idle_limit = -1;      // seconds
     std::string limit_action = "stop"; // stop | remove | remove_data
+    bool limit_reached = false;        // stopped by a share limit (until started again)
 
     [[nodiscard]] nlohmann::json to_json() const;
     static TorrentMeta from_json(nlohmann::json const& j);
@@ -83,12 +88,17 @@ inline constexpr lt::status_flags_t kStatusFlags =
 std::int64_t now_unix();
 // uploaded / max(downloaded, wanted bytes done): the ratio share limits compare against.
 double ratio_of(lt::torrent_status const& st);
+// Seconds seeding since the last payload upload (all of its seeding time if it never uploaded);
+// 0 when it is not seeding. What the idle share limit compares against.
+std::int64_t idle_seconds(lt::torrent_status const& st);
+// Unix seconds of the last payload sent or received; 0 never (Transmission's activityDate).
+std::int64_t activity_time_of(lt::torrent_status const& st);
 
 struct Engine::Impl {
     Impl(boost::asio::io_context& io, config::Config const& cfg, ledger::StateStore& store,
          EventHub& events)
         : io(io), cfg(cfg), store(store), events(events), tick_timer(io), resume_timer(io),
-          shutdown_timer(io)
+          shutdown_timer(io), alt_timer(io)
     {
     }
 
@@ -100,7 +110,9 @@ struct Engine::Impl {
     std::shared_ptr<Payments> payments;
     std::unique_ptr<lt::session> ses;
 
-    mutable std::mutex mutex; // guards torrents, stats, runtime_settings and applied_settings
+    // guards torrents, stats, runtime_settings, applied_settings and cfg's runtime parts (labels,
+    // hooks, the engine's own session settings in cfg.bt)
+    mutable std::mutex mutex;
     std::map<std::string, Entry> torrents;
     std::uint64_t next_seq = 1;
     // The numbers of torrents removed in the last kRemovedWindow seconds, with when (unix
@@ -123,7 +135,7 @@ struct Engine::Impl {
     // session.settings reads, so answering it needs no synchronous call into the network thread.
     lt::settings_pack applied_settings;
 
-    boost::asio::steady_timer tick_timer, resume_timer, shutdown_timer;
+    boost::asio::steady_timer tick_timer, resume_timer, shutdown_timer, alt_timer;
     std::atomic<bool> stopping{false};
     std::atomic<bool> pex{true}; // runtime value of the pex setting (cfg.bt.pex at start)
     int outstanding_saves = 0;
@@ -217,16 +229,47 @@ struct Engine::Impl {
     Status apply_settings(nlohmann::json const& changes, bool persist);
     SessionSettings current_settings() const;
     // apply_settings' steps, in order (caller holds no lock). Checks each change and turns it
-    // into `p`, or into `want_pex` (pex is a flag on each torrent, not in the pack).
+    // into `p`, or into `own` for the engine's own settings (pex, alt speed, share defaults).
     Status pack_settings(nlohmann::json const& changes, lt::settings_pack& p,
-                         std::optional<bool>& want_pex) const;
+                         nlohmann::json& own) const;
     // The listen_interfaces a listen_port change rewrites: `p`'s own, else the applied ones.
     [[nodiscard]] std::string listen_interfaces_base(lt::settings_pack const& p) const;
-    // Under mutex: records the change (applied_settings, runtime_settings, listening sockets it
-    // drops, payments' upload limit, pex on each torrent) and hands `p` to libtorrent. Returns
-    // runtime_settings, for state.db.
+    // Under mutex: records the change (applied_settings, the engine's own settings in cfg.bt,
+    // runtime_settings, listening sockets it drops, payments' upload limit, pex on each torrent)
+    // and hands `p` with the rate limits in force to libtorrent. Returns runtime_settings, for
+    // state.db.
     nlohmann::json commit_settings(nlohmann::json const& changes, lt::settings_pack&& p,
-                                   std::string const& new_interfaces, std::optional<bool> want_pex);
+                                   std::string const& new_interfaces, nlohmann::json const& own);
+    // Under mutex: the download and upload limits in force (bytes/s, 0 unlimited): the
+    // alternative ones while bt.alt_speed is on, else the normal ones.
+    [[nodiscard]] std::pair<int, int> effective_rates() const;
+
+    // ip_filter.cpp: the blocklist and the ban list. Under filter_mutex (never taken with
+    // `mutex` held, nor the other way round): the blocklist as last loaded, the bans, the info.
+    std::mutex filter_mutex;
+    lt::ip_filter list_filter;
+    std::vector<std::string> ban_list;
+    BlocklistInfo list_info;
+    std::atomic<std::int64_t> peers_blocked{0};
+    // One thread that loads lists when bt.blocklist is switched on (off the caller's thread).
+    std::unique_ptr<boost::asio::thread_pool> loader;
+    [[nodiscard]] std::string blocklist_dir() const;
+    // Reads and parses the folder's lists into list_filter and list_info; applies.
+    Result<BlocklistInfo> load_blocklist();
+    // Gives libtorrent the blocklist (if on) plus the bans. Caller holds filter_mutex.
+    void apply_ip_filter();
+    // At start: the stored bans, and the lists when bt.blocklist is on (on the loader).
+    void start_ip_filter();
+    // bt.blocklist changed: load (on the loader) or drop the lists.
+    void blocklist_switched(bool on);
+
+    // alt_speed.cpp: the alternative speed schedule. Each minute (and when the schedule's
+    // settings change, `force`), turns alt_speed on or off at the schedule's edges.
+    void check_alt_schedule(bool force);
+    void schedule_alt_check();
+    // Io thread only: whether the schedule last put alt_speed on (nullopt: not yet decided,
+    // or the schedule is off); a change by hand holds until the schedule's next edge.
+    std::optional<bool> alt_schedule_state;
 };
 
 TorrentState state_of_status(lt::torrent_status const& st);

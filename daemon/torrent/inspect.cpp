@@ -192,11 +192,13 @@ Status check_torrent_settings(TorrentSettings const& s)
     for (auto st : {int_in("upload_limit", s.upload_limit, 0, 2147483647LL),
                     int_in("download_limit", s.download_limit, 0, 2147483647LL),
                     int_in("max_connections", s.max_connections, -1, 65535),
-                    int_in("seed_time_limit", s.seed_time_limit, -1, 1LL << 40)})
+                    int_in("seed_time_limit", s.seed_time_limit, -2, 1LL << 40),
+                    int_in("idle_limit", s.idle_limit, -2, 1LL << 40)})
         if (!st)
             return st;
-    if (s.ratio_limit && *s.ratio_limit < 0 && *s.ratio_limit != -1)
-        return bad("ratio_limit: expected a number >= 0, or -1 for none");
+    if (s.ratio_limit && !(*s.ratio_limit >= 0 && *s.ratio_limit <= 1e6) && *s.ratio_limit != -1 &&
+        *s.ratio_limit != -2)
+        return bad("ratio_limit: expected a number 0..1000000, -1 for the default or -2 for none");
     if (s.limit_action) {
         auto const& actions = config::limit_actions();
         if (std::find(actions.begin(), actions.end(), *s.limit_action) == actions.end())
@@ -234,6 +236,8 @@ void apply_torrent_settings(Entry& e, TorrentSettings const& s)
         meta.ratio_limit = *s.ratio_limit;
     if (s.seed_time_limit)
         meta.seed_time_limit = *s.seed_time_limit;
+    if (s.idle_limit)
+        meta.idle_limit = *s.idle_limit;
     if (s.limit_action)
         meta.limit_action = *s.limit_action;
 }

@@ -2,6 +2,8 @@
 // reannounce, move. Each validates everything before changing anything.
 #include "daemon/torrent/engine_impl.h"
 
+#include <algorithm>
+
 #include "daemon/base/paths.h"
 
 #include <libtorrent/magnet_uri.hpp>
@@ -312,6 +314,7 @@ Status Engine::start_torrents(std::vector<std::string> const& ids)
 {
     return impl_->change_persisted(ids, [](Entry& e) {
         e.meta.stopped = false;
+        e.meta.limit_reached = false;
         e.handle.clear_error();
         e.handle.set_flags(lt::torrent_flags::auto_managed);
         e.handle.resume();
@@ -345,7 +348,22 @@ Status Engine::reannounce(std::vector<std::string> const& ids)
 
 Status Engine::queue_move(std::vector<std::string> const& ids, QueueMove to)
 {
-    auto st = impl_->for_each_id(ids, [to](Entry& e) {
+    // As Transmission: several torrents keep their order among themselves. Each moves in turn,
+    // by queue position: from the front for up and bottom, from the back for top and down.
+    auto ordered = ids;
+    {
+        std::lock_guard lock(impl_->mutex);
+        auto position = [&](std::string const& id) {
+            auto it = impl_->torrents.find(id);
+            return it == impl_->torrents.end() ? 0
+                                               : static_cast<int>(it->second.status.queue_position);
+        };
+        std::stable_sort(ordered.begin(), ordered.end(),
+                         [&](auto const& a, auto const& b) { return position(a) < position(b); });
+    }
+    if (to == QueueMove::top || to == QueueMove::down)
+        std::reverse(ordered.begin(), ordered.end());
+    auto st = impl_->for_each_id(ordered, [to](Entry& e) {
         switch (to) {
         case QueueMove::top:
             return e.handle.queue_position_top();

@@ -86,8 +86,9 @@ int narrow(std::int64_t v)
 // Where each BitTorrent session setting lives in libtorrent. Which keys are session settings,
 // their types, ranges, defaults and help come from the config key table (config/keys.cpp,
 // Apply::session); this table only maps them, and session_setting_keys() refuses to run when the
-// two name different keys. pex is not a session setting in libtorrent (a flag on each torrent):
-// it has no pack functions and apply_settings handles it.
+// two name different keys. Settings without pack functions are the engine's own, kept in
+// cfg.bt: pex (a flag on each torrent in libtorrent), the alternative speed limits and their
+// schedule (which decide the rate limits libtorrent gets), and the default share limits.
 struct LtSetting {
     std::string_view key; // the config key
     void (*to_pack)(lt::settings_pack&, config::BtConfig const&);
@@ -131,6 +132,19 @@ std::vector<LtSetting> const kLtSettings = {
     bool_setting<&Bt::upnp, Pack::enable_upnp>("bt.upnp"),
     bool_setting<&Bt::natpmp, Pack::enable_natpmp>("bt.natpmp"),
     {"bt.pex", nullptr, nullptr},
+    {"bt.alt_download_rate_limit", nullptr, nullptr},
+    {"bt.alt_upload_rate_limit", nullptr, nullptr},
+    {"bt.alt_speed", nullptr, nullptr},
+    {"bt.alt_speed_schedule", nullptr, nullptr},
+    {"bt.alt_speed_begin", nullptr, nullptr},
+    {"bt.alt_speed_end", nullptr, nullptr},
+    {"bt.alt_speed_days", nullptr, nullptr},
+    {"bt.ratio_limit", nullptr, nullptr},
+    {"bt.seed_time_limit", nullptr, nullptr},
+    {"bt.idle_limit", nullptr, nullptr},
+    {"bt.limit_action", nullptr, nullptr},
+    {"bt.blocklist", nullptr, nullptr},
+    {"bt.blocklist_url", nullptr, nullptr},
     {"bt.listen_interfaces",
      [](Pack& p, Bt const& bt) { p.set_str(Pack::listen_interfaces, bt.listen_interfaces); },
      [](Pack const& p) { return SettingValue(p.get_str(Pack::listen_interfaces)); }},
@@ -210,7 +224,7 @@ lt::settings_pack Engine::Impl::base_settings() const
     auto const& bt = cfg.bt;
     p.set_int(lt::settings_pack::alert_mask,
               lt::alert_category::error | lt::alert_category::status | lt::alert_category::storage |
-                  lt::alert_category::performance_warning);
+                  lt::alert_category::performance_warning | lt::alert_category::ip_block);
     p.set_int(lt::settings_pack::alert_queue_size, narrow(bt.alert_queue_size));
     p.set_str(lt::settings_pack::user_agent, bt.user_agent);
     for (auto const& s : kLtSettings)
@@ -239,10 +253,25 @@ SessionSettings Engine::Impl::current_settings() const
         p = applied_settings;
         port = listen_port;
     }
+    json own; // the engine's own settings, as the config file shows them
+    {
+        std::lock_guard lock(mutex);
+        own = config::to_json(cfg)["bt"];
+    }
     SessionSettings out;
-    for (auto const& s : kLtSettings)
+    for (auto const& s : kLtSettings) {
+        auto const name = std::string(rpc_name(s.key));
         if (s.from_pack)
-            out[std::string(rpc_name(s.key))] = s.from_pack(p);
+            out[name] = s.from_pack(p);
+        else if (auto const& v = own[name]; v.is_boolean())
+            out[name] = v.get<bool>();
+        else if (v.is_number_integer())
+            out[name] = v.get<std::int64_t>();
+        else if (v.is_number())
+            out[name] = v.get<double>();
+        else
+            out[name] = v.get<std::string>();
+    }
     out["pex"] = pex.load();
     out["listen_port"] = std::int64_t{port};
     return out;
@@ -256,8 +285,7 @@ std::string Engine::Impl::listen_interfaces_base(lt::settings_pack const& p) con
     return applied_settings.get_str(lt::settings_pack::listen_interfaces);
 }
 
-Status Engine::Impl::pack_settings(json const& changes, lt::settings_pack& p,
-                                   std::optional<bool>& want_pex) const
+Status Engine::Impl::pack_settings(json const& changes, lt::settings_pack& p, json& own) const
 {
     config::Config trial; // each value is checked by the config key table, as in the file
     for (auto const& [key, v] : changes.items()) {
@@ -281,13 +309,21 @@ Status Engine::Impl::pack_settings(json const& changes, lt::settings_pack& p,
         if (s->to_pack)
             s->to_pack(p, trial.bt);
         else
-            want_pex = trial.bt.pex;
+            own[key] = v;
     }
     return Ok{};
 }
 
+std::pair<int, int> Engine::Impl::effective_rates() const
+{
+    if (cfg.bt.alt_speed)
+        return {narrow(cfg.bt.alt_download_rate_limit), narrow(cfg.bt.alt_upload_rate_limit)};
+    return {applied_settings.get_int(lt::settings_pack::download_rate_limit),
+            applied_settings.get_int(lt::settings_pack::upload_rate_limit)};
+}
+
 json Engine::Impl::commit_settings(json const& changes, lt::settings_pack&& p,
-                                   std::string const& new_interfaces, std::optional<bool> want_pex)
+                                   std::string const& new_interfaces, json const& own)
 {
     std::lock_guard lock(mutex);
     if (!new_interfaces.empty() &&
@@ -295,17 +331,23 @@ json Engine::Impl::commit_settings(json const& changes, lt::settings_pack&& p,
         std::erase_if(listening, [&](lt::tcp::endpoint const& ep) {
             return !listen_interfaces_cover(new_interfaces, ep.address(), ep.port());
         });
-    merge_settings(applied_settings, p);
+    merge_settings(applied_settings, p); // the normal rate limits, whichever are in force
+    for (auto const& [key, v] : own.items())
+        (void)config::set_value(cfg, "bt." + key, v); // checked by pack_settings
+    auto const [down, up] = effective_rates();
+    p.set_int(lt::settings_pack::download_rate_limit, down);
+    p.set_int(lt::settings_pack::upload_rate_limit, up);
     if (payments)
-        payments->set_upload_limit(applied_settings.get_int(lt::settings_pack::upload_rate_limit));
+        payments->set_upload_limit(up);
     // Under the mutex, so concurrent changes reach libtorrent in the order they were recorded
     // (apply_settings only posts to the network thread).
     hand_settings_to_libtorrent(*ses, std::move(p));
     for (auto const& [key, v] : changes.items())
         runtime_settings[key] = v;
-    if (want_pex) {
+    if (own.contains("pex")) {
+        bool const want_pex = own["pex"].get<bool>();
         for (auto& [id, e] : torrents) {
-            if (*want_pex)
+            if (want_pex)
                 e.handle.unset_flags(lt::torrent_flags::disable_pex);
             else
                 e.handle.set_flags(lt::torrent_flags::disable_pex);
@@ -319,15 +361,23 @@ Status Engine::Impl::apply_settings(json const& changes, bool persist)
     if (!changes.is_object())
         return make_error(Errc::invalid_argument, "settings must be an object");
     lt::settings_pack p;
-    std::optional<bool> want_pex;
-    if (auto st = pack_settings(changes, p, want_pex); !st)
+    json own = json::object();
+    if (auto st = pack_settings(changes, p, own); !st)
         return st;
     auto new_interfaces = checked_listen_interfaces(p, changes);
     if (!new_interfaces)
         return new_interfaces.error();
-    json stored = commit_settings(changes, std::move(p), *new_interfaces, want_pex);
-    if (want_pex)
-        pex = *want_pex;
+    json stored = commit_settings(changes, std::move(p), *new_interfaces, own);
+    if (own.contains("pex"))
+        pex = own["pex"].get<bool>();
+    if (own.contains("blocklist"))
+        blocklist_switched(own["blocklist"].get<bool>());
+    for (auto const* key :
+         {"alt_speed_schedule", "alt_speed_begin", "alt_speed_end", "alt_speed_days"})
+        if (own.contains(key)) { // the schedule changed: it decides again, now
+            boost::asio::post(io, [this] { check_alt_schedule(true); });
+            break;
+        }
     if (persist)
         return store_settings(store, stored);
     return Ok{};
@@ -395,6 +445,12 @@ SessionStats Engine::session_stats()
     st.listen_port = m.listen_port;
     st.listening = listening_list(m.listening);
     st.uptime = now_unix() - m.started_time;
+    {
+        std::lock_guard filter_lock(m.filter_mutex);
+        st.blocklist_rules = m.list_info.enabled ? m.list_info.rules : 0;
+        st.bans = static_cast<std::int64_t>(m.ban_list.size());
+    }
+    st.peers_blocked = m.peers_blocked.load();
     if (m.payments) // btt_pay: uploads and connections by payment class
         st.payments = m.payments->class_figures();
     return st;

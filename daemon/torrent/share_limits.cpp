@@ -1,39 +1,73 @@
-// Share limits: a finished torrent that reached its ratio or seed-time limit (its own, or its
-// label's) is stopped, removed, or removed with its data.
+// Share limits: a finished torrent that reached its ratio, seed-time or idle limit (its own, its
+// label's, or the global default) is stopped, removed, or removed with its data.
 #include "daemon/torrent/engine_impl.h"
 
 #include <spdlog/spdlog.h>
+
+#include <optional>
 
 namespace seedbox::daemon {
 
 namespace {
 
-// The share limits that apply to a torrent: its own, else the first of its labels that sets any
-// (config).
-struct ShareLimits {
-    double ratio_limit;
-    std::int64_t seed_time_limit;
-    std::string action;
-    std::string source; // "its" or "label <name>'s", for the log
+using Labels = std::map<std::string, config::LabelPolicy>;
+
+// One share limit as it applies to a torrent: its value (< 0 none), the action that goes with
+// it, and whose limit it is (for the log). Pointers into the entry or the config, so checking
+// every torrent each second allocates nothing.
+struct Limit {
+    double value = -1;
+    std::string const* action = nullptr;
+    std::string const* label = nullptr; // the label whose limit it is; null: not a label's
+    char const* level = "";             // "its", "the default"
+
+    [[nodiscard]] std::string source() const
+    {
+        return label ? "label " + *label + "'s" : std::string(level);
+    }
 };
 
-ShareLimits limits_of(Entry const& e, std::map<std::string, config::LabelPolicy> const& labels)
+// The torrent's own limit unless -1 (-2: none at all); else the first of its labels that sets
+// one; else the global default. Each limit (ratio, seed time, idle) is resolved on its own.
+template <class T>
+Limit resolve(T own, Entry const& e, Labels const& labels, T config::LabelPolicy::*in_label,
+              T global, config::BtConfig const& bt)
 {
-    ShareLimits out{e.meta.ratio_limit, e.meta.seed_time_limit, e.meta.limit_action, "its"};
-    if (out.ratio_limit < 0 && out.seed_time_limit < 0) {
-        for (auto const& l : e.meta.labels) {
-            auto it = labels.find(l);
-            if (it == labels.end() ||
-                (it->second.ratio_limit < 0 && it->second.seed_time_limit < 0))
-                continue;
-            out.ratio_limit = it->second.ratio_limit;
-            out.seed_time_limit = it->second.seed_time_limit;
-            out.action = it->second.limit_action;
-            out.source = "label " + l + "'s";
-            break;
-        }
-    }
-    return out;
+    if (own == -2)
+        return {};
+    if (own >= 0)
+        return {static_cast<double>(own), &e.meta.limit_action, nullptr, "its"};
+    for (auto const& l : e.meta.labels)
+        if (auto it = labels.find(l); it != labels.end() && it->second.*in_label >= 0)
+            return {static_cast<double>(it->second.*in_label), &it->second.limit_action, &l};
+    if (global >= 0)
+        return {static_cast<double>(global), &bt.limit_action, nullptr, "the default"};
+    return {};
+}
+
+// The first share limit the torrent has reached, as "<source> <kind>" and its action.
+std::optional<std::pair<std::string, std::string>> reached(Entry const& e, Labels const& labels,
+                                                           config::BtConfig const& bt)
+{
+    using LP = config::LabelPolicy;
+    auto const& m = e.meta;
+    struct Candidate {
+        Limit limit;
+        double figure;
+        char const* kind;
+    };
+    Candidate const candidates[] = {
+        {resolve(m.ratio_limit, e, labels, &LP::ratio_limit, bt.ratio_limit, bt),
+         ratio_of(e.status), "ratio"},
+        {resolve(m.seed_time_limit, e, labels, &LP::seed_time_limit, bt.seed_time_limit, bt),
+         static_cast<double>(e.status.seeding_duration.count()), "seed time"},
+        {resolve(m.idle_limit, e, labels, &LP::idle_limit, bt.idle_limit, bt),
+         static_cast<double>(idle_seconds(e.status)), "idle"},
+    };
+    for (auto const& c : candidates)
+        if (c.limit.value >= 0 && c.figure >= c.limit.value)
+            return std::pair{c.limit.source() + " " + c.kind, *c.limit.action};
+    return std::nullopt;
 }
 
 } // namespace
@@ -45,13 +79,10 @@ std::vector<std::pair<std::string, std::string>> Engine::Impl::reach_share_limit
     for (auto& [id, e] : torrents) {
         if (!e.have_status || e.meta.stopped || !e.status.is_finished)
             continue;
-        auto limits = limits_of(e, cfg.labels);
-        auto& action = limits.action;
-        bool ratio_hit = limits.ratio_limit >= 0 && ratio_of(e.status) >= limits.ratio_limit;
-        bool time_hit = limits.seed_time_limit >= 0 &&
-                        e.status.seeding_duration.count() >= limits.seed_time_limit;
-        if (!ratio_hit && !time_hit)
+        auto hit = reached(e, cfg.labels, cfg.bt);
+        if (!hit)
             continue;
+        auto& [which, action] = *hit;
         if (action == "remove_data") {
             if (auto other = shares_files(e, {id}); !other.empty()) {
                 spdlog::warn("torrent {}: its files are also the data of torrent {}; removing "
@@ -60,11 +91,11 @@ std::vector<std::pair<std::string, std::string>> Engine::Impl::reach_share_limit
                 action = "remove";
             }
         }
-        spdlog::info("torrent {} reached {} {} limit: {}", id, limits.source,
-                     ratio_hit ? "ratio" : "seed time", action);
+        spdlog::info("torrent {} reached {} limit: {}", id, which, action);
         hits.emplace_back(id, action);
         if (action == "stop") {
             e.meta.stopped = true;
+            e.meta.limit_reached = true;
             e.handle.unset_flags(lt::torrent_flags::auto_managed);
             e.handle.pause();
             e.dirty = true;

@@ -101,7 +101,7 @@ void Engine::Impl::set_up_session()
         ses->add_extension(make_btt_pay_plugin(accounting, payments));
     if (payments) {
         payments->attach(*ses); // its class filter (replaces the one above), choking by bid
-        payments->set_upload_limit(applied_settings.get_int(lt::settings_pack::upload_rate_limit));
+        payments->set_upload_limit(effective_rates().second);
     }
     ses->set_alert_notify([this] { boost::asio::post(io, [this] { drain_alerts(); }); });
 }
@@ -138,8 +138,12 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
         return listen.error().message;
     params.settings.set_str(lt::settings_pack::listen_interfaces, *listen);
     m.applied_settings = params.settings; // no other thread runs yet
+    auto const [down, up] = m.effective_rates();
+    params.settings.set_int(lt::settings_pack::download_rate_limit, down);
+    params.settings.set_int(lt::settings_pack::upload_rate_limit, up);
     m.ses = std::make_unique<lt::session>(std::move(params));
     m.set_up_session();
+    m.start_ip_filter();
 
     if (!stored.empty()) {
         spdlog::info("applying {} session setting(s) changed over RPC (stored in state.db)",
@@ -154,6 +158,8 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
     m.ses->post_torrent_updates(kStatusFlags);
     m.schedule_tick();
     m.schedule_resume_save();
+    m.check_alt_schedule(true);
+    m.schedule_alt_check();
     return {};
 }
 

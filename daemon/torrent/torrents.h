@@ -38,8 +38,31 @@ struct SessionStats {
     std::int64_t listen_port = 0;
     std::vector<std::string> listening;     // "0.0.0.0:51413", "[::1]:51413"
     std::int64_t uptime = 0;                // seconds
+    std::int64_t blocklist_rules = 0;       // address ranges the blocklist blocks (0 when off)
+    std::int64_t bans = 0;                  // entries in the ban list
+    std::int64_t peers_blocked = 0;         // connections the IP filter refused since start
     std::optional<PaymentFigures> payments; // with btt_pay
 };
+
+// The IP filter: the blocklist (every list in its folder, while bt.blocklist is on) and the
+// ban list (always).
+struct BlocklistInfo {
+    bool enabled = false;   // bt.blocklist
+    std::string dir;        // where the lists are: <state_dir>/blocklists
+    std::int64_t lists = 0; // files read at the last load
+    std::int64_t rules = 0; // address ranges from them
+    std::int64_t bad_lines = 0;
+    std::vector<std::string> problems{}; // "level1.gz: line 7: ...", the first few
+    std::int64_t loaded_time = 0;        // unix seconds of the last load, 0 never
+    std::int64_t bans = 0;
+    std::int64_t peers_blocked = 0; // connections refused since start
+};
+
+// Budgets: a list is read up to kBlocklistFileBytes from disk (or the network) and at most
+// kBlocklistTextBytes once decompressed; the ban list holds at most kMaxBans entries.
+inline constexpr std::size_t kBlocklistFileBytes = 64u << 20;
+inline constexpr std::size_t kBlocklistTextBytes = 256u << 20;
+inline constexpr std::size_t kMaxBans = 10000;
 
 struct AddRequest {
     std::string metainfo;  // bencoded .torrent bytes (already decoded / fetched / read)
@@ -112,10 +135,16 @@ struct TorrentView {
     std::int64_t upload_limit = 0;   // bytes/s, 0 unlimited
     std::int64_t download_limit = 0; // bytes/s, 0 unlimited
     std::int64_t max_connections = -1;
-    double ratio_limit = -1;           // -1 none
-    std::int64_t seed_time_limit = -1; // seconds, -1 none
+    // Share limits of its own: -1 = its label's, else the global default (bt.ratio_limit, ...);
+    // -2 = none, whatever the label or the default say.
+    double ratio_limit = -1;
+    std::int64_t seed_time_limit = -1; // seconds seeding
+    std::int64_t idle_limit = -1;      // seconds seeding without uploading
     std::string limit_action;          // one of config::limit_actions()
+    bool limit_reached = false;        // stopped by a share limit, until started again
     std::int64_t seeding_time = 0;     // seconds
+    std::int64_t idle_time = 0;        // seconds seeding since the last upload (0 unless seeding)
+    std::int64_t activity_time = 0;    // unix seconds of the last payload sent or received, 0 never
     std::int64_t active_time = 0;      // seconds
     std::int64_t num_pieces = 0;       // 0 without metadata
     std::int64_t pieces_have = 0;
@@ -213,13 +242,15 @@ struct TorrentSettings {
     std::optional<std::int64_t> max_connections{}; // -1..65535, -1 unlimited
     std::optional<bool> sequential{};
     std::optional<std::vector<std::string>> labels{};
-    std::optional<double> ratio_limit{};           // >= 0, or -1 for none
-    std::optional<std::int64_t> seed_time_limit{}; // seconds, -1..2^40, -1 none
+    // Share limits, as TorrentView's: >= 0, -1 the label's or default, -2 none.
+    std::optional<double> ratio_limit{};
+    std::optional<std::int64_t> seed_time_limit{}; // seconds, -2..2^40
+    std::optional<std::int64_t> idle_limit{};      // seconds, -2..2^40
     std::optional<std::string> limit_action{};     // one of config::limit_actions()
 };
 
 // A BitTorrent session setting's value, typed as its key (Engine::session_setting_keys()).
-using SettingValue = std::variant<bool, std::int64_t, std::string>;
+using SettingValue = std::variant<bool, std::int64_t, double, std::string>;
 // Session settings by their session.settings name ("upload_rate_limit", "dht", ...).
 using SessionSettings = std::map<std::string, SettingValue>;
 
@@ -256,9 +287,27 @@ public:
     // Applies per-torrent settings (see torrent.set); checks everything before changing
     // anything.
     virtual Status set(std::vector<std::string> const& ids, TorrentSettings const& settings) = 0;
+    // Gives the file or folder `path` (as files() shows paths) the last component `name`, on
+    // disk too; returns the new path. Waits for libtorrent's disk thread (bounded).
+    virtual Result<std::string> rename_path(std::string const& id, std::string const& path,
+                                            std::string const& name) = 0;
 
     // Hashes every file: slow (seconds to minutes); call from the slow pool, not an RPC worker.
     virtual Result<CreateResult> create(CreateRequest const& req) = 0;
+
+    [[nodiscard]] virtual BlocklistInfo blocklist() = 0;
+    // Reads every list in the blocklist folder again and applies them. Slow (disk and parsing):
+    // call from the slow pool, not an RPC worker.
+    virtual Result<BlocklistInfo> reload_blocklist() = 0;
+    // Checks that `data` (a list fetched from bt.blocklist_url) parses, stores it in the folder
+    // as url.list, then reloads. Slow, as reload_blocklist.
+    virtual Result<BlocklistInfo> store_blocklist(std::string const& data) = 0;
+    // Adds and removes ban list entries (addresses or CIDR ranges, each checked before any
+    // change; at most kMaxBans), stores the list in state.db and applies it at once: connected
+    // peers it covers are dropped. Returns the list.
+    virtual Result<std::vector<std::string>> ban(std::vector<std::string> const& add,
+                                                 std::vector<std::string> const& remove) = 0;
+    [[nodiscard]] virtual std::vector<std::string> bans() = 0;
 
     [[nodiscard]] virtual SessionStats session_stats() = 0;
     [[nodiscard]] virtual SessionSettings session_settings() = 0;

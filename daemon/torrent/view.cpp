@@ -4,6 +4,7 @@
 #include "daemon/torrent/engine_impl.h"
 
 #include <algorithm>
+#include <optional>
 #include <sstream>
 
 namespace seedbox::daemon {
@@ -14,6 +15,36 @@ double ratio_of(lt::torrent_status const& st)
 {
     auto base = std::max(st.all_time_download, st.total_wanted_done);
     return base > 0 ? static_cast<double>(st.all_time_upload) / static_cast<double>(base) : 0.0;
+}
+
+namespace {
+
+// Seconds since `t`, a libtorrent timestamp; nullopt when it was never set.
+std::optional<std::int64_t> seconds_since(lt::time_point t)
+{
+    if (t.time_since_epoch().count() <= 0)
+        return std::nullopt;
+    return std::chrono::duration_cast<std::chrono::seconds>(lt::clock_type::now() - t).count();
+}
+
+} // namespace
+
+std::int64_t idle_seconds(lt::torrent_status const& st)
+{
+    auto const seeding = st.seeding_duration.count();
+    if (!st.is_seeding || seeding <= 0)
+        return 0;
+    auto const since = seconds_since(st.last_upload);
+    return since ? std::clamp<std::int64_t>(*since, 0, seeding) : seeding;
+}
+
+std::int64_t activity_time_of(lt::torrent_status const& st)
+{
+    auto up = seconds_since(st.last_upload), down = seconds_since(st.last_download);
+    if (!up && !down)
+        return 0;
+    auto const ago = std::min(up.value_or(INT64_MAX), down.value_or(INT64_MAX));
+    return now_unix() - std::max<std::int64_t>(ago, 0);
 }
 
 namespace {
@@ -65,6 +96,8 @@ void transfer_of(lt::torrent_status const& st, TorrentView& v)
     v.paused = static_cast<bool>(st.flags & lt::torrent_flags::paused);
     v.seeding_time = st.seeding_duration.count();
     v.active_time = st.active_duration.count();
+    v.idle_time = idle_seconds(st);
+    v.activity_time = activity_time_of(st);
     v.pieces_have = st.num_pieces;
     v.has_metadata = st.has_metadata;
     v.info_hash_v2 = hex_v2(st);
@@ -85,6 +118,8 @@ void settings_of(Entry const& e, TorrentView& v)
     v.max_connections = e.meta.max_connections;
     v.ratio_limit = e.meta.ratio_limit;
     v.seed_time_limit = e.meta.seed_time_limit;
+    v.idle_limit = e.meta.idle_limit;
+    v.limit_reached = e.meta.limit_reached;
     v.limit_action = e.meta.limit_action;
     v.resume = e.resume_state;
     v.resume_saved_time = e.resume_saved_time;

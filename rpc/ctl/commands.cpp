@@ -83,8 +83,11 @@ void define_torrent_detail_commands(CLI::App& app, Args& a, Commands& cmd)
     cmd.limits->add_option("--up", a.up, "upload limit, e.g. 800k or 1.5M (0 = unlimited)");
     cmd.limits->add_option("--down", a.down, "download limit (0 = unlimited)");
     cmd.limits->add_option("--connections", a.max_conn, "peer connections (-1 = unlimited)");
-    cmd.limits->add_option("--ratio", a.ratio, "share ratio limit (-1 = none)");
-    cmd.limits->add_option("--seed-time", a.seed_time, "seconds of seeding (-1 = none)");
+    cmd.limits->add_option("--ratio", a.ratio,
+                           "share ratio limit (-1 = the label's or the default, -2 = none)");
+    cmd.limits->add_option("--seed-time", a.seed_time, "seconds of seeding (-1, -2 as --ratio)");
+    cmd.limits->add_option("--idle", a.idle_time,
+                           "seconds seeding without uploading (-1, -2 as --ratio)");
     cmd.limits->add_option("--action", a.action, "at a limit: stop, remove or remove_data")
         ->check(CLI::IsMember({"stop", "remove", "remove_data"}));
     cmd.labels = app.add_subcommand("labels", "replace torrents' labels");
@@ -107,6 +110,15 @@ void define_session_commands(CLI::App& app, Args& a, Commands& cmd)
     cmd.settings = app.add_subcommand("settings", "session settings; KEY=VALUE changes them");
     cmd.settings->add_option("changes", a.settings, "e.g. upload_rate_limit=1048576 dht=false");
     cmd.stats = app.add_subcommand("stats", "session statistics");
+    cmd.blocklist =
+        app.add_subcommand("blocklist", "the IP blocklist; --update fetches and reloads");
+    cmd.blocklist->add_flag("--update", a.update,
+                            "fetch blocklist_url (if set) and read the blocklists folder again");
+    cmd.ban = app.add_subcommand("ban", "never connect these addresses or CIDR ranges");
+    cmd.ban->add_option("addresses", a.addresses, "e.g. 192.0.2.7 2001:db8::/32")->required();
+    cmd.unban = app.add_subcommand("unban", "lift bans");
+    cmd.unban->add_option("addresses", a.addresses, "as `bans` lists them")->required();
+    cmd.bans = app.add_subcommand("bans", "the ban list");
     cmd.ledger = app.add_subcommand("ledger", "incentive ledger: totals, or per peer");
     cmd.ledger_peers = cmd.ledger->add_subcommand("peers", "per counterparty");
     cmd.ledger_journal =

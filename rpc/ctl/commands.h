@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,11 +27,13 @@ struct Args {
     std::string shell = "bash";
     std::vector<std::string> items, ids, labels, events, trackers, add_trackers, rm_trackers;
     std::vector<std::string> settings, want, skip, prio, endpoints;
-    bool paused = false, delete_data = false, is_private = false, add_it = false;
+    bool paused = false, delete_data = false, is_private = false, add_it = false, update = false;
+    std::vector<std::string> addresses;
     int count = 0, refreshes = 0;
-    std::int64_t piece_size = 0, seed_time = -2, max_conn = -2;
+    std::int64_t piece_size = 0, max_conn = -2;
     std::int64_t limit = 100, after = 0, batch_id = 0;
-    double ratio = -2;
+    std::optional<std::int64_t> seed_time, idle_time; // share limits: -1 default, -2 none
+    std::optional<double> ratio;
 };
 
 // The subcommands, owned by the CLI::App; `*cmd.list` is true when `list` was given.
@@ -38,6 +41,7 @@ struct Commands {
     CLI::App *list, *add, *remove, *start, *stop, *recheck, *reannounce, *move, *queue, *info;
     CLI::App* files;
     CLI::App *peers, *trackers, *limits, *labels, *create, *settings, *stats;
+    CLI::App *blocklist, *ban, *unban, *bans;
     CLI::App *ledger, *ledger_peers, *ledger_journal, *ledger_vouchers, *ledger_verify;
     CLI::App *wallet, *wallet_balance, *wallet_deposit, *wallet_withdraw, *add_peers;
     CLI::App *settle, *settle_status, *settle_batches, *settle_batch;

@@ -145,8 +145,8 @@ std::string human(std::string const& key, json const& v)
     std::string_view k = key;
     if (auto dot = k.rfind('.'); dot != std::string_view::npos)
         k = k.substr(dot + 1);
-    if (one_of(k, {"eta", "seeding_time", "active_time", "seed_time_limit", "uptime",
-                   "credit_window", "interval"}))
+    if (one_of(k, {"eta", "seeding_time", "active_time", "seed_time_limit", "idle_time",
+                   "idle_limit", "uptime", "credit_window", "interval"}))
         return k == "eta" && v == -1 ? "unknown" : human_duration(v);
     if (ends_with(k, "_time") || one_of(k, {"time", "timestamp", "last_check", "next_run",
                                             "created", "updated", "expiration"}))

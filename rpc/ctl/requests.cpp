@@ -155,15 +155,17 @@ void add_limit_params(json& p, Args const& a)
         p["download_limit"] = parse_rate(a.down);
     if (a.max_conn != -2)
         p["max_connections"] = a.max_conn;
-    if (a.ratio != -2)
-        p["ratio_limit"] = a.ratio;
-    if (a.seed_time != -2)
-        p["seed_time_limit"] = a.seed_time;
+    if (a.ratio)
+        p["ratio_limit"] = *a.ratio;
+    if (a.seed_time)
+        p["seed_time_limit"] = *a.seed_time;
+    if (a.idle_time)
+        p["idle_limit"] = *a.idle_time;
     if (!a.action.empty())
         p["limit_action"] = a.action;
     if (p.size() == 1)
         throw CtlError(2, "limits: give --up, --down, --connections, --ratio, "
-                          "--seed-time or --action");
+                          "--seed-time, --idle or --action");
 }
 
 json create_params(Args const& a)

@@ -193,6 +193,20 @@ void health(Client& c, Args const& a)
         std::puts("ok");
 }
 
+// blocklist [--update], ban, unban, bans.
+void ip_filter(Client& c, Args const& a, Commands const& cmd)
+{
+    if (*cmd.blocklist)
+        return out(a, c.call(a.update ? "blocklist.update" : "blocklist.status"),
+                   [](json const& s) { print_object(s); });
+    auto const method = *cmd.bans ? "bans.list" : *cmd.ban ? "bans.add" : "bans.remove";
+    auto const params = *cmd.bans ? json::object() : json{{"addresses", a.addresses}};
+    out(a, c.call(method, params)["bans"], [](json const& list) {
+        for (auto const& b : list)
+            std::puts(b.get<std::string>().c_str());
+    });
+}
+
 } // namespace
 
 // One branch per subcommand (CLI11 lets exactly one top-level subcommand through).
@@ -228,6 +242,8 @@ void run_command(Client& c, Args const& a, Commands const& cmd)
         settings(c, a);
     } else if (*cmd.stats) {
         out(a, c.call("session.stats"), [](json const& s) { print_object(s); });
+    } else if (*cmd.blocklist || *cmd.ban || *cmd.unban || *cmd.bans) {
+        ip_filter(c, a, cmd);
     } else if (*cmd.ledger && (*cmd.ledger_journal || *cmd.ledger_vouchers || *cmd.ledger_verify)) {
         ledger_records(c, a, cmd);
     } else if (*cmd.add_peers) {

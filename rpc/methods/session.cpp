@@ -29,7 +29,10 @@ json stats_schema()
                    {"alert_queue_size", integer()},
                    {"listen_port", integer()},
                    {"listening", array(string())},
-                   {"uptime", integer()}},
+                   {"uptime", integer()},
+                   {"blocklist_rules", integer()},
+                   {"bans", integer()},
+                   {"peers_blocked", integer()}},
                   // With payments: payment classes (btt_pay).
                   {{"payments", object({{"peers_by_class", by_class},
                                         {"uploaded_by_class", by_class},
@@ -55,7 +58,10 @@ json stats_json(daemon::SessionStats const& s)
               {"alert_queue_size", s.alert_queue_size},
               {"listen_port", s.listen_port},
               {"listening", s.listening},
-              {"uptime", s.uptime}};
+              {"uptime", s.uptime},
+              {"blocklist_rules", s.blocklist_rules},
+              {"bans", s.bans},
+              {"peers_blocked", s.peers_blocked}};
     if (auto const& p = s.payments)
         j["payments"] = {{"uploaded_by_class", p->uploaded_by_class},
                          {"peers_by_class", p->peers_by_class},
@@ -80,6 +86,8 @@ daemon::SessionSettings settings_of(json const& params)
             out[key] = v.get<bool>();
         else if (v.is_number_integer())
             out[key] = v.get<std::int64_t>();
+        else if (v.is_number())
+            out[key] = v.get<double>();
         else
             out[key] = v.get<std::string>();
     }
@@ -123,9 +131,10 @@ void add_session_methods(MethodTable& t)
         Param p{k.name,
                 type == "boolean"   ? Type::boolean
                 : type == "integer" ? Type::integer
+                : type == "number"  ? Type::number
                                     : Type::string,
                 false, k.help};
-        if (type == "integer")
+        if (type == "integer" || type == "number")
             p = std::move(p).range(k.min, k.max);
         if (!k.choices.empty())
             p = std::move(p).one_of(k.choices);

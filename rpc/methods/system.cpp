@@ -109,6 +109,7 @@ MethodTable build_method_table()
     MethodTable t;
     add_system_methods(t);
     add_session_methods(t);
+    add_blocklist_methods(t);
     add_torrent_methods(t);
     add_event_methods(t);
     add_wallet_methods(t);

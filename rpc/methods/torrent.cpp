@@ -130,6 +130,7 @@ json torrent_set(Call& c)
     take(c, "labels", s.labels);
     take(c, "ratio_limit", s.ratio_limit);
     take(c, "seed_time_limit", s.seed_time_limit);
+    take(c, "idle_limit", s.idle_limit);
     take(c, "limit_action", s.limit_action);
     return status(c.engine().set(c.arg<std::vector<std::string>>("ids"), s));
 }
@@ -349,6 +350,20 @@ void add_torrent_methods(MethodTable& t)
          .result = ok_schema,
          .handler = torrent_set_trackers});
     t.push_back(
+        {.name = "torrent.rename",
+         .summary = "Rename a file or folder of a torrent (its last path component), on disk too.",
+         .mutates = true,
+         .params = {id_param(),
+                    {"path", Type::string, true, "as torrent.files shows it: \"name/dir/file\""},
+                    {"name", Type::string, true, "the new last component"}},
+         .result = schema::object({{"path", schema::string()}}),
+         .handler = [](Call& c) -> json {
+             return {{"path", unwrap(c.engine().rename_path(c.arg<std::string>("id"),
+                                                            c.arg<std::string>("path"),
+                                                            c.arg<std::string>("name")))}};
+         },
+         .runs = Runs::slow}); // waits for libtorrent's disk thread
+    t.push_back(
         {.name = "torrent.set",
          .summary =
              "Per-torrent settings: rate limits, connections, sequential, labels, share limits.",
@@ -362,10 +377,16 @@ void add_torrent_methods(MethodTable& t)
                                                                                            65535),
                     {"sequential", Type::boolean, false, "download pieces in order"},
                     {"labels", Type::string_array, false, "replace the labels"},
-                    Param{"ratio_limit", Type::number, false, "share ratio limit, -1 = none"}.range(
-                        -1, 1'000'000),
-                    Param{"seed_time_limit", Type::integer, false, "seconds of seeding, -1 = none"}
-                        .range(-1, 1LL << 40),
+                    Param{"ratio_limit", Type::number, false,
+                          "share ratio limit; -1 = the label's or the default, -2 = none"}
+                        .range(-2, 1'000'000),
+                    Param{"seed_time_limit", Type::integer, false,
+                          "seconds of seeding; -1 = the label's or the default, -2 = none"}
+                        .range(-2, 1LL << 40),
+                    Param{"idle_limit", Type::integer, false,
+                          "seconds seeding without uploading; -1 = the label's or the default, "
+                          "-2 = none"}
+                        .range(-2, 1LL << 40),
                     Param{"limit_action", Type::string, false, "what to do at a limit"}.one_of(
                         config::limit_actions())},
          .result = ok_schema,

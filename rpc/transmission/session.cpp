@@ -1,9 +1,10 @@
 // session-* and the other session-wide methods: session-get reports the daemon's real settings in
-// Transmission's names and units (speeds in kB/s, K = 1000); what seedboxd does not have (an
-// alternative speed schedule, a blocklist, idle limits) reads as off, which is what it is.
+// Transmission's names and units (speeds in kB/s, K = 1000; limits in minutes); what seedboxd
+// does not have (an incomplete-files folder, a stalled-queue rule) reads as off, which it is.
 #include "daemon/base/paths.h"
 #include "rpc/transmission/internal.h"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace seedbox::rpc::transmission {
@@ -16,6 +17,22 @@ std::int64_t int_setting(daemon::SessionSettings const& s, char const* key)
     return it != s.end() && std::holds_alternative<std::int64_t>(it->second)
                ? std::get<std::int64_t>(it->second)
                : 0;
+}
+
+std::string string_setting(daemon::SessionSettings const& s, char const* key)
+{
+    auto it = s.find(key);
+    return it != s.end() && std::holds_alternative<std::string>(it->second)
+               ? std::get<std::string>(it->second)
+               : std::string();
+}
+
+double number_setting(daemon::SessionSettings const& s, char const* key)
+{
+    auto it = s.find(key);
+    return it != s.end() && std::holds_alternative<double>(it->second)
+               ? std::get<double>(it->second)
+               : -1;
 }
 
 bool bool_setting(daemon::SessionSettings const& s, char const* key)
@@ -56,9 +73,9 @@ json all_settings(Context& ctx)
     auto const up = int_setting(s, "upload_rate_limit");
     return {
         {"version", version_string()},
-        {"rpc-version", 17},
-        {"rpc-version-minimum", 14},
-        {"rpc-version-semver", "5.3.0"},
+        {"rpc-version", kRpcVersion},
+        {"rpc-version-minimum", kRpcVersionMinimum},
+        {"rpc-version-semver", std::string(kRpcVersionSemver)},
         {"download-dir", cfg.torrent.default_save_path},
         {"download-dir-free-space", free_bytes(cfg.torrent.default_save_path)},
         {"config-dir", cfg.state_dir},
@@ -66,13 +83,13 @@ json all_settings(Context& ctx)
         {"speed-limit-down-enabled", down > 0},
         {"speed-limit-up", up / 1000},
         {"speed-limit-up-enabled", up > 0},
-        {"alt-speed-enabled", false},
-        {"alt-speed-down", 0},
-        {"alt-speed-up", 0},
-        {"alt-speed-time-enabled", false},
-        {"alt-speed-time-begin", 0},
-        {"alt-speed-time-end", 0},
-        {"alt-speed-time-day", 0},
+        {"alt-speed-enabled", bool_setting(s, "alt_speed")},
+        {"alt-speed-down", int_setting(s, "alt_download_rate_limit") / 1000},
+        {"alt-speed-up", int_setting(s, "alt_upload_rate_limit") / 1000},
+        {"alt-speed-time-enabled", bool_setting(s, "alt_speed_schedule")},
+        {"alt-speed-time-begin", int_setting(s, "alt_speed_begin")},
+        {"alt-speed-time-end", int_setting(s, "alt_speed_end")},
+        {"alt-speed-time-day", int_setting(s, "alt_speed_days")},
         {"peer-limit-global", int_setting(s, "connections_limit")},
         {"peer-port", int_setting(s, "listen_port")},
         {"peer-port-random-on-start", false},
@@ -82,18 +99,18 @@ json all_settings(Context& ctx)
         {"port-forwarding-enabled", bool_setting(s, "upnp") || bool_setting(s, "natpmp")},
         {"utp-enabled", true}, // libtorrent's default, which seedboxd keeps
         {"encryption", encryption_of(s)},
-        {"download-queue-enabled", true},
-        {"download-queue-size", int_setting(s, "active_downloads")},
-        {"seed-queue-enabled", true},
-        {"seed-queue-size", int_setting(s, "active_seeds")},
+        {"download-queue-enabled", int_setting(s, "active_downloads") >= 0},
+        {"download-queue-size", std::max<std::int64_t>(0, int_setting(s, "active_downloads"))},
+        {"seed-queue-enabled", int_setting(s, "active_seeds") >= 0},
+        {"seed-queue-size", std::max<std::int64_t>(0, int_setting(s, "active_seeds"))},
         {"queue-stalled-enabled", false},
-        {"seedRatioLimited", false},
-        {"seedRatioLimit", 0},
-        {"idle-seeding-limit-enabled", false},
-        {"idle-seeding-limit", 0},
-        {"blocklist-enabled", false},
-        {"blocklist-size", 0},
-        {"blocklist-url", ""},
+        {"seedRatioLimited", number_setting(s, "ratio_limit") >= 0},
+        {"seedRatioLimit", std::max(0.0, number_setting(s, "ratio_limit"))},
+        {"idle-seeding-limit-enabled", int_setting(s, "idle_limit") >= 0},
+        {"idle-seeding-limit", std::max<std::int64_t>(0, int_setting(s, "idle_limit")) / 60},
+        {"blocklist-enabled", bool_setting(s, "blocklist")},
+        {"blocklist-size", ctx.engine.blocklist().rules},
+        {"blocklist-url", string_setting(s, "blocklist_url")},
         {"incomplete-dir-enabled", false},
         {"incomplete-dir", ""},
         {"rename-partial-files", false},
@@ -169,11 +186,6 @@ json port_test(Context&, json const&)
 {
     throw Failure("port-test needs a server on the internet to connect back to this port, and "
                   "seedboxd contacts no third party; check it from outside instead");
-}
-
-json blocklist_update(Context&, json const&)
-{
-    throw Failure("seedboxd has no blocklist yet");
 }
 
 json session_close(Context&, json const&)

@@ -97,13 +97,16 @@ double ratio_of(TorrentView const& t)
     return t.uploaded > 0 ? -2.0 : -1.0;
 }
 
-// A stopped, complete torrent whose share limit was reached: Transmission's "finished".
+// A torrent stopped by its share limit: Transmission's "finished".
 bool finished(TorrentView const& t)
 {
-    if (t.state != TorrentState::stopped || t.left_until_done != 0 || !t.has_metadata)
-        return false;
-    return (t.ratio_limit >= 0 && t.ratio >= t.ratio_limit) ||
-           (t.seed_time_limit >= 0 && t.seeding_time >= t.seed_time_limit);
+    return t.state == TorrentState::stopped && t.limit_reached;
+}
+
+// A share limit's Transmission mode: 0 the session's (or label's), 1 its own, 2 unlimited.
+template <class T> int limit_mode(T own)
+{
+    return own >= 0 ? 1 : own == -2 ? 2 : 0;
 }
 
 // libtorrent's 0..7 as Transmission's -1 low, 0 normal, 1 high (0, skipped, reads as normal).
@@ -255,11 +258,11 @@ std::vector<Field> const& table()
         {"uploadLimit", [](S s) -> json { return s.t.upload_limit / 1000; }},
         {"uploadLimited", [](S s) -> json { return s.t.upload_limit > 0; }},
         {"seedRatioLimit", [](S s) -> json { return std::max(0.0, s.t.ratio_limit); }},
-        {"seedRatioMode", [](S s) -> json { return s.t.ratio_limit >= 0 ? 1 : 0; }},
-        // The seed time limit (seedboxd counts time seeding; Transmission counts idle time).
+        {"seedRatioMode", [](S s) -> json { return limit_mode(s.t.ratio_limit); }},
         {"seedIdleLimit",
-         [](S s) -> json { return std::max<std::int64_t>(0, s.t.seed_time_limit) / 60; }},
-        {"seedIdleMode", [](S s) -> json { return s.t.seed_time_limit >= 0 ? 1 : 0; }},
+         [](S s) -> json { return std::max<std::int64_t>(0, s.t.idle_limit) / 60; }},
+        {"seedIdleMode", [](S s) -> json { return limit_mode(s.t.idle_limit); }},
+        {"activityDate", [](S s) -> json { return s.t.activity_time; }},
         {"queuePosition", [](S s) -> json { return s.t.queue_position; }},
         {"honorsSessionLimits", [](S) -> json { return true; }},
         {"bandwidthPriority", [](S) -> json { return 0; }},

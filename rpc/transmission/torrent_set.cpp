@@ -31,39 +31,41 @@ std::optional<std::int64_t> limit_of(json const& args, char const* value, char c
     return kb * 1000;
 }
 
+// seedRatioMode 0 (the session's or label's) -> -1, 2 (unlimited) -> -2, 1 -> seedRatioLimit.
 std::optional<double> ratio_of(json const& args)
 {
     if (args.contains("seedRatioMode")) {
         auto mode = integer(args, "seedRatioMode");
+        if (mode < 0 || mode > 2)
+            throw Failure("seedRatioMode must be 0, 1 or 2");
         if (mode != 1)
-            return -1.0; // 0 (the session's, which has none) or 2 (unlimited)
+            return mode == 0 ? -1.0 : -2.0;
     }
     if (!args.contains("seedRatioLimit"))
         return std::nullopt;
-    if (!args["seedRatioLimit"].is_number() || args["seedRatioLimit"].get<double>() < 0)
-        throw Failure("seedRatioLimit must be a number >= 0");
+    if (!args["seedRatioLimit"].is_number() || args["seedRatioLimit"].get<double>() < 0 ||
+        args["seedRatioLimit"].get<double>() > 1e6)
+        throw Failure("seedRatioLimit must be a number 0..1000000");
     return args["seedRatioLimit"].get<double>();
 }
 
-// seedIdleMode 1 with seedIdleLimit (minutes) as the seed time limit: seedboxd stops (or
-// removes) a torrent after that much time seeding, where Transmission counts idle time. Sonarr
-// and Radarr send their indexers' seed time this way. Modes 0 and 2: no limit.
-std::optional<std::int64_t> seed_time_of(json const& args)
+// seedIdleMode (as seedRatioMode) and seedIdleLimit in minutes: the idle limit, seconds seeding
+// without uploading. Sonarr and Radarr send their indexers' seed time this way.
+std::optional<std::int64_t> idle_of(json const& args)
 {
-    if (!args.contains("seedIdleMode")) {
-        if (!args.contains("seedIdleLimit"))
-            return std::nullopt;
-        auto minutes = integer(args, "seedIdleLimit");
-        if (minutes < 0 || minutes > (1LL << 40) / 60)
-            throw Failure("seedIdleLimit must be 0.." + std::to_string((1LL << 40) / 60));
-        return minutes * 60;
+    if (args.contains("seedIdleMode")) {
+        auto mode = integer(args, "seedIdleMode");
+        if (mode < 0 || mode > 2)
+            throw Failure("seedIdleMode must be 0, 1 or 2");
+        if (mode != 1)
+            return mode == 0 ? -1 : -2;
     }
-    if (integer(args, "seedIdleMode") != 1)
-        return -1;
     if (!args.contains("seedIdleLimit"))
-        throw Failure("seedIdleMode 1 needs seedIdleLimit (minutes)");
-    json only_limit = {{"seedIdleLimit", args["seedIdleLimit"]}};
-    return seed_time_of(only_limit);
+        return std::nullopt;
+    auto minutes = integer(args, "seedIdleLimit");
+    if (minutes < 0 || minutes > (1LL << 40) / 60)
+        throw Failure("seedIdleLimit must be 0.." + std::to_string((1LL << 40) / 60));
+    return minutes * 60;
 }
 
 void refuse_unsupported(json const& args)
@@ -86,7 +88,7 @@ daemon::TorrentSettings settings_of(json const& args)
     if (args.contains("labels"))
         s.labels = labels_of(args["labels"]);
     s.ratio_limit = ratio_of(args);
-    s.seed_time_limit = seed_time_of(args);
+    s.idle_limit = idle_of(args);
     for (auto const* key : {"sequentialDownload", "sequential_download"})
         if (args.contains(key))
             s.sequential = boolean(args[key], key);
@@ -185,6 +187,12 @@ std::optional<daemon::TrackerEdit> tracker_edit(Context& ctx, std::string const&
 }
 
 } // namespace
+
+std::vector<daemon::FileChange> file_changes_of(Context& ctx, std::string const& id,
+                                                json const& args)
+{
+    return file_changes(ctx, id, args);
+}
 
 json torrent_set(Context& ctx, json const& args)
 {

@@ -146,10 +146,12 @@ json torrent_add(Context& ctx, json const& args)
             throw Failure("invalid or corrupt torrent file");
     } else if (args.contains("filename") && args["filename"].is_string()) {
         auto f = args["filename"].get<std::string>();
-        if (f.rfind("magnet:", 0) != 0)
-            throw Failure("filename: only magnet links are supported here for now; send the "
-                          ".torrent as metainfo (seedboxd's torrent.add takes URLs and paths)");
-        req.magnet = f;
+        if (f.rfind("magnet:", 0) != 0) // a URL or a path: read on the slow pool (slow.cpp)
+            f = fetch_torrent_file(ctx, f);
+        if (f.rfind("magnet:", 0) == 0)
+            req.magnet = std::move(f);
+        else
+            req.metainfo = std::move(f);
     } else {
         throw Failure("no filename or metainfo specified");
     }
@@ -159,6 +161,9 @@ json torrent_add(Context& ctx, json const& args)
     if (args.contains("labels"))
         req.labels = labels_of(args["labels"]);
     auto added = value_of(ctx.engine.add(req));
+    if (added.added && req.magnet.empty())
+        if (auto changes = file_changes_of(ctx, added.id, args); !changes.empty())
+            check(ctx.engine.set_files(added.id, changes));
     auto view = value_of(ctx.engine.get(added.id));
     json const t = {{"id", view.number}, {"name", view.name}, {"hashString", view.id}};
     return {{added.added ? "torrent-added" : "torrent-duplicate", t}};
@@ -202,6 +207,22 @@ json torrent_set_location(Context& ctx, json const& args)
     return ok();
 }
 
+// One torrent's file or folder renamed (its last component): answers the path asked for, the new
+// name and the torrent's id, as Transmission does.
+json torrent_rename_path(Context& ctx, json const& args)
+{
+    auto torrents = pick(ctx, args);
+    if (torrents.size() != 1)
+        throw Failure("torrent-rename-path requires 1 torrent");
+    for (auto const* key : {"path", "name"})
+        if (!args.contains(key) || !args[key].is_string())
+            throw Failure(std::string(key) + " must be a string");
+    auto const& t = torrents.front();
+    (void)value_of(ctx.engine.rename_path(t.id, args["path"].get<std::string>(),
+                                          args["name"].get<std::string>()));
+    return {{"path", args["path"]}, {"name", args["name"]}, {"id", t.number}};
+}
+
 } // namespace
 
 std::vector<MethodEntry> const& torrent_methods()
@@ -217,6 +238,7 @@ std::vector<MethodEntry> const& torrent_methods()
         {"torrent-remove", torrent_remove},
         {"torrent-set-location", torrent_set_location},
         {"torrent-set", torrent_set},
+        {"torrent-rename-path", torrent_rename_path},
         {"queue-move-top", queue_move<daemon::QueueMove::top>},
         {"queue-move-up", queue_move<daemon::QueueMove::up>},
         {"queue-move-down", queue_move<daemon::QueueMove::down>},

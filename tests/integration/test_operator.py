@@ -114,8 +114,9 @@ def test_label_share_limits_stop_and_remove_and_reload_with_sighup(tmp_path):
                              ("own.bin", ["short"])):
             ids[name] = d.add_new(name, 512 << 10, labels=labels)[0]["id"]
             d.wait_state(ids[name], "seeding")
-        # Its own limit wins over the label's.
-        d.call("torrent.set", ids=[ids["own.bin"]], ratio_limit=1000)
+        # Its own limit wins over the label's (each limit on its own: the label below sets a seed
+        # time limit, so its own seed time limit is what overrides it).
+        d.call("torrent.set", ids=[ids["own.bin"]], seed_time_limit=10**6)
         # No label policies yet: everything keeps seeding.
         assert all(t["state"] == "seeding" for t in names(d).values())
 

@@ -34,6 +34,8 @@ COVERED_ELSEWHERE = {
     "Benchmarks": "the bench/ scripts, run by hand: they need minutes of both cores",
     "Using Transmission clients": "test_transmission.py runs the same transmission-remote "
                                   "commands against a daemon",
+    "blocklist and bans": "test_blocklist.py makes the same calls, with a list served on loopback "
+                          "and a real peer refused",
 }
 # JSON-RPC errors a fresh box without a TRON node (offline settlement) answers, by method.
 ALLOWED_RPC_ERRORS = {

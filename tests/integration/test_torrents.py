@@ -146,6 +146,30 @@ def test_files_and_priorities(d):
     assert files[1]["wanted"] is False
 
 
+def test_rename_a_file_and_the_folder_on_disk(d):
+    folder = os.path.join(d.downloads, "album")
+    for name in ("a.bin", "b.bin"):
+        make_file(os.path.join(folder, "cd1", name), 50_000)
+    tid = d.call("torrent.add", metainfo=b64(mktorrent(folder, os.path.join(d.dir, "album.torrent"),
+                                                       piece_kib=32)))["id"]
+    d.wait_state(tid, "seeding")
+    assert d.call("torrent.rename", id=tid, path="album/cd1/a.bin", name="first.bin") == {
+        "path": "album/cd1/first.bin"}
+    assert d.call("torrent.rename", id=tid, path="album/cd1", name="disc 1") == {
+        "path": "album/disc 1"}
+    paths = [f["path"] for f in d.call("torrent.files", id=tid)["files"]]
+    assert paths == ["album/disc 1/b.bin", "album/disc 1/first.bin"] or \
+        sorted(paths) == ["album/disc 1/b.bin", "album/disc 1/first.bin"]
+    wait_until(lambda: os.path.exists(os.path.join(folder, "disc 1", "first.bin")), 10,
+               what="the renamed file on disk")
+    assert not os.path.exists(os.path.join(folder, "cd1", "a.bin"))
+    for bad in ["..", "x/y", ""]:
+        e = d.error_of("torrent.rename", id=tid, path="album/disc 1", name=bad)
+        assert e.code == -32602 and "one path component" in e.message, bad
+    e = d.error_of("torrent.rename", id=tid, path="album/nothing", name="x")
+    assert e.code == -32602 and "no file or folder" in e.message
+
+
 def test_trackers(d):
     r, _, _ = seeded(d, paused=True)
     tid = r["id"]
@@ -256,3 +280,19 @@ def test_listen_port_can_be_changed_live(d):
     port = free_port()
     assert d.call("session.set_settings", listen_port=port)["listen_interfaces"].endswith(f":{port}")
     wait_until(lambda: d.call("session.stats")["listen_port"] == port, 10, what="the new listen port")
+
+
+def test_queue_moves_keep_the_order_of_several_torrents(d):
+    ids = [d.call("torrent.add", magnet=f"magnet:?xt=urn:btih:{i:040x}", paused=True)["id"]
+           for i in (1, 2, 3)]
+
+    def order():
+        pos = {t: d.torrent(t, "queue_position")["queue_position"] for t in ids}
+        return sorted(ids, key=pos.get)
+    wait_until(lambda: order() == ids, 20, what="the queue in the order added")
+    d.call("torrent.queue_move", ids=[ids[1], ids[2]], to="top")
+    wait_until(lambda: order() == [ids[1], ids[2], ids[0]], 20, what=f"two on top, in order ({order()})")
+    d.call("torrent.queue_move", ids=[ids[1], ids[2]], to="bottom")
+    wait_until(lambda: order() == ids, 20, what=f"two at the bottom, in order ({order()})")
+    d.call("torrent.queue_move", ids=[ids[0], ids[1]], to="down")
+    wait_until(lambda: order() == [ids[2], ids[0], ids[1]], 20, what=f"two down ({order()})")

@@ -4,8 +4,10 @@ challenge and the X-Transmission-Session-Id handshake on raw requests, then Debi
 starting, verifying, limiting, labelling, moving and removing with data, with its printed output
 checked against what seedboxd's own API says."""
 import base64
+import http.server
 import json
 import os
+import threading
 import re
 import subprocess
 import urllib.request
@@ -53,7 +55,7 @@ def trpc(d, method, expect="success", **arguments):
     assert status == 200, (status, body)
     answer = json.loads(body)
     assert answer["tag"] == 7 and "arguments" in answer, answer
-    assert answer["result"] == expect, answer
+    assert expect is None or answer["result"] == expect, answer  # None: any result
     return answer
 
 
@@ -77,6 +79,7 @@ def test_the_http_gate_challenges_then_asks_for_the_session_id(tmp_path):
         sid = session_id(d)
         status, headers, _ = raw(d, body="{}", headers={"Authorization": basic("u", d.token)})
         assert status == 409 and headers["X-Transmission-Session-Id"] == sid
+        assert headers["X-Transmission-Rpc-Version"] == "6.0.1"  # 4.1 clients: JSON-RPC form
         # The id is the daemon's, not the connection's: the same on every request.
         assert session_id(d) == sid
         # With the id: only POST runs.
@@ -85,8 +88,8 @@ def test_the_http_gate_challenges_then_asks_for_the_session_id(tmp_path):
         status, _, body = raw(d, body='{"method":"session-get","tag":3}', headers=ok)
         answer = json.loads(body)
         assert status == 200 and answer["result"] == "success" and answer["tag"] == 3
-        assert answer["arguments"]["rpc-version"] == 17
-        assert answer["arguments"]["version"].startswith("4.0.6 (seedboxd ")
+        assert answer["arguments"]["rpc-version"] == 19
+        assert answer["arguments"]["version"].startswith("4.1.3 (seedboxd ")
         # Errors are Transmission's: a result string.
         status, _, body = raw(d, body='{"method":"torrent-fly"}', headers=ok)
         assert json.loads(body) == {"result": "method name not recognized", "arguments": {}}
@@ -149,7 +152,7 @@ def test_transmission_remote_drives_the_daemon(tmp_path):
 
         # Session info and stats.
         si = remote(d, "-si")
-        assert "4.0.6 (seedboxd" in si and "RPC version: 17" in si, si
+        assert "4.1.3 (seedboxd" in si and "RPC version: 19" in si, si
         st = remote(d, "-st")
         assert "CURRENT SESSION" in st and "TOTAL" in st, st
 
@@ -211,3 +214,68 @@ def test_ids_survive_a_restart_and_are_never_reused(tmp_path):
         assert picked["arguments"]["torrents"] == [{"id": 4}, {"id": 2}]
     finally:
         d.stop()
+
+
+def test_rename_path_renames_on_disk_and_answers_like_transmission(tmp_path):
+    with Daemon() as d:
+        folder = os.path.join(d.downloads, "show")
+        make_file(os.path.join(folder, "e01.mkv"), 40_000)
+        make_file(os.path.join(folder, "e02.mkv"), 40_000)
+        meta = mktorrent(folder, str(tmp_path / "show.torrent"), piece_kib=32)
+        added = trpc(d, "torrent-add", metainfo=b64(meta))["arguments"]["torrent-added"]
+        wait_until(lambda: trpc(d, "torrent-get", ids=[added["id"]], fields=["status"])
+                   ["arguments"]["torrents"][0]["status"] == 6, 30, what="seeding")
+        got = trpc(d, "torrent-rename-path", ids=[added["id"]], path="show/e01.mkv",
+                   name="Episode 1.mkv")["arguments"]
+        assert got == {"path": "show/e01.mkv", "name": "Episode 1.mkv", "id": added["id"]}
+        names = trpc(d, "torrent-get", ids=[added["id"]], fields=["files"])["arguments"]
+        assert sorted(f["name"] for f in names["torrents"][0]["files"]) == [
+            "show/Episode 1.mkv", "show/e02.mkv"]
+        assert os.path.exists(os.path.join(folder, "Episode 1.mkv"))
+        trpc(d, "torrent-add", filename="magnet:?xt=urn:btih:" + "d" * 40, paused=True)
+        trpc(d, "torrent-rename-path", expect="torrent-rename-path requires 1 torrent",
+             path="show", name="x")  # no ids: all torrents, and there are two
+
+
+def test_json_rpc_form_and_adding_by_path_url_with_unwanted_files(tmp_path):
+    server_dir = tmp_path / "www"
+    with Daemon(args=["--set", "torrent.url_allow_private=true"]) as d:
+        folder = os.path.join(d.downloads, "pack")
+        for name in ("a.bin", "b.bin"):
+            make_file(os.path.join(folder, name), 30_000)
+        tfile = os.path.join(d.downloads, "pack.torrent")
+        meta = mktorrent(folder, tfile, piece_kib=32)
+        ok = {"Authorization": basic("u", d.token), "X-Transmission-Session-Id": session_id(d)}
+        # A path on the server, with its second file unwanted, in the JSON-RPC form.
+        status, _, body = raw(d, headers=ok, body=json.dumps({
+            "jsonrpc": "2.0", "id": 5, "method": "torrent_add",
+            "params": {"filename": tfile, "files_unwanted": [1], "paused": True}}))
+        answer = json.loads(body)
+        assert status == 200 and answer["id"] == 5, answer
+        added = answer["result"]["torrent_added"]
+        status, _, body = raw(d, headers=ok, body=json.dumps({
+            "jsonrpc": "2.0", "id": 6, "method": "torrent_get",
+            "params": {"ids": [added["id"]], "fields": ["hash_string", "wanted"]}}))
+        got = json.loads(body)["result"]["torrents"][0]
+        assert got == {"hash_string": added["hash_string"], "wanted": [True, False]}
+        # A notification gets no answer: 204.
+        status, _, body = raw(d, headers=ok, body=json.dumps(
+            {"jsonrpc": "2.0", "method": "session_stats"}))
+        assert status == 204 and body == ""
+        # A URL: fetched off the RPC workers, then the same as metainfo.
+        trpc(d, "torrent-remove", ids=[added["id"]])
+        server_dir.mkdir()
+        (server_dir / "pack.torrent").write_bytes(meta)
+        handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(  # noqa: E731
+            *a, directory=str(server_dir), **k)
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{httpd.server_address[1]}/pack.torrent"
+            again = trpc(d, "torrent-add", filename=url, paused=True)["arguments"]
+            assert again["torrent-added"]["hashString"] == added["hash_string"]
+        finally:
+            httpd.shutdown()
+        # A path outside the allowed roots is refused by name.
+        outside = trpc(d, "torrent-add", expect=None, filename="/etc/hostname")
+        assert "/etc/hostname" in outside["result"], outside

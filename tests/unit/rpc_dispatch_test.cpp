@@ -94,6 +94,27 @@ struct FakeTorrents : seedbox::daemon::Torrents {
     {
         return seedbox::daemon::Error{seedbox::daemon::Errc::create_failed, "fake"};
     }
+    seedbox::daemon::Result<std::string> rename_path(std::string const&, std::string const&,
+                                                     std::string const&) override
+    {
+        return unknown();
+    }
+    seedbox::daemon::BlocklistInfo blocklist() override { return {}; }
+    seedbox::daemon::Result<seedbox::daemon::BlocklistInfo> reload_blocklist() override
+    {
+        return seedbox::daemon::BlocklistInfo{};
+    }
+    seedbox::daemon::Result<seedbox::daemon::BlocklistInfo>
+    store_blocklist(std::string const&) override
+    {
+        return seedbox::daemon::BlocklistInfo{};
+    }
+    seedbox::daemon::Result<std::vector<std::string>> ban(std::vector<std::string> const& add,
+                                                          std::vector<std::string> const&) override
+    {
+        return add;
+    }
+    std::vector<std::string> bans() override { return {}; }
     seedbox::daemon::SessionStats session_stats() override { return {}; }
     seedbox::daemon::SessionSettings session_settings() override { return {{"dht", false}}; }
     Status set_session_settings(seedbox::daemon::SessionSettings const&) override
