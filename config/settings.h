@@ -145,6 +145,7 @@ struct PaymentsConfig {
 // What a label means when a torrent carries it (config file or SEEDBOXD_LABELS as JSON):
 // where its data goes once downloaded, and default share limits for torrents without their own.
 struct LabelPolicy {
+    std::string save_path;             // where torrents added with it go; "" = the default
     std::string move_on_complete;      // directory inside torrent.allowed_roots; "" = stay
     double ratio_limit = -1;           // -1 = none
     std::int64_t seed_time_limit = -1; // seconds seeding, -1 = none
@@ -249,6 +250,16 @@ struct LoadResult {
 // Sets one key from its string form (env/flag syntax: booleans, integers, lists as JSON or CSV).
 [[nodiscard]] std::string apply_string(Config& cfg, std::string_view key, std::string_view value,
                                        std::string_view origin);
+
+// One label's settings from JSON ({"save_path": ..., "move_on_complete": ..., "ratio_limit": ...,
+// "seed_time_limit": ..., "idle_limit": ..., "limit_action": ...}), checked as the config file's
+// "labels" entries are; keys it lacks keep their value in `out`. Why not (naming `where` and the
+// key), or empty. And a label's name: not empty, at most 128 bytes, no commas or control
+// characters (Transmission's label rules).
+[[nodiscard]] std::string parse_label(nlohmann::json const& v, LabelPolicy& out,
+                                      std::string_view where);
+[[nodiscard]] std::string check_label_name(std::string_view name);
+[[nodiscard]] nlohmann::json label_json(LabelPolicy const& p);
 
 // Effective configuration in the config file's shape; secrets are redacted.
 [[nodiscard]] nlohmann::json to_json(Config const& cfg);

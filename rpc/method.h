@@ -209,6 +209,7 @@ void add_system_methods(MethodTable& table);
 void add_torrent_methods(MethodTable& table);
 void add_session_methods(MethodTable& table);
 void add_blocklist_methods(MethodTable& table);
+void add_label_methods(MethodTable& table);
 void add_event_methods(MethodTable& table);
 void add_wallet_methods(MethodTable& table);
 void add_ledger_methods(MethodTable& table);

@@ -167,7 +167,8 @@ void Engine::set_policies(std::map<std::string, config::LabelPolicy> labels,
                           config::HooksConfig hooks)
 {
     std::lock_guard lock(impl_->mutex); // cfg.labels and cfg.hooks are read under it
-    impl_->cfg.labels = std::move(labels);
+    impl_->config_labels = std::move(labels);
+    impl_->merge_labels();
     impl_->cfg.hooks = std::move(hooks);
 }
 

@@ -81,6 +81,9 @@ public:
     // (move_on_complete, default share limits) and hooks used from now on.
     void set_policies(std::map<std::string, config::LabelPolicy> labels, config::HooksConfig hooks);
 
+    [[nodiscard]] std::vector<LabelInfo> labels() override;
+    Status set_label(std::string const& name, config::LabelPolicy const& policy) override;
+    Status remove_label(std::string const& name) override;
     [[nodiscard]] BlocklistInfo blocklist() override;
     Result<BlocklistInfo> reload_blocklist() override;
     Result<BlocklistInfo> store_blocklist(std::string const& data) override;

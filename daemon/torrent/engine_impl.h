@@ -244,6 +244,15 @@ struct Engine::Impl {
     // alternative ones while bt.alt_speed is on, else the normal ones.
     [[nodiscard]] std::pair<int, int> effective_rates() const;
 
+    // labels.cpp: the config file's labels and the runtime ones (state.db), merged into
+    // cfg.labels (the runtime one wins). Under mutex.
+    std::map<std::string, config::LabelPolicy> config_labels, runtime_labels;
+    std::mutex labels_change_mutex; // serialises set_label/remove_label (taken before mutex)
+    void load_runtime_labels();
+    void merge_labels();
+    // The save path a torrent added with `labels` and no save path of its own gets ("" none).
+    [[nodiscard]] std::string label_save_path(std::vector<std::string> const& labels) const;
+
     // ip_filter.cpp: the blocklist and the ban list. Under filter_mutex (never taken with
     // `mutex` held, nor the other way round): the blocklist as last loaded, the bans, the info.
     std::mutex filter_mutex;

@@ -174,9 +174,9 @@ Result<AddResult> Engine::add(AddRequest const& req)
     auto const& name = src->name;
     // Created here, component by component, so the directory libtorrent writes into is the one
     // that was checked (no symlink to outside, none to nothing).
-    auto save =
-        make_confined_dir(req.save_path.empty() ? m.cfg.torrent.default_save_path : req.save_path,
-                          {m.cfg.torrent.default_save_path, m.cfg.torrent.allowed_roots});
+    auto where = req.save_path.empty() ? m.label_save_path(req.labels) : req.save_path;
+    auto save = make_confined_dir(where.empty() ? m.cfg.torrent.default_save_path : where,
+                                  {m.cfg.torrent.default_save_path, m.cfg.torrent.allowed_roots});
     if (!save)
         return make_error(Errc::path_not_allowed, "save_path: " + save.error().message);
 

@@ -144,6 +144,7 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
     m.ses = std::make_unique<lt::session>(std::move(params));
     m.set_up_session();
     m.start_ip_filter();
+    m.load_runtime_labels();
 
     if (!stored.empty()) {
         spdlog::info("applying {} session setting(s) changed over RPC (stored in state.db)",

@@ -4,6 +4,7 @@
 // never from the io thread.
 #pragma once
 
+#include "config/settings.h"
 #include "daemon/base/errors.h"
 #include "daemon/base/payment_figures.h"
 #include "daemon/base/torrent_state.h"
@@ -63,6 +64,15 @@ struct BlocklistInfo {
 inline constexpr std::size_t kBlocklistFileBytes = 64u << 20;
 inline constexpr std::size_t kBlocklistTextBytes = 256u << 20;
 inline constexpr std::size_t kMaxBans = 10000;
+
+// A label's policy and where it comes from: "config" (the config file, applied again on SIGHUP)
+// or "runtime" (set over the API, kept in state.db; wins over the config file's of that name).
+struct LabelInfo {
+    std::string name;
+    config::LabelPolicy policy;
+    std::string source;
+    std::int64_t torrents = 0; // torrents carrying it now
+};
 
 struct AddRequest {
     std::string metainfo;  // bencoded .torrent bytes (already decoded / fetched / read)
@@ -294,6 +304,13 @@ public:
 
     // Hashes every file: slow (seconds to minutes); call from the slow pool, not an RPC worker.
     virtual Result<CreateResult> create(CreateRequest const& req) = 0;
+
+    // Labels with their policies (save path, move on complete, share limits), by name.
+    [[nodiscard]] virtual std::vector<LabelInfo> labels() = 0;
+    // Creates or replaces a runtime label (checked by config::check_label_name; stored in
+    // state.db before it applies), or removes one (a config file's label cannot be removed).
+    virtual Status set_label(std::string const& name, config::LabelPolicy const& policy) = 0;
+    virtual Status remove_label(std::string const& name) = 0;
 
     [[nodiscard]] virtual BlocklistInfo blocklist() = 0;
     // Reads every list in the blocklist folder again and applies them. Slow (disk and parsing):

@@ -119,6 +119,16 @@ void define_session_commands(CLI::App& app, Args& a, Commands& cmd)
     cmd.unban = app.add_subcommand("unban", "lift bans");
     cmd.unban->add_option("addresses", a.addresses, "as `bans` lists them")->required();
     cmd.bans = app.add_subcommand("bans", "the ban list");
+    cmd.label = app.add_subcommand("label", "labels; with NAME and options, create or change one");
+    cmd.label->add_option("name", a.label_name, "label to create, change or remove");
+    cmd.label->add_option("--save-path", a.save_path, "where torrents added with it go");
+    cmd.label->add_option("--move-on-complete", a.move_on_complete, "absolute folder, \"\" = stay");
+    cmd.label->add_option("--ratio", a.ratio, "share ratio limit (-1 = none)");
+    cmd.label->add_option("--seed-time", a.seed_time, "seconds of seeding (-1 = none)");
+    cmd.label->add_option("--idle", a.idle_time, "seconds seeding without uploading (-1 = none)");
+    cmd.label->add_option("--action", a.action, "at a limit: stop, remove or remove_data")
+        ->check(CLI::IsMember({"stop", "remove", "remove_data"}));
+    cmd.label->add_flag("--remove", a.remove_label, "remove the label (one made at run time)");
     cmd.ledger = app.add_subcommand("ledger", "incentive ledger: totals, or per peer");
     cmd.ledger_peers = cmd.ledger->add_subcommand("peers", "per counterparty");
     cmd.ledger_journal =

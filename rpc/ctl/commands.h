@@ -29,6 +29,8 @@ struct Args {
     std::vector<std::string> settings, want, skip, prio, endpoints;
     bool paused = false, delete_data = false, is_private = false, add_it = false, update = false;
     std::vector<std::string> addresses;
+    std::string label_name, move_on_complete;
+    bool remove_label = false;
     int count = 0, refreshes = 0;
     std::int64_t piece_size = 0, max_conn = -2;
     std::int64_t limit = 100, after = 0, batch_id = 0;
@@ -41,7 +43,7 @@ struct Commands {
     CLI::App *list, *add, *remove, *start, *stop, *recheck, *reannounce, *move, *queue, *info;
     CLI::App* files;
     CLI::App *peers, *trackers, *limits, *labels, *create, *settings, *stats;
-    CLI::App *blocklist, *ban, *unban, *bans;
+    CLI::App *blocklist, *ban, *unban, *bans, *label;
     CLI::App *ledger, *ledger_peers, *ledger_journal, *ledger_vouchers, *ledger_verify;
     CLI::App *wallet, *wallet_balance, *wallet_deposit, *wallet_withdraw, *add_peers;
     CLI::App *settle, *settle_status, *settle_batches, *settle_batch;

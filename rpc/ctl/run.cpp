@@ -207,6 +207,34 @@ void ip_filter(Client& c, Args const& a, Commands const& cmd)
     });
 }
 
+// label: the list; with a name, labels.set (or labels.remove with --remove).
+void label(Client& c, Args const& a, Commands const& cmd)
+{
+    json p = {{"name", a.label_name}};
+    auto const* set_save = cmd.label->get_option("--save-path");
+    auto const* set_move = cmd.label->get_option("--move-on-complete");
+    if (set_save->count() > 0)
+        p["save_path"] = a.save_path;
+    if (set_move->count() > 0)
+        p["move_on_complete"] = a.move_on_complete;
+    if (a.ratio)
+        p["ratio_limit"] = *a.ratio;
+    if (a.seed_time)
+        p["seed_time_limit"] = *a.seed_time;
+    if (a.idle_time)
+        p["idle_limit"] = *a.idle_time;
+    if (!a.action.empty())
+        p["limit_action"] = a.action;
+    auto const method = a.label_name.empty() ? "labels.list"
+                        : a.remove_label     ? "labels.remove"
+                                             : "labels.set";
+    if (a.label_name.empty())
+        p = json::object();
+    else if (a.remove_label)
+        p = {{"name", a.label_name}};
+    out(a, c.call(method, p)["labels"], [](json const& labels) { print_objects(labels); });
+}
+
 } // namespace
 
 // One branch per subcommand (CLI11 lets exactly one top-level subcommand through).
@@ -244,6 +272,8 @@ void run_command(Client& c, Args const& a, Commands const& cmd)
         out(a, c.call("session.stats"), [](json const& s) { print_object(s); });
     } else if (*cmd.blocklist || *cmd.ban || *cmd.unban || *cmd.bans) {
         ip_filter(c, a, cmd);
+    } else if (*cmd.label) {
+        label(c, a, cmd);
     } else if (*cmd.ledger && (*cmd.ledger_journal || *cmd.ledger_vouchers || *cmd.ledger_verify)) {
         ledger_records(c, a, cmd);
     } else if (*cmd.add_peers) {

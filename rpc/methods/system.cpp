@@ -110,6 +110,7 @@ MethodTable build_method_table()
     add_system_methods(t);
     add_session_methods(t);
     add_blocklist_methods(t);
+    add_label_methods(t);
     add_torrent_methods(t);
     add_event_methods(t);
     add_wallet_methods(t);

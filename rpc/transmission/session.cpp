@@ -188,6 +188,20 @@ json port_test(Context&, json const&)
                   "seedboxd contacts no third party; check it from outside instead");
 }
 
+// Bandwidth groups (group-get/-set): seedboxd has none (libtorrent 2.0 limits peers by class,
+// not sets of torrents), so the list is empty and creating one is refused by name.
+json group_get(Context&, json const&)
+{
+    return {{"group", json::array()}};
+}
+
+json group_set(Context&, json const&)
+{
+    throw Failure("bandwidth groups are not supported by seedboxd: limit torrents with "
+                  "torrent-set (uploadLimit, downloadLimit) or the session's speed limits",
+                  Code::invalid_params);
+}
+
 json session_close(Context&, json const&)
 {
     throw Failure("session-close is refused: stop seedboxd through its service manager");
@@ -204,6 +218,8 @@ std::vector<MethodEntry> const& session_methods()
         {"port-test", port_test},
         {"blocklist-update", blocklist_update},
         {"session-close", session_close},
+        {"group-get", group_get},
+        {"group-set", group_set},
         {"session-set", session_set},
     };
     return t;

@@ -146,3 +146,39 @@ def test_bad_label_config_is_refused_naming_the_key(tmp_path):
     r = subprocess.run([BIN, "--state-dir", str(tmp_path / "var"), "--rpc-bind", "127.0.0.1:0", *args],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "labels.tv.move_on_complete" in r.stderr, r.stderr
+
+
+def test_labels_made_at_run_time_place_limit_and_persist(tmp_path):
+    args, _ = config(tmp_path, labels={"keep": {"ratio_limit": 5}})
+    state = str(tmp_path / "state")
+    with Daemon(state_dir=state, args=args) as d:
+        got = d.call("labels.set", name="tv", save_path="tv", idle_limit=0, limit_action="stop")
+        tv = next(l for l in got["labels"] if l["name"] == "tv")
+        assert tv["source"] == "runtime" and tv["save_path"] == "tv" and tv["idle_limit"] == 0
+        # Added with the label and no save path: the label's folder; then its idle limit stops it.
+        make_file(os.path.join(d.downloads, "tv", "ep.bin"), 100_000)
+        meta = mktorrent(os.path.join(d.downloads, "tv", "ep.bin"), str(tmp_path / "ep.torrent"),
+                         piece_kib=32)
+        tid = d.call("torrent.add", metainfo=b64(meta), labels=["tv"])["id"]
+        assert d.torrent(tid, "save_path")["save_path"] == os.path.join(d.downloads, "tv")
+        d.wait_state(tid, "stopped", timeout=30)
+        assert "reached label tv's idle limit: stop" in d.logs(tail=1 << 20)
+        # A config file label can be overridden at run time, not removed.
+        e = d.error_of("labels.remove", name="keep")
+        assert e.code == -32602 and "config file" in e.message
+        d.call("labels.set", name="keep", ratio_limit=7)
+        e = d.error_of("labels.set", name="a,b")
+        assert e.code == -32602 and "commas" in e.message
+        e = d.error_of("labels.set", name="x", move_on_complete="relative")
+        assert e.code == -32602 and "move_on_complete" in e.message
+    with Daemon(state_dir=state, args=args) as d:
+        labels = {l["name"]: l for l in d.call("labels.list")["labels"]}
+        assert labels["tv"]["source"] == "runtime" and labels["tv"]["torrents"] == 1
+        assert labels["keep"]["source"] == "runtime" and labels["keep"]["ratio_limit"] == 7
+        d.call("labels.remove", name="keep")  # the config file's comes back
+        labels = {l["name"]: l for l in d.call("labels.list")["labels"]}
+        assert labels["keep"]["source"] == "config" and labels["keep"]["ratio_limit"] == 5
+        ctl = os.path.join(os.path.dirname(BIN), "seedboxctl")
+        r = subprocess.run([ctl, "--state-dir", d.state_dir, "label", "films", "--ratio", "2"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and "films" in r.stdout, r.stdout + r.stderr

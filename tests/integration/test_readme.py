@@ -22,7 +22,7 @@ README = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
 CTL = os.path.abspath(os.path.join(os.path.dirname(BIN), "seedboxctl"))
 HUB = "TAR4TE31YKGGMjT97NaFwDuuMj3WhDpK4j"
 
-RUN = {"Talking to it", "system and discovery", "torrent", "session", "wallet", "ledger",
+RUN = {"Talking to it", "system and discovery", "torrent", "session", "labels", "wallet", "ledger",
        "settlement", "Metrics (Prometheus)", "seedboxctl"}
 COVERED_ELSEWHERE = {
     "Quick start (Debian 12)": ".ci/run runs both commands on a clean clone",

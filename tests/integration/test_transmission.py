@@ -232,6 +232,9 @@ def test_rename_path_renames_on_disk_and_answers_like_transmission(tmp_path):
         assert sorted(f["name"] for f in names["torrents"][0]["files"]) == [
             "show/Episode 1.mkv", "show/e02.mkv"]
         assert os.path.exists(os.path.join(folder, "Episode 1.mkv"))
+        assert trpc(d, "group-get")["arguments"] == {"group": []}
+        refused = trpc(d, "group-set", expect=None, name="slow", **{"speed-limit-up": 10})
+        assert refused["result"].startswith("bandwidth groups are not supported"), refused
         trpc(d, "torrent-add", filename="magnet:?xt=urn:btih:" + "d" * 40, paused=True)
         trpc(d, "torrent-rename-path", expect="torrent-rename-path requires 1 torrent",
              path="show", name="x")  # no ids: all torrents, and there are two
