@@ -1,5 +1,5 @@
 // What the RPC layer asks of the torrent engine, as an interface: rpc::Context holds a Torrents&,
-// so handlers are tested against a fake (tests/unit/rpc_dispatch_test.cpp) and the engine
+// so handlers are tested against a fake (tests/unit/fake_engine.h) and the engine
 // (engine.h) is the one real implementation. Thread-safe; may block briefly: call from RPC workers,
 // never from the io thread.
 #pragma once

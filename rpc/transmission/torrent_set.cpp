@@ -70,7 +70,8 @@ std::optional<std::int64_t> idle_of(json const& args)
 
 void refuse_unsupported(json const& args)
 {
-    if (args.contains("honorsSessionLimits") && args["honorsSessionLimits"] == false)
+    if (args.contains("honorsSessionLimits") &&
+        !boolean(args["honorsSessionLimits"], "honorsSessionLimits"))
         throw Failure("honorsSessionLimits false is not supported by seedboxd");
     if (args.contains("bandwidthPriority") && args["bandwidthPriority"] != 0)
         throw Failure("bandwidthPriority is not supported by seedboxd (every torrent is normal)");

@@ -1,6 +1,7 @@
-// The dispatcher against a small method table and a fake engine: envelope, batches, params, runs.
+// The dispatcher against a small method table and a fake engine (fake_engine.h): envelope, batches,
+// params, runs.
 #include "config/settings.h"
-#include "daemon/torrent/torrents.h"
+#include "fake_engine.h"
 #include "rpc/dispatch.h"
 
 #include <doctest/doctest.h>
@@ -19,114 +20,10 @@ struct FakeConn : Connection {
     void subscribe(std::vector<std::string> const&, bool) override {}
 };
 
-// A torrent engine with no torrents, behind the interface handlers see: every id is unknown,
-// and it records what it was asked to start.
-struct FakeTorrents : seedbox::daemon::Torrents {
-    using Status = seedbox::daemon::Status;
-    std::vector<std::string> started;
-
-    static seedbox::daemon::Error unknown()
-    {
-        return {seedbox::daemon::Errc::torrent_not_found, "no such torrent"};
-    }
-    seedbox::daemon::Result<seedbox::daemon::AddResult>
-    add(seedbox::daemon::AddRequest const&) override
-    {
-        return seedbox::daemon::Error{seedbox::daemon::Errc::invalid_metainfo, "fake"};
-    }
-    Status remove(std::vector<std::string> const&, bool) override { return unknown(); }
-    Status start_torrents(std::vector<std::string> const& ids) override
-    {
-        started.insert(started.end(), ids.begin(), ids.end());
-        return seedbox::daemon::Ok{};
-    }
-    Status stop_torrents(std::vector<std::string> const&) override { return unknown(); }
-    Status recheck(std::vector<std::string> const&) override { return unknown(); }
-    Status reannounce(std::vector<std::string> const&) override { return unknown(); }
-    Status move(std::string const&, std::string const&) override { return unknown(); }
-    Status queue_move(std::vector<std::string> const&, seedbox::daemon::QueueMove) override
-    {
-        return unknown();
-    }
-    std::vector<std::int64_t> removed_numbers() override { return {}; }
-    seedbox::daemon::Result<std::vector<seedbox::daemon::TorrentView>>
-    list(std::vector<std::string> const&, std::optional<std::string> const&) override
-    {
-        return std::vector<seedbox::daemon::TorrentView>{};
-    }
-    seedbox::daemon::Result<seedbox::daemon::TorrentView> get(std::string const&) override
-    {
-        return unknown();
-    }
-    seedbox::daemon::Result<std::vector<seedbox::daemon::FileView>>
-    files(std::string const&) override
-    {
-        return unknown();
-    }
-    Status set_files(std::string const&, std::vector<seedbox::daemon::FileChange> const&) override
-    {
-        return unknown();
-    }
-    seedbox::daemon::Result<std::vector<seedbox::daemon::PeerConnection>>
-    peers(std::string const&) override
-    {
-        return unknown();
-    }
-    Status add_peers(std::string const&, std::vector<std::string> const&) override
-    {
-        return unknown();
-    }
-    seedbox::daemon::Result<std::vector<seedbox::daemon::TrackerView>>
-    trackers(std::string const&) override
-    {
-        return unknown();
-    }
-    Status set_trackers(std::string const&, seedbox::daemon::TrackerEdit const&) override
-    {
-        return unknown();
-    }
-    Status set(std::vector<std::string> const&, seedbox::daemon::TorrentSettings const&) override
-    {
-        return unknown();
-    }
-    seedbox::daemon::Result<seedbox::daemon::CreateResult>
-    create(seedbox::daemon::CreateRequest const&) override
-    {
-        return seedbox::daemon::Error{seedbox::daemon::Errc::create_failed, "fake"};
-    }
-    seedbox::daemon::Result<std::string> rename_path(std::string const&, std::string const&,
-                                                     std::string const&) override
-    {
-        return unknown();
-    }
-    seedbox::daemon::BlocklistInfo blocklist() override { return {}; }
-    seedbox::daemon::Result<seedbox::daemon::BlocklistInfo> reload_blocklist() override
-    {
-        return seedbox::daemon::BlocklistInfo{};
-    }
-    seedbox::daemon::Result<seedbox::daemon::BlocklistInfo>
-    store_blocklist(std::string const&) override
-    {
-        return seedbox::daemon::BlocklistInfo{};
-    }
-    seedbox::daemon::Result<std::vector<std::string>> ban(std::vector<std::string> const& add,
-                                                          std::vector<std::string> const&) override
-    {
-        return add;
-    }
-    std::vector<std::string> bans() override { return {}; }
-    seedbox::daemon::SessionStats session_stats() override { return {}; }
-    seedbox::daemon::SessionSettings session_settings() override { return {{"dht", false}}; }
-    Status set_session_settings(seedbox::daemon::SessionSettings const&) override
-    {
-        return seedbox::daemon::Ok{};
-    }
-};
-
 struct Fixture {
     std::string token = "0123456789abcdef0123";
     seedbox::config::Config cfg;
-    FakeTorrents torrents;
+    seedbox::test::FakeEngine torrents; // no torrents: every id is unknown
     Context ctx{torrents, cfg, token, 0, nullptr, {}, nullptr};
     Dispatcher dispatcher{table(), ctx, {4, 3}};
     FakeConn conn;
