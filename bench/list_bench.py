@@ -51,7 +51,7 @@ def timed_calls(call, k):
 
 
 class Transmission:
-    def __init__(self, tmp):
+    def __init__(self, tmp, settings=None):
         self.port = free_port()
         self.cfg = os.path.join(tmp, "tr")
         os.makedirs(self.cfg)
@@ -60,7 +60,7 @@ class Transmission:
                        "port-forwarding-enabled": False, "rpc-port": self.port,
                        "rpc-bind-address": "127.0.0.1", "rpc-authentication-required": False,
                        "rpc-whitelist-enabled": False, "peer-port": free_port(),
-                       "start-added-torrents": False, "download-dir": tmp}, f)
+                       "start-added-torrents": False, "download-dir": tmp, **(settings or {})}, f)
         self.proc = subprocess.Popen(["transmission-daemon", "-f", "-g", self.cfg],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.sid = ""

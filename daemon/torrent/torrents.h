@@ -157,6 +157,7 @@ struct TorrentView {
     std::int64_t activity_time = 0;    // unix seconds of the last payload sent or received, 0 never
     std::int64_t active_time = 0;      // seconds
     std::int64_t num_pieces = 0;       // 0 without metadata
+    std::int64_t num_files = 0;        // files (pad files not counted); 0 without metadata
     std::int64_t pieces_have = 0;
     std::int64_t piece_size = 0; // 0 without metadata
     bool has_metadata = false;

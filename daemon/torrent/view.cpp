@@ -49,6 +49,16 @@ std::int64_t activity_time_of(lt::torrent_status const& st)
 
 namespace {
 
+// Files as torrent.files lists them: pad files left out.
+std::int64_t files_of(lt::torrent_info const& ti)
+{
+    auto const& fs = ti.files();
+    std::int64_t n = 0;
+    for (auto i : fs.file_range())
+        n += fs.pad_file_at(i) ? 0 : 1;
+    return n;
+}
+
 std::int64_t eta_of(lt::torrent_status const& st)
 {
     if (!st.has_metadata)
@@ -78,6 +88,7 @@ void transfer_of(lt::torrent_status const& st, TorrentView& v)
     if (auto ti = st.torrent_file.lock()) {
         v.total_size = ti->total_size();
         v.num_pieces = ti->num_pieces();
+        v.num_files = files_of(*ti);
         v.piece_size = ti->piece_length();
     }
     v.size_when_done = st.total_wanted;

@@ -105,6 +105,8 @@ std::vector<TorrentField> const& table()
          [](T v) -> json { return v.activity_time; }},
         {"num_pieces", "integer", "pieces in the torrent (0 without metadata)",
          [](T v) -> json { return v.num_pieces; }},
+        {"num_files", "integer", "files in the torrent, pad files not counted (0 without metadata)",
+         [](T v) -> json { return v.num_files; }},
         {"pieces_have", "integer", "pieces downloaded and checked",
          [](T v) -> json { return v.pieces_have; }},
         {"piece_size", "integer", "bytes per piece (0 without metadata)",

@@ -83,9 +83,15 @@ struct MethodEntry {
 // with a filename that is no magnet link, torrent-rename-path, blocklist-update.
 [[nodiscard]] bool wants_slow_pool(json const& request);
 
-// torrent-get's fields of one torrent (torrent_fields.cpp).
+// torrent-get's requested fields, resolved once per call against the field table: the entries
+// to compute, in the table's order (torrent_fields.cpp).
+struct FieldList {
+    std::vector<std::size_t> entries;
+};
+[[nodiscard]] FieldList resolve_fields(std::vector<std::string> const& names);
+// Those fields of one torrent.
 [[nodiscard]] json torrent_object(Context& ctx, daemon::TorrentView const& t,
-                                  std::vector<std::string> const& fields);
+                                  FieldList const& fields);
 // True when `name` is a torrent-get field this daemon knows.
 [[nodiscard]] bool known_torrent_field(std::string const& name);
 

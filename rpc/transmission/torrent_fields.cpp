@@ -279,7 +279,7 @@ std::vector<Field> const& table()
         {"peers", [](S s) -> json { return peers_json(s); }},
         {"files", [](S s) -> json { return files_json(s); }},
         {"fileStats", [](S s) -> json { return file_stats_json(s); }},
-        {"file-count", [](S s) -> json { return s.files().size(); }},
+        {"file-count", [](S s) -> json { return s.t.num_files; }}, // no call into libtorrent
         {"priorities",
          [](S s) -> json {
              json out = json::array();
@@ -308,13 +308,23 @@ bool known_torrent_field(std::string const& name)
     return std::any_of(t.begin(), t.end(), [&](Field const& f) { return name == f.name; });
 }
 
-json torrent_object(Context& ctx, TorrentView const& t, std::vector<std::string> const& fields)
+FieldList resolve_fields(std::vector<std::string> const& names)
+{
+    FieldList out;
+    auto const& t = table();
+    for (std::size_t i = 0; i < t.size(); ++i)
+        if (std::find(names.begin(), names.end(), t[i].name) != names.end())
+            out.entries.push_back(i);
+    return out;
+}
+
+json torrent_object(Context& ctx, TorrentView const& t, FieldList const& fields)
 {
     Source s{ctx, t};
     json out = json::object();
-    for (auto const& f : table())
-        if (std::find(fields.begin(), fields.end(), f.name) != fields.end())
-            out[f.name] = f.value(s);
+    auto const& all = table();
+    for (auto i : fields.entries)
+        out[all[i].name] = all[i].value(s);
     return out;
 }
 

@@ -121,8 +121,9 @@ json torrent_get(Context& ctx, json const& args)
                 header.push_back(f);
         torrents.push_back(header);
     }
+    auto const resolved = resolve_fields(fields);
     for (auto const& t : pick(ctx, args)) {
-        auto obj = torrent_object(ctx, t, fields);
+        auto obj = torrent_object(ctx, t, resolved);
         if (!table) {
             torrents.push_back(std::move(obj));
             continue;

@@ -433,7 +433,9 @@ def test_numbers_out_of_range_are_refused_naming_the_range(d):
         tid = d.call("torrent.add", metainfo=b64(mktorrent(src, os.path.join(d.dir, "n.torrent"))))["id"]
         for method, params, text in (
                 ("torrent.set", {"ids": [tid], "max_connections": MAX_U64}, "from -1 to 65535"),
-                ("torrent.set", {"ids": [tid], "seed_time_limit": MAX_U64}, "from -1 to"),
+                ("torrent.set", {"ids": [tid], "seed_time_limit": MAX_U64}, "from -2 to"),
+                ("torrent.set", {"ids": [tid], "idle_limit": -3}, "from -2 to"),
+                ("session.set_settings", {"ratio_limit": 1e300}, "from -1 to 1000000"),
                 ("torrent.set", {"ids": [tid], "limit_action": "explode"}, '"stop", "remove" or'),
                 ("session.set_settings", {"active_downloads": MAX_U64}, "from -1 to 1000000"),
                 ("torrent.list", {"limit": MAX_U64}, "from 1 to 1000000"),

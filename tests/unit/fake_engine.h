@@ -29,6 +29,7 @@ inline daemon::TorrentView fake_torrent(std::int64_t number, std::string id, std
     t.name = std::move(name);
     t.state = daemon::TorrentState::downloading;
     t.total_size = 300;
+    t.num_files = 2;
     t.has_metadata = true;
     t.save_path = "/data";
     return t;
