@@ -147,14 +147,8 @@ json file_changes(Args const& a)
     return changes;
 }
 
-void add_limit_params(json& p, Args const& a)
+void add_share_limits(json& p, Args const& a)
 {
-    if (!a.up.empty())
-        p["upload_limit"] = parse_rate(a.up);
-    if (!a.down.empty())
-        p["download_limit"] = parse_rate(a.down);
-    if (a.max_conn != -2)
-        p["max_connections"] = a.max_conn;
     if (a.ratio)
         p["ratio_limit"] = *a.ratio;
     if (a.seed_time)
@@ -163,6 +157,17 @@ void add_limit_params(json& p, Args const& a)
         p["idle_limit"] = *a.idle_time;
     if (!a.action.empty())
         p["limit_action"] = a.action;
+}
+
+void add_limit_params(json& p, Args const& a)
+{
+    if (!a.up.empty())
+        p["upload_limit"] = parse_rate(a.up);
+    if (!a.down.empty())
+        p["download_limit"] = parse_rate(a.down);
+    if (a.max_conn != -2)
+        p["max_connections"] = a.max_conn;
+    add_share_limits(p, a);
     if (p.size() == 1)
         throw CtlError(2, "limits: give --up, --down, --connections, --ratio, "
                           "--seed-time, --idle or --action");

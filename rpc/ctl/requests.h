@@ -27,6 +27,8 @@ void resolve_param_ids(Client& c, json& params);
 [[nodiscard]] json file_changes(Args const& a);
 // Adds `limits`' options to torrent.set's params; none given is an error.
 void add_limit_params(json& params, Args const& a);
+// --ratio, --seed-time, --idle and --action as torrent.set's and labels.set's params.
+void add_share_limits(json& params, Args const& a);
 // torrent.create's params.
 [[nodiscard]] json create_params(Args const& a);
 // session.set_settings' params from KEY=VALUE words.

@@ -217,14 +217,7 @@ void label(Client& c, Args const& a, Commands const& cmd)
         p["save_path"] = a.save_path;
     if (set_move->count() > 0)
         p["move_on_complete"] = a.move_on_complete;
-    if (a.ratio)
-        p["ratio_limit"] = *a.ratio;
-    if (a.seed_time)
-        p["seed_time_limit"] = *a.seed_time;
-    if (a.idle_time)
-        p["idle_limit"] = *a.idle_time;
-    if (!a.action.empty())
-        p["limit_action"] = a.action;
+    add_share_limits(p, a);
     auto const method = a.label_name.empty() ? "labels.list"
                         : a.remove_label     ? "labels.remove"
                                              : "labels.set";
