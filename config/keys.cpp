@@ -3,6 +3,7 @@
 #include "config/settings.h"
 
 #include "config/keys_internal.h"
+#include "config/password_hash.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -360,6 +361,15 @@ std::vector<Key> const& table()
          nullptr},
         {"transmission.user", [](Config& c) -> Field { return &c.transmission.user; },
          "the user name Transmission clients must send; empty = any", nullptr},
+        {"transmission.password", [](Config& c) -> Field { return &c.transmission.password; },
+         "the scrypt hash (from `seedboxd --hash-password`) of a password Transmission clients "
+         "may send instead of the RPC token; empty = the token only",
+         [](Field const& f) -> std::string {
+             auto const& v = *std::get<std::string*>(f);
+             std::string err;
+             return v.empty() || parse_password_hash(v, err) ? "" : err;
+         },
+         true},
         {"web.root", [](Config& c) -> Field { return &c.web.root; },
          "folder of Transmission's web client, served read-only at /transmission/web/ (same "
          "login as transmission.user), e.g. /usr/share/transmission/web; empty = off",

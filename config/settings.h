@@ -159,10 +159,12 @@ struct WatchConfig {
 };
 
 // Transmission's RPC at /transmission/rpc, for the clients that speak it (Sonarr, Radarr, Flood,
-// transmission-remote). HTTP Basic auth: this user name (any, when empty) and the RPC token.
+// transmission-remote). HTTP Basic auth: this user name (any, when empty) and the RPC token, or
+// the password whose scrypt hash is `password` (config/password_hash.h).
 struct TransmissionConfig {
     bool enabled = true;
     std::string user;
+    std::string password; // "$scrypt$..." or "" = the RPC token only
 };
 
 // Transmission's web client, served read-only from this folder at /transmission/web/ (same

@@ -1,5 +1,7 @@
 #include "daemon/app.h"
 
+#include "config/password_hash.h"
+
 #include "daemon/base/events.h"
 #include "daemon/base/paths.h"
 #include "daemon/btt_pay/accounting.h"
@@ -398,6 +400,9 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
         });
     if (!cfg.web.root.empty())
         server.serve_web(cfg.web.root);
+    if (std::string why; !cfg.transmission.password.empty())
+        server.accept_transmission_password(
+            *config::parse_password_hash(cfg.transmission.password, why)); // checked on load
     std::string err;
     auto bound = server.listen(*bind, err);
     if (bound.empty()) {

@@ -1,14 +1,18 @@
 // seedboxd entry point: flags, environment and config file -> Config, logging, then run_app().
+#include "config/password_hash.h"
 #include "config/settings.h"
 #include "daemon/app.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <optional>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <termios.h>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -53,6 +57,7 @@ struct Flags {
     std::vector<std::string> sets;
     bool print_config = false, help_config = false;
     bool reset_session_settings = false;
+    bool hash_password = false;
 };
 
 void add_flags(CLI::App& app, Flags& f)
@@ -71,6 +76,48 @@ void add_flags(CLI::App& app, Flags& f)
                  "from the configuration's values");
     app.add_flag("--print-config", f.print_config, "print the effective configuration and exit");
     app.add_flag("--help-config", f.help_config, "list every config key and exit");
+    app.add_flag("--hash-password", f.hash_password,
+                 "read a password from stdin (asked twice, unechoed, on a terminal) and print "
+                 "its hash for transmission.password");
+}
+
+// One line from stdin, without its newline; unechoed after `prompt` (on stderr) when stdin is a
+// terminal. Empty when there is none.
+std::string read_password(char const* prompt)
+{
+    bool const tty = isatty(STDIN_FILENO) == 1;
+    termios saved{};
+    if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+        std::fputs(prompt, stderr);
+        termios quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    std::string line;
+    std::getline(std::cin, line);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        std::fputs("\n", stderr);
+    }
+    if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+    return line;
+}
+
+// --hash-password: prints the scrypt hash of the password read from stdin.
+int print_password_hash()
+{
+    auto const password = read_password("Password: ");
+    if (password.empty() || password.size() > 1024) {
+        std::fprintf(stderr, "seedboxd: the password must be 1 to 1024 bytes\n");
+        return 2;
+    }
+    if (isatty(STDIN_FILENO) == 1 && read_password("Again: ") != password) {
+        std::fprintf(stderr, "seedboxd: the passwords differ\n");
+        return 2;
+    }
+    std::printf("%s\n", seedbox::config::hash_password(password).c_str());
+    return 0;
 }
 
 // --help-config: one line per key of the key table.
@@ -143,6 +190,8 @@ int main(int argc, char** argv)
         print_config_keys();
         return 0;
     }
+    if (flags.hash_password)
+        return print_password_hash();
     auto const sources = config_sources(flags);
     if (!sources)
         return 2;

@@ -174,54 +174,70 @@ private:
         read_body();
     }
 
+    // Transmission's credentials, for /transmission/rpc and the web client alike: decided at
+    // once, or (transmission.password) by scrypt on the slow pool; then `next` on the io thread.
+    // Wrong credentials count with the brute-force brake.
+    void transmission_login(char const* what, std::function<void(transmission::Gate)> next)
+    {
+        std::string password;
+        auto g = transmission::credentials(sv(parser_->get()[http::field::authorization]),
+                                           shared_->transmission_login(), &password);
+        auto decided = [self = shared_from_this(), what, next](transmission::Gate g) {
+            self->guard([&] {
+                if (g == transmission::Gate::wrong_credentials)
+                    if (auto wait = self->shared_->brake.failed(self->address_, what); wait > 0)
+                        return self->too_many_failures(wait);
+                if (transmission::signed_in(g))
+                    self->signed_in();
+                next(g);
+            });
+        };
+        if (g != transmission::Gate::check_password)
+            return decided(g);
+        stream_.expires_never(); // a queued check is not an idle client
+        shared_->check_password_later(std::move(password), std::move(decided));
+    }
+
     // /transmission/rpc: Transmission's checks (transmission_gate.h), then the body.
     void transmission(bool has_body)
     {
-        auto const& req = parser_->get();
-        auto const& sid = shared_->transmission_session_id;
-        auto g = transmission::gate(
-            {sv(req[http::field::authorization]), sv(req["X-Transmission-Session-Id"]),
-             req.method() == http::verb::post},
-            shared_->dispatcher.context().config.transmission.user, shared_->token, sid);
-        if (g == transmission::Gate::wrong_credentials)
-            if (auto wait = shared_->brake.failed(address_, "Transmission"); wait > 0)
-                return too_many_failures(wait);
-        if (transmission::signed_in(g))
-            signed_in();
-        if (g != transmission::Gate::pass) {
-            keep_alive_ = keep_alive_ && !has_body; // a body we do not read ends the connection
-            return write(transmission::gate_response(g, version_, keep_alive_, sid), !keep_alive_);
-        }
-        transmission_ = true;
-        if (beast::iequals(req[http::field::expect], "100-continue"))
-            return continue_then_read_body();
-        read_body();
+        transmission_login("Transmission", [this, has_body](transmission::Gate g) {
+            auto const& req = parser_->get();
+            auto const& sid = shared_->transmission_session_id;
+            if (g == transmission::Gate::pass)
+                g = transmission::handshake(sv(req["X-Transmission-Session-Id"]),
+                                            req.method() == http::verb::post, sid);
+            if (g != transmission::Gate::pass) {
+                keep_alive_ = keep_alive_ && !has_body; // a body we do not read ends it
+                return write(transmission::gate_response(g, version_, keep_alive_, sid),
+                             !keep_alive_);
+            }
+            transmission_ = true;
+            if (beast::iequals(req[http::field::expect], "100-continue"))
+                return continue_then_read_body();
+            read_body();
+        });
     }
 
     // The web client (web.root): Transmission's credentials but not its session-id handshake
     // (a browser loads pages with plain GETs), then the file, read on the slow pool.
-    void web(std::string const& path, bool has_body)
+    void web(std::string path, bool has_body)
     {
-        auto const& req = parser_->get();
         keep_alive_ = keep_alive_ && !has_body; // a body we do not read ends the connection
-        auto g = transmission::credentials(sv(req[http::field::authorization]),
-                                           shared_->dispatcher.context().config.transmission.user,
-                                           shared_->token);
-        if (g == transmission::Gate::wrong_credentials)
-            if (auto wait = shared_->brake.failed(address_, "web client"); wait > 0)
-                return too_many_failures(wait);
-        if (g != transmission::Gate::pass) {
-            auto res = transmission::gate_response(g, version_, keep_alive_, {});
-            if (req.method() == http::verb::head)
-                web::strip_body(res);
-            return write(std::move(res), !keep_alive_);
-        }
-        signed_in();
-        stream_.expires_never(); // a queued disk read is not an idle client
-        web::Request in{req.method(), path, std::string(sv(req[http::field::if_none_match])),
-                        version_, keep_alive_};
-        shared_->answer_web_later(std::move(in), [self = shared_from_this()](web::Response res) {
-            self->guard([&] { self->write(std::move(res), !self->keep_alive_); });
+        transmission_login("web client", [this, path](transmission::Gate g) {
+            auto const& req = parser_->get();
+            if (g != transmission::Gate::pass) {
+                auto res = transmission::gate_response(g, version_, keep_alive_, {});
+                if (req.method() == http::verb::head)
+                    web::strip_body(res);
+                return write(std::move(res), !keep_alive_);
+            }
+            stream_.expires_never(); // a queued disk read is not an idle client
+            web::Request in{req.method(), path, std::string(sv(req[http::field::if_none_match])),
+                            version_, keep_alive_};
+            shared_->answer_web_later(std::move(in), [self = shared_from_this()](web::Response r) {
+                self->guard([&] { self->write(std::move(r), !self->keep_alive_); });
+            });
         });
     }
 

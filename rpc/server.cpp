@@ -37,6 +37,20 @@ void Shared::answer_web_later(web::Request req, std::function<void(web::Response
         asio::post(io, [answer = std::move(answer), busy] { answer(std::move(*busy)); });
 }
 
+void Shared::check_password_later(std::string password,
+                                  std::function<void(transmission::Gate)> answer)
+{
+    auto on_io = [&io = io, answer = std::move(answer)](transmission::Gate g) {
+        asio::post(io, [answer, g] { answer(g); });
+    };
+    auto offload = [this](std::function<void()> job) {
+        return dispatcher.context().offload(std::move(job));
+    };
+    if (!transmission_password)
+        return on_io(transmission::Gate::wrong_credentials);
+    transmission_password->check_later(std::move(password), offload, std::move(on_io));
+}
+
 Server::Server(asio::io_context& io, Dispatcher& dispatcher, daemon::EventHub& events,
                config::RpcConfig const& cfg, std::string const& token, AuthBrake& brake)
     : io_(io), workers_(static_cast<std::size_t>(cfg.workers)), acceptor_(io), retry_(io),

@@ -55,6 +55,18 @@ struct Shared {
         transmission{};
     // The web client's folder (web.root; set before listening; empty = not served).
     std::string web_root{};
+    // transmission.password (set before listening; none = the RPC token only).
+    std::shared_ptr<transmission::PasswordCheck> transmission_password{};
+
+    // Who may sign in to Transmission's RPC and the web client.
+    [[nodiscard]] transmission::Login transmission_login() const
+    {
+        return {dispatcher.context().config.transmission.user, token, transmission_password.get()};
+    }
+    // Io thread. Checks `password` against transmission.password on the slow pool (scrypt,
+    // PasswordCheck::check_later) and hands `answer` pass, wrong_credentials or busy on the io
+    // thread.
+    void check_password_later(std::string password, std::function<void(transmission::Gate)> answer);
 
     // Any thread. Answers a web client request on the dispatcher's slow pool (its files are read
     // from disk, never on the io thread or an RPC worker) and hands the response to `answer` on
@@ -88,6 +100,14 @@ public:
     // Before listen(): serves the web client from `root` (an existing directory, see
     // web::check_root) at /transmission/web/, and redirects "/" there.
     void serve_web(std::string root) { shared_->web_root = std::move(root); }
+
+    // Before listen(): Transmission clients and the web client may also sign in with the password
+    // of this hash (transmission.password).
+    void accept_transmission_password(config::PasswordHash hash)
+    {
+        shared_->transmission_password =
+            std::make_shared<transmission::PasswordCheck>(std::move(hash));
+    }
 
     // Io thread. Binds and starts accepting; returns the bound "HOST:PORT" or an error (in `err`).
     [[nodiscard]] std::string listen(config::Endpoint const& ep, std::string& err);

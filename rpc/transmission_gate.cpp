@@ -4,8 +4,13 @@
 #include "rpc/base64.h"
 
 #include <boost/algorithm/string/predicate.hpp>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 #include <stdexcept>
 
 namespace seedbox::rpc::transmission {
@@ -48,27 +53,112 @@ std::string new_session_id()
     return id;
 }
 
-Gate credentials(std::string_view authorization, std::string const& user, std::string const& token)
+Gate credentials(std::string_view authorization, Login const& login, std::string* to_check)
 {
     if (authorization.empty())
         return Gate::ask_credentials;
     std::string u, password;
-    bool const basic = basic_credentials(authorization, u, password);
-    if (basic && u.empty() && password.empty())
+    if (!basic_credentials(authorization, u, password))
+        return token_equal(bearer_token(authorization), login.token) ? Gate::pass
+                                                                     : Gate::wrong_credentials;
+    if (u.empty() && password.empty())
         return Gate::ask_credentials; // "Basic Og==": Sonarr with no credentials set
-    bool const ok = basic ? token_equal(password, token) && (user.empty() || u == user)
-                          : token_equal(bearer_token(authorization), token);
-    return ok ? Gate::pass : Gate::wrong_credentials;
+    if (!login.user.empty() && u != login.user)
+        return Gate::wrong_credentials;
+    if (token_equal(password, login.token))
+        return Gate::pass;
+    if (!login.password || password.empty())
+        return Gate::wrong_credentials;
+    if (login.password->remembered(password))
+        return Gate::pass;
+    if (to_check)
+        *to_check = std::move(password);
+    return Gate::check_password;
 }
 
-Gate gate(GateInput const& in, std::string const& user, std::string const& token,
-          std::string const& session_id)
+Gate handshake(std::string_view session_id_header, bool post, std::string const& session_id)
 {
-    if (auto g = credentials(in.authorization, user, token); g != Gate::pass)
-        return g;
-    if (!token_equal(in.session_id, session_id))
+    if (!token_equal(session_id_header, session_id))
         return Gate::stale_session;
-    return in.post ? Gate::pass : Gate::not_post;
+    return post ? Gate::pass : Gate::not_post;
+}
+
+PasswordCheck::PasswordCheck(config::PasswordHash hash) : hash_(std::move(hash)), key_(32, '\0')
+{
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(key_.data()), static_cast<int>(key_.size())) !=
+        1)
+        throw std::runtime_error("no randomness for the password check");
+}
+
+std::string PasswordCheck::digest(std::string_view password) const
+{
+    std::string out(EVP_MAX_MD_SIZE, '\0');
+    unsigned int n = 0;
+    HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+         reinterpret_cast<unsigned char const*>(password.data()), password.size(),
+         reinterpret_cast<unsigned char*>(out.data()), &n);
+    out.resize(n);
+    return out;
+}
+
+bool PasswordCheck::remembered(std::string_view password) const
+{
+    auto const d = digest(password);
+    std::lock_guard lock(mutex_);
+    return !known_.empty() && token_equal(d, known_);
+}
+
+void PasswordCheck::check_later(std::string password, Offload const& offload, Answer answer)
+{
+    auto d = digest(password);
+    bool first = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = waiting_.find(d); it != waiting_.end())
+            return it->second.push_back(std::move(answer));
+        first = waiting_.size() < kMaxDistinct;
+        if (first)
+            waiting_[d].push_back(answer);
+    }
+    if (!first) // too many other passwords being checked
+        return answer(Gate::busy);
+    auto job = [self = shared_from_this(), d, password = std::move(password)] {
+        auto g = Gate::busy;
+        try {
+            auto const start = std::chrono::steady_clock::now();
+            g = config::password_matches(self->hash_, password) ? Gate::pass
+                                                                : Gate::wrong_credentials;
+            spdlog::debug("transmission.password: scrypt took {} ms: {}",
+                          std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count(),
+                          g == Gate::pass ? "right" : "wrong");
+        } catch (std::exception const& e) {
+            spdlog::error("transmission.password: cannot check a password: {}", e.what());
+        }
+        if (g == Gate::pass) {
+            std::lock_guard lock(self->mutex_);
+            self->known_ = d;
+        }
+        self->answer_all(d, g);
+    };
+    if (!offload(std::move(job)))
+        answer_all(d, Gate::busy);
+}
+
+void PasswordCheck::answer_all(std::string const& digest, Gate g)
+{
+    std::vector<Answer> answers;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = waiting_.find(digest);
+        if (it == waiting_.end())
+            return;
+        answers = std::move(it->second);
+        waiting_.erase(it);
+    }
+    for (auto& a : answers)
+        a(g);
 }
 
 namespace {
@@ -96,6 +186,9 @@ http::response<http::string_body> gate_response(Gate g, unsigned version, bool k
     if (g == Gate::ask_credentials || g == Gate::wrong_credentials) {
         status = http::status::unauthorized;
         body = "<h1>401: Unauthorized</h1>Unauthorized User";
+    } else if (g == Gate::busy || g == Gate::check_password) {
+        status = http::status::service_unavailable;
+        body = "<h1>503: Busy</h1>Too many password checks at once; retry";
     } else if (g == Gate::stale_session) {
         status = http::status::conflict;
         body = conflict_body(session_id);
@@ -112,6 +205,8 @@ http::response<http::string_body> gate_response(Gate g, unsigned version, bool k
     }
     if (status == http::status::method_not_allowed)
         res.set(http::field::allow, "POST");
+    if (status == http::status::service_unavailable)
+        res.set(http::field::retry_after, "1");
     res.body() = std::move(body);
     res.keep_alive(keep_alive);
     res.prepare_payload();

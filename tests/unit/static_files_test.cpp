@@ -262,11 +262,15 @@ TEST_CASE("web client: Transmission's login without its session id")
     using seedbox::rpc::transmission::Gate;
     std::string const token = "0123456789abcdef0123";
     std::string const user = "Basic dXNlcjowMTIzNDU2Nzg5YWJjZGVmMDEyMw=="; // user:<token>
-    CHECK(credentials(user, "", token) == Gate::pass);
-    CHECK(credentials(user, "user", token) == Gate::pass);
-    CHECK(credentials(user, "sonarr", token) == Gate::wrong_credentials);
-    CHECK(credentials("Bearer " + token, "", token) == Gate::pass);
-    CHECK(credentials("Basic dXNlcjp3cm9uZw==", "", token) == Gate::wrong_credentials);
-    CHECK(credentials("", "", token) == Gate::ask_credentials);
-    CHECK(credentials("Basic Og==", "", token) == Gate::ask_credentials);
+    std::string const any = "", sonarr = "sonarr", user_name = "user";
+    auto check = [&](std::string const& auth, std::string const& who) {
+        return credentials(auth, {who, token}, nullptr);
+    };
+    CHECK(check(user, any) == Gate::pass);
+    CHECK(check(user, user_name) == Gate::pass);
+    CHECK(check(user, sonarr) == Gate::wrong_credentials);
+    CHECK(check("Bearer " + token, any) == Gate::pass);
+    CHECK(check("Basic dXNlcjp3cm9uZw==", any) == Gate::wrong_credentials);
+    CHECK(check("", any) == Gate::ask_credentials);
+    CHECK(check("Basic Og==", any) == Gate::ask_credentials);
 }
