@@ -1,5 +1,7 @@
 #include "rpc/static_files.h"
 
+#include "daemon/base/unique_fd.h"
+
 #include <boost/beast/http/field.hpp>
 #include <spdlog/spdlog.h>
 
@@ -24,18 +26,7 @@ namespace http = boost::beast::http;
 
 namespace {
 
-// Closes a file descriptor when it goes out of scope.
-struct Fd {
-    int fd = -1;
-    explicit Fd(int f) : fd(f) {}
-    ~Fd()
-    {
-        if (fd >= 0)
-            ::close(fd);
-    }
-    Fd(Fd const&) = delete;
-    Fd& operator=(Fd const&) = delete;
-};
+using Fd = daemon::UniqueFd;
 
 constexpr std::string_view kNoSlash = "/transmission/web";
 

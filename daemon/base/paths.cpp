@@ -1,4 +1,5 @@
 #include "daemon/base/paths.h"
+#include "daemon/base/unique_fd.h"
 
 #include <cerrno>
 #include <cstring>
@@ -36,24 +37,7 @@ fs::path root_of(fs::path const& real, std::vector<std::string> const& roots)
     return {};
 }
 
-// Closes a file descriptor when it goes out of scope.
-struct Fd {
-    int fd = -1;
-    explicit Fd(int f) : fd(f) {}
-    ~Fd()
-    {
-        if (fd >= 0)
-            ::close(fd);
-    }
-    Fd(Fd const&) = delete;
-    Fd& operator=(Fd const&) = delete;
-    Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-    Fd& operator=(Fd&& o) noexcept
-    {
-        std::swap(fd, o.fd);
-        return *this;
-    }
-};
+using Fd = UniqueFd;
 
 // The real path of an open file, as the kernel knows it.
 fs::path real_path_of(int fd)
