@@ -161,6 +161,10 @@ struct TorrentView {
     std::int64_t pieces_have = 0;
     std::int64_t piece_size = 0; // 0 without metadata
     bool has_metadata = false;
+    bool is_private = false; // the metadata's private flag (no DHT, PEX or LSD for it)
+    std::string comment;     // the metadata's comment, creator and creation date (unix seconds,
+    std::string creator;     // 0 when none): what the metadata says, empty without it
+    std::int64_t created_time = 0;
     std::string info_hash_v2; // empty for v1-only torrents
     std::string current_tracker;
     std::int64_t queue_position = -1; // -1 when not queued

@@ -90,6 +90,10 @@ void transfer_of(lt::torrent_status const& st, TorrentView& v)
         v.num_pieces = ti->num_pieces();
         v.num_files = files_of(*ti);
         v.piece_size = ti->piece_length();
+        v.is_private = ti->priv();
+        v.comment = ti->comment();
+        v.creator = ti->creator();
+        v.created_time = ti->creation_date();
     }
     v.size_when_done = st.total_wanted;
     v.left_until_done = st.total_wanted - st.total_wanted_done;

@@ -94,6 +94,8 @@ Outcome run(Context& ctx, Handler handler, std::string const& name, json const& 
         out.error = "internal error (the daemon logged it)";
         out.code = Code::internal_error;
     }
+    // The client may ignore the result (some libraries do): the log says why it failed.
+    spdlog::info("transmission {}: refused: {}", name, out.error);
     out.ok = false;
     out.arguments = json::object();
     return out;

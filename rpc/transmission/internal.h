@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace seedbox::rpc::transmission {
@@ -59,8 +60,10 @@ struct MethodEntry {
 
 // The torrents `ids` names (absent: all): numbers (TorrentView::number), info-hash strings in any
 // case, an array of both, or "recently-active". Unknown ids are skipped, as Transmission does.
-// In the order asked for; each torrent once.
-[[nodiscard]] std::vector<daemon::TorrentView> pick(Context& ctx, json const& args);
+// In the order asked for; each torrent once. When `ids` names some, `everything` (if given)
+// receives every torrent too.
+[[nodiscard]] std::vector<daemon::TorrentView>
+pick(Context& ctx, json const& args, std::vector<daemon::TorrentView>* everything = nullptr);
 // The same, as the engine's ids.
 [[nodiscard]] std::vector<std::string> pick_ids(Context& ctx, json const& args);
 
@@ -84,11 +87,24 @@ struct MethodEntry {
 [[nodiscard]] bool wants_slow_pool(json const& request);
 
 // torrent-get's requested fields, resolved once per call against the field table: the entries
-// to compute, in the table's order (torrent_fields.cpp).
+// to compute, in the table's order (torrent_fields.cpp), and what some of them need from the
+// whole session, gathered once per call (see_session) when they are asked for.
 struct FieldList {
     std::vector<std::size_t> entries;
+    bool needs_session = false; // queuePosition, peer-limit, maxConnectedPeers
+    // Transmission numbers every torrent in one queue; libtorrent queues only the torrents that
+    // are not finished (-1 for the rest). Those follow the queued ones, in the order of their
+    // ids: torrent number -> position.
+    std::unordered_map<std::int64_t, std::int64_t> after_queue{};
+    std::int64_t peer_limit = 0; // a torrent's without its own: the session's connections_limit
 };
 [[nodiscard]] FieldList resolve_fields(std::vector<std::string> const& names);
+// An integer session setting (0 when it is not one).
+[[nodiscard]] std::int64_t int_setting(daemon::SessionSettings const& s, char const* key);
+
+// Fills in what needs_session fields need, from every torrent (all of them, not only the
+// requested ones).
+void see_session(Context& ctx, FieldList& fields, std::vector<daemon::TorrentView> const& all);
 // Those fields of one torrent.
 [[nodiscard]] json torrent_object(Context& ctx, daemon::TorrentView const& t,
                                   FieldList const& fields);

@@ -9,8 +9,6 @@
 
 namespace seedbox::rpc::transmission {
 
-namespace {
-
 std::int64_t int_setting(daemon::SessionSettings const& s, char const* key)
 {
     auto it = s.find(key);
@@ -18,6 +16,8 @@ std::int64_t int_setting(daemon::SessionSettings const& s, char const* key)
                ? std::get<std::int64_t>(it->second)
                : 0;
 }
+
+namespace {
 
 std::string string_setting(daemon::SessionSettings const& s, char const* key)
 {
@@ -91,6 +91,8 @@ json all_settings(Context& ctx)
         {"alt-speed-time-end", int_setting(s, "alt_speed_end")},
         {"alt-speed-time-day", int_setting(s, "alt_speed_days")},
         {"peer-limit-global", int_setting(s, "connections_limit")},
+        // No per-torrent default: a torrent without its own limit may use the global one.
+        {"peer-limit-per-torrent", int_setting(s, "connections_limit")},
         {"peer-port", int_setting(s, "listen_port")},
         {"peer-port-random-on-start", false},
         {"dht-enabled", bool_setting(s, "dht")},

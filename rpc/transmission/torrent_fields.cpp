@@ -4,6 +4,8 @@
 // not in the table: Transmission, too, leaves out the fields it does not know.
 #include "rpc/transmission/internal.h"
 
+#include <uriparser/Uri.h>
+
 #include <algorithm>
 
 namespace seedbox::rpc::transmission {
@@ -17,6 +19,7 @@ using daemon::TorrentView;
 struct Source {
     Context& ctx;
     TorrentView const& t;
+    FieldList const& list;
     std::optional<std::vector<daemon::FileView>> files_{};
     std::optional<std::vector<daemon::PeerConnection>> peers_{};
     std::optional<std::vector<daemon::TrackerView>> trackers_{};
@@ -214,6 +217,41 @@ json tracker_stats_json(Source& s)
     return out;
 }
 
+std::int64_t queue_position_of(Source const& s)
+{
+    if (s.t.queue_position >= 0)
+        return s.t.queue_position;
+    auto it = s.list.after_queue.find(s.t.number);
+    return it != s.list.after_queue.end() ? it->second : 0;
+}
+
+std::int64_t peer_limit_of(Source const& s)
+{
+    return s.t.max_connections > 0 ? s.t.max_connections : s.list.peer_limit;
+}
+
+// RFC 3986 percent-encoding of a magnet link's values.
+std::string escaped(std::string const& in)
+{
+    std::string out(in.size() * 3 + 1, '\0');
+    auto const* end = uriEscapeA(in.c_str(), out.data(), URI_FALSE, URI_FALSE);
+    out.resize(static_cast<std::size_t>(end - out.data()));
+    return out;
+}
+
+// Transmission's magnetLink: the info-hash(es), the name and the trackers.
+std::string magnet_of(Source& s)
+{
+    std::string out = "magnet:?xt=urn:btih:" + s.t.id;
+    if (!s.t.info_hash_v2.empty())
+        out += "&xt=urn:btmh:1220" + s.t.info_hash_v2;
+    if (!s.t.name.empty())
+        out += "&dn=" + escaped(s.t.name);
+    for (auto const& tr : s.trackers())
+        out += "&tr=" + escaped(tr.url);
+    return out;
+}
+
 // Long because it is a table: one entry per Transmission field.
 std::vector<Field> const& table()
 {
@@ -263,7 +301,17 @@ std::vector<Field> const& table()
          [](S s) -> json { return std::max<std::int64_t>(0, s.t.idle_limit) / 60; }},
         {"seedIdleMode", [](S s) -> json { return limit_mode(s.t.idle_limit); }},
         {"activityDate", [](S s) -> json { return s.t.activity_time; }},
-        {"queuePosition", [](S s) -> json { return s.t.queue_position; }},
+        {"queuePosition", [](S s) -> json { return queue_position_of(s); }},
+        {"peer-limit", [](S s) -> json { return peer_limit_of(s); }},
+        {"maxConnectedPeers", [](S s) -> json { return peer_limit_of(s); }},
+        {"isPrivate", [](S s) -> json { return s.t.is_private; }},
+        {"comment", [](S s) -> json { return s.t.comment; }},
+        {"creator", [](S s) -> json { return s.t.creator; }},
+        {"dateCreated", [](S s) -> json { return s.t.created_time; }},
+        {"magnetLink", [](S s) -> json { return magnet_of(s); }},
+        {"recheckProgress", [](S s) -> json { return status_of(s.t) == 2 ? s.t.progress : 0.0; }},
+        // libtorrent checks every piece before it counts it: no data is ever unchecked.
+        {"haveUnchecked", [](S) -> json { return 0; }},
         {"honorsSessionLimits", [](S) -> json { return true; }},
         {"bandwidthPriority", [](S) -> json { return 0; }},
         {"sequentialDownload", [](S s) -> json { return s.t.sequential; }},
@@ -313,14 +361,34 @@ FieldList resolve_fields(std::vector<std::string> const& names)
     FieldList out;
     auto const& t = table();
     for (std::size_t i = 0; i < t.size(); ++i)
-        if (std::find(names.begin(), names.end(), t[i].name) != names.end())
+        if (std::find(names.begin(), names.end(), t[i].name) != names.end()) {
             out.entries.push_back(i);
+            std::string_view const name = t[i].name;
+            out.needs_session = out.needs_session || name == "queuePosition" ||
+                                name == "peer-limit" || name == "maxConnectedPeers";
+        }
     return out;
+}
+
+void see_session(Context& ctx, FieldList& fields, std::vector<TorrentView> const& all)
+{
+    std::int64_t queued = 0;
+    std::vector<std::int64_t> rest;
+    for (auto const& t : all)
+        if (t.queue_position >= 0)
+            ++queued;
+        else
+            rest.push_back(t.number);
+    std::sort(rest.begin(), rest.end());
+    fields.after_queue.clear();
+    for (std::size_t i = 0; i < rest.size(); ++i)
+        fields.after_queue[rest[i]] = queued + static_cast<std::int64_t>(i);
+    fields.peer_limit = int_setting(ctx.engine.session_settings(), "connections_limit");
 }
 
 json torrent_object(Context& ctx, TorrentView const& t, FieldList const& fields)
 {
-    Source s{ctx, t};
+    Source s{ctx, t, fields};
     json out = json::object();
     auto const& all = table();
     for (auto i : fields.entries)

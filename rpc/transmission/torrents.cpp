@@ -47,7 +47,8 @@ json ok()
 
 } // namespace
 
-std::vector<daemon::TorrentView> pick(Context& ctx, json const& args)
+std::vector<daemon::TorrentView> pick(Context& ctx, json const& args,
+                                      std::vector<daemon::TorrentView>* everything)
 {
     auto all = value_of(ctx.engine.list({}, std::nullopt));
     json const ids = ids_of(args);
@@ -64,6 +65,8 @@ std::vector<daemon::TorrentView> pick(Context& ctx, json const& args)
             add(id);
     else
         add(ids);
+    if (everything)
+        *everything = std::move(all);
     return out;
 }
 
@@ -121,8 +124,12 @@ json torrent_get(Context& ctx, json const& args)
                 header.push_back(f);
         torrents.push_back(header);
     }
-    auto const resolved = resolve_fields(fields);
-    for (auto const& t : pick(ctx, args)) {
+    auto resolved = resolve_fields(fields);
+    std::vector<daemon::TorrentView> all;
+    auto const picked = pick(ctx, args, resolved.needs_session ? &all : nullptr);
+    if (resolved.needs_session) // `all` is left empty when every torrent was picked
+        see_session(ctx, resolved, all.empty() ? picked : all);
+    for (auto const& t : picked) {
         auto obj = torrent_object(ctx, t, resolved);
         if (!table) {
             torrents.push_back(std::move(obj));
