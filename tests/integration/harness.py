@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 import time
 
+import pytest
+
 BIN = os.environ.get("SEEDBOX_TEST_BIN", "build/seedboxd")
 
 
@@ -298,6 +300,17 @@ class CheckedWs:
 
 
 # -- content helpers ---------------------------------------------------------------------------
+def require_tools(missing):
+    """Skips the calling test when tools it drives are missing (`missing`: each named with how
+    to get it), or fails it when CI is set: in CI a test that does not run is a failure."""
+    if not missing:
+        return
+    why = "missing " + ", ".join(missing) + "; scripts/install-deps --test installs them"
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        pytest.fail(why + " (CI is set: a missing tool fails the test)")
+    pytest.skip(why)
+
+
 def make_file(path, size):
     """Random file content; returns its sha256."""
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -6,10 +6,9 @@ import json
 import os
 import re
 import subprocess
+import time
 
-import pytest
-
-from harness import BIN, Daemon, b64, make_file, mktorrent, wait_until
+from harness import BIN, Daemon, b64, make_file, mktorrent, require_tools, wait_until
 from test_transmission import REMOTE, basic, raw
 
 PASSWORD = "correct horse battery staple"
@@ -195,3 +194,72 @@ def test_a_password_kept_only_as_its_hash(tmp_path):
                               headers={"Authorization": basic("x", PASSWORD),
                                        "X-Transmission-Session-Id": sid})
         assert status == 200 and hashed not in body and PASSWORD not in body
+
+
+def test_python_transmissionrpc_drives_the_daemon(tmp_path):
+    """Debian's python3-transmissionrpc (0.11, the library Flexget and many scripts use): it
+    sends credentials only after the 401 challenge (urllib's HTTPBasicAuthHandler), asks
+    torrent-get for every field it knows, and builds its objects from the answers."""
+    try:
+        import transmissionrpc
+    except ImportError:
+        require_tools(["transmissionrpc (apt: python3-transmissionrpc)"])
+    hashed = hash_password(PASSWORD)
+    with Daemon(args=["--set", f"transmission.password={hashed}"]) as d:
+        client = transmissionrpc.Client(d.host, port=d.port, user="flexget", password=PASSWORD)
+        assert client.rpc_version == 19
+        session = client.get_session()
+        assert session.download_dir == d.downloads and session.version.startswith("4.1.3")
+
+        data = os.path.join(d.downloads, "Library.S01E02.mkv")
+        make_file(data, 1 << 20)
+        meta = mktorrent(data, str(tmp_path / "library.torrent"))
+        added = client.add_torrent(b64(meta))
+        magnet = client.add_torrent("magnet:?xt=urn:btih:" + "ef" * 20 + "&dn=lib-magnet",
+                                    paused=True)
+        assert (added.id, magnet.id) == (1, 2)
+
+        def seeding():
+            t = client.get_torrent(added.id)
+            return t if t.status == "seeding" else None
+        t = wait_until(seeding, 60, what="the torrent to seed")
+        # Every field the library asked for that seedboxd knows, in the library's own view.
+        assert t.name == "Library.S01E02.mkv" and t.totalSize == 1 << 20
+        assert t.progress == 100.0 and t.leftUntilDone == 0 and t.downloadDir == d.downloads
+        assert t.files()[0]["name"] == "Library.S01E02.mkv" and t.files()[0]["completed"] == 1 << 20
+        assert t.format_eta() == "not available"  # eta -1: done, no ratio goal to count down
+        # What the metadata says, as Transmission reports it.
+        assert t.magnetLink == f"magnet:?xt=urn:btih:{t.hashString}&dn=Library.S01E02.mkv"
+        assert t.isPrivate is False and t.comment == "" and t.creator.startswith("mktorrent")
+        assert abs(t.dateCreated - time.time()) < 600 and t.haveUnchecked == 0
+        assert t.recheckProgress == 0 and t.queuePosition == 1  # after the magnet, queued
+        assert client.get_torrent(magnet.id).status == "stopped"
+
+        client.stop_torrent(added.id)
+        d.wait_state(t.hashString, "stopped")
+        client.start_torrent(added.id)
+        d.wait_state(t.hashString, "seeding")
+        client.verify_torrent(added.id)
+        d.wait_state(t.hashString, "seeding")
+        client.change_torrent(added.id, uploadLimit=40, uploadLimited=True, seedRatioLimit=3.0,
+                              seedRatioMode=1)
+        got = d.torrent(t.hashString, "upload_limit", "ratio_limit")
+        assert got == {"upload_limit": 40000, "ratio_limit": 3.0}
+        client.queue_top(magnet.id)
+        assert client.get_torrent(magnet.id).queuePosition == 0
+
+        moved = os.path.join(d.downloads, "moved")
+        os.makedirs(moved)
+        client.move_torrent_data(added.id, moved)
+        wait_until(lambda: os.path.exists(os.path.join(moved, "Library.S01E02.mkv")), 30,
+                   what="the move")
+        assert client.free_space(moved) > 0
+        assert client.session_stats().torrentCount == 2
+        client.set_session(alt_speed_up=77, alt_speed_enabled=True)
+        got = d.call("session.settings")
+        assert got["alt_upload_rate_limit"] == 77000 and got["alt_speed"] is True
+
+        client.remove_torrent(added.id, delete_data=True)
+        wait_until(lambda: not os.path.exists(os.path.join(moved, "Library.S01E02.mkv")), 30,
+                   what="the data to go")
+        assert [x.id for x in client.get_torrents()] == [2]
