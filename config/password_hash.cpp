@@ -69,7 +69,9 @@ bool parse_params(std::string_view text, PasswordHash& h)
             return false;
         text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     }
+    // scrypt itself needs N < 2^(16 r) (RFC 7914; OpenSSL refuses the rest).
     return h.log2_n >= 10 && h.log2_n <= 20 && h.r >= 1 && h.r <= 16 && h.p >= 1 && h.p <= 4 &&
+           h.log2_n < 16 * h.r &&
            128ULL * static_cast<unsigned>(h.r) * (1ULL << h.log2_n) <= kMaxMemory;
 }
 
@@ -101,8 +103,8 @@ std::optional<PasswordHash> parse_password_hash(std::string_view text, std::stri
         return std::nullopt;
     PasswordHash h;
     if (!parse_params(text.substr(0, params_end), h)) {
-        err = "the scrypt cost must be ln 10..20, r 1..16, p 1..4, at most 256 MiB (as "
-              "$scrypt$ln=15,r=8,p=1$SALT$KEY)";
+        err = "the scrypt cost must be ln 10..20, r 1..16, p 1..4, ln < 16 r, at most 256 MiB "
+              "(as $scrypt$ln=15,r=8,p=1$SALT$KEY)";
         return std::nullopt;
     }
     auto salt = from_base64(text.substr(params_end + 1, salt_end - params_end - 1));

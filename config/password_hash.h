@@ -20,8 +20,8 @@ struct PasswordHash {
 };
 
 // The declared ranges of a hash the daemon accepts (a config file cannot make one check cost
-// minutes or gigabytes): log2_n 10..20, r 1..16, p 1..4, 128 * r * N at most 256 MiB, salt 8..64
-// bytes, key 16..64 bytes.
+// minutes or gigabytes): log2_n 10..20, r 1..16, p 1..4, log2_n < 16 r (scrypt's own rule),
+// 128 * r * N at most 256 MiB, salt 8..64 bytes, key 16..64 bytes.
 [[nodiscard]] std::optional<PasswordHash> parse_password_hash(std::string_view text,
                                                               std::string& err);
 

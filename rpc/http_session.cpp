@@ -174,9 +174,8 @@ private:
         read_body();
     }
 
-    // Transmission's credentials, for /transmission/rpc and the web client alike: decided at
-    // once, or (transmission.password) by scrypt on the slow pool; then `next` on the io thread.
-    // Wrong credentials count with the brute-force brake.
+    // Transmission's credentials (/transmission/rpc, the web client): decided at once, or by
+    // scrypt on the slow pool; then `next` on the io thread. Wrong ones count with the brake.
     void transmission_login(char const* what, std::function<void(transmission::Gate)> next)
     {
         std::string password;
@@ -195,7 +194,7 @@ private:
         if (g != transmission::Gate::check_password)
             return decided(g);
         stream_.expires_never(); // a queued check is not an idle client
-        shared_->check_password_later(std::move(password), std::move(decided));
+        shared_->check_password_later(std::move(password), address_, std::move(decided));
     }
 
     // /transmission/rpc: Transmission's checks (transmission_gate.h), then the body.
@@ -209,8 +208,10 @@ private:
                                             req.method() == http::verb::post, sid);
             if (g != transmission::Gate::pass) {
                 keep_alive_ = keep_alive_ && !has_body; // a body we do not read ends it
-                return write(transmission::gate_response(g, version_, keep_alive_, sid),
-                             !keep_alive_);
+                auto res = transmission::gate_response(g, version_, keep_alive_, sid);
+                if (req.method() == http::verb::head)
+                    web::strip_body(res);
+                return write(std::move(res), !keep_alive_);
             }
             transmission_ = true;
             if (beast::iequals(req[http::field::expect], "100-continue"))

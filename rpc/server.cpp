@@ -37,7 +37,7 @@ void Shared::answer_web_later(web::Request req, std::function<void(web::Response
         asio::post(io, [answer = std::move(answer), busy] { answer(std::move(*busy)); });
 }
 
-void Shared::check_password_later(std::string password,
+void Shared::check_password_later(std::string password, std::string const& address,
                                   std::function<void(transmission::Gate)> answer)
 {
     auto on_io = [&io = io, answer = std::move(answer)](transmission::Gate g) {
@@ -48,7 +48,7 @@ void Shared::check_password_later(std::string password,
     };
     if (!transmission_password)
         return on_io(transmission::Gate::wrong_credentials);
-    transmission_password->check_later(std::move(password), offload, std::move(on_io));
+    transmission_password->check_later(std::move(password), address, offload, std::move(on_io));
 }
 
 Server::Server(asio::io_context& io, Dispatcher& dispatcher, daemon::EventHub& events,

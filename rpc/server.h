@@ -66,7 +66,8 @@ struct Shared {
     // Io thread. Checks `password` against transmission.password on the slow pool (scrypt,
     // PasswordCheck::check_later) and hands `answer` pass, wrong_credentials or busy on the io
     // thread.
-    void check_password_later(std::string password, std::function<void(transmission::Gate)> answer);
+    void check_password_later(std::string password, std::string const& address,
+                              std::function<void(transmission::Gate)> answer);
 
     // Any thread. Answers a web client request on the dispatcher's slow pool (its files are read
     // from disk, never on the io thread or an RPC worker) and hands the response to `answer` on

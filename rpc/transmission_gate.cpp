@@ -94,9 +94,11 @@ std::string PasswordCheck::digest(std::string_view password) const
 {
     std::string out(EVP_MAX_MD_SIZE, '\0');
     unsigned int n = 0;
-    HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-         reinterpret_cast<unsigned char const*>(password.data()), password.size(),
-         reinterpret_cast<unsigned char*>(out.data()), &n);
+    if (!HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+              reinterpret_cast<unsigned char const*>(password.data()), password.size(),
+              reinterpret_cast<unsigned char*>(out.data()), &n) ||
+        n != 32)
+        throw std::runtime_error("HMAC-SHA256 failed");
     out.resize(n);
     return out;
 }
@@ -108,42 +110,82 @@ bool PasswordCheck::remembered(std::string_view password) const
     return !known_.empty() && token_equal(d, known_);
 }
 
-void PasswordCheck::check_later(std::string password, Offload const& offload, Answer answer)
+namespace {
+
+// pass or wrong_credentials; busy when scrypt fails (out of memory).
+Gate run_scrypt(config::PasswordHash const& hash, std::string const& password)
+{
+    try {
+        auto const start = std::chrono::steady_clock::now();
+        auto const g =
+            config::password_matches(hash, password) ? Gate::pass : Gate::wrong_credentials;
+        spdlog::debug("transmission.password: scrypt took {} ms: {}",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count(),
+                      g == Gate::pass ? "right" : "wrong");
+        return g;
+    } catch (std::exception const& e) {
+        spdlog::error("transmission.password: cannot check a password: {}", e.what());
+        return Gate::busy;
+    }
+}
+
+} // namespace
+
+void PasswordCheck::check_later(std::string password, std::string const& address,
+                                Offload const& offload, Answer answer)
 {
     auto d = digest(password);
     bool first = false;
     {
         std::lock_guard lock(mutex_);
-        if (auto it = waiting_.find(d); it != waiting_.end())
-            return it->second.push_back(std::move(answer));
-        first = waiting_.size() < kMaxDistinct;
-        if (first)
-            waiting_[d].push_back(answer);
+        auto const mine = by_address_.find(address);
+        if (mine != by_address_.end() && mine->second != d)
+            first = false; // one password at a time from each address
+        else if (auto it = waiting_.find(d); it != waiting_.end()) {
+            by_address_[address] = d;
+            it->second.addresses.insert(address);
+            return it->second.answers.push_back(std::move(answer));
+        } else if (waiting_.size() < kMaxDistinct) {
+            first = true;
+            auto& pending = waiting_[d];
+            pending.answers.push_back(answer);
+            pending.addresses.insert(address);
+            by_address_[address] = d;
+        }
     }
     if (!first) // too many other passwords being checked
         return answer(Gate::busy);
-    auto job = [self = shared_from_this(), d, password = std::move(password)] {
-        auto g = Gate::busy;
-        try {
-            auto const start = std::chrono::steady_clock::now();
-            g = config::password_matches(self->hash_, password) ? Gate::pass
-                                                                : Gate::wrong_credentials;
-            spdlog::debug("transmission.password: scrypt took {} ms: {}",
-                          std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - start)
-                              .count(),
-                          g == Gate::pass ? "right" : "wrong");
-        } catch (std::exception const& e) {
-            spdlog::error("transmission.password: cannot check a password: {}", e.what());
+    // Answers busy if the job is dropped unrun (the pool stopping): nobody waits forever.
+    struct Unanswered {
+        std::shared_ptr<PasswordCheck> self;
+        std::string digest;
+        bool answered = false;
+        ~Unanswered()
+        {
+            if (!answered)
+                try {
+                    self->answer_all(digest, Gate::busy);
+                } catch (...) {
+                }
         }
+    };
+    auto guard = std::make_shared<Unanswered>(); // built in place: a temporary would answer
+    guard->self = shared_from_this();
+    guard->digest = d;
+    auto job = [guard, password = std::move(password)] {
+        auto& self = *guard->self;
+        auto const g = run_scrypt(self.hash_, password);
         if (g == Gate::pass) {
-            std::lock_guard lock(self->mutex_);
-            self->known_ = d;
+            std::lock_guard lock(self.mutex_);
+            self.known_ = guard->digest;
         }
-        self->answer_all(d, g);
+        guard->answered = true;
+        self.answer_all(guard->digest, g);
     };
     if (!offload(std::move(job)))
-        answer_all(d, Gate::busy);
+        return; // the guard answers busy
 }
 
 void PasswordCheck::answer_all(std::string const& digest, Gate g)
@@ -154,7 +196,10 @@ void PasswordCheck::answer_all(std::string const& digest, Gate g)
         auto it = waiting_.find(digest);
         if (it == waiting_.end())
             return;
-        answers = std::move(it->second);
+        answers = std::move(it->second.answers);
+        for (auto const& a : it->second.addresses)
+            if (auto m = by_address_.find(a); m != by_address_.end() && m->second == digest)
+                by_address_.erase(m);
         waiting_.erase(it);
     }
     for (auto& a : answers)

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,11 +63,13 @@ public:
     // Whether `password` is the one found right before: fast, constant-time.
     [[nodiscard]] bool remembered(std::string_view password) const;
 
-    // Decides `password`: `offload` is handed the scrypt job (false = it could not be queued),
-    // and `answer` gets pass or wrong_credentials from that job's thread, or busy (from this
-    // thread or that one) when kMaxDistinct other passwords are being checked already, the job
-    // could not be queued or scrypt failed.
-    void check_later(std::string password, Offload const& offload, Answer answer);
+    // Decides `password`, sent from `address`: `offload` is handed the scrypt job (false = it
+    // could not be queued), and `answer` gets pass or wrong_credentials from that job's thread,
+    // or busy (from this thread or that one) when kMaxDistinct other passwords are being checked
+    // already, `address` is waiting for another password's check (one at a time from each),
+    // the job could not be queued or was dropped unrun, or scrypt failed.
+    void check_later(std::string password, std::string const& address, Offload const& offload,
+                     Answer answer);
 
     // Passwords checked at once (each takes scrypt's memory, 32 MiB by default).
     static constexpr std::size_t kMaxDistinct = 2;
@@ -79,7 +82,12 @@ private:
     std::string key_;
     mutable std::mutex mutex_;
     std::string known_; // digest of the password found right; empty = none yet
-    std::map<std::string, std::vector<Answer>> waiting_; // digest -> requests waiting for it
+    struct Pending {
+        std::vector<Answer> answers;     // the requests waiting for this check
+        std::set<std::string> addresses; // where they came from
+    };
+    std::map<std::string, Pending> waiting_;        // digest -> its check
+    std::map<std::string, std::string> by_address_; // address -> the digest it waits for
 };
 
 // Who may sign in: the configured user name (any when empty), the RPC token, and the optional

@@ -102,27 +102,50 @@ TEST_CASE("transmission.password: scrypt decides once, then the password is reme
             Gate::check_password);
     CHECK(to_check == "correct horse");
     CHECK_FALSE(check->remembered("correct horse"));
+}
+
+TEST_CASE("transmission.password: one scrypt per password, a few at a time, every caller answered")
+{
+    std::string err;
+    auto hash =
+        seedbox::config::parse_password_hash(seedbox::config::hash_password("correct horse"), err);
+    REQUIRE(hash);
+    auto check = std::make_shared<transmission::PasswordCheck>(*hash);
+    std::string const user = "sonarr";
+    transmission::Login const login{user, kToken, check.get()};
+    std::string to_check;
     // The scrypt jobs are held here and run by hand.
     std::vector<std::function<void()>> jobs;
     auto offload = [&](std::function<void()> job) {
         jobs.push_back(std::move(job));
         return true;
     };
-    std::vector<Gate> answers(6, Gate::check_password);
+    std::vector<Gate> answers(8, Gate::check_password);
     auto into = [&](std::size_t i) { return [&answers, i](Gate g) { answers[i] = g; }; };
-    // Three requests with the right password: one check. Another password: a second check. A
+    // Three requests with the right password (two addresses): one check. Another password from
+    // a third address: a second check; from an address already waiting for another: busy. A
     // third password while two are checked: busy at once.
-    for (std::size_t i = 0; i < 3; ++i)
-        check->check_later("correct horse", offload, into(i));
-    check->check_later("correct horsE", offload, into(3));
-    check->check_later("third", offload, into(4));
+    check->check_later("correct horse", "10.0.0.1", offload, into(0));
+    check->check_later("correct horse", "10.0.0.1", offload, into(1));
+    check->check_later("correct horse", "10.0.0.2", offload, into(2));
+    check->check_later("correct horsE", "10.0.0.3", offload, into(3));
+    check->check_later("third", "10.0.0.4", offload, into(4));
+    check->check_later("correct horsE", "10.0.0.1", offload, into(6));
     CHECK(jobs.size() == 2);
     CHECK(answers[4] == Gate::busy);
+    CHECK(answers[6] == Gate::busy);
     CHECK(answers[0] == Gate::check_password); // still waiting
     for (auto& job : jobs)
         job();
+    jobs.clear();
     CHECK(answers == std::vector<Gate>{Gate::pass, Gate::pass, Gate::pass, Gate::wrong_credentials,
-                                       Gate::busy, Gate::check_password});
+                                       Gate::busy, Gate::check_password, Gate::busy,
+                                       Gate::check_password});
+    // The address is free again once its check answered.
+    check->check_later("correct horsE", "10.0.0.1", offload, into(6));
+    REQUIRE(jobs.size() == 1);
+    jobs.front()();
+    CHECK(answers[6] == Gate::wrong_credentials);
     CHECK(check->remembered("correct horse"));
     CHECK_FALSE(check->remembered("correct horsE"));
     CHECK(transmission::credentials(basic("sonarr:correct horse"), login, &to_check) == Gate::pass);
@@ -130,8 +153,14 @@ TEST_CASE("transmission.password: scrypt decides once, then the password is reme
     CHECK(transmission::credentials(basic("sonarr:correct horsE"), login, &to_check) ==
           Gate::check_password);
     check->check_later(
-        "x", [](std::function<void()>) { return false; }, into(5));
+        "x", "10.0.0.5", [](std::function<void()>) { return false; }, into(5));
     CHECK(answers[5] == Gate::busy);
+    // A job taken and then dropped unrun (a pool stopping) answers busy too.
+    check->check_later("y", "10.0.0.5", offload, into(7));
+    REQUIRE(jobs.size() == 2);
+    CHECK(answers[7] == Gate::check_password);
+    jobs.pop_back();
+    CHECK(answers[7] == Gate::busy);
 }
 
 TEST_CASE("transmission.password hashes: PHC strings with declared ranges")
@@ -153,6 +182,7 @@ TEST_CASE("transmission.password hashes: PHC strings with declared ranges")
              "$scrypt$ln=9,r=8,p=1" + tail, "$scrypt$ln=21,r=8,p=1" + tail,
              "$scrypt$ln=20,r=8,p=1" + tail, // 1 GiB
              "$scrypt$ln=15,r=0,p=1" + tail, "$scrypt$ln=15,r=8,p=5" + tail,
+             "$scrypt$ln=16,r=1,p=1" + tail, // scrypt needs N < 2^(16 r)
              "$scrypt$ln=15,p=1,r=8" + tail, "$scrypt$ln=15,r=8,p=1,x=1" + tail,
              "$scrypt$ln=015,r=8,p=1" + tail,
              "$scrypt$ln=15,r=8,p=1$c2FsdA$" + made.substr(made.rfind('$') + 1), made + "=",
@@ -162,4 +192,5 @@ TEST_CASE("transmission.password hashes: PHC strings with declared ranges")
         CHECK_FALSE(err.empty());
     }
     CHECK(parse_password_hash("$scrypt$ln=16,r=8,p=1" + tail, err)); // 64 MiB
+    CHECK(parse_password_hash("$scrypt$ln=15,r=1,p=1" + tail, err));
 }
