@@ -4,6 +4,7 @@
 #include "daemon/app.h"
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -81,22 +82,33 @@ void add_flags(CLI::App& app, Flags& f)
                  "its hash for transmission.password");
 }
 
+// The terminal's settings while a password is read unechoed, restored on the way out: also when
+// Ctrl-C or a kill ends the prompt (tcsetattr is async-signal-safe).
+termios g_saved_terminal{};
+
+extern "C" void restore_terminal_and_exit(int sig)
+{
+    tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_terminal);
+    _exit(128 + sig);
+}
+
 // One line from stdin, without its newline; unechoed after `prompt` (on stderr) when stdin is a
 // terminal. Empty when there is none.
 std::string read_password(char const* prompt)
 {
-    bool const tty = isatty(STDIN_FILENO) == 1;
-    termios saved{};
-    if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+    bool const quiet = isatty(STDIN_FILENO) == 1 && tcgetattr(STDIN_FILENO, &g_saved_terminal) == 0;
+    if (quiet) {
         std::fputs(prompt, stderr);
-        termios quiet = saved;
-        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP})
+            std::signal(sig, restore_terminal_and_exit);
+        termios unechoed = g_saved_terminal;
+        unechoed.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        tcsetattr(STDIN_FILENO, TCSANOW, &unechoed);
     }
     std::string line;
     std::getline(std::cin, line);
-    if (tty) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    if (quiet) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_terminal);
         std::fputs("\n", stderr);
     }
     if (!line.empty() && line.back() == '\r')
@@ -116,7 +128,12 @@ int print_password_hash()
         std::fprintf(stderr, "seedboxd: the passwords differ\n");
         return 2;
     }
-    std::printf("%s\n", seedbox::config::hash_password(password).c_str());
+    try {
+        std::printf("%s\n", seedbox::config::hash_password(password).c_str());
+    } catch (std::exception const& e) {
+        std::fprintf(stderr, "seedboxd: cannot hash the password: %s\n", e.what());
+        return 1;
+    }
     return 0;
 }
 
