@@ -242,9 +242,12 @@ std::string escaped(std::string const& in)
 // Transmission's magnetLink: the info-hash(es), the name and the trackers.
 std::string magnet_of(Source& s)
 {
-    std::string out = "magnet:?xt=urn:btih:" + s.t.id;
+    std::string out = "magnet:?";
+    if (s.t.id.size() == 40) // a v1 info-hash (a v2-only torrent's id is its v2 hash)
+        out += "xt=urn:btih:" + s.t.id;
     if (!s.t.info_hash_v2.empty())
-        out += "&xt=urn:btmh:1220" + s.t.info_hash_v2;
+        out +=
+            (s.t.id.size() == 40 ? "&" : "") + std::string("xt=urn:btmh:1220") + s.t.info_hash_v2;
     if (!s.t.name.empty())
         out += "&dn=" + escaped(s.t.name);
     for (auto const& tr : s.trackers())
