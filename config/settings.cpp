@@ -239,7 +239,7 @@ LoadResult load(Sources const& sources)
     return {cfg, {}};
 }
 
-nlohmann::json to_json(Config const& cfg)
+nlohmann::json to_json(Config const& cfg, bool redact)
 {
     Config copy = cfg;
     json out = json::object();
@@ -247,7 +247,7 @@ nlohmann::json to_json(Config const& cfg)
         json v = value_of(k.field(copy));
         if (cfg.derived.contains(std::string(k.name)))
             v = v.is_array() ? json::array() : json("");
-        if (k.secret && v.is_string() && !v.get<std::string>().empty())
+        if (redact && k.secret && v.is_string() && !v.get<std::string>().empty())
             v = "<redacted>";
         // Appended, not "/" + name: GCC 12 at -O3 misreads that as an overlapping copy
         // (-Wrestrict, GCC bug 105329).

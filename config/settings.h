@@ -264,7 +264,8 @@ struct LoadResult {
 [[nodiscard]] nlohmann::json label_json(LabelPolicy const& p);
 
 // Effective configuration in the config file's shape; secrets are redacted.
-[[nodiscard]] nlohmann::json to_json(Config const& cfg);
+// With `redact` false, secrets are shown too: only for comparing two configurations.
+[[nodiscard]] nlohmann::json to_json(Config const& cfg, bool redact = true);
 
 [[nodiscard]] std::vector<KeyInfo> keys();
 

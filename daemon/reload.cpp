@@ -14,11 +14,12 @@
 
 namespace seedbox::daemon {
 
-// Keys whose value differs between two configurations ("bt.upload_rate_limit", ...).
+// Keys whose value differs between two configurations ("bt.upload_rate_limit", ...); secrets
+// are compared too (only their names leave this function).
 std::vector<std::string> changed_keys(config::Config const& a, config::Config const& b)
 {
-    auto fa = config::to_json(a).flatten();
-    auto fb = config::to_json(b).flatten();
+    auto fa = config::to_json(a, false).flatten();
+    auto fb = config::to_json(b, false).flatten();
     std::vector<std::string> out;
     for (auto const& [k, v] : fb.items())
         if (!fa.contains(k) || fa[k] != v)

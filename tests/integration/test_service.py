@@ -7,11 +7,12 @@ import os
 import signal
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
 
-from harness import Daemon, wait_until
+from harness import BIN, Daemon, wait_until
 
 
 SO_TIMESTAMP = 29  # Linux; Python's socket module does not name it
@@ -108,9 +109,13 @@ def test_sighup_reloads_session_settings_and_log_level_keeps_running_on_a_bad_fi
         ns.wait_for("READY=1")
         assert d.call("session.settings")["upload_rate_limit"] == 0
 
-        # A changed file: applied on SIGHUP, with RELOADING=1 ... READY=1 around it.
+        # A changed file: applied on SIGHUP, with RELOADING=1 ... READY=1 around it. A secret
+        # that changed (a new transmission.password hash) is named too, never shown.
+        hashed = subprocess.run([os.path.abspath(BIN), "--hash-password"], input="pw\n",
+                                capture_output=True, text=True, check=True).stdout.strip()
         cfg.write_text(json.dumps({"log_level": "warn", "bt": {"upload_rate_limit": 123456,
-                                                               "user_agent": "other"}}))
+                                                               "user_agent": "other"},
+                                   "transmission": {"password": hashed}}))
         n = len(ns.poll())
         d.proc.send_signal(signal.SIGHUP)
         r = ns.wait_for("RELOADING=1", after=n)
@@ -120,7 +125,8 @@ def test_sighup_reloads_session_settings_and_log_level_keeps_running_on_a_bad_fi
         log = d.logs(tail=1 << 20)
         # log_level changed in the file too, but the harness's --log-level flag outranks the file.
         assert "applied: bt.upload_rate_limit\n" in log, log
-        assert "take effect after a restart: bt.user_agent" in log, log
+        assert "take effect after a restart: bt.user_agent, transmission.password" in log, log
+        assert hashed not in log
 
         # A broken file: refused, the daemon keeps running with what it had.
         cfg.write_text('{"bt": {"upload_rate_limit": "fast"}}')
