@@ -185,8 +185,12 @@ def test_two_daemons_prove_addresses_and_the_provider_credits_the_payer(tmp_path
             ps = [p for p in b.call("ledger.peers")["peers"] if p["address"] == addr_a]
             return ps and ps[0]["bytes_down"] >= SIZE and ps[0]
         pb = wait_until(b_view, 20, what="B to know A's address")
-        assert SIZE <= pb["bytes_down"] <= SIZE + 16 * 1024  # both sides agree within a block
-        assert abs(pa["bytes_up"] - pb["bytes_down"]) <= 16 * 1024
+        assert SIZE <= pb["bytes_down"] <= SIZE + 16 * 1024
+        # B never counts more than A sent (within a block, read at different moments). A counts
+        # what it wrote to the socket: when B finishes, it closes the connection, and blocks A
+        # wrote for requests B repeated after a timeout are never read (1 MiB was seen once under
+        # ThreadSanitizer), so A may count up to a socket's buffers more.
+        assert -16 * 1024 <= pa["bytes_up"] - pb["bytes_down"] <= 4 * 1024 * 1024
         assert a.call("ledger.verify")["ok"] and b.call("ledger.verify")["ok"]
 
 

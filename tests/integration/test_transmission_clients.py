@@ -2,6 +2,7 @@
 scrypt hash): Sonarr's download-client requests replayed in the order and shape its
 TransmissionProxy sends them (Sonarr/Sonarr src/NzbDrone.Core/Download/Clients/Transmission/, v4
 with labels for Transmission 4.x), and transmission-remote signing in with the password."""
+import http.client
 import json
 import os
 import re
@@ -263,3 +264,19 @@ def test_python_transmissionrpc_drives_the_daemon(tmp_path):
         wait_until(lambda: not os.path.exists(os.path.join(moved, "Library.S01E02.mkv")), 30,
                    what="the data to go")
         assert [x.id for x in client.get_torrents()] == [2]
+
+
+def test_head_answers_carry_no_body_and_keep_the_connection_usable():
+    """HEAD gets the gate's status and headers without a body (RFC 9110), so the next request
+    on the same keep-alive connection is read correctly."""
+    with Daemon() as d:
+        conn = http.client.HTTPConnection(d.host, d.port, timeout=30)
+        auth = {"Authorization": basic("any", d.token)}
+        for headers, status in (({}, 401), (auth, 409)):
+            conn.request("HEAD", "/transmission/rpc", headers=headers)
+            r = conn.getresponse()
+            assert r.status == status and r.read() == b""
+        conn.request("GET", "/transmission/rpc", headers=auth)
+        r = conn.getresponse()
+        assert r.status == 409 and b"409: Conflict" in r.read()
+        conn.close()
