@@ -64,7 +64,10 @@ def test_a_trailer_flood_shares_the_header_budget(d):
     with survives(d):
         status, sent = attacks.trailer_flood(d, token=d.token)
     assert status == 431
-    assert sent < 8 << 20, f"the daemon read {sent} bytes of trailers"
+    # What the client got to send: the header budget, the 4 MiB drained after the answer, and
+    # what both ends' socket buffers hold (several MiB on a loaded loopback: 8.07 MiB was seen
+    # once under ctest -j2), against 400 MiB offered.
+    assert sent < 16 << 20, f"the daemon took {sent} bytes of trailers"
 
 
 def test_a_header_budget_beast_cannot_hold_is_refused_at_start(tmp_path):
