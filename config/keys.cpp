@@ -233,6 +233,18 @@ std::vector<Key> const& table()
         session({"bt.blocklist_url", [](Config& c) -> Field { return &c.bt.blocklist_url; },
                  "http(s) URL blocklist.update fetches into the blocklists folder (\"\" none)",
                  check_url_or_empty}),
+        {"bt.disk_io", [](Config& c) -> Field { return &c.bt.disk_io; },
+         "disk I/O back end, read at start: mmap (memory-mapped files) or posix (pread/pwrite "
+         "through libtorrent's own buffers)",
+         one_of({"mmap", "posix"})},
+        session({"bt.disk_threads", [](Config& c) -> Field { return &c.bt.disk_threads; },
+                 "threads reading and writing torrent data (libtorrent's aio_threads)",
+                 range(1, 64)}),
+        session({"bt.send_buffer_watermark",
+                 [](Config& c) -> Field { return &c.bt.send_buffer_watermark; },
+                 "bytes queued for a peer before more is read from disk (higher: fewer, larger "
+                 "reads for fast peers; more memory per peer)",
+                 range(256 * 1024, 64 * 1024 * 1024)}),
         {"bt.file_pool_size", [](Config& c) -> Field { return &c.bt.file_pool_size; },
          "files kept open (raise LimitNOFILE to match)", range(16, 1000000)},
         {"bt.alert_queue_size", [](Config& c) -> Field { return &c.bt.alert_queue_size; },

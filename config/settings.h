@@ -57,6 +57,11 @@ struct BtConfig {
     std::int64_t active_seeds = -1; // -1 = unlimited
     std::int64_t active_limit = -1;
     std::int64_t file_pool_size = 2000;
+    // Disk I/O: libtorrent's back end (read at start), its threads and how much a peer's send
+    // buffer may hold before the disk is asked for more (bench/seeding_bench.py measures them).
+    std::string disk_io = "mmap";                         // mmap | posix
+    std::int64_t disk_threads = 8;                        // libtorrent's aio_threads
+    std::int64_t send_buffer_watermark = 3 * 1024 * 1024; // bytes
     std::int64_t alert_queue_size = 50000;
     bool local_peers_unthrottled = true; // libtorrent's "local" peer class for LAN/loopback
     std::string user_agent = "seedboxd";

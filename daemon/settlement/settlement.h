@@ -106,7 +106,10 @@ private:
     [[nodiscard]] Result<ledger::Batch> build_from_node(std::vector<ledger::Claim> claims);
     [[nodiscard]] Result<ledger::Batch> run_locked(std::optional<ReferenceBlock> const& ref);
     void loop();
-    void round(); // one pass of the worker: pending batches, then a run when one is due
+    // One pass of the worker: pending batches, then a run when one is due. True while a batch
+    // of ours waits on the chain (the worker looks again in 500 ms; otherwise it sleeps until the
+    // next run is due or it is woken).
+    bool round();
     void advance(ledger::Batch b);
     void send(ledger::Batch& b);
     [[nodiscard]] bool proven_expired(ledger::Batch const& b);

@@ -83,13 +83,19 @@ void Settlement::loop()
         report(e);
     }
     for (;;) {
+        bool waiting = false;
         try {
-            round();
+            waiting = round();
         } catch (std::exception const& e) {
             report(e);
         }
         std::unique_lock lock(mutex_);
-        cv_.wait_for(lock, failed ? std::chrono::seconds(30) : std::chrono::milliseconds(500),
+        auto const until_due = std::chrono::seconds(
+            std::clamp<std::int64_t>(next_run_ - unix_ms() / 1000 + 1, 1, 3600));
+        cv_.wait_for(lock,
+                     failed    ? std::chrono::seconds(30)
+                     : waiting ? std::chrono::milliseconds(500)
+                               : std::chrono::duration_cast<std::chrono::milliseconds>(until_due),
                      [this] { return stopping_ || wake_; });
         wake_ = false;
         failed = false;
@@ -98,14 +104,16 @@ void Settlement::loop()
     }
 }
 
-void Settlement::round()
+bool Settlement::round()
 {
+    bool waiting = false;
     for (auto& b : store_.pending()) {
         {
             std::lock_guard lock(mutex_);
             if (stopping_)
-                return;
+                return false;
         }
+        waiting = waiting || b.mode == "broadcast";
         advance(std::move(b));
     }
     bool due = false;
@@ -128,6 +136,7 @@ void Settlement::round()
                 spdlog::warn("settlement: automatic run failed: {}", r.error().message);
         }
     }
+    return waiting || due; // a batch the run just built is sent on the next pass
 }
 
 void Settlement::advance(ledger::Batch b)

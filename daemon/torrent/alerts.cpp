@@ -55,7 +55,11 @@ void Engine::Impl::on_finished(lt::torrent_finished_alert const& a)
 
 void Engine::Impl::finished(lt::torrent_handle const& h)
 {
+    bool reloaded = false;
     bool known = with_entry(h, [&](Entry& e) {
+        reloaded = std::exchange(e.restored, false) && e.meta.completed_time != 0;
+        if (reloaded)
+            return; // a complete torrent loaded at start: nothing new to save or announce
         if (e.meta.completed_time == 0) {
             e.meta.completed_time = now_unix();
             store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
@@ -63,10 +67,10 @@ void Engine::Impl::finished(lt::torrent_handle const& h)
             // status() call from the alert drain.
             e.first_completion_pending = true;
         }
-        e.dirty = true;
+        mark_dirty(e);
         e.finished_pending = true; // published with the next status, which shows it finished
     });
-    if (!known)
+    if (!known || reloaded)
         return;
     // Save now so a finished download survives kill -9 without a recheck.
     h.save_resume_data(lt::torrent_handle::save_info_dict | lt::torrent_handle::flush_disk_cache);
@@ -137,10 +141,12 @@ void Engine::Impl::run_complete_hook(std::string const& id, std::string const& n
 void Engine::Impl::on_session_stats(lt::session_stats_alert const& a)
 {
     auto c = a.counters();
+    std::vector<std::int64_t> now(c.begin(), c.end());
+    update_idle(now);
     std::lock_guard lock(mutex);
     prev_counters = std::move(counters);
     prev_counters_time = counters_time;
-    counters.assign(c.begin(), c.end());
+    counters = std::move(now);
     counters_time = std::chrono::steady_clock::now();
 }
 
@@ -166,7 +172,7 @@ void Engine::Impl::on_storage_moved(lt::storage_moved_alert const& sm)
     std::vector<std::string> labels;
     with_entry(sm.handle, [&](Entry& e) {
         e.save_path = sm.storage_path();
-        e.dirty = true;
+        mark_dirty(e);
         store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
         hook = std::exchange(e.hook_after_move, false);
         id = e.id;
@@ -217,9 +223,20 @@ void Engine::Impl::on_listen_failed(lt::listen_failed_alert const& lf)
 void Engine::Impl::on_torrent_changed(lt::alert* a)
 {
     auto const& ta = *static_cast<lt::torrent_alert const*>(a);
-    with_entry(ta.handle, [](Entry& e) { e.dirty = true; });
-    if (lt::alert_cast<lt::metadata_received_alert>(a))
+    // A state change alone changes nothing in the resume data (our own settings say whether a
+    // torrent runs): a restart's checks of 1,000 torrents must not mean 1,000 saves. New
+    // metadata is saved now; a check that did not come from accepted resume data later.
+    bool const metadata = lt::alert_cast<lt::metadata_received_alert>(a) != nullptr;
+    bool const checked = lt::alert_cast<lt::torrent_checked_alert>(a) != nullptr;
+    if (checked)
+        with_entry(ta.handle, [this](Entry& e) {
+            e.restored = false;
+            if (e.resume_state != "accepted")
+                mark_dirty(e);
+        });
+    if (metadata)
         ta.handle.save_resume_data(lt::torrent_handle::save_info_dict);
+    wake();
     ses->post_torrent_updates(kStatusFlags);
 }
 
@@ -270,9 +287,9 @@ void Engine::Impl::handle(lt::alert* a)
         events.publish(error_note(*fe, fe->error, fe->filename(), operation_name(fe->op)));
     } else if (auto* fr = alert_cast<fastresume_rejected_alert>(a)) {
         spdlog::warn("{}", fr->message());
-        with_entry(fr->handle, [](Entry& e) {
+        with_entry(fr->handle, [this](Entry& e) {
             e.resume_state = "rejected";
-            e.dirty = true;
+            mark_dirty(e);
         });
     } else if (auto* sm = alert_cast<storage_moved_alert>(a)) {
         on_storage_moved(*sm);
@@ -282,6 +299,8 @@ void Engine::Impl::handle(lt::alert* a)
         on_listen_succeeded(*ls);
     } else if (auto* lf = alert_cast<listen_failed_alert>(a)) {
         on_listen_failed(*lf);
+    } else if (alert_cast<peer_connect_alert>(a)) {
+        wake(); // only asked for while idle (set_idle)
     } else if (auto* pb = alert_cast<peer_blocked_alert>(a)) {
         if (pb->reason == peer_blocked_alert::ip_filter)
             ++peers_blocked;
@@ -318,8 +337,14 @@ void Engine::Impl::on_state_update(lt::state_update_alert const& a)
             auto const before = had_status ? torrent_state(e) : TorrentState::unknown;
             e.status = st;
             e.have_status = true;
-            if (st.need_save_resume)
-                e.dirty = true;
+            if (st.state != lt::torrent_status::checking_files &&
+                st.state != lt::torrent_status::checking_resume_data) {
+                auto const now =
+                    std::tuple(st.num_pieces, st.all_time_upload, st.all_time_download);
+                if (e.progress && *e.progress != now)
+                    mark_dirty(e);
+                e.progress = now;
+            }
             if (!st.errc)
                 e.error.clear();
             if (had_status && before != torrent_state(e))

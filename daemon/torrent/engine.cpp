@@ -7,6 +7,7 @@
 
 #include <boost/asio/post.hpp>
 #include <libtorrent/session_params.hpp>
+#include <libtorrent/session_stats.hpp>
 #include <libtorrent/version.hpp>
 #include <libtorrent/write_resume_data.hpp>
 #include <spdlog/spdlog.h>
@@ -134,15 +135,41 @@ bool Engine::stopping() const
     return impl_->stopping;
 }
 
-void Engine::Impl::schedule_tick()
+void Engine::Impl::schedule_tick(std::chrono::milliseconds delay)
 {
-    tick_timer.expires_after(std::chrono::seconds(1));
-    tick_timer.async_wait([this](boost::system::error_code ec) {
-        if (ec || stopping)
+    tick_timer.expires_after(delay);
+    tick_timer.async_wait([this, generation = ++tick_generation](boost::system::error_code ec) {
+        if (ec || stopping || generation != tick_generation)
             return;
         on_tick();
-        schedule_tick();
+        schedule_tick(idle ? kIdleTick : std::chrono::seconds(1));
     });
+}
+
+void Engine::Impl::wake()
+{
+    woken = true;
+    if (!idle)
+        return;
+    boost::asio::post(io, [this] {
+        if (!idle || stopping)
+            return;
+        set_idle(false);
+        schedule_tick(std::chrono::milliseconds(0)); // fresh statuses now
+    });
+}
+
+void Engine::Impl::update_idle(std::vector<std::int64_t> const& c)
+{
+    static int const peers = lt::find_metric_idx("peer.num_peers_connected");
+    static int const half_open = lt::find_metric_idx("peer.num_peers_half_open");
+    static int const checking = lt::find_metric_idx("ses.num_checking_torrents");
+    auto const at = [&c](int i) { return i >= 0 && std::size_t(i) < c.size() ? c[i] : 0; };
+    bool const quiet =
+        !woken.exchange(false) && at(peers) == 0 && at(half_open) == 0 && at(checking) == 0;
+    quiet_ticks = quiet ? quiet_ticks + 1 : 0;
+    if (bool const now = quiet_ticks >= kQuietTicks; now != idle)
+        set_idle(now);
 }
 
 void Engine::Impl::schedule_resume_save()
@@ -177,13 +204,22 @@ void Engine::Impl::save_dirty(bool all)
     std::vector<lt::torrent_handle> handles;
     {
         std::lock_guard lock(mutex);
-        for (auto& [id, e] : torrents) {
-            if (all || e.dirty) {
+        if (all) {
+            for (auto& [id, e] : torrents) {
                 e.dirty = false;
                 handles.push_back(e.handle);
             }
+        } else {
+            for (auto const& id : dirty_ids)
+                if (auto it = torrents.find(id); it != torrents.end() && it->second.dirty) {
+                    it->second.dirty = false;
+                    handles.push_back(it->second.handle);
+                }
         }
+        dirty_ids.clear();
     }
+    if (!handles.empty())
+        spdlog::debug("saving the resume data of {} torrent(s)", handles.size());
     for (auto& h : handles) {
         h.save_resume_data(
             lt::torrent_handle::save_info_dict |
@@ -251,6 +287,13 @@ void Engine::Impl::finish_shutdown()
     boost::asio::post(io, std::move(done));
 }
 
+void Engine::Impl::mark_dirty(Entry& e)
+{
+    if (std::exchange(e.dirty, true))
+        return;
+    dirty_ids.push_back(e.id);
+}
+
 Result<Entry*> Engine::Impl::find(std::string const& id)
 {
     auto it = torrents.find(id);
@@ -283,12 +326,13 @@ Status Engine::Impl::change_persisted(std::vector<std::string> const& ids,
         bool const had_status = e.have_status; // plain values: GCC 12 misjudges optional<enum>
         auto const before = had_status ? torrent_state(e) : TorrentState::unknown;
         fn(e);
-        e.dirty = true;
+        mark_dirty(e);
         if (had_status && before != torrent_state(e))
             transitions.push_back({summary(e), before});
     });
     if (!st)
         return st;
+    wake();
     for (auto& note : transitions)
         events.publish(std::move(note));
     for (auto const& id : ids)

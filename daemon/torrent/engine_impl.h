@@ -21,7 +21,9 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 namespace seedbox::daemon {
@@ -58,7 +60,14 @@ struct Entry {
     std::string save_path;
     std::string resume_state = "none"; // none | accepted | rejected
     std::int64_t resume_saved_time = 0;
-    bool dirty = true;
+    bool dirty = false; // resume data to save: set through Engine::Impl::mark_dirty
+    // What the resume data holds that a status shows changing (pieces, all-time payload up and
+    // down), as last seen outside a check: a change marks the torrent dirty. libtorrent's own
+    // need_save_resume is set for every torrent it loads, so it cannot tell a changed one.
+    std::optional<std::tuple<int, std::int64_t, std::int64_t>> progress;
+    // Restored at start and not yet checked: its torrent_finished_alert is the reload, not a new
+    // completion (no save, no torrent.finished event).
+    bool restored = false;
     bool source_is_magnet = false;         // until metadata is stored as a .torrent
     bool finished_pending = false;         // publish torrent.finished with the next (fresh) status
     bool first_completion_pending = false; // move_on_complete and the hook, with the next status
@@ -122,6 +131,10 @@ struct Engine::Impl {
     // Under mutex: takes the torrent out of the table and remembers its number.
     void erase_torrent(std::map<std::string, Entry>::iterator it);
     std::mutex add_mutex; // serialises adds so duplicates are detected exactly once
+    // The torrents whose resume data changed since the last save, each once (under mutex): a
+    // save of N changed torrents costs O(N), not a pass over the table.
+    std::vector<std::string> dirty_ids;
+    void mark_dirty(Entry& e); // caller holds mutex
 
     // session statistics (io thread writes under mutex)
     std::vector<std::int64_t> counters, prev_counters;
@@ -139,6 +152,16 @@ struct Engine::Impl {
     std::atomic<bool> stopping{false};
     std::atomic<bool> pex{true}; // runtime value of the pex setting (cfg.bt.pex at start)
     int outstanding_saves = 0;
+    // The status tick (io thread only). Each second while anything moves; with no peer connected
+    // and nothing checking for kQuietTicks ticks it slows to kIdleTick, and libtorrent's own tick
+    // to 1 s, so an idle daemon sleeps. Any change made through the engine wakes it at once.
+    static constexpr int kQuietTicks = 5;
+    static constexpr std::chrono::seconds kIdleTick{10};
+    int quiet_ticks = 0;
+    std::atomic<bool> idle{false};     // written on the io thread only
+    std::atomic<bool> woken{false};    // something changed since the last session stats
+    std::uint64_t tick_generation = 0; // a tick scheduled before the last reschedule is stale
+    void wake();                       // any thread
     // Alert pump figures for /metrics (io thread writes, any thread reads).
     std::atomic<std::uint64_t> alerts_handled{0};
     std::atomic<std::uint64_t> alerts_dropped{0}; // alert types lost to a full queue
@@ -171,7 +194,10 @@ struct Engine::Impl {
     // Runs fn on the cached entry of h under the mutex; false if the torrent is unknown.
     bool with_entry(lt::torrent_handle const& h, std::function<void(Entry&)> const& fn);
     void on_tick();
-    void schedule_tick();
+    void schedule_tick(std::chrono::milliseconds delay);
+    // From each session_stats_alert: whether anything moves (peers, checks), and the tick's pace.
+    void update_idle(std::vector<std::int64_t> const& counters);
+    void set_idle(bool on);
     void schedule_resume_save();
     void save_dirty(bool all);
     void finish_shutdown();

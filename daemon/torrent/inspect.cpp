@@ -316,7 +316,7 @@ Status Engine::set_files(std::string const& id, std::vector<FileChange> const& c
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     std::lock_guard lock(impl_->mutex);
     if (auto e = impl_->find(id))
-        (*e)->dirty = true;
+        impl_->mark_dirty(**e);
     return Ok{};
 }
 
@@ -423,7 +423,7 @@ Status Engine::set_trackers(std::string const& id, TrackerEdit const& edit)
     h->replace_trackers(result);
     std::lock_guard lock(impl_->mutex);
     if (auto e = impl_->find(id))
-        (*e)->dirty = true;
+        impl_->mark_dirty(**e);
     return Ok{};
 }
 

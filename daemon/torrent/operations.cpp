@@ -137,6 +137,7 @@ TorrentNote Engine::Impl::insert_added(ledger::TorrentRow const& row, lt::torren
     std::lock_guard lock(mutex);
     e.seq = next_seq++;
     auto& stored = torrents.emplace(row.id, std::move(e)).first->second;
+    mark_dirty(stored); // its first resume data: no recheck at the next start
     return summary(stored);
 }
 

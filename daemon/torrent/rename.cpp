@@ -75,7 +75,7 @@ Result<std::string> Engine::rename_path(std::string const& id, std::string const
     spdlog::info("torrent {}: renamed {} to {} ({} file(s))", id, path, name, changes.size());
     std::lock_guard lock(impl_->mutex);
     if (auto e = impl_->find(id))
-        (*e)->dirty = true; // the new names live in the resume data
+        impl_->mark_dirty(**e); // the new names live in the resume data
     auto const slash = path.rfind('/');
     return (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + name;
 }

@@ -118,6 +118,9 @@ std::vector<LtSetting> const kLtSettings = {
     int_setting<&Bt::download_rate_limit, Pack::download_rate_limit>("bt.download_rate_limit"),
     int_setting<&Bt::upload_rate_limit, Pack::upload_rate_limit>("bt.upload_rate_limit"),
     int_setting<&Bt::connections_limit, Pack::connections_limit>("bt.connections_limit"),
+    int_setting<&Bt::disk_threads, Pack::aio_threads>("bt.disk_threads"),
+    int_setting<&Bt::send_buffer_watermark, Pack::send_buffer_watermark>(
+        "bt.send_buffer_watermark"),
     int_setting<&Bt::active_downloads, Pack::active_downloads>("bt.active_downloads"),
     int_setting<&Bt::active_seeds, Pack::active_seeds>("bt.active_seeds"),
     int_setting<&Bt::active_limit, Pack::active_limit>("bt.active_limit"),
@@ -216,6 +219,25 @@ std::vector<Engine::SettingKey> const& Engine::session_setting_keys()
         return out;
     }();
     return keys;
+}
+
+void Engine::Impl::set_idle(bool on)
+{
+    idle = on;
+    spdlog::debug("engine {}", on ? "idle: ticking every 10 s" : "active: ticking every second");
+    lt::settings_pack p; // libtorrent's own tick: 1 s is its slowest, 500 ms its default
+    p.set_int(lt::settings_pack::tick_interval, on ? 1000 : 500);
+    // While idle, a peer connecting wakes the engine at once (peer_connect_alert); while active
+    // that alert would only cost.
+    int mask = 0;
+    {
+        std::lock_guard lock(mutex);
+        mask = applied_settings.get_int(lt::settings_pack::alert_mask);
+    }
+    p.set_int(lt::settings_pack::alert_mask,
+              on ? mask | static_cast<int>(static_cast<std::uint32_t>(lt::alert_category::connect))
+                 : mask);
+    hand_settings_to_libtorrent(*ses, std::move(p));
 }
 
 lt::settings_pack Engine::Impl::base_settings() const

@@ -98,7 +98,7 @@ std::vector<std::pair<std::string, std::string>> Engine::Impl::reach_share_limit
             e.meta.limit_reached = true;
             e.handle.unset_flags(lt::torrent_flags::auto_managed);
             e.handle.pause();
-            e.dirty = true;
+            mark_dirty(e);
             store.update_meta(id, e.meta.to_json().dump(), e.save_path);
         }
     }

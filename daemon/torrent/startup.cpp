@@ -8,6 +8,8 @@
 
 #include <libtorrent/bdecode.hpp>
 #include <libtorrent/magnet_uri.hpp>
+#include <libtorrent/mmap_disk_io.hpp>
+#include <libtorrent/posix_disk_io.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session_params.hpp>
 #include <libtorrent/version.hpp>
@@ -141,6 +143,8 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
     auto const [down, up] = m.effective_rates();
     params.settings.set_int(lt::settings_pack::download_rate_limit, down);
     params.settings.set_int(lt::settings_pack::upload_rate_limit, up);
+    params.disk_io_constructor =
+        m.cfg.bt.disk_io == "posix" ? lt::posix_disk_io_constructor : lt::mmap_disk_io_constructor;
     m.ses = std::make_unique<lt::session>(std::move(params));
     m.set_up_session();
     m.start_ip_filter();
@@ -154,10 +158,10 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
     }
 
     m.restore_all(on_status);
-    spdlog::info("session started: libtorrent {}, {} torrent(s) restored", lt::version(),
-                 m.torrents.size());
+    spdlog::info("session started: libtorrent {}, {} disk I/O, {} torrent(s) restored",
+                 lt::version(), m.cfg.bt.disk_io, m.torrents.size());
     m.ses->post_torrent_updates(kStatusFlags);
-    m.schedule_tick();
+    m.schedule_tick(std::chrono::seconds(1));
     m.schedule_resume_save();
     m.check_alt_schedule(true);
     m.schedule_alt_check();
@@ -262,10 +266,12 @@ void Engine::Impl::restore(ledger::TorrentRow const& row)
     e.resume_state = resume_state;
     e.resume_saved_time = row.resume_time;
     e.source_is_magnet = row.source_kind == "magnet";
-    e.dirty = resume_state != "accepted";
+    e.restored = true;
     std::lock_guard lock(mutex);
     e.seq = next_seq++;
-    torrents.emplace(row.id, std::move(e));
+    auto& entry = torrents.emplace(row.id, std::move(e)).first->second;
+    if (resume_state != "accepted")
+        mark_dirty(entry);
 }
 
 } // namespace seedbox::daemon
