@@ -29,13 +29,10 @@ usage: bench/transmission_bench.py [--sizes 1000,10000] [--calls K] [--field-cos
 import argparse
 import base64
 import hashlib
-import http.client
 import json
 import math
 import os
-import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +41,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from list_bench import Transmission, cpu_seconds, rss_kib  # noqa: E402 (puts harness on the path)
+from bench_common import (ATTEMPTS, BUSY_LIMIT, Connection, MachineBusy,  # noqa: E402
+                          machine_cpu, make_torrents, wait_quiet)
 import harness  # noqa: E402
 from harness import Daemon, wait_until  # noqa: E402
 
@@ -55,42 +54,9 @@ SONARR_FIELDS = ["id", "hashString", "name", "downloadDir", "totalSize", "leftUn
                  "isFinished", "eta", "status", "secondsDownloading", "secondsSeeding",
                  "errorString", "uploadedEver", "downloadedEver", "seedRatioLimit", "seedRatioMode",
                  "seedIdleLimit", "seedIdleMode", "fileCount", "file-count", "labels"]
-PAYLOAD_BYTES = 4096
-PIECE_BYTES = 16384
-BUSY_LIMIT = 0.20  # of one core, used by other processes while a daemon is measured
-ATTEMPTS = 3
-QUIET_TIMEOUT = 600  # seconds to wait for other processes to calm down before measuring
-QUIET_WINDOW = 3  # seconds they must stay calm
 TARGET_P50_RATIO = 0.5
 LOAD_TIMEOUT = 300  # seconds for a daemon to list all N torrents stopped
 DEFAULT_BIN = os.path.join(HERE, "..", "build", "seedboxd")
-
-
-def make_torrents(n, seed=1):
-    """n v1 .torrent files of one PAYLOAD_BYTES file each, distinct random content."""
-    import libtorrent as lt  # python3-libtorrent: /usr/bin/python3 only
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        data = rng.randbytes(PAYLOAD_BYTES)
-        fs = lt.file_storage()
-        fs.add_file(f"bench-{i:05d}.bin", len(data))
-        ct = lt.create_torrent(fs, PIECE_BYTES, flags=lt.create_torrent.v1_only)
-        ct.set_hash(0, hashlib.sha1(data).digest())
-        out.append(lt.bencode(ct.generate()))
-    return out
-
-
-class Connection(http.client.HTTPConnection):
-    """Counts the TCP connections it opens (keep-alive holds when there is one). No Nagle:
-    http.client sends the header and the body in two writes, and the body would otherwise wait
-    for the daemon's delayed ACK (40 ms)."""
-    opened = 0
-
-    def connect(self):
-        super().connect()
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.opened += 1
 
 
 class TrClient:
@@ -137,17 +103,6 @@ def all_stopped(client, n):
     return len(torrents) == n and all(t.get("status") == 0 for t in torrents)
 
 
-class MachineBusy(Exception):
-    pass
-
-
-def machine_cpu():
-    """CPU seconds spent by every process (user, nice, system, irq, softirq) since boot."""
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
-
-
 def percentile(sorted_samples, p):
     """Nearest rank: with fewer than 100 samples, p99 is the slowest call."""
     return sorted_samples[max(0, math.ceil(p / 100 * len(sorted_samples)) - 1)]
@@ -184,22 +139,6 @@ def timed_gets(client, pid, n, k):
             "header_p50": percentile(headers, 50), "cpu": daemon / k,
             "others": others / wall, "fields": fields, "bytes": size,
             "reconnects": client.conn.opened - opened}
-
-
-def wait_quiet(pid, name):
-    """Polls QUIET_WINDOW-second windows until other processes use at most BUSY_LIMIT of a core
-    (a build or another benchmark ends), for at most QUIET_TIMEOUT seconds. Returns the share of
-    a core the idle daemon used in the last window."""
-    def quiet():
-        own0, cpu0, all0, wall0 = time.process_time(), cpu_seconds(pid), machine_cpu(), time.monotonic()
-        time.sleep(QUIET_WINDOW)
-        wall, daemon = time.monotonic() - wall0, cpu_seconds(pid) - cpu0
-        others = (machine_cpu() - all0) - daemon - (time.process_time() - own0)
-        return others / wall <= BUSY_LIMIT and {"idle": daemon / wall}
-    try:
-        return wait_until(quiet, QUIET_TIMEOUT, 0, what="a quiet machine")["idle"]
-    except AssertionError:
-        raise MachineBusy(f"machine busy for {QUIET_TIMEOUT} s: not measuring {name}") from None
 
 
 def measure(client, pid, n, k, name):

@@ -234,9 +234,9 @@ std::vector<Key> const& table()
                  "http(s) URL blocklist.update fetches into the blocklists folder (\"\" none)",
                  check_url_or_empty}),
         {"bt.disk_io", [](Config& c) -> Field { return &c.bt.disk_io; },
-         "disk I/O back end, read at start: mmap (memory-mapped files) or posix (pread/pwrite "
-         "through libtorrent's own buffers)",
-         one_of({"mmap", "posix"})},
+         "disk I/O back end, read at start: posix (pread/pwrite through libtorrent's own buffers) "
+         "or mmap (memory-mapped files)",
+         one_of({"posix", "mmap"})},
         session({"bt.disk_threads", [](Config& c) -> Field { return &c.bt.disk_threads; },
                  "threads reading and writing torrent data (libtorrent's aio_threads)",
                  range(1, 64)}),

@@ -59,7 +59,8 @@ struct BtConfig {
     std::int64_t file_pool_size = 2000;
     // Disk I/O: libtorrent's back end (read at start), its threads and how much a peer's send
     // buffer may hold before the disk is asked for more (bench/seeding_bench.py measures them).
-    std::string disk_io = "mmap";                         // mmap | posix
+    std::string disk_io =
+        "posix"; // posix | mmap (bench/seeding_bench.py: posix costs far less CPU)
     std::int64_t disk_threads = 8;                        // libtorrent's aio_threads
     std::int64_t send_buffer_watermark = 3 * 1024 * 1024; // bytes
     std::int64_t alert_queue_size = 50000;
