@@ -44,9 +44,10 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from transmission_bench import (ATTEMPTS, BUSY_LIMIT, MachineBusy, QuietDaemon,  # noqa: E402
-                                machine_cpu, snapshot_binary, wait_quiet)
 from list_bench import cpu_seconds  # noqa: E402 (puts harness on the path)
+from bench_common import (ATTEMPTS, BUSY_LIMIT, MachineBusy, machine_cpu,  # noqa: E402
+                          wait_quiet)
+from transmission_bench import QuietDaemon, snapshot_binary  # noqa: E402
 import harness  # noqa: E402
 from harness import free_port, make_file, mktorrent, wait_until  # noqa: E402
 
