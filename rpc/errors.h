@@ -45,6 +45,7 @@ enum class Err {
     invalid_base64,
     data_in_use,
     file_not_found,
+    torrent_loading,
     no_wallet,
     nothing_to_settle,
     settlement_unavailable,

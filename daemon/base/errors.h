@@ -29,10 +29,11 @@ enum class Errc {
     node_failed,
     data_in_use,
     file_not_found,
+    torrent_loading,
 };
 // The last Errc: a new one goes after it and becomes kLastErrc (the RPC error table's test walks
 // every Errc up to here, so one without an RPC error fails it).
-inline constexpr Errc kLastErrc = Errc::file_not_found;
+inline constexpr Errc kLastErrc = Errc::torrent_loading;
 
 struct Error {
     Errc code;

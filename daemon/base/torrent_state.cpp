@@ -5,6 +5,8 @@ namespace seedbox::daemon {
 char const* name(TorrentState s)
 {
     switch (s) {
+    case TorrentState::loading:
+        return "loading";
     case TorrentState::stopped:
         return "stopped";
     case TorrentState::queued:

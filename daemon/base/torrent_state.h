@@ -8,6 +8,7 @@ namespace seedbox::daemon {
 
 // A torrent's state as torrent.list and torrent.get report it; the names are part of the API.
 enum class TorrentState {
+    loading, // restored from state.db, not yet handed back by libtorrent (after a restart)
     stopped,
     queued,
     checking_resume,

@@ -299,6 +299,8 @@ void Engine::Impl::handle(lt::alert* a)
         on_listen_succeeded(*ls);
     } else if (auto* lf = alert_cast<listen_failed_alert>(a)) {
         on_listen_failed(*lf);
+    } else if (auto* at = alert_cast<add_torrent_alert>(a)) {
+        on_torrent_added(*at);
     } else if (alert_cast<peer_connect_alert>(a)) {
         wake(); // only asked for while idle (set_idle)
     } else if (auto* pb = alert_cast<peer_blocked_alert>(a)) {

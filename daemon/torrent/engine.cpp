@@ -126,7 +126,9 @@ void Engine::close()
 // ThreadSanitizer: the writer read the table while it was being destroyed).
 Engine::~Engine()
 {
-    impl_->close_session(); // no more alerts, so no more writes
+    impl_->stop_loading(); // it hands torrents to the session
+    impl_
+        ->close_session(); // no more alerts, so no more writes // no more alerts, so no more writes
     impl_->store.flush();
 }
 
@@ -202,21 +204,28 @@ void Engine::set_policies(std::map<std::string, config::LabelPolicy> labels,
 void Engine::Impl::save_dirty(bool all)
 {
     std::vector<lt::torrent_handle> handles;
+    std::vector<std::string> kept;
     {
         std::lock_guard lock(mutex);
         if (all) {
             for (auto& [id, e] : torrents) {
+                if (!e.handle.is_valid())
+                    continue; // not loaded: its stored resume data is still the latest
                 e.dirty = false;
                 handles.push_back(e.handle);
             }
         } else {
             for (auto const& id : dirty_ids)
                 if (auto it = torrents.find(id); it != torrents.end() && it->second.dirty) {
+                    if (!it->second.handle.is_valid()) {
+                        kept.push_back(id); // still loading: saved once it has loaded
+                        continue;
+                    }
                     it->second.dirty = false;
                     handles.push_back(it->second.handle);
                 }
         }
-        dirty_ids.clear();
+        dirty_ids = std::move(kept);
     }
     if (!handles.empty())
         spdlog::debug("saving the resume data of {} torrent(s)", handles.size());
@@ -252,6 +261,7 @@ void Engine::shutdown(std::function<void()> done)
     if (m.stopping.exchange(true))
         return;
     m.shutdown_done = std::move(done);
+    m.stop_loading(); // torrents not loaded yet keep their stored rows as they are
     m.tick_timer.cancel();
     m.resume_timer.cancel();
     m.alt_timer.cancel();
@@ -302,15 +312,31 @@ Result<Entry*> Engine::Impl::find(std::string const& id)
     return &it->second;
 }
 
+Status Engine::Impl::loaded(Entry const& e, bool failed_ok)
+{
+    if (e.loading)
+        return make_error(Errc::torrent_loading,
+                          "torrent " + e.id +
+                              " is still loading (the daemon has just started); retry shortly");
+    if (!e.handle.is_valid() && !failed_ok)
+        return make_error(Errc::torrent_loading, "torrent " + e.id + " failed to load: " + e.error +
+                                                     "; only torrent.remove works on it");
+    return Ok{};
+}
+
 Status Engine::Impl::for_each_id(std::vector<std::string> const& ids,
-                                 std::function<void(Entry&)> const& fn)
+                                 std::function<void(Entry&)> const& fn, bool failed_ok)
 {
     if (ids.empty())
         return make_error(Errc::invalid_argument, "ids: at least one torrent id is required");
     std::lock_guard lock(mutex);
-    for (auto const& id : ids)
-        if (!torrents.count(id))
+    for (auto const& id : ids) {
+        auto it = torrents.find(id);
+        if (it == torrents.end())
             return make_error(Errc::torrent_not_found, "no torrent with id " + id);
+        if (auto st = loaded(it->second, failed_ok); !st)
+            return st;
+    }
     for (auto const& id : ids)
         fn(torrents.at(id));
     return Ok{};

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -68,6 +69,10 @@ struct Entry {
     // Restored at start and not yet checked: its torrent_finished_alert is the reload, not a new
     // completion (no save, no torrent.finished event).
     bool restored = false;
+    // Restored from state.db and handed to libtorrent (async_add_torrent), whose handle has not
+    // come back yet: no handle, state `loading`. A torrent that failed to load keeps no handle
+    // either, with `error` saying why.
+    bool loading = false;
     bool source_is_magnet = false;         // until metadata is stored as a .torrent
     bool finished_pending = false;         // publish torrent.finished with the next (fresh) status
     bool first_completion_pending = false; // move_on_complete and the hook, with the next status
@@ -214,7 +219,12 @@ struct Engine::Impl {
     void run_complete_hook(std::string const& id, std::string const& name,
                            std::string const& save_path, std::vector<std::string> const& labels);
     Result<Entry*> find(std::string const& id); // caller holds mutex
-    Status for_each_id(std::vector<std::string> const& ids, std::function<void(Entry&)> const& fn);
+    // Errc::torrent_loading unless e has a libtorrent handle: one still loading after a restart,
+    // or one that failed to load (which `failed_ok` accepts: it can still be removed).
+    [[nodiscard]] static Status loaded(Entry const& e, bool failed_ok = false);
+    // for_each_id: every id known and loaded (see loaded()), then fn on each.
+    Status for_each_id(std::vector<std::string> const& ids, std::function<void(Entry&)> const& fn,
+                       bool failed_ok = false);
     std::string persist_meta(std::string const& id);
     // for_each_id, then marks each entry dirty, commits its meta to state.db and asks for a
     // status refresh: the shape of every settings-changing operation.
@@ -227,8 +237,19 @@ struct Engine::Impl {
     // Engine::start's steps (startup.cpp): on the new session, the peer class filter, the
     // btt_pay plugin and payments, the alert pump; then every stored torrent.
     void set_up_session();
-    void restore_all(std::function<void(std::string const&)> const& on_status);
-    void restore(ledger::TorrentRow const& row);
+    // The API answers while torrents load: start() puts every stored torrent in the table as
+    // `loading` (add_loading), and the restorer thread reads each one's resume data and hands it to
+    // libtorrent (restore, async_add_torrent); on_torrent_added gives the entry its handle.
+    void restore_all(std::function<void(std::string const&)> on_status);
+    void add_loading(ledger::TorrentRow const& row); // caller holds mutex
+    void restore(ledger::TorrentRow const& row);     // the restorer thread
+    void on_torrent_added(lt::add_torrent_alert const& a);
+    void loaded_one(); // io thread: one fewer loading; the last one logs and refreshes statuses
+    void stop_loading();
+    std::function<void(std::string const&)> on_load_status; // io thread, after start
+    std::size_t loading_left = 0, loading_total = 0;        // io thread, after start
+    std::chrono::steady_clock::time_point loading_since;
+    std::jthread restorer; // joined by stop_loading, before the session closes
     void publish_state(Entry const& e, std::string const& previous);
     [[nodiscard]] TorrentState torrent_state(Entry const& e) const;
     [[nodiscard]] TorrentNote summary(Entry const& e) const;

@@ -21,6 +21,8 @@ Result<lt::torrent_handle> handle_of(Engine::Impl& m, std::string const& id)
     auto e = m.find(id);
     if (!e)
         return e.error();
+    if (auto st = Engine::Impl::loaded(**e); !st)
+        return st.error();
     return (*e)->handle;
 }
 

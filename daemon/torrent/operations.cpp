@@ -279,21 +279,26 @@ Status Engine::remove(std::vector<std::string> const& ids, bool delete_data)
     std::vector<TorrentRemoved> notes;
     std::set<std::string> const leaving(ids.begin(), ids.end());
     std::string conflict;
-    auto st = m.for_each_id(ids, [&](Entry& e) {
-        gone.emplace_back(e.id, e.handle);
-        notes.push_back({e.id, e.have_status ? e.status.name : e.id, delete_data});
-        if (delete_data && conflict.empty())
-            if (auto other = m.shares_files(e, leaving); !other.empty())
-                conflict = e.id + ": its files are also the data of torrent " + other +
-                           "; deleting them would break it. Remove without delete_data, or "
-                           "remove that torrent too";
-    });
+    auto st = m.for_each_id(
+        ids,
+        [&](Entry& e) {
+            gone.emplace_back(e.id, e.handle);
+            notes.push_back({e.id, e.have_status ? e.status.name : e.id, delete_data});
+            if (delete_data && conflict.empty())
+                if (auto other = m.shares_files(e, leaving); !other.empty())
+                    conflict = e.id + ": its files are also the data of torrent " + other +
+                               "; deleting them would break it. Remove without delete_data, or "
+                               "remove that torrent too";
+        },
+        /*failed_ok=*/true);
     if (!st)
         return st;
     if (!conflict.empty())
         return make_error(Errc::data_in_use, conflict);
     for (auto const& [id, h] : gone) {
-        m.ses->remove_torrent(h, delete_data ? lt::session::delete_files : lt::remove_flags_t{});
+        if (h.is_valid()) // one that failed to load is only in the table and state.db
+            m.ses->remove_torrent(h,
+                                  delete_data ? lt::session::delete_files : lt::remove_flags_t{});
         {
             std::lock_guard lock(m.mutex);
             if (auto it = m.torrents.find(id); it != m.torrents.end())

@@ -52,6 +52,8 @@ Result<std::string> Engine::rename_path(std::string const& id, std::string const
         auto e = impl_->find(id);
         if (!e)
             return e.error();
+        if (auto st = Engine::Impl::loaded(**e); !st)
+            return st.error();
         h = (*e)->handle;
     }
     auto ti = h.torrent_file_with_hashes(); // a copy made on libtorrent's thread

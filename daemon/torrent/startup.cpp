@@ -6,6 +6,7 @@
 #include "daemon/base/listen_check.h"
 #include "daemon/btt_pay/plugin.h"
 
+#include <boost/asio/post.hpp>
 #include <libtorrent/bdecode.hpp>
 #include <libtorrent/magnet_uri.hpp>
 #include <libtorrent/mmap_disk_io.hpp>
@@ -108,16 +109,36 @@ void Engine::Impl::set_up_session()
     ses->set_alert_notify([this] { boost::asio::post(io, [this] { drain_alerts(); }); });
 }
 
-void Engine::Impl::restore_all(std::function<void(std::string const&)> const& on_status)
+void Engine::Impl::restore_all(std::function<void(std::string const&)> on_status)
 {
     auto rows = store.load_torrents();
-    std::size_t n = 0;
-    for (auto const& row : rows) {
-        restore(row);
-        if (on_status && (++n % 500 == 0 || n == rows.size()))
-            on_status("loaded " + std::to_string(n) + " of " + std::to_string(rows.size()) +
-                      " torrents");
+    {
+        std::lock_guard lock(mutex);
+        for (auto const& row : rows)
+            add_loading(row);
     }
+    on_load_status = std::move(on_status);
+    loading_total = loading_left = rows.size();
+    loading_since = std::chrono::steady_clock::now();
+    if (rows.empty())
+        return;
+    if (on_load_status)
+        on_load_status("loading " + std::to_string(rows.size()) + " torrents");
+    restorer = std::jthread([this, rows = std::move(rows)](std::stop_token const& stop) {
+        for (auto const& row : rows) {
+            if (stop.stop_requested())
+                return;
+            restore(row);
+        }
+    });
+}
+
+void Engine::Impl::stop_loading()
+{
+    if (!restorer.joinable())
+        return;
+    restorer.request_stop();
+    restorer.join();
 }
 
 std::string Engine::start(std::function<void(std::string const&)> on_status)
@@ -157,9 +178,9 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
             spdlog::warn("stored session settings ignored: {}", st.error().message);
     }
 
-    m.restore_all(on_status);
-    spdlog::info("session started: libtorrent {}, {} disk I/O, {} torrent(s) restored",
-                 lt::version(), m.cfg.bt.disk_io, m.torrents.size());
+    m.restore_all(std::move(on_status));
+    spdlog::info("session started: libtorrent {}, {} disk I/O, {} torrent(s) loading",
+                 lt::version(), m.cfg.bt.disk_io, m.loading_total);
     m.ses->post_torrent_updates(kStatusFlags);
     m.schedule_tick(std::chrono::seconds(1));
     m.schedule_resume_save();
@@ -239,39 +260,88 @@ void apply_meta(lt::add_torrent_params& atp, TorrentMeta const& meta, std::strin
 
 } // namespace
 
+void Engine::Impl::add_loading(ledger::TorrentRow const& row)
+{
+    Entry e;
+    e.id = row.id;
+    e.number = row.number;
+    e.meta = TorrentMeta::from_json(json::parse(row.meta_json, nullptr, false));
+    e.save_path = row.save_path;
+    e.status.save_path = row.save_path;
+    e.resume_saved_time = row.resume_time;
+    e.source_is_magnet = row.source_kind == "magnet";
+    e.restored = true;
+    e.loading = true;
+    e.seq = next_seq++;
+    torrents.emplace(row.id, std::move(e));
+}
+
 void Engine::Impl::restore(ledger::TorrentRow const& row)
 {
     std::string resume_state = "none";
     auto atp = resume_params(row, resume_state);
-    if (!add_source(row, resume_state, atp))
+    bool const usable = add_source(row, resume_state, atp);
+    std::unique_lock lock(mutex);
+    auto it = torrents.find(row.id);
+    if (it == torrents.end())
         return;
-    auto meta = TorrentMeta::from_json(json::parse(row.meta_json, nullptr, false));
-    apply_meta(atp, meta, row.save_path, pex);
-    lt::error_code ec;
-    auto h = ses->add_torrent(std::move(atp), ec);
-    if (ec) {
-        spdlog::error("torrent {}: cannot restore: {}", row.id, ec.message());
+    auto& e = it->second;
+    if (!usable) {
+        e.loading = false;
+        e.error = "its stored source is unusable (see the log); remove it and add it again";
+        lock.unlock();
+        boost::asio::post(io, [this] { loaded_one(); });
         return;
     }
-    Entry e;
-    e.id = row.id;
-    e.number = row.number;
-    e.handle = h;
-    // Start-up runs before the RPC listens: a synchronous status makes the first
-    // list complete.
-    e.status = h.status(kStatusFlags);
-    e.have_status = true;
-    e.meta = meta;
-    e.save_path = row.save_path;
+    e.status.name = atp.ti ? atp.ti->name() : atp.name;
     e.resume_state = resume_state;
-    e.resume_saved_time = row.resume_time;
-    e.source_is_magnet = row.source_kind == "magnet";
-    e.restored = true;
-    std::lock_guard lock(mutex);
-    e.seq = next_seq++;
-    auto& entry = torrents.emplace(row.id, std::move(e)).first->second;
     if (resume_state != "accepted")
-        mark_dirty(entry);
+        mark_dirty(e);
+    // The entry's meta cannot change while it loads (changes answer torrent_loading).
+    apply_meta(atp, e.meta, e.save_path, pex);
+    lock.unlock();
+    ses->async_add_torrent(std::move(atp));
+}
+
+void Engine::Impl::on_torrent_added(lt::add_torrent_alert const& a)
+{
+    auto const id = a.handle.is_valid() ? id_of(a.handle.info_hashes())
+                    : a.params.ti       ? id_of(a.params.ti->info_hashes())
+                                        : id_of(a.params.info_hashes);
+    {
+        std::lock_guard lock(mutex);
+        auto it = torrents.find(id);
+        if (it == torrents.end() || !it->second.loading)
+            return; // added through the API: add() keeps the handle add_torrent returned
+        auto& e = it->second;
+        e.loading = false;
+        if (a.error)
+            e.error = "libtorrent could not load it: " + a.error.message();
+        else
+            e.handle = a.handle;
+    }
+    if (a.error)
+        spdlog::error("torrent {}: cannot restore: {}", id, a.error.message());
+    loaded_one();
+}
+
+void Engine::Impl::loaded_one()
+{
+    if (loading_left == 0)
+        return;
+    --loading_left;
+    auto const done = loading_total - loading_left;
+    if (on_load_status && (done % 500 == 0 || loading_left == 0))
+        on_load_status("loaded " + std::to_string(done) + " of " + std::to_string(loading_total) +
+                       " torrents");
+    if (loading_left > 0)
+        return;
+    auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - loading_since)
+                        .count();
+    spdlog::info("{} torrent(s) loaded in {} ms", loading_total, ms);
+    wake();
+    ses->post_torrent_updates(kStatusFlags);
 }
 
 } // namespace seedbox::daemon

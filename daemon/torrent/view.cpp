@@ -183,6 +183,10 @@ TorrentState state_of_status(lt::torrent_status const& st)
 
 TorrentState Engine::Impl::torrent_state(Entry const& e) const
 {
+    if (e.loading)
+        return TorrentState::loading;
+    if (!e.handle.is_valid() && !e.error.empty())
+        return TorrentState::error; // failed to load
     if (!e.have_status)
         return TorrentState::checking_resume;
     if (!e.error.empty() && !e.status.errc)
@@ -247,6 +251,8 @@ Result<TorrentView> Engine::get(std::string const& id)
         if (!e)
             return e.error();
         h = (*e)->handle;
+        if (!h.is_valid())
+            return view_of(m, **e); // loading, or failed to load: what the table knows
     }
     // One torrent: ask libtorrent (we are on a worker thread) rather than trust the cache, which
     // only hears about torrents libtorrent flags as changed and can miss the last counters of a

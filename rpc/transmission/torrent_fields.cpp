@@ -64,6 +64,7 @@ int status_of(TorrentView const& t)
     switch (t.state) {
     case TorrentState::queued:
         return done ? 5 : 3;
+    case TorrentState::loading:
     case TorrentState::checking_resume:
         return 1;
     case TorrentState::checking:

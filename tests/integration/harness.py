@@ -79,9 +79,13 @@ class Daemon:
     def ready_file(self):
         return os.path.join(self.dir, "ready")
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, loaded=True):
+        """Starts seedboxd and waits for its ready file. The API answers before the torrents
+        stored in state.db have loaded (they show state `loading` until then); with `loaded`, this
+        also waits until none is loading, so a test's first call finds them usable."""
         if os.path.exists(self.ready_file):
             os.unlink(self.ready_file)
+        had_state = os.path.exists(os.path.join(self.state_dir, "state.db"))
         env = dict(os.environ)
         env.update(self.env)
         self.log = open(self.log_path, "ab")
@@ -100,6 +104,10 @@ class Daemon:
         self.addr = wait_until(ready, timeout, what="the ready file")
         with open(os.path.join(self.state_dir, "rpc.token")) as f:
             self.token = f.read().strip()
+        if loaded and had_state:
+            wait_until(lambda: all(t["state"] != "loading" for t in
+                                   self.call("torrent.list", fields=["state"])["torrents"]),
+                       timeout, what="the stored torrents to load")
         return self
 
     def logs(self, tail=6000):
