@@ -238,9 +238,12 @@ struct Engine::Impl {
     // btt_pay plugin and payments, the alert pump; then every stored torrent.
     void set_up_session();
     // The API answers while torrents load: start() puts every stored torrent in the table as
-    // `loading` (add_loading), and the restorer thread reads each one's resume data and hands it to
-    // libtorrent (restore, async_add_torrent); on_torrent_added gives the entry its handle.
-    void restore_all(std::function<void(std::string const&)> on_status);
+    // `loading` (list_stored, add_loading), and the restorer thread reads each one's resume data
+    // and hands it to libtorrent (restore, async_add_torrent); on_torrent_added gives the entry
+    // its handle.
+    std::vector<ledger::TorrentRow> list_stored();
+    void start_restorer(std::vector<ledger::TorrentRow> rows,
+                        std::function<void(std::string const&)> on_status);
     void add_loading(ledger::TorrentRow const& row); // caller holds mutex
     void restore(ledger::TorrentRow const& row);     // the restorer thread
     void on_torrent_added(lt::add_torrent_alert const& a);

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <future>
 
 namespace seedbox::daemon {
 
@@ -109,14 +110,18 @@ void Engine::Impl::set_up_session()
     ses->set_alert_notify([this] { boost::asio::post(io, [this] { drain_alerts(); }); });
 }
 
-void Engine::Impl::restore_all(std::function<void(std::string const&)> on_status)
+std::vector<ledger::TorrentRow> Engine::Impl::list_stored()
 {
     auto rows = store.load_torrents();
-    {
-        std::lock_guard lock(mutex);
-        for (auto const& row : rows)
-            add_loading(row);
-    }
+    std::lock_guard lock(mutex);
+    for (auto const& row : rows)
+        add_loading(row);
+    return rows;
+}
+
+void Engine::Impl::start_restorer(std::vector<ledger::TorrentRow> rows,
+                                  std::function<void(std::string const&)> on_status)
+{
     on_load_status = std::move(on_status);
     loading_total = loading_left = rows.size();
     loading_since = std::chrono::steady_clock::now();
@@ -166,7 +171,12 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
     params.settings.set_int(lt::settings_pack::upload_rate_limit, up);
     params.disk_io_constructor =
         m.cfg.bt.disk_io == "posix" ? lt::posix_disk_io_constructor : lt::mmap_disk_io_constructor;
-    m.ses = std::make_unique<lt::session>(std::move(params));
+    // libtorrent's session takes about 45 ms to open (its TLS context reads the system's CA
+    // bundle): the table fills from state.db meanwhile.
+    auto opening = std::async(
+        std::launch::async, [&params] { return std::make_unique<lt::session>(std::move(params)); });
+    auto rows = m.list_stored();
+    m.ses = opening.get();
     m.set_up_session();
     m.start_ip_filter();
     m.load_runtime_labels();
@@ -178,7 +188,7 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
             spdlog::warn("stored session settings ignored: {}", st.error().message);
     }
 
-    m.restore_all(std::move(on_status));
+    m.start_restorer(std::move(rows), std::move(on_status));
     spdlog::info("session started: libtorrent {}, {} disk I/O, {} torrent(s) loading",
                  lt::version(), m.cfg.bt.disk_io, m.loading_total);
     m.ses->post_torrent_updates(kStatusFlags);
