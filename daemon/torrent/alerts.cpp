@@ -42,14 +42,8 @@ bool Engine::Impl::with_entry(lt::torrent_handle const& h, std::function<void(En
 
 void Engine::Impl::on_finished(lt::torrent_finished_alert const& a)
 {
-    auto id = id_of(a.handle.info_hashes());
-    {
-        std::lock_guard lock(mutex);
-        if (torrents.count(id) == 0) {
-            finished_unknown.insert(id); // add() is still writing state.db: it catches up
-            return;
-        }
-    }
+    // Every torrent is in the table before libtorrent has it (add(), start()): one not there has
+    // been removed since.
     finished(a.handle);
 }
 

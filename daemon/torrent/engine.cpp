@@ -115,6 +115,10 @@ void Engine::close()
 {
     if (!ses)
         return;
+    {
+        std::lock_guard lock(mutex); // an add committing now finds it closed (insert_added)
+        session_closed = true;
+    }
     ses.reset();
     spdlog::debug("libtorrent session closed");
 }
@@ -253,6 +257,8 @@ void Engine::Impl::drain_alerts()
             spdlog::error("error handling alert {}: {}", a->what(), ex.what());
         }
     }
+    if (std::exchange(post_updates, false))
+        ses->post_torrent_updates(kStatusFlags);
 }
 
 void Engine::shutdown(std::function<void()> done)
@@ -324,17 +330,39 @@ Status Engine::Impl::loaded(Entry const& e, bool failed_ok)
     return Ok{};
 }
 
+Result<Entry*> Engine::Impl::find_loaded(std::unique_lock<std::mutex>& lock, std::string const& id,
+                                         bool failed_ok)
+{
+    auto e = find(id);
+    if (e && (*e)->loading && !io.get_executor().running_in_this_thread()) {
+        handles_cv.wait_for(lock, kLoadWait, [&] {
+            auto it = torrents.find(id);
+            return it == torrents.end() || !it->second.loading;
+        });
+        e = find(id); // the table may have changed while the lock was released
+    }
+    if (!e)
+        return e;
+    if (auto st = loaded(**e, failed_ok); !st)
+        return st.error();
+    return e;
+}
+
 Status Engine::Impl::for_each_id(std::vector<std::string> const& ids,
                                  std::function<void(Entry&)> const& fn, bool failed_ok)
 {
     if (ids.empty())
         return make_error(Errc::invalid_argument, "ids: at least one torrent id is required");
-    std::lock_guard lock(mutex);
+    std::unique_lock lock(mutex);
+    for (auto const& id : ids)
+        if (auto e = find_loaded(lock, id, failed_ok); !e)
+            return e.error();
+    // Again without waiting: one found above may have gone while a later one was awaited.
     for (auto const& id : ids) {
-        auto it = torrents.find(id);
-        if (it == torrents.end())
-            return make_error(Errc::torrent_not_found, "no torrent with id " + id);
-        if (auto st = loaded(it->second, failed_ok); !st)
+        auto e = find(id);
+        if (!e)
+            return e.error();
+        if (auto st = loaded(**e, failed_ok); !st)
             return st;
     }
     for (auto const& id : ids)

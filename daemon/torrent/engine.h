@@ -51,6 +51,7 @@ public:
     void close();
 
     Result<AddResult> add(AddRequest const& req) override;
+    void add_async(AddRequest const& req, AddDone done) override;
     Status remove(std::vector<std::string> const& ids, bool delete_data) override;
     Status start_torrents(std::vector<std::string> const& ids) override;
     Status stop_torrents(std::vector<std::string> const& ids) override;

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -135,7 +136,9 @@ struct Engine::Impl {
     std::deque<std::pair<std::int64_t, std::int64_t>> removed;
     // Under mutex: takes the torrent out of the table and remembers its number.
     void erase_torrent(std::map<std::string, Entry>::iterator it);
-    std::mutex add_mutex; // serialises adds so duplicates are detected exactly once
+    // Ids being written to state.db by add(), before they are in the table (under mutex): a
+    // second add of one of them answers "already added" at once.
+    std::set<std::string> adding;
     // The torrents whose resume data changed since the last save, each once (under mutex): a
     // save of N changed torrents costs O(N), not a pass over the table.
     std::vector<std::string> dirty_ids;
@@ -191,7 +194,6 @@ struct Engine::Impl {
     // Records a finished torrent (completed time, resume data now). Also called by add() for a
     // torrent that finished checking before it was in the table, whose alert found no entry.
     void finished(lt::torrent_handle const& h);
-    std::set<std::string> finished_unknown; // ids whose finished alert came first (under mutex)
     // "<handle id> <tracker url>" -> when its failure was last logged at warn (alert thread).
     std::map<std::string, std::chrono::steady_clock::time_point> tracker_error_logged;
     void on_session_stats(lt::session_stats_alert const& a);
@@ -222,6 +224,13 @@ struct Engine::Impl {
     // Errc::torrent_loading unless e has a libtorrent handle: one still loading after a restart,
     // or one that failed to load (which `failed_ok` accepts: it can still be removed).
     [[nodiscard]] static Status loaded(Entry const& e, bool failed_ok = false);
+    // find(), and when the torrent is loading (just added, or a restart), waits up to kLoadWait
+    // for its handle (`lock` holds mutex; released while waiting; never waits on the io thread,
+    // which delivers the handle); then loaded(). Called from RPC workers.
+    static constexpr std::chrono::seconds kLoadWait{2};
+    Result<Entry*> find_loaded(std::unique_lock<std::mutex>& lock, std::string const& id,
+                               bool failed_ok = false);
+    std::condition_variable handles_cv; // notified (under mutex) when a loading entry is done
     // for_each_id: every id known and loaded (see loaded()), then fn on each.
     Status for_each_id(std::vector<std::string> const& ids, std::function<void(Entry&)> const& fn,
                        bool failed_ok = false);
@@ -257,22 +266,21 @@ struct Engine::Impl {
     [[nodiscard]] TorrentState torrent_state(Entry const& e) const;
     [[nodiscard]] TorrentNote summary(Entry const& e) const;
 
-    // operations.cpp: the steps of Engine::add after the checks, in order (caller holds
-    // add_mutex, not mutex).
-    // The answer for a torrent already in the table (with its current name), if it is.
-    [[nodiscard]] std::optional<AddResult> already_added(std::string const& id,
-                                                         std::string const& name) const;
-    // Inserts `row` into state.db and returns the number it was given (after the commit); if
-    // that fails, takes `h` out of the session again.
-    Result<std::int64_t> record_added(ledger::TorrentRow const& row, lt::torrent_handle const& h);
-    // Puts the added torrent in the table (with row.number); returns its summary for the events.
-    TorrentNote insert_added(ledger::TorrentRow const& row, lt::torrent_handle const& h,
-                             TorrentMeta const& meta);
+    // operations.cpp: the steps of Engine::add after the checks, in order.
+    // The answer for a torrent already in the table or being added, if it is; else marks `id` as
+    // being added (caller then ends with insert_added, or erases it from `adding` on failure).
+    [[nodiscard]] std::optional<AddResult> claim_add(std::string const& id,
+                                                     std::string const& name);
+    // Once its row is committed (with row.number): puts the added torrent in the table as
+    // loading, and hands it to libtorrent (async_add_torrent), unless the session has closed
+    // (then it loads at the next start); returns its summary for the events.
+    TorrentNote insert_added(ledger::TorrentRow const& row, TorrentMeta const& meta,
+                             std::string const& name, lt::add_torrent_params&& atp);
+    bool session_closed = false; // under mutex: set by close_session before the session goes
     // torrent.stats with it, then torrent.added.
     void publish_added(TorrentNote note, std::string const& save_path,
                        std::vector<std::string> const& labels);
-    // Runs finished() for it if its torrent_finished_alert came before it was in the table.
-    void catch_up_finished(std::string const& id, lt::torrent_handle const& h);
+    bool post_updates = false; // io thread: a status refresh after this drain (new handles)
 
     // session_settings.cpp
     lt::settings_pack base_settings() const;

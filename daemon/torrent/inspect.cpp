@@ -17,12 +17,10 @@ namespace {
 
 Result<lt::torrent_handle> handle_of(Engine::Impl& m, std::string const& id)
 {
-    std::lock_guard lock(m.mutex);
-    auto e = m.find(id);
+    std::unique_lock lock(m.mutex);
+    auto e = m.find_loaded(lock, id);
     if (!e)
         return e.error();
-    if (auto st = Engine::Impl::loaded(**e); !st)
-        return st.error();
     return (*e)->handle;
 }
 

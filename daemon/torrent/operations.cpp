@@ -10,6 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <future>
+#include <memory>
 #include <set>
 
 namespace seedbox::daemon {
@@ -93,115 +95,119 @@ ledger::TorrentRow row_of(Source& src, std::string const& save_path, TorrentMeta
 
 } // namespace
 
-std::optional<AddResult> Engine::Impl::already_added(std::string const& id,
-                                                     std::string const& name) const
+std::optional<AddResult> Engine::Impl::claim_add(std::string const& id, std::string const& name)
 {
     std::lock_guard lock(mutex);
-    if (auto it = torrents.find(id); it != torrents.end())
-        return AddResult{id, it->second.have_status ? it->second.status.name : name, false};
+    if (auto it = torrents.find(id); it != torrents.end()) {
+        auto const& known = it->second.status.name;
+        return AddResult{id, known.empty() ? name : known, false};
+    }
+    // Being added by another call, not yet committed: a duplicate all the same. (Should that
+    // commit fail, its caller hears storage_failed and this one an add that did not happen: a
+    // retry adds it.)
+    if (!adding.insert(id).second)
+        return AddResult{id, name, false};
     return std::nullopt;
 }
 
-Result<std::int64_t> Engine::Impl::record_added(ledger::TorrentRow const& row,
-                                                lt::torrent_handle const& h)
-{
-    // Set on the writer thread before `done` releases wait(): read only after it returns.
-    std::int64_t number = 0;
-    auto err = ledger::StateStore::wait([&](auto done) {
-        store.insert_torrent(
-            row, [&number, done = std::move(done)](std::string const& e, std::int64_t n) {
-                number = n;
-                done(e);
-            });
-    });
-    if (err.empty())
-        return number;
-    ses->remove_torrent(h);
-    std::lock_guard lock(mutex);
-    finished_unknown.erase(row.id);
-    return make_error(Errc::storage_failed, "cannot record the torrent in state.db: " + err);
-}
-
-TorrentNote Engine::Impl::insert_added(ledger::TorrentRow const& row, lt::torrent_handle const& h,
-                                       TorrentMeta const& meta)
+TorrentNote Engine::Impl::insert_added(ledger::TorrentRow const& row, TorrentMeta const& meta,
+                                       std::string const& name, lt::add_torrent_params&& atp)
 {
     Entry e;
     e.id = row.id;
     e.number = row.number;
-    e.handle = h;
     e.meta = meta;
     e.save_path = row.save_path;
+    e.status.name = name;
+    e.status.save_path = row.save_path;
     e.source_is_magnet = row.source_kind == "magnet";
-    e.status = h.status(kStatusFlags);
-    e.have_status = true;
+    e.loading = true; // until libtorrent's add_torrent_alert (on_torrent_added)
     std::lock_guard lock(mutex);
+    adding.erase(row.id);
     e.seq = next_seq++;
     auto& stored = torrents.emplace(row.id, std::move(e)).first->second;
     mark_dirty(stored); // its first resume data: no recheck at the next start
+    // Under the mutex: in the table before libtorrent has it, and never into a closed session
+    // (async_add_torrent only posts to libtorrent's thread).
+    if (!session_closed)
+        ses->async_add_torrent(std::move(atp));
     return summary(stored);
 }
 
 void Engine::Impl::publish_added(TorrentNote note, std::string const& save_path,
                                  std::vector<std::string> const& labels)
 {
-    // Its first statuses may have come and gone before it was in the table: show it in a stats
-    // event now, so a watcher always sees every torrent at least once.
+    // Its first statuses may come before a watcher hears of it: show it in a stats event now, so
+    // a watcher always sees every torrent at least once.
     events.publish(TorrentStats{{note}});
     events.publish(TorrentAdded{std::move(note), save_path, labels});
 }
 
-void Engine::Impl::catch_up_finished(std::string const& id, lt::torrent_handle const& h)
-{
-    // A small or complete torrent can finish checking while state.db is written, before it is in
-    // the table: its torrent_finished_alert then found no entry. Catch up here.
-    bool missed = false;
-    {
-        std::lock_guard lock(mutex);
-        missed = finished_unknown.erase(id) > 0;
-    }
-    if (missed)
-        finished(h);
-}
+namespace {
 
-Result<AddResult> Engine::add(AddRequest const& req)
+// An add between its checks and its commit.
+struct Adding {
+    lt::add_torrent_params atp;
+    ledger::TorrentRow row;
+    TorrentMeta meta;
+    std::string name;
+    std::vector<std::string> labels;
+};
+
+} // namespace
+
+// Durable before the answer: the row is committed (sharing a transaction with the adds queued
+// beside it), then the torrent enters the table as `loading` and libtorrent adds it on its own
+// thread; calls that need it wait for its handle (find_loaded).
+void Engine::add_async(AddRequest const& req, AddDone done)
 {
     auto& m = *impl_;
     if (m.stopping)
-        return make_error(Errc::shutting_down, "the daemon is shutting down");
+        return done(make_error(Errc::shutting_down, "the daemon is shutting down"));
     auto src = read_source(req, m.cfg.torrent.max_metainfo_bytes);
     if (!src)
-        return src.error();
-    auto const& id = src->id;
-    auto const& name = src->name;
+        return done(src.error());
     // Created here, component by component, so the directory libtorrent writes into is the one
     // that was checked (no symlink to outside, none to nothing).
     auto where = req.save_path.empty() ? m.label_save_path(req.labels) : req.save_path;
     auto save = make_confined_dir(where.empty() ? m.cfg.torrent.default_save_path : where,
                                   {m.cfg.torrent.default_save_path, m.cfg.torrent.allowed_roots});
     if (!save)
-        return make_error(Errc::path_not_allowed, "save_path: " + save.error().message);
+        return done(make_error(Errc::path_not_allowed, "save_path: " + save.error().message));
+    if (auto known = m.claim_add(src->id, src->name))
+        return done(*known);
 
-    std::lock_guard add_lock(m.add_mutex);
-    if (auto known = m.already_added(id, name))
-        return *known;
     auto const meta = meta_of(req);
     prepare_params(src->atp, req, save->string(), m.pex);
-    lt::error_code ec;
-    auto h = m.ses->add_torrent(std::move(src->atp), ec);
-    if (ec)
-        return make_error(Errc::invalid_metainfo,
-                          "libtorrent refused the torrent: " + ec.message());
-    auto row = row_of(*src, save->string(), meta);
-    auto number = m.record_added(row, h);
-    if (!number)
-        return number.error();
-    row.number = *number;
-    auto note = m.insert_added(row, h, meta);
-    m.publish_added(std::move(note), row.save_path, req.labels);
-    m.catch_up_finished(id, h);
-    m.ses->post_torrent_updates(kStatusFlags);
-    spdlog::info("added torrent {} ({})", name, id);
-    return AddResult{id, name, true};
+    auto const name = src->name;
+    auto add = std::make_shared<Adding>(
+        Adding{std::move(src->atp), row_of(*src, save->string(), meta), meta, name, req.labels});
+    m.store.insert_torrent(
+        add->row, [&m, add, done = std::move(done)](std::string const& err, std::int64_t number) {
+            auto const& id = add->row.id;
+            if (!err.empty()) {
+                {
+                    std::lock_guard lock(m.mutex);
+                    m.adding.erase(id);
+                }
+                return done(make_error(Errc::storage_failed,
+                                       "cannot record the torrent in state.db: " + err));
+            }
+            add->row.number = number;
+            auto note = m.insert_added(add->row, add->meta, add->name, std::move(add->atp));
+            m.wake();
+            m.publish_added(std::move(note), add->row.save_path, add->labels);
+            spdlog::info("added torrent {} ({})", add->name, id);
+            done(AddResult{id, add->name, true});
+        });
+}
+
+Result<AddResult> Engine::add(AddRequest const& req)
+{
+    std::promise<Result<AddResult>> added;
+    auto result = added.get_future();
+    add_async(req, [&added](Result<AddResult> r) { added.set_value(std::move(r)); });
+    return result.get();
 }
 
 namespace {

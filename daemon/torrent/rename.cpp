@@ -48,12 +48,10 @@ Result<std::string> Engine::rename_path(std::string const& id, std::string const
                           "most 255 bytes)");
     lt::torrent_handle h;
     {
-        std::lock_guard lock(impl_->mutex);
-        auto e = impl_->find(id);
+        std::unique_lock lock(impl_->mutex);
+        auto e = impl_->find_loaded(lock, id);
         if (!e)
             return e.error();
-        if (auto st = Engine::Impl::loaded(**e); !st)
-            return st.error();
         h = (*e)->handle;
     }
     auto ti = h.torrent_file_with_hashes(); // a copy made on libtorrent's thread

@@ -299,6 +299,7 @@ void Engine::Impl::restore(ledger::TorrentRow const& row)
     if (!usable) {
         e.loading = false;
         e.error = "its stored source is unusable (see the log); remove it and add it again";
+        handles_cv.notify_all();
         lock.unlock();
         boost::asio::post(io, [this] { loaded_one(); });
         return;
@@ -318,21 +319,27 @@ void Engine::Impl::on_torrent_added(lt::add_torrent_alert const& a)
     auto const id = a.handle.is_valid() ? id_of(a.handle.info_hashes())
                     : a.params.ti       ? id_of(a.params.ti->info_hashes())
                                         : id_of(a.params.info_hashes);
+    bool restored = false;
     {
         std::lock_guard lock(mutex);
         auto it = torrents.find(id);
         if (it == torrents.end() || !it->second.loading)
-            return; // added through the API: add() keeps the handle add_torrent returned
+            return; // removed meanwhile? Not possible while loading; nothing to do
         auto& e = it->second;
         e.loading = false;
+        restored = e.restored;
         if (a.error)
             e.error = "libtorrent could not load it: " + a.error.message();
         else
             e.handle = a.handle;
+        handles_cv.notify_all();
     }
     if (a.error)
-        spdlog::error("torrent {}: cannot restore: {}", id, a.error.message());
-    loaded_one();
+        spdlog::error("torrent {}: libtorrent refused it: {}", id, a.error.message());
+    if (restored)
+        loaded_one();
+    else
+        post_updates = true; // its first status now, not at the next tick
 }
 
 void Engine::Impl::loaded_one()

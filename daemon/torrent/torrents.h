@@ -277,6 +277,12 @@ public:
     virtual ~Torrents() = default;
 
     virtual Result<AddResult> add(AddRequest const& req) = 0;
+    // add() without waiting for state.db: `done` runs once the torrent is committed (or refused),
+    // on whichever thread finished it (the state.db writer's, or the caller's for an early
+    // refusal). Adds on other threads meanwhile share the commit: a JSON-RPC batch of adds costs
+    // a few transactions, not one each. The default runs add() and then `done`.
+    using AddDone = std::function<void(Result<AddResult>)>;
+    virtual void add_async(AddRequest const& req, AddDone done) { done(add(req)); }
     virtual Status remove(std::vector<std::string> const& ids, bool delete_data) = 0;
     virtual Status start_torrents(std::vector<std::string> const& ids) = 0;
     virtual Status stop_torrents(std::vector<std::string> const& ids) = 0;

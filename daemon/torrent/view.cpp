@@ -246,10 +246,16 @@ Result<TorrentView> Engine::get(std::string const& id)
     auto& m = *impl_;
     lt::torrent_handle h;
     {
-        std::lock_guard lock(m.mutex);
+        std::unique_lock lock(m.mutex);
         auto e = m.find(id);
         if (!e)
             return e.error();
+        if ((*e)->loading) { // just added, or a restart: its handle is moments away
+            if (auto ready = m.find_loaded(lock, id, true))
+                e = ready;
+            else if (e = m.find(id); !e)
+                return e.error();
+        }
         h = (*e)->handle;
         if (!h.is_valid())
             return view_of(m, **e); // loading, or failed to load: what the table knows

@@ -15,11 +15,16 @@ RpcError invalid(std::string const& msg)
     return {Err::invalid_params, msg};
 }
 
-// Adds `req` and shapes the answer. A worker job (it writes state.db).
-json add_now(daemon::Torrents& engine, daemon::AddRequest const& req)
+// Adds `req` and answers once it is committed to state.db; the worker does not wait for the
+// commit, so the adds of a batch share one.
+void add_then_answer(daemon::Torrents& engine, Reply const& reply, daemon::AddRequest const& req)
 {
-    auto added = unwrap(engine.add(req));
-    return json{{"id", added.id}, {"name", added.name}, {"added", added.added}};
+    engine.add_async(req, [reply](daemon::Result<daemon::AddResult> added) {
+        reply.answer([&] {
+            auto a = unwrap(std::move(added));
+            return json{{"id", a.id}, {"name", a.name}, {"added", a.added}};
+        });
+    });
 }
 
 // Finishes a deferred add once its bytes are in: the add goes back to the RPC workers (quick),
@@ -27,7 +32,7 @@ json add_now(daemon::Torrents& engine, daemon::AddRequest const& req)
 void add_later(Context& ctx, Reply const& reply, daemon::AddRequest req)
 {
     auto job = [reply, &engine = ctx.engine, req = std::move(req)] {
-        reply.answer([&] { return add_now(engine, req); });
+        add_then_answer(engine, reply, req);
     };
     if (ctx.quick)
         return ctx.quick(std::move(job));
@@ -105,7 +110,8 @@ json torrent_add(Call& call)
     }
     if (call.has("magnet")) {
         req.magnet = call.arg<std::string>("magnet");
-        return add_now(call.engine(), req);
+        add_then_answer(call.engine(), call.defer(), req);
+        return {};
     }
     auto const& b64 = call.params()["metainfo"].get_ref<std::string const&>();
     auto const max = static_cast<std::size_t>(call.ctx().config.torrent.max_metainfo_bytes);
@@ -115,7 +121,8 @@ json torrent_add(Call& call)
         throw RpcError(Err::invalid_base64,
                        "metainfo: not valid base64 (standard alphabet, '=' padding only at the "
                        "end, no whitespace: base64 -w0)");
-    return add_now(call.engine(), req);
+    add_then_answer(call.engine(), call.defer(), req);
+    return {};
 }
 
 } // namespace seedbox::rpc
