@@ -230,7 +230,8 @@ struct Engine::Impl {
     static constexpr std::chrono::seconds kLoadWait{2};
     Result<Entry*> find_loaded(std::unique_lock<std::mutex>& lock, std::string const& id,
                                bool failed_ok = false);
-    std::condition_variable handles_cv; // notified (under mutex) when a loading entry is done
+    // Notified (under mutex) when a loading entry is done, and when an add leaves `adding`.
+    std::condition_variable handles_cv;
     // for_each_id: every id known and loaded (see loaded()), then fn on each.
     Status for_each_id(std::vector<std::string> const& ids, std::function<void(Entry&)> const& fn,
                        bool failed_ok = false);
@@ -267,10 +268,11 @@ struct Engine::Impl {
     [[nodiscard]] TorrentNote summary(Entry const& e) const;
 
     // operations.cpp: the steps of Engine::add after the checks, in order.
-    // The answer for a torrent already in the table or being added, if it is; else marks `id` as
-    // being added (caller then ends with insert_added, or erases it from `adding` on failure).
-    [[nodiscard]] std::optional<AddResult> claim_add(std::string const& id,
-                                                     std::string const& name);
+    // The answer for a torrent already in the table (after waiting up to kLoadWait for another
+    // add of it to commit), if it is; else marks `id` as being added (caller then ends with
+    // insert_added, or erases it from `adding` on failure). Never on the io thread.
+    [[nodiscard]] std::optional<Result<AddResult>> claim_add(std::string const& id,
+                                                             std::string const& name);
     // Once its row is committed (with row.number): puts the added torrent in the table as
     // loading, and hands it to libtorrent (async_add_torrent), unless the session has closed
     // (then it loads at the next start); returns its summary for the events.

@@ -95,18 +95,21 @@ ledger::TorrentRow row_of(Source& src, std::string const& save_path, TorrentMeta
 
 } // namespace
 
-std::optional<AddResult> Engine::Impl::claim_add(std::string const& id, std::string const& name)
+std::optional<Result<AddResult>> Engine::Impl::claim_add(std::string const& id,
+                                                         std::string const& name)
 {
-    std::lock_guard lock(mutex);
+    std::unique_lock lock(mutex);
+    // Being added by another call: its commit is moments away, and then it is in the table (or
+    // it failed, and this call adds it).
+    handles_cv.wait_for(lock, kLoadWait, [&] { return adding.count(id) == 0; });
     if (auto it = torrents.find(id); it != torrents.end()) {
         auto const& known = it->second.status.name;
         return AddResult{id, known.empty() ? name : known, false};
     }
-    // Being added by another call, not yet committed: a duplicate all the same. (Should that
-    // commit fail, its caller hears storage_failed and this one an add that did not happen: a
-    // retry adds it.)
     if (!adding.insert(id).second)
-        return AddResult{id, name, false};
+        return make_error(Errc::storage_failed,
+                          "another add of this torrent has waited for state.db for " +
+                              std::to_string(kLoadWait.count()) + " s; retry shortly");
     return std::nullopt;
 }
 
@@ -124,6 +127,7 @@ TorrentNote Engine::Impl::insert_added(ledger::TorrentRow const& row, TorrentMet
     e.loading = true; // until libtorrent's add_torrent_alert (on_torrent_added)
     std::lock_guard lock(mutex);
     adding.erase(row.id);
+    handles_cv.notify_all(); // a duplicate add waits in claim_add
     e.seq = next_seq++;
     auto& stored = torrents.emplace(row.id, std::move(e)).first->second;
     mark_dirty(stored); // its first resume data: no recheck at the next start
@@ -189,6 +193,7 @@ void Engine::add_async(AddRequest const& req, AddDone done)
                 {
                     std::lock_guard lock(m.mutex);
                     m.adding.erase(id);
+                    m.handles_cv.notify_all();
                 }
                 return done(make_error(Errc::storage_failed,
                                        "cannot record the torrent in state.db: " + err));

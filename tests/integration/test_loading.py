@@ -2,6 +2,7 @@
 is listed at once, with its own settings, in state `loading` until libtorrent hands it back; calls
 that need it answer torrent_loading meanwhile; a torrent that cannot load is reported, not dropped,
 and can be removed."""
+import json
 import os
 import sqlite3
 
@@ -104,3 +105,40 @@ def test_a_torrent_that_cannot_load_is_reported_and_removable(tmp_path):
         d.stop()
         d.start()
         assert [t["id"] for t in d.call("torrent.list", fields=["id"])["torrents"]] == [good]
+
+
+def test_adds_are_durable_and_usable_at_once(tmp_path):
+    """A batch's adds share commits but each is in state.db before the answer (kill -9 right
+    after it loses none); duplicates in one batch add once; a just-added torrent takes calls
+    at once (they wait for libtorrent's handle instead of answering torrent_loading)."""
+    d = Daemon(state_dir=str(tmp_path / "d"), args=["--set", "rpc.max_batch=100"])
+    with d:
+        metas = []
+        for i in range(40):
+            src = os.path.join(d.downloads, f"b{i}.bin")
+            make_file(src, 16 * 1024 + i)
+            metas.append(mktorrent(src, str(tmp_path / f"b{i}.torrent"), piece_kib=32))
+        same = [metas[0]] * 10
+        batch = [{"jsonrpc": "2.0", "id": i, "method": "torrent.add",
+                  "params": {"metainfo": b64(m), "paused": True}}
+                 for i, m in enumerate(same + metas[1:])]
+        status, _, body = d.post(batch)
+        assert status == 200, body
+        replies = sorted(json.loads(body), key=lambda r: r["id"])
+        assert all("result" in r for r in replies), [r for r in replies if "error" in r][:3]
+        firsts = [r["result"] for r in replies[:10]]
+        assert len({r["id"] for r in firsts}) == 1
+        assert sum(r["added"] for r in firsts) == 1, firsts
+        ids = [firsts[0]["id"]] + [r["result"]["id"] for r in replies[10:]]
+        assert all(r["result"]["added"] for r in replies[10:])
+        d.kill9()
+    with Daemon(state_dir=str(tmp_path / "d")) as d2:
+        listed = [t["id"] for t in d2.call("torrent.list", fields=["id"])["torrents"]]
+        assert sorted(listed) == sorted(ids)
+        src = os.path.join(d2.downloads, "now.bin")
+        make_file(src, 64 * 1024)
+        tid = d2.call("torrent.add", metainfo=b64(mktorrent(src, str(tmp_path / "now.torrent"))))[
+            "id"]
+        assert d2.call("torrent.stop", ids=[tid]) == {"ok": True}
+        assert d2.torrent(tid, "state")["state"] == "stopped"
+        assert len(d2.call("torrent.files", id=tid)["files"]) == 1
