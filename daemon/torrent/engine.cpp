@@ -213,7 +213,7 @@ void Engine::Impl::save_dirty(bool all)
         std::lock_guard lock(mutex);
         if (all) {
             for (auto& [id, e] : torrents) {
-                if (!e.handle.is_valid())
+                if (!e.has_handle())
                     continue; // not loaded: its stored resume data is still the latest
                 e.dirty = false;
                 handles.push_back(e.handle);
@@ -221,7 +221,7 @@ void Engine::Impl::save_dirty(bool all)
         } else {
             for (auto const& id : dirty_ids)
                 if (auto it = torrents.find(id); it != torrents.end() && it->second.dirty) {
-                    if (!it->second.handle.is_valid()) {
+                    if (!it->second.has_handle()) {
                         kept.push_back(id); // still loading: saved once it has loaded
                         continue;
                     }
@@ -324,7 +324,7 @@ Status Engine::Impl::loaded(Entry const& e, bool failed_ok)
         return make_error(Errc::torrent_loading,
                           "torrent " + e.id +
                               " is still loading (the daemon has just started); retry shortly");
-    if (!e.handle.is_valid() && !failed_ok)
+    if (e.failed && !failed_ok)
         return make_error(Errc::torrent_loading, "torrent " + e.id + " failed to load: " + e.error +
                                                      "; only torrent.remove works on it");
     return Ok{};

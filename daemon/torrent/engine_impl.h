@@ -74,6 +74,9 @@ struct Entry {
     // come back yet: no handle, state `loading`. A torrent that failed to load keeps no handle
     // either, with `error` saying why.
     bool loading = false;
+    bool failed = false; // libtorrent could not take it (after loading): no handle, ever
+    // A handle libtorrent gave us: cheaper than handle.is_valid(), which locks a weak_ptr.
+    [[nodiscard]] bool has_handle() const { return !loading && !failed; }
     bool source_is_magnet = false;         // until metadata is stored as a .torrent
     bool finished_pending = false;         // publish torrent.finished with the next (fresh) status
     bool first_completion_pending = false; // move_on_complete and the hook, with the next status

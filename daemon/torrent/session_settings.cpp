@@ -369,7 +369,7 @@ json Engine::Impl::commit_settings(json const& changes, lt::settings_pack&& p,
     if (own.contains("pex")) {
         bool const want_pex = own["pex"].get<bool>();
         for (auto& [id, e] : torrents) {
-            if (!e.handle.is_valid())
+            if (!e.has_handle())
                 continue; // still loading: loads with the pex setting it finds
             if (want_pex)
                 e.handle.unset_flags(lt::torrent_flags::disable_pex);

@@ -298,6 +298,7 @@ void Engine::Impl::restore(ledger::TorrentRow const& row)
     auto& e = it->second;
     if (!usable) {
         e.loading = false;
+        e.failed = true;
         e.error = "its stored source is unusable (see the log); remove it and add it again";
         handles_cv.notify_all();
         lock.unlock();
@@ -328,6 +329,7 @@ void Engine::Impl::on_torrent_added(lt::add_torrent_alert const& a)
         auto& e = it->second;
         e.loading = false;
         restored = e.restored;
+        e.failed = static_cast<bool>(a.error);
         if (a.error)
             e.error = "libtorrent could not load it: " + a.error.message();
         else

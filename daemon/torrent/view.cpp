@@ -185,7 +185,7 @@ TorrentState Engine::Impl::torrent_state(Entry const& e) const
 {
     if (e.loading)
         return TorrentState::loading;
-    if (!e.handle.is_valid() && !e.error.empty())
+    if (e.failed)
         return TorrentState::error; // failed to load
     if (!e.have_status)
         return TorrentState::checking_resume;
