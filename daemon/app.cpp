@@ -369,16 +369,13 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     Notifier notifier;
     notifier.send("STATUS=opening state");
     Engine engine(io, cfg, *store, events, accounting, payments);
-    LedgerService ledger_service(io, *ledger, accounting, amounts->price,
-                                 std::chrono::seconds(cfg.ledger.flush_interval), events);
-    if (auto e = engine.start([&notifier](std::string const& s) {
-            spdlog::info("{}", s);
-            notifier.send("STATUS=" + s);
-        });
-        !e.empty()) {
+    // libtorrent's session opens on a thread of its own while the rest is set up (engine.start).
+    if (auto e = engine.open(); !e.empty()) {
         spdlog::critical("{}", e);
         return 1;
     }
+    LedgerService ledger_service(io, *ledger, accounting, amounts->price,
+                                 std::chrono::seconds(cfg.ledger.flush_interval), events);
 
     Settlement settlement(cfg, *ledger, key.key, events, *node);
     rpc::Context ctx{engine, cfg, *token, unix_now(), nullptr, wallet, ledger.get(), &settlement};
@@ -403,6 +400,14 @@ int run_app(config::Config const& cfg, RunOptions const& opts)
     if (std::string why; !cfg.transmission.password.empty())
         server.accept_transmission_password(
             *config::parse_password_hash(cfg.transmission.password, why)); // checked on load
+    if (auto e = engine.start([&notifier](std::string const& s) {
+            spdlog::info("{}", s);
+            notifier.send("STATUS=" + s);
+        });
+        !e.empty()) {
+        spdlog::critical("{}", e);
+        return 1;
+    }
     std::string err;
     auto bound = server.listen(*bind, err);
     if (bound.empty()) {

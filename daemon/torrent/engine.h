@@ -38,8 +38,14 @@ public:
     ~Engine();
     Engine(Engine const&) = delete;
 
-    // Io thread. Creates the session, restores session state and every stored torrent.
-    // `on_status` receives progress lines (for logs / sd_notify STATUS=). Error text or empty.
+    // Before start(), on the thread that will run start(): checks the stored settings, starts
+    // opening libtorrent's session on a thread of its own and lists every stored torrent as
+    // `loading`, so the caller can set up the rest of the daemon while the session opens. Error
+    // text or empty.
+    [[nodiscard]] std::string open();
+    // Io thread. Takes the session open() started (calling open() first if nobody did), applies
+    // the stored settings and hands every stored torrent to a background loader. `on_status`
+    // receives progress lines (for logs / sd_notify STATUS=). Error text or empty.
     [[nodiscard]] std::string start(std::function<void(std::string const&)> on_status = {});
 
     // Io thread. Pauses, saves resume data of changed torrents and session state, waits at most

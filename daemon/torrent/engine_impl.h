@@ -20,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -127,6 +128,11 @@ struct Engine::Impl {
     std::shared_ptr<Accounting> accounting;
     std::shared_ptr<Payments> payments;
     std::unique_ptr<lt::session> ses;
+    // Engine::open()'s work for start(): the session being opened, the stored rows (already in
+    // the table as loading) and the stored session settings.
+    std::future<std::unique_ptr<lt::session>> opening;
+    std::vector<ledger::TorrentRow> stored_rows;
+    nlohmann::json pending_settings;
 
     // guards torrents, stats, runtime_settings, applied_settings and cfg's runtime parts (labels,
     // hooks, the engine's own session settings in cfg.bt)

@@ -146,7 +146,7 @@ void Engine::Impl::stop_loading()
     restorer.join();
 }
 
-std::string Engine::start(std::function<void(std::string const&)> on_status)
+std::string Engine::open()
 {
     auto& m = *impl_;
     std::error_code ec;
@@ -159,7 +159,8 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
     // The listen addresses are checked before the session opens any socket (fail
     // closed), and the ones set over RPC (stored in state.db) are the ones it
     // opens first.
-    json const stored = stored_settings(m.store);
+    m.pending_settings = stored_settings(m.store);
+    auto const& stored = m.pending_settings;
     auto listen = listen_interfaces_at_start(
         params.settings.get_str(lt::settings_pack::listen_interfaces), stored);
     if (!listen)
@@ -171,12 +172,23 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
     params.settings.set_int(lt::settings_pack::upload_rate_limit, up);
     params.disk_io_constructor =
         m.cfg.bt.disk_io == "posix" ? lt::posix_disk_io_constructor : lt::mmap_disk_io_constructor;
-    // libtorrent's session takes about 45 ms to open (its TLS context reads the system's CA
-    // bundle): the table fills from state.db meanwhile.
-    auto opening = std::async(
-        std::launch::async, [&params] { return std::make_unique<lt::session>(std::move(params)); });
-    auto rows = m.list_stored();
-    m.ses = opening.get();
+    // libtorrent's session takes 20-45 ms to open (its TLS context parses the system's CA
+    // bundle): the table fills from state.db, and the daemon sets up its RPC server, meanwhile.
+    m.opening = std::async(std::launch::async, [params = std::move(params)]() mutable {
+        return std::make_unique<lt::session>(std::move(params));
+    });
+    m.stored_rows = m.list_stored();
+    return {};
+}
+
+std::string Engine::start(std::function<void(std::string const&)> on_status)
+{
+    auto& m = *impl_;
+    if (!m.opening.valid())
+        if (auto e = open(); !e.empty())
+            return e;
+    m.ses = m.opening.get();
+    auto const stored = std::move(m.pending_settings);
     m.set_up_session();
     m.start_ip_filter();
     m.load_runtime_labels();
@@ -188,7 +200,7 @@ std::string Engine::start(std::function<void(std::string const&)> on_status)
             spdlog::warn("stored session settings ignored: {}", st.error().message);
     }
 
-    m.start_restorer(std::move(rows), std::move(on_status));
+    m.start_restorer(std::exchange(m.stored_rows, {}), std::move(on_status));
     spdlog::info("session started: libtorrent {}, {} disk I/O, {} torrent(s) loading",
                  lt::version(), m.cfg.bt.disk_io, m.loading_total);
     m.ses->post_torrent_updates(kStatusFlags);
