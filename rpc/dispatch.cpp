@@ -28,16 +28,18 @@ struct Pending {
     std::shared_ptr<std::atomic<bool>> live;
     std::atomic<bool> answered{false};
 
+    // A call answered after the dispatcher stopped (an add whose commit completes at shutdown)
+    // touches neither its metrics nor its connection: both may be gone.
     void complete(json result)
     {
-        if (answered.exchange(true))
+        if (answered.exchange(true) || !live->load())
             return;
         observe(0);
         finish({{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
     }
     void fail(RpcError const& e)
     {
-        if (answered.exchange(true))
+        if (answered.exchange(true) || !live->load())
             return;
         observe(e.code);
         finish(

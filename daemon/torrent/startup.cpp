@@ -321,7 +321,7 @@ void Engine::Impl::restore(ledger::TorrentRow const& row)
     e.resume_state = resume_state;
     if (resume_state != "accepted")
         mark_dirty(e);
-    // The entry's meta cannot change while it loads (changes answer torrent_loading).
+    // The entry's meta cannot change while it loads (changes wait for its handle).
     apply_meta(atp, e.meta, e.save_path, pex);
     lock.unlock();
     ses->async_add_torrent(std::move(atp));
