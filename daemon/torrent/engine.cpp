@@ -12,6 +12,8 @@
 #include <libtorrent/write_resume_data.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace seedbox::daemon {
 
 using json = nlohmann::json;
@@ -130,9 +132,8 @@ void Engine::close()
 // ThreadSanitizer: the writer read the table while it was being destroyed).
 Engine::~Engine()
 {
-    impl_->stop_loading(); // it hands torrents to the session
-    impl_
-        ->close_session(); // no more alerts, so no more writes // no more alerts, so no more writes
+    impl_->stop_loading();  // it hands torrents to the session
+    impl_->close_session(); // no more alerts, so no more writes
     impl_->store.flush();
 }
 
@@ -330,17 +331,24 @@ Status Engine::Impl::loaded(Entry const& e, bool failed_ok)
     return Ok{};
 }
 
+void Engine::Impl::await_handles(std::unique_lock<std::mutex>& lock,
+                                 std::vector<std::string> const& ids)
+{
+    if (io.get_executor().running_in_this_thread())
+        return; // the io thread delivers the handles: it must not wait for them
+    handles_cv.wait_for(lock, kLoadWait, [&] {
+        return std::none_of(ids.begin(), ids.end(), [&](std::string const& id) {
+            auto it = torrents.find(id);
+            return it != torrents.end() && it->second.loading;
+        });
+    });
+}
+
 Result<Entry*> Engine::Impl::find_loaded(std::unique_lock<std::mutex>& lock, std::string const& id,
                                          bool failed_ok)
 {
+    await_handles(lock, {id});
     auto e = find(id);
-    if (e && (*e)->loading && !io.get_executor().running_in_this_thread()) {
-        handles_cv.wait_for(lock, kLoadWait, [&] {
-            auto it = torrents.find(id);
-            return it == torrents.end() || !it->second.loading;
-        });
-        e = find(id); // the table may have changed while the lock was released
-    }
     if (!e)
         return e;
     if (auto st = loaded(**e, failed_ok); !st)
@@ -354,10 +362,7 @@ Status Engine::Impl::for_each_id(std::vector<std::string> const& ids,
     if (ids.empty())
         return make_error(Errc::invalid_argument, "ids: at least one torrent id is required");
     std::unique_lock lock(mutex);
-    for (auto const& id : ids)
-        if (auto e = find_loaded(lock, id, failed_ok); !e)
-            return e.error();
-    // Again without waiting: one found above may have gone while a later one was awaited.
+    await_handles(lock, ids);
     for (auto const& id : ids) {
         auto e = find(id);
         if (!e)

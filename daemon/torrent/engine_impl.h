@@ -233,10 +233,12 @@ struct Engine::Impl {
     // Errc::torrent_loading unless e has a libtorrent handle: one still loading after a restart,
     // or one that failed to load (which `failed_ok` accepts: it can still be removed).
     [[nodiscard]] static Status loaded(Entry const& e, bool failed_ok = false);
-    // find(), and when the torrent is loading (just added, or a restart), waits up to kLoadWait
-    // for its handle (`lock` holds mutex; released while waiting; never waits on the io thread,
-    // which delivers the handle); then loaded(). Called from RPC workers.
+    // Waits up to kLoadWait until none of `ids` is loading (just added, or a restart): `lock`
+    // holds mutex and is released while waiting. Never waits on the io thread, which delivers
+    // the handles. Called from RPC workers.
     static constexpr std::chrono::seconds kLoadWait{2};
+    void await_handles(std::unique_lock<std::mutex>& lock, std::vector<std::string> const& ids);
+    // await_handles for one id, then find() and loaded().
     Result<Entry*> find_loaded(std::unique_lock<std::mutex>& lock, std::string const& id,
                                bool failed_ok = false);
     // Notified (under mutex) when a loading entry is done, and when an add leaves `adding`.

@@ -247,18 +247,13 @@ Result<TorrentView> Engine::get(std::string const& id)
     lt::torrent_handle h;
     {
         std::unique_lock lock(m.mutex);
+        m.await_handles(lock, {id}); // just added, or a restart: its handle is moments away
         auto e = m.find(id);
         if (!e)
             return e.error();
-        if ((*e)->loading) { // just added, or a restart: its handle is moments away
-            if (auto ready = m.find_loaded(lock, id, true))
-                e = ready;
-            else if (e = m.find(id); !e)
-                return e.error();
-        }
+        if (!(*e)->has_handle())
+            return view_of(m, **e); // still loading, or failed to load: what the table knows
         h = (*e)->handle;
-        if (!h.is_valid())
-            return view_of(m, **e); // loading, or failed to load: what the table knows
     }
     // One torrent: ask libtorrent (we are on a worker thread) rather than trust the cache, which
     // only hears about torrents libtorrent flags as changed and can miss the last counters of a
