@@ -14,12 +14,21 @@ namespace seedbox::rpc {
 
 namespace asio = boost::asio;
 
+namespace {
+
+std::string dump(json const& j)
+{
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+} // namespace
+
 namespace detail {
 
 // One call between its validation and its answer. Completed once (complete/fail); dropped
 // without an answer it fails with -32603 unless the dispatcher has stopped.
 struct Pending {
-    std::function<void(json)> finish; // the whole response object
+    std::function<void(std::string)> finish; // the whole response, as text
     json id;
     bool notification = false;
     std::string method;
@@ -35,16 +44,33 @@ struct Pending {
         if (answered.exchange(true) || !live->load())
             return;
         observe(0);
-        finish({{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
+        respond({{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
+    }
+    // `result` is JSON text (Call::answer_text).
+    void complete_text(std::string const& result)
+    {
+        if (answered.exchange(true) || !live->load())
+            return;
+        observe(0);
+        if (notification)
+            return finish({});
+        std::string out = "{\"id\":";
+        out += dump(id);
+        out.reserve(out.size() + result.size() + 32);
+        out += ",\"jsonrpc\":\"2.0\",\"result\":";
+        out += result;
+        out += '}';
+        finish(std::move(out));
     }
     void fail(RpcError const& e)
     {
         if (answered.exchange(true) || !live->load())
             return;
         observe(e.code);
-        finish(
+        respond(
             {{"jsonrpc", "2.0"}, {"id", id}, {"error", error_object(e.code, e.token, e.what())}});
     }
+    void respond(json const& response) { finish(notification ? std::string() : dump(response)); }
     void observe(int code)
     {
         metrics->observe(
@@ -111,11 +137,6 @@ json response_error(json const& id, int code, std::string const& token, std::str
     return {{"jsonrpc", "2.0"}, {"id", id}, {"error", error_object(code, token, msg)}};
 }
 
-std::string dump(json const& j)
-{
-    return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 std::vector<std::string> names_of(MethodTable const& t)
 {
     std::vector<std::string> names;
@@ -178,8 +199,8 @@ std::shared_ptr<detail::Pending> new_pending(json& req, Dispatcher::Done const& 
             return pending;
         }
     }
-    pending->finish = [answer, notification = pending->notification](json response) {
-        answer(notification ? std::nullopt : std::optional<std::string>(dump(response)));
+    pending->finish = [answer, notification = pending->notification](std::string response) {
+        answer(notification ? std::nullopt : std::optional<std::string>(std::move(response)));
     };
     return pending;
 }
@@ -363,7 +384,9 @@ void Dispatcher::invoke(Method const& method, json params, Connection& conn,
     call.set_pending(pending);
     try {
         auto result = method.handler(call);
-        if (!call.deferred())
+        if (auto& text = call.text())
+            pending->complete_text(*text);
+        else if (!call.deferred())
             pending->complete(std::move(result));
     } catch (RpcError const& e) {
         pending->fail(e);

@@ -170,6 +170,10 @@ public:
     // that completes off the RPC workers. Call at most once, from the handler.
     [[nodiscard]] Reply defer();
     [[nodiscard]] bool deferred() const { return deferred_.has_value(); }
+    // The result as JSON text, written by the handler (JsonText) rather than built as a tree; the
+    // handler's return value is then ignored. The text must be one valid JSON value.
+    void answer_text(std::string result) { text_ = std::move(result); }
+    [[nodiscard]] std::optional<std::string>& text() { return text_; }
     [[nodiscard]] Reply const& reply() const { return *deferred_; }
     void set_pending(std::shared_ptr<detail::Pending> p) { pending_ = std::move(p); }
 
@@ -182,6 +186,7 @@ private:
     json params_;
     std::shared_ptr<detail::Pending> pending_;
     std::optional<Reply> deferred_;
+    std::optional<std::string> text_;
 };
 
 // Where a handler runs. `worker`: on an RPC worker, and it must be quick (no network, no waiting

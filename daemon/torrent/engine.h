@@ -69,6 +69,8 @@ public:
 
     Result<std::vector<TorrentView>> list(std::vector<std::string> const& ids,
                                           std::optional<std::string> const& label) override;
+    Status each(std::vector<std::string> const& ids, std::optional<std::string> const& label,
+                ViewSink const& fn) override;
     Result<TorrentView> get(std::string const& id) override;
 
     Result<std::vector<FileView>> files(std::string const& id) override;

@@ -83,6 +83,9 @@ struct Entry {
     bool first_completion_pending = false; // move_on_complete and the hook, with the next status
     bool hook_after_move = false;          // run hooks.on_complete once move_on_complete lands
     std::string error;
+    // Files in its metadata, pad files left out: counted once the metadata is there (-1 until
+    // then); under the engine's mutex.
+    mutable std::int64_t num_files = -1;
 };
 
 std::string id_of(lt::info_hash_t const& ih);

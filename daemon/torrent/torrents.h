@@ -10,6 +10,7 @@
 #include "daemon/base/torrent_state.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -296,6 +297,21 @@ public:
     // `ids` empty = all torrents (optionally only those with `label`), in the order added.
     virtual Result<std::vector<TorrentView>> list(std::vector<std::string> const& ids,
                                                   std::optional<std::string> const& label) = 0;
+    // What list() answers, one torrent at a time and without copying them all: `fn` gets each in
+    // turn (a view it must not keep, the next one reuses it) and returns false to stop. It may
+    // run under the engine's lock: quick, and never a call back into the engine.
+    using ViewSink = std::function<bool(TorrentView const&)>;
+    virtual Status each(std::vector<std::string> const& ids,
+                        std::optional<std::string> const& label, ViewSink const& fn)
+    {
+        auto all = list(ids, label);
+        if (!all)
+            return all.error();
+        for (auto const& v : *all)
+            if (!fn(v))
+                break;
+        return Ok{};
+    }
     // One torrent, fresh from libtorrent rather than the status cache.
     virtual Result<TorrentView> get(std::string const& id) = 0;
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <sstream>
 
 namespace seedbox::daemon {
 
@@ -71,13 +70,40 @@ std::int64_t eta_of(lt::torrent_status const& st)
     return left / st.download_payload_rate;
 }
 
-std::string hex_v2(lt::torrent_status const& st)
+void hex_v2(lt::torrent_status const& st, std::string& out)
 {
+    out.clear();
     if (!st.info_hashes.has_v2())
-        return {};
-    std::ostringstream os;
-    os << st.info_hashes.v2;
-    return os.str();
+        return;
+    static constexpr char digits[] = "0123456789abcdef";
+    for (auto const b : st.info_hashes.v2) {
+        auto const c = static_cast<unsigned char>(b);
+        out += digits[c >> 4];
+        out += digits[c & 0xF];
+    }
+}
+
+// What the metadata says; zero and empty without it.
+void metadata_of(Entry const& e, TorrentView& v)
+{
+    auto ti = e.status.torrent_file.lock();
+    if (!ti) {
+        v.total_size = v.num_pieces = v.num_files = v.piece_size = v.created_time = 0;
+        v.is_private = false;
+        v.comment.clear();
+        v.creator.clear();
+        return;
+    }
+    v.total_size = ti->total_size();
+    v.num_pieces = ti->num_pieces();
+    if (e.num_files < 0) // the files of a torrent's metadata never change: counted once
+        e.num_files = files_of(*ti);
+    v.num_files = e.num_files;
+    v.piece_size = ti->piece_length();
+    v.is_private = ti->priv();
+    v.comment = ti->comment();
+    v.creator = ti->creator();
+    v.created_time = ti->creation_date();
 }
 
 // The transfer figures, from libtorrent's status.
@@ -85,16 +111,6 @@ void transfer_of(lt::torrent_status const& st, TorrentView& v)
 {
     v.name = st.name;
     v.progress = st.progress;
-    if (auto ti = st.torrent_file.lock()) {
-        v.total_size = ti->total_size();
-        v.num_pieces = ti->num_pieces();
-        v.num_files = files_of(*ti);
-        v.piece_size = ti->piece_length();
-        v.is_private = ti->priv();
-        v.comment = ti->comment();
-        v.creator = ti->creator();
-        v.created_time = ti->creation_date();
-    }
     v.size_when_done = st.total_wanted;
     v.left_until_done = st.total_wanted - st.total_wanted_done;
     v.downloaded = st.all_time_download;
@@ -115,7 +131,7 @@ void transfer_of(lt::torrent_status const& st, TorrentView& v)
     v.activity_time = activity_time_of(st);
     v.pieces_have = st.num_pieces;
     v.has_metadata = st.has_metadata;
-    v.info_hash_v2 = hex_v2(st);
+    hex_v2(st, v.info_hash_v2);
     v.current_tracker = st.current_tracker;
     v.queue_position = static_cast<int>(st.queue_position);
 }
@@ -140,15 +156,26 @@ void settings_of(Entry const& e, TorrentView& v)
     v.resume_saved_time = e.resume_saved_time;
 }
 
-TorrentView view_of(Engine::Impl const& m, Entry const& e)
+// Every field of `v` set from `e`: a view reused for the next torrent keeps only its strings'
+// capacity.
+void view_into(Engine::Impl const& m, Entry const& e, TorrentView& v)
 {
-    TorrentView v;
     v.id = e.id;
     v.number = e.number;
     transfer_of(e.status, v);
+    metadata_of(e, v);
     settings_of(e, v);
     v.state = m.torrent_state(e);
-    v.error = e.status.errc ? e.status.errc.message() : e.error;
+    if (e.status.errc)
+        v.error = e.status.errc.message();
+    else
+        v.error = e.error;
+}
+
+TorrentView view_of(Engine::Impl const& m, Entry const& e)
+{
+    TorrentView v;
+    view_into(m, e, v);
     return v;
 }
 
@@ -210,11 +237,13 @@ TorrentNote Engine::Impl::summary(Entry const& e) const
             .eta = eta_of(e.status)};
 }
 
-Result<std::vector<TorrentView>> Engine::list(std::vector<std::string> const& ids,
-                                              std::optional<std::string> const& label)
+namespace {
+
+// The torrents a list names, in the order they were added (all of them, or those with `label`),
+// or in the order `ids` names them.
+Result<std::vector<Entry const*>> pick(Engine::Impl const& m, std::vector<std::string> const& ids,
+                                       std::optional<std::string> const& label)
 {
-    auto& m = *impl_;
-    std::lock_guard lock(m.mutex);
     std::vector<Entry const*> picked;
     if (!ids.empty()) {
         for (auto const& id : ids) {
@@ -223,20 +252,50 @@ Result<std::vector<TorrentView>> Engine::list(std::vector<std::string> const& id
                 return make_error(Errc::torrent_not_found, "no torrent with id " + id);
             picked.push_back(&it->second);
         }
-    } else {
-        picked.reserve(m.torrents.size());
-        for (auto const& [id, e] : m.torrents) {
-            if (label && std::find(e.meta.labels.begin(), e.meta.labels.end(), *label) ==
-                             e.meta.labels.end())
-                continue;
-            picked.push_back(&e);
-        }
-        std::sort(picked.begin(), picked.end(),
-                  [](Entry const* a, Entry const* b) { return a->seq < b->seq; });
+        return picked;
     }
+    picked.reserve(m.torrents.size());
+    for (auto const& [id, e] : m.torrents) {
+        if (label &&
+            std::find(e.meta.labels.begin(), e.meta.labels.end(), *label) == e.meta.labels.end())
+            continue;
+        picked.push_back(&e);
+    }
+    std::sort(picked.begin(), picked.end(),
+              [](Entry const* a, Entry const* b) { return a->seq < b->seq; });
+    return picked;
+}
+
+} // namespace
+
+Status Engine::each(std::vector<std::string> const& ids, std::optional<std::string> const& label,
+                    ViewSink const& fn)
+{
+    auto& m = *impl_;
+    std::lock_guard lock(m.mutex);
+    auto picked = pick(m, ids, label);
+    if (!picked)
+        return picked.error();
+    TorrentView v;
+    for (auto const* e : *picked) {
+        view_into(m, *e, v);
+        if (!fn(v))
+            break;
+    }
+    return Ok{};
+}
+
+Result<std::vector<TorrentView>> Engine::list(std::vector<std::string> const& ids,
+                                              std::optional<std::string> const& label)
+{
+    auto& m = *impl_;
+    std::lock_guard lock(m.mutex);
+    auto picked = pick(m, ids, label);
+    if (!picked)
+        return picked.error();
     std::vector<TorrentView> out;
-    out.reserve(picked.size());
-    for (auto const* e : picked)
+    out.reserve(picked->size());
+    for (auto const* e : *picked)
         out.push_back(view_of(m, *e));
     return out;
 }

@@ -41,6 +41,8 @@ Param id_param()
     return {"id", Type::string, true, "torrent id (info-hash hex)"};
 }
 
+// Written straight to text: at 10,000 torrents a JSON tree of the answer costs more than the
+// rest of the call together.
 json torrent_list(Call& call)
 {
     auto names = call.arg<std::vector<std::string>>("fields");
@@ -50,30 +52,43 @@ json torrent_list(Call& call)
     std::optional<std::string> label;
     if (call.has("label"))
         label = call.arg<std::string>("label");
-    bool paging = limit > 0 || !after.empty();
-    auto all = unwrap(call.engine().list(call.arg<std::vector<std::string>>("ids"), label));
-    json page = json::array();
-    json next = nullptr;
+    bool const paging = limit > 0 || !after.empty();
+    std::string text = "{\"torrents\":[";
+    JsonText out(text);
+    std::int64_t listed = 0;
+    std::optional<std::string> next;
     std::string last; // the id of the page's last torrent
     bool started = after.empty();
-    for (auto const& t : all) {
-        if (!started) {
-            started = t.id == after;
-            continue;
-        }
-        if (limit > 0 && static_cast<std::int64_t>(page.size()) == limit) {
-            next = last;
-            break;
-        }
-        page.push_back(torrent_json(t, fields));
-        last = t.id;
-    }
+    unwrap(call.engine().each(call.arg<std::vector<std::string>>("ids"), label,
+                              [&](daemon::TorrentView const& t) {
+                                  if (!started) {
+                                      started = t.id == after;
+                                      return true;
+                                  }
+                                  if (limit > 0 && listed == limit) {
+                                      next = last;
+                                      return false;
+                                  }
+                                  if (listed++ > 0)
+                                      out.raw(',');
+                                  write_torrent(out, t, fields);
+                                  if (paging)
+                                      last = t.id;
+                                  return true;
+                              }));
     if (!started)
         throw RpcError(Err::torrent_not_found, "after: no torrent with id " + after);
-    json out = {{"torrents", std::move(page)}};
-    if (paging)
-        out["next"] = next;
-    return out;
+    out.raw(']');
+    if (paging) {
+        out.raw(",\"next\":");
+        if (next)
+            out.string(*next);
+        else
+            out.null();
+    }
+    out.raw('}');
+    call.answer_text(std::move(text));
+    return nullptr;
 }
 
 json torrent_get(Call& call)

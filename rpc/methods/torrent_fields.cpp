@@ -33,96 +33,80 @@ char const* state_help()
 // Long because it is a table: one entry per field, nothing to split.
 std::vector<TorrentField> const& table()
 {
-    using T = TorrentView const&;
     static std::vector<TorrentField> const t = {
-        {"id", "string", "info-hash hex (v1, or v2 for v2-only torrents)",
-         [](T v) -> json { return v.id; }},
-        {"name", "string", "torrent name", [](T v) -> json { return v.name; }},
-        {"state", "string", state_help(), [](T v) -> json { return name(v.state); }},
-        {"progress", "number", "fraction of wanted data downloaded, 0..1",
-         [](T v) -> json { return v.progress; }},
-        {"total_size", "integer", "bytes in the torrent", [](T v) -> json { return v.total_size; }},
-        {"size_when_done", "integer", "bytes of the wanted files",
-         [](T v) -> json { return v.size_when_done; }},
-        {"left_until_done", "integer", "wanted bytes still missing",
-         [](T v) -> json { return v.left_until_done; }},
-        {"downloaded", "integer", "payload bytes downloaded, all time",
-         [](T v) -> json { return v.downloaded; }},
-        {"uploaded", "integer", "payload bytes uploaded, all time",
-         [](T v) -> json { return v.uploaded; }},
-        {"have_bytes", "integer", "verified bytes on disk",
-         [](T v) -> json { return v.have_bytes; }},
-        {"download_rate", "integer", "payload bytes/s down",
-         [](T v) -> json { return v.download_rate; }},
-        {"upload_rate", "integer", "payload bytes/s up", [](T v) -> json { return v.upload_rate; }},
+        {"id", "string", "info-hash hex (v1, or v2 for v2-only torrents)", &TorrentView::id},
+        {"name", "string", "torrent name", &TorrentView::name},
+        {"state", "string", state_help(), &TorrentView::state},
+        {"progress", "number", "fraction of wanted data downloaded, 0..1", &TorrentView::progress},
+        {"total_size", "integer", "bytes in the torrent", &TorrentView::total_size},
+        {"size_when_done", "integer", "bytes of the wanted files", &TorrentView::size_when_done},
+        {"left_until_done", "integer", "wanted bytes still missing", &TorrentView::left_until_done},
+        {"downloaded", "integer", "payload bytes downloaded, all time", &TorrentView::downloaded},
+        {"uploaded", "integer", "payload bytes uploaded, all time", &TorrentView::uploaded},
+        {"have_bytes", "integer", "verified bytes on disk", &TorrentView::have_bytes},
+        {"download_rate", "integer", "payload bytes/s down", &TorrentView::download_rate},
+        {"upload_rate", "integer", "payload bytes/s up", &TorrentView::upload_rate},
         {"ratio", "number", "uploaded / downloaded (or / size for torrents added complete)",
-         [](T v) -> json { return v.ratio; }},
-        {"peers", "integer", "connected peers", [](T v) -> json { return v.peers; }},
-        {"seeds", "integer", "connected seeds", [](T v) -> json { return v.seeds; }},
+         &TorrentView::ratio},
+        {"peers", "integer", "connected peers", &TorrentView::peers},
+        {"seeds", "integer", "connected seeds", &TorrentView::seeds},
         {"swarm_seeds", "integer", "seeds in the swarm per the tracker (-1 unknown)",
-         [](T v) -> json { return v.swarm_seeds; }},
+         &TorrentView::swarm_seeds},
         {"swarm_leechers", "integer", "leechers in the swarm per the tracker (-1 unknown)",
-         [](T v) -> json { return v.swarm_leechers; }},
+         &TorrentView::swarm_leechers},
         {"eta", "integer",
          "seconds until done, 0 when done, -1 unknown (no rate, or no metadata yet)",
-         [](T v) -> json { return v.eta; }},
-        {"save_path", "string", "directory holding the data",
-         [](T v) -> json { return v.save_path; }},
-        {"labels", "array", "labels", [](T v) -> json { return v.labels; }},
-        {"added_time", "integer", "unix time added", [](T v) -> json { return v.added_time; }},
+         &TorrentView::eta},
+        {"save_path", "string", "directory holding the data", &TorrentView::save_path},
+        {"labels", "array", "labels", &TorrentView::labels},
+        {"added_time", "integer", "unix time added", &TorrentView::added_time},
         {"completed_time", "integer", "unix time the download completed, 0 if not yet",
-         [](T v) -> json { return v.completed_time; }},
-        {"error", "string", "error text, empty if none", [](T v) -> json { return v.error; }},
-        {"paused", "boolean", "true when stopped or queued", [](T v) -> json { return v.paused; }},
-        {"sequential", "boolean", "sequential download", [](T v) -> json { return v.sequential; }},
-        {"upload_limit", "integer", "bytes/s, 0 = unlimited",
-         [](T v) -> json { return v.upload_limit; }},
-        {"download_limit", "integer", "bytes/s, 0 = unlimited",
-         [](T v) -> json { return v.download_limit; }},
+         &TorrentView::completed_time},
+        {"error", "string", "error text, empty if none", &TorrentView::error},
+        {"paused", "boolean", "true when stopped or queued", &TorrentView::paused},
+        {"sequential", "boolean", "sequential download", &TorrentView::sequential},
+        {"upload_limit", "integer", "bytes/s, 0 = unlimited", &TorrentView::upload_limit},
+        {"download_limit", "integer", "bytes/s, 0 = unlimited", &TorrentView::download_limit},
         {"max_connections", "integer", "peer connection limit, -1 = unlimited",
-         [](T v) -> json { return v.max_connections; }},
+         &TorrentView::max_connections},
         {"ratio_limit", "number",
          "its share ratio limit; -1 = the label's or the default, -2 = none",
-         [](T v) -> json { return v.ratio_limit; }},
+         &TorrentView::ratio_limit},
         {"seed_time_limit", "integer",
          "its limit on seconds of seeding; -1 = the label's or the default, -2 = none",
-         [](T v) -> json { return v.seed_time_limit; }},
+         &TorrentView::seed_time_limit},
         {"idle_limit", "integer",
          "its limit on seconds seeding without uploading; -1 = the label's or the default, -2 = "
          "none",
-         [](T v) -> json { return v.idle_limit; }},
+         &TorrentView::idle_limit},
         {"limit_action", "string", "stop, remove or remove_data when a share limit is reached",
-         [](T v) -> json { return v.limit_action; }},
+         &TorrentView::limit_action},
         {"limit_reached", "boolean", "stopped by a share limit (until started again)",
-         [](T v) -> json { return v.limit_reached; }},
-        {"seeding_time", "integer", "seconds spent seeding",
-         [](T v) -> json { return v.seeding_time; }},
-        {"active_time", "integer", "seconds spent active",
-         [](T v) -> json { return v.active_time; }},
+         &TorrentView::limit_reached},
+        {"seeding_time", "integer", "seconds spent seeding", &TorrentView::seeding_time},
+        {"active_time", "integer", "seconds spent active", &TorrentView::active_time},
         {"idle_time", "integer", "seconds seeding since it last uploaded (0 unless seeding)",
-         [](T v) -> json { return v.idle_time; }},
+         &TorrentView::idle_time},
         {"activity_time", "integer", "unix time of the last payload sent or received, 0 never",
-         [](T v) -> json { return v.activity_time; }},
+         &TorrentView::activity_time},
         {"num_pieces", "integer", "pieces in the torrent (0 without metadata)",
-         [](T v) -> json { return v.num_pieces; }},
+         &TorrentView::num_pieces},
         {"num_files", "integer", "files in the torrent, pad files not counted (0 without metadata)",
-         [](T v) -> json { return v.num_files; }},
-        {"pieces_have", "integer", "pieces downloaded and checked",
-         [](T v) -> json { return v.pieces_have; }},
-        {"piece_size", "integer", "bytes per piece (0 without metadata)",
-         [](T v) -> json { return v.piece_size; }},
+         &TorrentView::num_files},
+        {"pieces_have", "integer", "pieces downloaded and checked", &TorrentView::pieces_have},
+        {"piece_size", "integer", "bytes per piece (0 without metadata)", &TorrentView::piece_size},
         {"has_metadata", "boolean", "false while a magnet link fetches metadata",
-         [](T v) -> json { return v.has_metadata; }},
+         &TorrentView::has_metadata},
         {"info_hash_v2", "string", "v2 info-hash hex, empty for v1-only torrents",
-         [](T v) -> json { return v.info_hash_v2; }},
+         &TorrentView::info_hash_v2},
         {"current_tracker", "string", "tracker of the last successful announce",
-         [](T v) -> json { return v.current_tracker; }},
+         &TorrentView::current_tracker},
         {"queue_position", "integer", "position in the download queue, -1 when not queued",
-         [](T v) -> json { return v.queue_position; }},
+         &TorrentView::queue_position},
         {"resume", "string", "none (checked from scratch), accepted (fast resume) or rejected",
-         [](T v) -> json { return v.resume; }},
+         &TorrentView::resume},
         {"resume_saved_time", "integer", "unix time resume data was last written to state.db",
-         [](T v) -> json { return v.resume_saved_time; }},
+         &TorrentView::resume_saved_time},
     };
     return t;
 }
@@ -158,12 +142,53 @@ std::vector<TorrentField const*> resolve_torrent_fields(std::vector<std::string>
     return out;
 }
 
+namespace {
+
+template <class... F> struct Overload : F... {
+    using F::operator()...;
+};
+template <class... F> Overload(F...) -> Overload<F...>;
+
+} // namespace
+
 json torrent_json(TorrentView const& t, std::vector<TorrentField const*> const& fields)
 {
     json obj = json::object();
     for (auto const* f : fields)
-        obj[f->name] = f->value(t);
+        std::visit(
+            Overload{[&](daemon::TorrentState TorrentView::*m) { obj[f->name] = name(t.*m); },
+                     [&](auto m) { obj[f->name] = t.*m; }},
+            f->member);
     return obj;
+}
+
+void write_torrent(JsonText& out, TorrentView const& t,
+                   std::vector<TorrentField const*> const& fields)
+{
+    out.raw('{');
+    bool first = true;
+    for (auto const* f : fields) {
+        if (!first)
+            out.raw(',');
+        first = false;
+        out.key(f->name);
+        std::visit(Overload{[&](std::string TorrentView::*m) { out.string(t.*m); },
+                            [&](std::int64_t TorrentView::*m) { out.integer(t.*m); },
+                            [&](double TorrentView::*m) { out.number(t.*m); },
+                            [&](bool TorrentView::*m) { out.boolean(t.*m); },
+                            [&](std::vector<std::string> TorrentView::*m) {
+                                out.raw('[');
+                                for (std::size_t i = 0; i < (t.*m).size(); ++i) {
+                                    if (i > 0)
+                                        out.raw(',');
+                                    out.string((t.*m)[i]);
+                                }
+                                out.raw(']');
+                            },
+                            [&](daemon::TorrentState TorrentView::*m) { out.string(name(t.*m)); }},
+                   f->member);
+    }
+    out.raw('}');
 }
 
 json torrent_schema()

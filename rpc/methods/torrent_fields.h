@@ -5,19 +5,29 @@
 #pragma once
 
 #include "daemon/torrent/torrents.h"
+#include "rpc/json_text.h"
 
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace seedbox::rpc {
+
+// The TorrentView member a field reads: its type decides how the field is written, as a JSON
+// value (torrent.get) or straight to text (torrent.list).
+using TorrentMember =
+    std::variant<std::string daemon::TorrentView::*, std::int64_t daemon::TorrentView::*,
+                 double daemon::TorrentView::*, bool daemon::TorrentView::*,
+                 std::vector<std::string> daemon::TorrentView::*,
+                 daemon::TorrentState daemon::TorrentView::*>;
 
 struct TorrentField {
     char const* name;
     char const* type; // its JSON Schema type
     char const* help;
-    nlohmann::json (*value)(daemon::TorrentView const&);
+    TorrentMember member;
 };
 
 // Every field, in the order rpc.discover lists them.
@@ -27,9 +37,12 @@ struct TorrentField {
 // The fields named, in that order; an RpcError (invalid_params) names the first unknown one.
 [[nodiscard]] std::vector<TorrentField const*>
 resolve_torrent_fields(std::vector<std::string> const& names);
-// A torrent as torrent.get / torrent.list answer it: exactly `fields`.
+// A torrent as torrent.get / torrent.list answer it: exactly `fields`; as a JSON object, or
+// written as one to `out` (the same JSON, without building the tree).
 [[nodiscard]] nlohmann::json torrent_json(daemon::TorrentView const& t,
                                           std::vector<TorrentField const*> const& fields);
+void write_torrent(JsonText& out, daemon::TorrentView const& t,
+                   std::vector<TorrentField const*> const& fields);
 // The JSON Schema of such an object: each field typed, state an enum, nothing else.
 [[nodiscard]] nlohmann::json torrent_schema();
 

@@ -48,6 +48,13 @@ struct Fixture {
                      .handler = [](Call&) -> json {
                          throw RpcError(Err::torrent_not_found, "no such torrent");
                      }});
+        t.push_back({.name = "text",
+                     .summary = "answers with text it wrote",
+                     .result = {{"type", "object"}},
+                     .handler = [](Call& c) -> json {
+                         c.answer_text(R"({"n":[1,2.5,"\u00e9"]})");
+                         return "ignored";
+                     }});
         t.push_back({.name = "ws.only",
                      .summary = "",
                      .result = {{"type", "integer"}},
@@ -336,4 +343,18 @@ TEST_CASE_FIXTURE(Fixture, "the daemon's handlers run against a fake torrent eng
         R"({"jsonrpc":"2.0","id":2,"method":"torrent.get","params":{"id":")" + id + R"("}})", conn);
     REQUIRE(r);
     CHECK(json::parse(*r)["error"]["data"]["token"] == "torrent_not_found");
+}
+
+TEST_CASE_FIXTURE(Fixture, "a result written as text is answered in the same envelope")
+{
+    auto one = call(R"({"jsonrpc":"2.0","id":"a\"b","method":"text"})");
+    CHECK(one == json::parse(R"({"jsonrpc":"2.0","id":"a\"b","result":{"n":[1,2.5,"é"]}})"));
+    auto batch = call(R"([{"jsonrpc":"2.0","id":1,"method":"text"},
+                          {"jsonrpc":"2.0","method":"text"},
+                          {"jsonrpc":"2.0","id":2,"method":"echo","params":{"text":"x"}}])");
+    REQUIRE(batch.size() == 2); // the notification is not answered
+    CHECK(batch[0]["id"] == 1);
+    CHECK(batch[0]["result"]["n"][1] == 2.5);
+    CHECK(batch[1]["result"]["text"] == "x");
+    CHECK(!dispatcher.handle(R"({"jsonrpc":"2.0","method":"text"})", conn).has_value());
 }
