@@ -124,7 +124,7 @@ std::unique_ptr<ledger::StateStore> open_state(config::Config const& cfg, RunOpt
     }
     if (opts.reset_session_settings) {
         std::string const empty = "{}";
-        auto reset_err = ledger::StateStore::wait([&](auto done) {
+        auto reset_err = store->wait([&](auto done) {
             store->put_blob("settings", ledger::Blob(empty.begin(), empty.end()), std::move(done));
         });
         if (!reset_err.empty()) {

@@ -56,13 +56,19 @@ public:
     void save_source(std::string const& id, Blob metainfo, Writer::Done done = {});
 
     // Runs `op(done)` and blocks until `done` is called; returns its error. Worker threads only.
-    template <class Op> static std::string wait(Op&& op)
+    // A hold (hold()) does not delay it.
+    template <class Op> std::string wait(Op&& op)
     {
+        auto const urgent = writer_->urgent();
         std::promise<std::string> p;
         auto f = p.get_future();
         op([&p](std::string const& e) { p.set_value(e); });
         return f.get();
     }
+
+    // Writer::hold: while the token lives, writes wait (at most Writer::kMaxHold) so that those
+    // made meanwhile share one transaction.
+    [[nodiscard]] std::shared_ptr<void> hold() { return writer_->hold(); }
 
     void flush() { writer_->flush(); }
 

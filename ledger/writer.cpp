@@ -18,19 +18,57 @@ Writer::~Writer()
 
 void Writer::submit(Job job, Done done)
 {
+    bool wake = false;
     {
         std::lock_guard lock(mutex_);
+        // Held: the thread needs waking only for the first job, to start its kMaxHold wait.
+        wake = holds_ == 0 || queue_.empty();
         queue_.emplace_back(std::move(job), std::move(done));
     }
-    cv_.notify_one();
+    if (wake)
+        cv_.notify_one();
 }
 
 std::string Writer::run(Job job)
 {
+    auto const blocked = urgent();
     std::promise<std::string> promise;
     auto result = promise.get_future();
     submit(std::move(job), [&promise](std::string const& err) { promise.set_value(err); });
     return result.get();
+}
+
+std::shared_ptr<void> Writer::urgent()
+{
+    {
+        std::lock_guard lock(mutex_);
+        ++blocking_;
+    }
+    cv_.notify_one(); // past any hold
+    return std::shared_ptr<void>(nullptr, [this](void*) {
+        std::lock_guard lock(mutex_);
+        --blocking_;
+    });
+}
+
+std::shared_ptr<void> Writer::hold()
+{
+    {
+        std::lock_guard lock(mutex_);
+        ++holds_;
+    }
+    return std::shared_ptr<void>(nullptr, [this](void*) {
+        {
+            std::lock_guard lock(mutex_);
+            --holds_;
+        }
+        cv_.notify_one();
+    });
+}
+
+bool Writer::ready() const
+{
+    return stop_ || (!queue_.empty() && (holds_ == 0 || blocking_ > 0));
 }
 
 void Writer::flush()
@@ -45,6 +83,8 @@ void Writer::loop()
         {
             std::unique_lock lock(mutex_);
             cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+            if (!ready()) // held: until released, or kMaxHold at most
+                cv_.wait_for(lock, kMaxHold, [this] { return ready(); });
             if (queue_.empty() && stop_)
                 return;
             batch.swap(queue_);

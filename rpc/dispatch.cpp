@@ -1,6 +1,7 @@
 // Running requests: parse, envelope, lookup, auth, params, run, answer; batches and deferred calls.
 #include "rpc/dispatch.h"
 
+#include "daemon/torrent/torrents.h"
 #include "rpc/json_limits.h"
 
 #include <algorithm>
@@ -302,6 +303,9 @@ void Dispatcher::handle(std::string_view body, Connection& conn, Done done)
                       "Invalid Request: batch of " + std::to_string(doc.size()) +
                           " calls; the limit is " + std::to_string(limits_.max_batch));
     auto gather = std::make_shared<Gather>(doc.size(), std::move(done));
+    // The batch's writes (its adds) share one state.db transaction, committed when the last call
+    // has been handed over.
+    auto const group = ctx_.engine.group_commits();
     for (std::size_t i = 0; i < doc.size(); ++i)
         run_one(std::move(doc[i]), conn,
                 [gather, i](std::optional<std::string> r) { gather->put(i, std::move(r)); });

@@ -412,8 +412,7 @@ std::string Engine::Impl::persist_meta(std::string const& id)
         meta = it->second.meta.to_json().dump();
         save_path = it->second.save_path;
     }
-    return ledger::StateStore::wait(
-        [&](auto done) { store.update_meta(id, meta, save_path, std::move(done)); });
+    return store.wait([&](auto done) { store.update_meta(id, meta, save_path, std::move(done)); });
 }
 
 } // namespace seedbox::daemon

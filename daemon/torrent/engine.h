@@ -67,6 +67,8 @@ public:
     Status queue_move(std::vector<std::string> const& ids, QueueMove to) override;
     [[nodiscard]] std::vector<std::int64_t> removed_numbers() override;
 
+    [[nodiscard]] std::shared_ptr<void> group_commits() override;
+
     Result<std::vector<TorrentView>> list(std::vector<std::string> const& ids,
                                           std::optional<std::string> const& label) override;
     Status each(std::vector<std::string> const& ids, std::optional<std::string> const& label,

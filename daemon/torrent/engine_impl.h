@@ -148,9 +148,9 @@ struct Engine::Impl {
     std::deque<std::pair<std::int64_t, std::int64_t>> removed;
     // Under mutex: takes the torrent out of the table and remembers its number.
     void erase_torrent(std::map<std::string, Entry>::iterator it);
-    // Ids being written to state.db by add(), before they are in the table (under mutex): a
-    // second add of one of them answers "already added" at once.
-    std::set<std::string> adding;
+    // Ids being written to state.db by add(), before they are in the table (under mutex), each
+    // with the later adds of the same torrent, answered "already added" once it commits.
+    std::map<std::string, std::vector<Torrents::AddDone>> adding;
     // The torrents whose resume data changed since the last save, each once (under mutex): a
     // save of N changed torrents costs O(N), not a pass over the table.
     std::vector<std::string> dirty_ids;
@@ -244,7 +244,7 @@ struct Engine::Impl {
     // await_handles for one id, then find() and loaded().
     Result<Entry*> find_loaded(std::unique_lock<std::mutex>& lock, std::string const& id,
                                bool failed_ok = false);
-    // Notified (under mutex) when a loading entry is done, and when an add leaves `adding`.
+    // Notified (under mutex) when a loading entry is done.
     std::condition_variable handles_cv;
     // for_each_id: every id known and loaded (see loaded()), then fn on each.
     Status for_each_id(std::vector<std::string> const& ids, std::function<void(Entry&)> const& fn,
@@ -282,11 +282,13 @@ struct Engine::Impl {
     [[nodiscard]] TorrentNote summary(Entry const& e) const;
 
     // operations.cpp: the steps of Engine::add after the checks, in order.
-    // The answer for a torrent already in the table (after waiting up to kLoadWait for another
-    // add of it to commit), if it is; else marks `id` as being added (caller then ends with
-    // insert_added, or erases it from `adding` on failure). Never on the io thread.
-    [[nodiscard]] std::optional<Result<AddResult>> claim_add(std::string const& id,
-                                                             std::string const& name);
+    // Answers an add of a torrent already in the table ("not added") and returns true; queues
+    // an add of one being added by another call (answered by settle_add) and returns true; else
+    // marks `id` as being added and returns false: the caller adds it, then calls settle_add.
+    [[nodiscard]] bool claim_add(std::string const& id, std::string const& name,
+                                 Torrents::AddDone& done);
+    // The add of `id` is over: answers the adds queued behind it, as `first` went.
+    void settle_add(std::string const& id, Result<AddResult> const& first);
     // Once its row is committed (with row.number): puts the added torrent in the table as
     // loading, and hands it to libtorrent (async_add_torrent), unless the session has closed
     // (then it loads at the next start); returns its summary for the events.

@@ -217,7 +217,7 @@ Result<std::vector<std::string>> Engine::ban(std::vector<std::string> const& add
             return make_error(Errc::invalid_argument, "the ban list holds at most " +
                                                           std::to_string(kMaxBans) + " entries");
         auto text = json(list).dump();
-        auto err = ledger::StateStore::wait([&](auto done) {
+        auto err = m.store.wait([&](auto done) {
             m.store.put_blob("bans", ledger::Blob(text.begin(), text.end()), std::move(done));
         });
         if (!err.empty())

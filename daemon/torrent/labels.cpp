@@ -90,7 +90,7 @@ Status Engine::set_label(std::string const& name, config::LabelPolicy const& pol
     auto next = runtime_copy(m);
     next[name] = policy;
     auto text = stored_text(next);
-    auto err = ledger::StateStore::wait([&](auto done) {
+    auto err = m.store.wait([&](auto done) {
         m.store.put_blob("labels", ledger::Blob(text.begin(), text.end()), std::move(done));
     });
     if (!err.empty())
@@ -118,7 +118,7 @@ Status Engine::remove_label(std::string const& name)
     }
     next.erase(name);
     auto text = stored_text(next);
-    auto err = ledger::StateStore::wait([&](auto done) {
+    auto err = m.store.wait([&](auto done) {
         m.store.put_blob("labels", ledger::Blob(text.begin(), text.end()), std::move(done));
     });
     if (!err.empty())

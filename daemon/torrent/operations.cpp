@@ -95,22 +95,37 @@ ledger::TorrentRow row_of(Source& src, std::string const& save_path, TorrentMeta
 
 } // namespace
 
-std::optional<Result<AddResult>> Engine::Impl::claim_add(std::string const& id,
-                                                         std::string const& name)
+bool Engine::Impl::claim_add(std::string const& id, std::string const& name, AddDone& done)
 {
     std::unique_lock lock(mutex);
-    // Being added by another call: its commit is moments away, and then it is in the table (or
-    // it failed, and this call adds it).
-    handles_cv.wait_for(lock, kLoadWait, [&] { return adding.count(id) == 0; });
     if (auto it = torrents.find(id); it != torrents.end()) {
         auto const& known = it->second.status.name;
-        return AddResult{id, known.empty() ? name : known, false};
+        lock.unlock();
+        done(AddResult{id, known.empty() ? name : known, false});
+        return true;
     }
-    if (!adding.insert(id).second)
-        return make_error(Errc::storage_failed,
-                          "another add of this torrent has waited for state.db for " +
-                              std::to_string(kLoadWait.count()) + " s; retry shortly");
-    return std::nullopt;
+    auto [it, first] = adding.try_emplace(id);
+    if (!first) // being added by another call: answered with its commit, no worker waits
+        it->second.push_back(std::move(done));
+    return !first;
+}
+
+void Engine::Impl::settle_add(std::string const& id, Result<AddResult> const& first)
+{
+    std::vector<AddDone> waiting;
+    {
+        std::lock_guard lock(mutex);
+        if (auto it = adding.find(id); it != adding.end()) {
+            waiting = std::move(it->second);
+            adding.erase(it);
+        }
+    }
+    for (auto& done : waiting) {
+        if (first)
+            done(AddResult{id, first.value().name, false});
+        else
+            done(first.error());
+    }
 }
 
 TorrentNote Engine::Impl::insert_added(ledger::TorrentRow const& row, TorrentMeta const& meta,
@@ -126,8 +141,6 @@ TorrentNote Engine::Impl::insert_added(ledger::TorrentRow const& row, TorrentMet
     e.source_is_magnet = row.source_kind == "magnet";
     e.loading = true; // until libtorrent's add_torrent_alert (on_torrent_added)
     std::lock_guard lock(mutex);
-    adding.erase(row.id);
-    handles_cv.notify_all(); // a duplicate add waits in claim_add
     e.seq = next_seq++;
     auto& stored = torrents.emplace(row.id, std::move(e)).first->second;
     mark_dirty(stored); // its first resume data: no recheck at the next start
@@ -178,33 +191,37 @@ void Engine::add_async(AddRequest const& req, AddDone done)
                                   {m.cfg.torrent.default_save_path, m.cfg.torrent.allowed_roots});
     if (!save)
         return done(make_error(Errc::path_not_allowed, "save_path: " + save.error().message));
-    if (auto known = m.claim_add(src->id, src->name))
-        return done(*known);
+    if (m.claim_add(src->id, src->name, done))
+        return;
 
     auto const meta = meta_of(req);
     prepare_params(src->atp, req, save->string(), m.pex);
     auto const name = src->name;
     auto add = std::make_shared<Adding>(
         Adding{std::move(src->atp), row_of(*src, save->string(), meta), meta, name, req.labels});
-    m.store.insert_torrent(
-        add->row, [&m, add, done = std::move(done)](std::string const& err, std::int64_t number) {
-            auto const& id = add->row.id;
-            if (!err.empty()) {
-                {
-                    std::lock_guard lock(m.mutex);
-                    m.adding.erase(id);
-                    m.handles_cv.notify_all();
-                }
-                return done(make_error(Errc::storage_failed,
-                                       "cannot record the torrent in state.db: " + err));
-            }
-            add->row.number = number;
-            auto note = m.insert_added(add->row, add->meta, add->name, std::move(add->atp));
-            m.wake();
-            m.publish_added(std::move(note), add->row.save_path, add->labels);
-            spdlog::info("added torrent {} ({})", add->name, id);
-            done(AddResult{id, add->name, true});
-        });
+    m.store.insert_torrent(add->row, [&m, add, done = std::move(done)](std::string const& err,
+                                                                       std::int64_t number) {
+        auto const& id = add->row.id;
+        if (!err.empty()) {
+            Result<AddResult> failed =
+                make_error(Errc::storage_failed, "cannot record the torrent in state.db: " + err);
+            m.settle_add(id, failed);
+            return done(std::move(failed));
+        }
+        add->row.number = number;
+        auto note = m.insert_added(add->row, add->meta, add->name, std::move(add->atp));
+        m.wake();
+        m.publish_added(std::move(note), add->row.save_path, add->labels);
+        spdlog::info("added torrent {} ({})", add->name, id);
+        Result<AddResult> added = AddResult{id, add->name, true};
+        m.settle_add(id, added);
+        done(std::move(added));
+    });
+}
+
+std::shared_ptr<void> Engine::group_commits()
+{
+    return impl_->store.hold();
 }
 
 Result<AddResult> Engine::add(AddRequest const& req)
@@ -315,7 +332,7 @@ Status Engine::remove(std::vector<std::string> const& ids, bool delete_data)
             if (auto it = m.torrents.find(id); it != m.torrents.end())
                 m.erase_torrent(it);
         }
-        auto err = ledger::StateStore::wait(
+        auto err = m.store.wait(
             [&m, &id = id](auto done) { m.store.remove_torrent(id, std::move(done)); });
         if (!err.empty())
             return make_error(Errc::storage_failed,

@@ -189,7 +189,7 @@ Result<std::string> checked_listen_interfaces(lt::settings_pack const& p, json c
 Status store_settings(ledger::StateStore& store, json const& stored)
 {
     auto text = stored.dump();
-    auto err = ledger::StateStore::wait([&](auto done) {
+    auto err = store.wait([&](auto done) {
         store.put_blob("settings", ledger::Blob(text.begin(), text.end()), std::move(done));
     });
     if (!err.empty())

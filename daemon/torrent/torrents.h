@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -284,6 +285,9 @@ public:
     // a few transactions, not one each. The default runs add() and then `done`.
     using AddDone = std::function<void(Result<AddResult>)>;
     virtual void add_async(AddRequest const& req, AddDone done) { done(add(req)); }
+    // While the returned token lives, state.db holds its commits back (a second at most), so the
+    // adds made meanwhile (a JSON-RPC batch's) share one transaction. Null: no such grouping.
+    [[nodiscard]] virtual std::shared_ptr<void> group_commits() { return nullptr; }
     virtual Status remove(std::vector<std::string> const& ids, bool delete_data) = 0;
     virtual Status start_torrents(std::vector<std::string> const& ids) = 0;
     virtual Status stop_torrents(std::vector<std::string> const& ids) = 0;

@@ -1,6 +1,8 @@
 #include "ledger/state_store.h"
 #include "temp_dir.h"
 
+#include <atomic>
+#include <chrono>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <future>
@@ -49,9 +51,10 @@ TEST_CASE("state store round-trips torrents, resume data and blobs across reopen
         TorrentRow row{"abc", "magnet", {'m'}, "/data", R"({"labels":["x"]})", 42, {}, 0, 0};
         CHECK(insert(*store, row).first.empty());
         store->save_resume("abc", {1, 2, 3}, 77);
-        CHECK(StateStore::wait([&](auto done) {
-                  store->put_blob("settings", {'{', '}'}, done);
-              }).empty());
+        CHECK(store->wait([&](auto done) {
+                       store->put_blob("settings", {'{', '}'}, done);
+                   })
+                  .empty());
         store->flush();
     }
     std::string err;
@@ -123,7 +126,7 @@ TEST_CASE("torrent numbers count up from 1, survive a reopen and are never reuse
         CHECK(insert(*store, magnet_row("aa")) == std::pair<std::string, std::int64_t>{"", 1});
         CHECK(insert(*store, magnet_row("bb")) == std::pair<std::string, std::int64_t>{"", 2});
         CHECK(insert(*store, magnet_row("cc")) == std::pair<std::string, std::int64_t>{"", 3});
-        CHECK(StateStore::wait([&](auto done) { store->remove_torrent("cc", done); }).empty());
+        CHECK(store->wait([&](auto done) { store->remove_torrent("cc", done); }).empty());
         CHECK(insert(*store, magnet_row("dd")).second == 4);
         // Stored again (replaced): it keeps its number and takes none from the counter.
         auto again = magnet_row("aa");
@@ -131,7 +134,7 @@ TEST_CASE("torrent numbers count up from 1, survive a reopen and are never reuse
         CHECK(insert(*store, again).second == 1);
         CHECK(insert(*store, magnet_row("ee")).second == 5);
         // The highest number goes: a counter, not MAX(number) + 1, must still skip it.
-        CHECK(StateStore::wait([&](auto done) { store->remove_torrent("ee", done); }).empty());
+        CHECK(store->wait([&](auto done) { store->remove_torrent("ee", done); }).empty());
         CHECK(numbers(*store) ==
               std::map<std::string, std::int64_t>{{"aa", 1}, {"bb", 2}, {"dd", 4}});
     }
@@ -191,4 +194,41 @@ CREATE TABLE blobs (
     CHECK(rows[1].added_time == 3);
     // The counter starts after the backfilled numbers.
     CHECK(insert(*store, magnet_row("new")).second == 3);
+}
+
+TEST_CASE("a writer hold makes a burst of jobs one transaction, and never delays run()")
+{
+    TempDir dir;
+    Db db;
+    REQUIRE(db.open((dir.path / "w.db").string(), "NORMAL").empty());
+    Writer writer(std::move(db));
+    REQUIRE(writer.run([](Db& d) { return d.exec("CREATE TABLE t(n INTEGER)"); }).empty());
+    std::atomic<int> executed{0};
+    auto job = [&](Db& d) {
+        ++executed;
+        return d.exec("INSERT INTO t VALUES (1)");
+    };
+    // Held: the first job's completion comes after all three ran, in the same commit.
+    std::promise<int> seen_by_first;
+    auto first_done = seen_by_first.get_future();
+    {
+        auto const hold = writer.hold();
+        writer.submit(job, [&](std::string const&) { seen_by_first.set_value(executed.load()); });
+        writer.submit(job);
+        writer.submit(job);
+    }
+    REQUIRE(first_done.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(first_done.get() == 3);
+    // A blocking run() under a hold that is never released goes through, and takes the held
+    // job with it.
+    auto const hold = writer.hold();
+    std::promise<void> held_done;
+    writer.submit(job, [&](std::string const&) { held_done.set_value(); });
+    CHECK(writer.run(job).empty());
+    CHECK(held_done.get_future().wait_for(std::chrono::seconds(0)) == std::future_status::ready);
+    CHECK(executed.load() == 5);
+    // A hold left alive lets a job wait kMaxHold at most.
+    std::promise<void> late;
+    writer.submit(job, [&](std::string const&) { late.set_value(); });
+    CHECK(late.get_future().wait_for(Writer::kMaxHold * 10) == std::future_status::ready);
 }
