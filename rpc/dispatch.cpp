@@ -47,21 +47,17 @@ struct Pending {
         observe(0);
         respond({{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
     }
-    // `result` is JSON text (Call::answer_text).
-    void complete_text(std::string const& result)
+    // `result` is JSON text (Call::answer_text); the envelope goes around it in place.
+    void complete_text(std::string result)
     {
         if (answered.exchange(true) || !live->load())
             return;
         observe(0);
         if (notification)
             return finish({});
-        std::string out = "{\"id\":";
-        out += dump(id);
-        out.reserve(out.size() + result.size() + 32);
-        out += ",\"jsonrpc\":\"2.0\",\"result\":";
-        out += result;
-        out += '}';
-        finish(std::move(out));
+        result.insert(0, "{\"id\":" + dump(id) + ",\"jsonrpc\":\"2.0\",\"result\":");
+        result += '}';
+        finish(std::move(result));
     }
     void fail(RpcError const& e)
     {
@@ -389,7 +385,7 @@ void Dispatcher::invoke(Method const& method, json params, Connection& conn,
     try {
         auto result = method.handler(call);
         if (auto& text = call.text())
-            pending->complete_text(*text);
+            pending->complete_text(std::move(*text));
         else if (!call.deferred())
             pending->complete(std::move(result));
     } catch (RpcError const& e) {

@@ -141,6 +141,11 @@ struct Engine::Impl {
     // hooks, the engine's own session settings in cfg.bt)
     mutable std::mutex mutex;
     std::map<std::string, Entry> torrents;
+    // The same entries in the order they were added (by seq): what a list walks, with no sort
+    // and no tree walk. Kept beside `torrents` by add_entry and erase_torrent (under mutex).
+    std::vector<Entry*> by_seq;
+    // Under mutex: puts `e` in the table with the next seq; null when its id is there already.
+    Entry* add_entry(std::string const& id, Entry&& e);
     std::uint64_t next_seq = 1;
     // The numbers of torrents removed in the last kRemovedWindow seconds, with when (unix
     // seconds), oldest first: Transmission's recently-active "removed" list. Under mutex.

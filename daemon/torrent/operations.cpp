@@ -141,8 +141,7 @@ TorrentNote Engine::Impl::insert_added(ledger::TorrentRow const& row, TorrentMet
     e.source_is_magnet = row.source_kind == "magnet";
     e.loading = true; // until libtorrent's add_torrent_alert (on_torrent_added)
     std::lock_guard lock(mutex);
-    e.seq = next_seq++;
-    auto& stored = torrents.emplace(row.id, std::move(e)).first->second;
+    auto& stored = *add_entry(row.id, std::move(e)); // its add was claimed: not there yet
     mark_dirty(stored); // its first resume data: no recheck at the next start
     // Under the mutex: in the table before libtorrent has it, and never into a closed session
     // (async_add_torrent only posts to libtorrent's thread).
@@ -286,7 +285,18 @@ void Engine::Impl::erase_torrent(std::map<std::string, Entry>::iterator it)
     while (!removed.empty() && removed.front().second < now - kRemovedWindow)
         removed.pop_front();
     removed.emplace_back(it->second.number, now);
+    by_seq.erase(std::find(by_seq.begin(), by_seq.end(), &it->second));
     torrents.erase(it);
+}
+
+Entry* Engine::Impl::add_entry(std::string const& id, Entry&& e)
+{
+    e.seq = next_seq++;
+    auto [it, added] = torrents.try_emplace(id, std::move(e));
+    if (!added)
+        return nullptr;
+    by_seq.push_back(&it->second);
+    return &it->second;
 }
 
 std::vector<std::int64_t> Engine::removed_numbers()

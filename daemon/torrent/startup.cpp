@@ -294,8 +294,7 @@ void Engine::Impl::add_loading(ledger::TorrentRow const& row)
     e.source_is_magnet = row.source_kind == "magnet";
     e.restored = true;
     e.loading = true;
-    e.seq = next_seq++;
-    torrents.emplace(row.id, std::move(e));
+    (void)add_entry(row.id, std::move(e)); // state.db's ids are unique
 }
 
 void Engine::Impl::restore(ledger::TorrentRow const& row)

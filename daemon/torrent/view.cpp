@@ -254,15 +254,11 @@ Result<std::vector<Entry const*>> pick(Engine::Impl const& m, std::vector<std::s
         }
         return picked;
     }
-    picked.reserve(m.torrents.size());
-    for (auto const& [id, e] : m.torrents) {
-        if (label &&
-            std::find(e.meta.labels.begin(), e.meta.labels.end(), *label) == e.meta.labels.end())
-            continue;
-        picked.push_back(&e);
-    }
-    std::sort(picked.begin(), picked.end(),
-              [](Entry const* a, Entry const* b) { return a->seq < b->seq; });
+    if (!label)
+        return std::vector<Entry const*>(m.by_seq.begin(), m.by_seq.end());
+    for (auto const* e : m.by_seq)
+        if (std::find(e->meta.labels.begin(), e->meta.labels.end(), *label) != e->meta.labels.end())
+            picked.push_back(e);
     return picked;
 }
 

@@ -10,6 +10,8 @@
 #include "rpc/methods/torrent_fields.h"
 #include "rpc/schema.h"
 
+#include <atomic>
+
 namespace seedbox::rpc {
 
 namespace {
@@ -53,7 +55,12 @@ json torrent_list(Call& call)
     if (call.has("label"))
         label = call.arg<std::string>("label");
     bool const paging = limit > 0 || !after.empty();
-    std::string text = "{\"torrents\":[";
+    // Sized like the last answer: a list of 10,000 is megabytes, and growing it by doubling
+    // copies it over and over.
+    static std::atomic<std::size_t> last_size{0};
+    std::string text;
+    text.reserve(last_size.load(std::memory_order_relaxed) + 4096);
+    text = "{\"torrents\":[";
     JsonText out(text);
     std::int64_t listed = 0;
     std::optional<std::string> next;
@@ -87,6 +94,7 @@ json torrent_list(Call& call)
             out.null();
     }
     out.raw('}');
+    last_size.store(text.size(), std::memory_order_relaxed);
     call.answer_text(std::move(text));
     return nullptr;
 }
