@@ -69,6 +69,8 @@ public:
     // Writer::hold: while the token lives, writes wait (at most Writer::kMaxHold) so that those
     // made meanwhile share one transaction.
     [[nodiscard]] std::shared_ptr<void> hold() { return writer_->hold(); }
+    // Writer::urgent: for a caller about to block on a commit it did not submit through wait().
+    [[nodiscard]] std::shared_ptr<void> urgent() { return writer_->urgent(); }
 
     void flush() { writer_->flush(); }
 

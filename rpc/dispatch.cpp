@@ -202,6 +202,20 @@ std::shared_ptr<detail::Pending> new_pending(json& req, Dispatcher::Done const& 
     return pending;
 }
 
+// Whether a batch calls a method that writes (Method::mutates).
+bool writes_in(json const& batch, std::unordered_map<std::string, Method const*> const& index)
+{
+    return std::any_of(batch.begin(), batch.end(), [&](json const& call) {
+        if (!call.is_object())
+            return false;
+        auto m = call.find("method");
+        if (m == call.end() || !m->is_string())
+            return false;
+        auto it = index.find(m->get_ref<std::string const&>());
+        return it != index.end() && it->second->mutates;
+    });
+}
+
 // Params: every declared type, range, allowed value and member; no undeclared param, every
 // required one. The -32602 message, or empty when the params fit `method` (named `name`).
 std::string check_params(Method const& method, std::string const& name, json const& params)
@@ -300,8 +314,8 @@ void Dispatcher::handle(std::string_view body, Connection& conn, Done done)
                           " calls; the limit is " + std::to_string(limits_.max_batch));
     auto gather = std::make_shared<Gather>(doc.size(), std::move(done));
     // The batch's writes (its adds) share one state.db transaction, committed when the last call
-    // has been handed over.
-    auto const group = ctx_.engine.group_commits();
+    // has been handed over. A batch of reads holds nobody's writes back.
+    auto const group = writes_in(doc, index_) ? ctx_.engine.group_commits() : nullptr;
     for (std::size_t i = 0; i < doc.size(); ++i)
         run_one(std::move(doc[i]), conn,
                 [gather, i](std::optional<std::string> r) { gather->put(i, std::move(r)); });

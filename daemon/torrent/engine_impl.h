@@ -292,6 +292,10 @@ struct Engine::Impl {
     // marks `id` as being added and returns false: the caller adds it, then calls settle_add.
     [[nodiscard]] bool claim_add(std::string const& id, std::string const& name,
                                  Torrents::AddDone& done);
+    // add_async's last step, after claim_add: the row goes to state.db; its commit's completion
+    // (on the writer thread) puts the torrent in the table, settles the add and answers `done`.
+    void submit_add(Source&& src, std::string const& save_path, AddRequest const& req,
+                    Torrents::AddDone const& done);
     // The add of `id` is over: answers the adds queued behind it, as `first` went.
     void settle_add(std::string const& id, Result<AddResult> const& first);
     // Once its row is committed (with row.number): puts the added torrent in the table as

@@ -141,7 +141,8 @@ TorrentNote Engine::Impl::insert_added(ledger::TorrentRow const& row, TorrentMet
     e.source_is_magnet = row.source_kind == "magnet";
     e.loading = true; // until libtorrent's add_torrent_alert (on_torrent_added)
     std::lock_guard lock(mutex);
-    auto& stored = *add_entry(row.id, std::move(e)); // its add was claimed: not there yet
+    auto* added = add_entry(row.id, std::move(e)); // its add was claimed: not there yet
+    auto& stored = added ? *added : torrents.at(row.id);
     mark_dirty(stored); // its first resume data: no recheck at the next start
     // Under the mutex: in the table before libtorrent has it, and never into a closed session
     // (async_add_torrent only posts to libtorrent's thread).
@@ -192,14 +193,29 @@ void Engine::add_async(AddRequest const& req, AddDone done)
         return done(make_error(Errc::path_not_allowed, "save_path: " + save.error().message));
     if (m.claim_add(src->id, src->name, done))
         return;
+    // From here `id` is in `adding`: whatever happens, settle_add must see it out, or the adds
+    // queued behind it would never be answered.
+    auto const id = src->id;
+    try {
+        m.submit_add(std::move(*src), save->string(), req, done);
+    } catch (std::exception const& e) {
+        Result<AddResult> failed =
+            make_error(Errc::storage_failed, std::string("cannot add the torrent: ") + e.what());
+        m.settle_add(id, failed);
+        done(std::move(failed));
+    }
+}
 
+void Engine::Impl::submit_add(Source&& src, std::string const& save_path, AddRequest const& req,
+                              AddDone const& done)
+{
     auto const meta = meta_of(req);
-    prepare_params(src->atp, req, save->string(), m.pex);
-    auto const name = src->name;
+    prepare_params(src.atp, req, save_path, pex);
+    auto const name = src.name;
     auto add = std::make_shared<Adding>(
-        Adding{std::move(src->atp), row_of(*src, save->string(), meta), meta, name, req.labels});
-    m.store.insert_torrent(add->row, [&m, add, done = std::move(done)](std::string const& err,
-                                                                       std::int64_t number) {
+        Adding{std::move(src.atp), row_of(src, save_path, meta), meta, name, req.labels});
+    auto& m = *this;
+    store.insert_torrent(add->row, [&m, add, done](std::string const& err, std::int64_t number) {
         auto const& id = add->row.id;
         if (!err.empty()) {
             Result<AddResult> failed =
@@ -225,6 +241,8 @@ std::shared_ptr<void> Engine::group_commits()
 
 Result<AddResult> Engine::add(AddRequest const& req)
 {
+    // A caller blocked on the commit: no batch's hold delays it.
+    auto const urgent = impl_->store.urgent();
     std::promise<Result<AddResult>> added;
     auto result = added.get_future();
     add_async(req, [&added](Result<AddResult> r) { added.set_value(std::move(r)); });

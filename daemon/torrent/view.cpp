@@ -86,8 +86,10 @@ void hex_v2(lt::torrent_status const& st, std::string& out)
 // What the metadata says; zero and empty without it.
 void metadata_of(Entry const& e, TorrentView& v)
 {
+    // A magnet's torrent_info before its metadata is there but not valid (no files); the one
+    // that replaces it once the metadata arrives is.
     auto ti = e.status.torrent_file.lock();
-    if (!ti) {
+    if (!ti || !ti->is_valid()) {
         v.total_size = v.num_pieces = v.num_files = v.piece_size = v.created_time = 0;
         v.is_private = false;
         v.comment.clear();

@@ -55,34 +55,36 @@ json torrent_list(Call& call)
     if (call.has("label"))
         label = call.arg<std::string>("label");
     bool const paging = limit > 0 || !after.empty();
-    // Sized like the last answer: a list of 10,000 is megabytes, and growing it by doubling
-    // copies it over and over.
+    // A list of everything is sized like the last one: at 10,000 torrents it is megabytes, and
+    // growing it by doubling copies it over and over.
+    auto const ids = call.arg<std::vector<std::string>>("ids");
+    bool const everything = !paging && ids.empty() && !label;
     static std::atomic<std::size_t> last_size{0};
     std::string text;
-    text.reserve(last_size.load(std::memory_order_relaxed) + 4096);
+    if (everything)
+        text.reserve(last_size.load(std::memory_order_relaxed) + 4096);
     text = "{\"torrents\":[";
     JsonText out(text);
     std::int64_t listed = 0;
     std::optional<std::string> next;
     std::string last; // the id of the page's last torrent
     bool started = after.empty();
-    unwrap(call.engine().each(call.arg<std::vector<std::string>>("ids"), label,
-                              [&](daemon::TorrentView const& t) {
-                                  if (!started) {
-                                      started = t.id == after;
-                                      return true;
-                                  }
-                                  if (limit > 0 && listed == limit) {
-                                      next = last;
-                                      return false;
-                                  }
-                                  if (listed++ > 0)
-                                      out.raw(',');
-                                  write_torrent(out, t, fields);
-                                  if (paging)
-                                      last = t.id;
-                                  return true;
-                              }));
+    unwrap(call.engine().each(ids, label, [&](daemon::TorrentView const& t) {
+        if (!started) {
+            started = t.id == after;
+            return true;
+        }
+        if (limit > 0 && listed == limit) {
+            next = last;
+            return false;
+        }
+        if (listed++ > 0)
+            out.raw(',');
+        write_torrent(out, t, fields);
+        if (paging)
+            last = t.id;
+        return true;
+    }));
     if (!started)
         throw RpcError(Err::torrent_not_found, "after: no torrent with id " + after);
     out.raw(']');
@@ -94,7 +96,8 @@ json torrent_list(Call& call)
             out.null();
     }
     out.raw('}');
-    last_size.store(text.size(), std::memory_order_relaxed);
+    if (everything)
+        last_size.store(text.size(), std::memory_order_relaxed);
     call.answer_text(std::move(text));
     return nullptr;
 }

@@ -57,7 +57,14 @@ def test_daemon_downloads_from_python_libtorrent_and_reports_over_websocket(d, t
         assert json.loads(ws.recv())["result"]["events"]
 
         tid = d.call("torrent.add", magnet=magnet, labels=["from-peer"])["id"]
+
+        def listed():
+            return d.call("torrent.list", ids=[tid],
+                          fields=["has_metadata", "num_files"])["torrents"][0]
+        assert listed()["num_files"] == 0  # no metadata yet: no files
         d.call("torrent.add_peers", id=tid, peers=[f"127.0.0.3:{peer.port}"])
+        # Listed over and over while the metadata comes: its file count must not stick at 0.
+        wait_until(lambda: listed()["has_metadata"], 30, 0.005, what="the metadata")
 
         seen = []
         while "torrent.finished" not in seen:
@@ -74,6 +81,7 @@ def test_daemon_downloads_from_python_libtorrent_and_reports_over_websocket(d, t
         ws.close()
         t = d.wait_state(tid, "seeding")
         assert t["progress"] == 1.0
+        assert listed() == {"has_metadata": True, "num_files": 1}
         # libtorrent folds transfer counters in once a second
         wait_until(lambda: d.torrent(tid, "downloaded")["downloaded"] >= SIZE, 10,
                    what="the download counter")
