@@ -355,13 +355,14 @@ Status Engine::remove(std::vector<std::string> const& ids, bool delete_data)
         if (h.is_valid()) // one that failed to load is only in the table and state.db
             m.ses->remove_torrent(h,
                                   delete_data ? lt::session::delete_files : lt::remove_flags_t{});
-        {
+        auto err = m.store.wait([&m, &id = id](auto done) {
+            // Submitted under the mutex: an add of the same torrent after this point queues its
+            // INSERT behind this DELETE, never ahead of it (the row would be lost).
             std::lock_guard lock(m.mutex);
             if (auto it = m.torrents.find(id); it != m.torrents.end())
                 m.erase_torrent(it);
-        }
-        auto err = m.store.wait(
-            [&m, &id = id](auto done) { m.store.remove_torrent(id, std::move(done)); });
+            m.store.remove_torrent(id, std::move(done));
+        });
         if (!err.empty())
             return make_error(Errc::storage_failed,
                               "cannot remove " + id + " from state.db: " + err);

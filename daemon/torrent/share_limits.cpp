@@ -117,10 +117,12 @@ void Engine::Impl::remove_at_share_limit(std::string const& id, std::string cons
         h = it->second.handle;
         name = it->second.status.name;
         erase_torrent(it);
+        // Submitted under the mutex: an add of the same torrent after this point queues its
+        // INSERT behind this DELETE, never ahead of it.
+        store.remove_torrent(id);
     }
     bool with_data = action == "remove_data";
     ses->remove_torrent(h, with_data ? lt::session::delete_files : lt::remove_flags_t{});
-    store.remove_torrent(id);
     events.publish(TorrentRemoved{id, name, with_data, "share_limit"});
 }
 
