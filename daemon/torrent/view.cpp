@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <sstream>
 
 namespace seedbox::daemon {
 
@@ -70,17 +71,14 @@ std::int64_t eta_of(lt::torrent_status const& st)
     return left / st.download_payload_rate;
 }
 
-void hex_v2(lt::torrent_status const& st, std::string& out)
+// Written the way id_of writes ids (libtorrent's own hex); only v2 torrents pay for it.
+std::string hex_v2(lt::torrent_status const& st)
 {
-    out.clear();
     if (!st.info_hashes.has_v2())
-        return;
-    static constexpr char digits[] = "0123456789abcdef";
-    for (auto const b : st.info_hashes.v2) {
-        auto const c = static_cast<unsigned char>(b);
-        out += digits[c >> 4];
-        out += digits[c & 0xF];
-    }
+        return {};
+    std::ostringstream os;
+    os << st.info_hashes.v2;
+    return os.str();
 }
 
 // What the metadata says; zero and empty without it.
@@ -133,7 +131,7 @@ void transfer_of(lt::torrent_status const& st, TorrentView& v)
     v.activity_time = activity_time_of(st);
     v.pieces_have = st.num_pieces;
     v.has_metadata = st.has_metadata;
-    hex_v2(st, v.info_hash_v2);
+    v.info_hash_v2 = hex_v2(st);
     v.current_tracker = st.current_tracker;
     v.queue_position = static_cast<int>(st.queue_position);
 }
@@ -286,15 +284,13 @@ Status Engine::each(std::vector<std::string> const& ids, std::optional<std::stri
 Result<std::vector<TorrentView>> Engine::list(std::vector<std::string> const& ids,
                                               std::optional<std::string> const& label)
 {
-    auto& m = *impl_;
-    std::lock_guard lock(m.mutex);
-    auto picked = pick(m, ids, label);
-    if (!picked)
-        return picked.error();
     std::vector<TorrentView> out;
-    out.reserve(picked->size());
-    for (auto const* e : *picked)
-        out.push_back(view_of(m, *e));
+    auto st = each(ids, label, [&out](TorrentView const& v) {
+        out.push_back(v);
+        return true;
+    });
+    if (!st)
+        return st.error();
     return out;
 }
 
