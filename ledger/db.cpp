@@ -8,9 +8,32 @@
 
 #include <sqlite3.h>
 
+#include <string>
+#include <unordered_map>
+
 namespace seedbox::ledger {
 
-Db::Db(Db&& other) noexcept : db_(other.db_)
+namespace {
+
+struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+} // namespace
+
+struct Db::Cache {
+    struct Kept {
+        sqlite3_stmt* stmt = nullptr;
+        bool in_use = false;
+    };
+    // Nodes never move, so a Stmt's pointer to its `in_use` stays valid while the cache lives.
+    std::unordered_map<std::string, Kept, TextHash, std::equal_to<>> by_text;
+};
+
+Db::Db() : cache_(std::make_unique<Cache>()) {}
+
+Db::Db(Db&& other) noexcept : db_(other.db_), cache_(std::move(other.cache_))
 {
     other.db_ = nullptr;
 }
@@ -18,9 +41,9 @@ Db::Db(Db&& other) noexcept : db_(other.db_)
 Db& Db::operator=(Db&& other) noexcept
 {
     if (this != &other) {
-        if (db_)
-            sqlite3_close_v2(db_);
+        close();
         db_ = other.db_;
+        cache_ = std::move(other.cache_);
         other.db_ = nullptr;
     }
     return *this;
@@ -28,8 +51,19 @@ Db& Db::operator=(Db&& other) noexcept
 
 Db::~Db()
 {
+    close();
+}
+
+void Db::close()
+{
+    if (cache_) {
+        for (auto& [text, kept] : cache_->by_text)
+            sqlite3_finalize(kept.stmt);
+        cache_->by_text.clear();
+    }
     if (db_)
         sqlite3_close_v2(db_);
+    db_ = nullptr;
 }
 
 std::string Db::open(std::string const& path, std::string_view synchronous)
@@ -78,9 +112,34 @@ std::string Db::exec(std::string_view sql)
     return err;
 }
 
+std::string Db::run(std::string_view sql)
+{
+    auto st = prepare(sql);
+    if (!st.ok() || !st.run())
+        return st.error();
+    return {};
+}
+
 Stmt Db::prepare(std::string_view sql)
 {
-    return Stmt(db_, sql);
+    if (!cache_) // moved from
+        return Stmt(db_, sql);
+    auto it = cache_->by_text.find(sql);
+    if (it == cache_->by_text.end()) {
+        if (cache_->by_text.size() >= kCachedStatements)
+            return Stmt(db_, sql);
+        sqlite3_stmt* stmt = nullptr;
+        if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+            sqlite3_finalize(stmt);
+            return Stmt(db_, sql); // which fails the same way, and says why
+        }
+        it = cache_->by_text.emplace(std::string(sql), Cache::Kept{stmt, false}).first;
+    }
+    if (it->second.in_use) // the same text twice at once (nested): a second, unkept one
+        return Stmt(db_, sql);
+    it->second.in_use = true;
+    return Stmt(db_, it->second.stmt, &it->second.in_use);
 }
 
 std::string Db::last_error() const
@@ -107,15 +166,26 @@ Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db)
     }
 }
 
+Stmt::Stmt(sqlite3* db, sqlite3_stmt* kept, bool* in_use) : db_(db), stmt_(kept), in_use_(in_use) {}
+
 Stmt::Stmt(Stmt&& other) noexcept
-    : db_(other.db_), stmt_(other.stmt_), error_(std::move(other.error_))
+    : db_(other.db_), stmt_(other.stmt_), in_use_(other.in_use_), error_(std::move(other.error_))
 {
     other.stmt_ = nullptr;
+    other.in_use_ = nullptr;
 }
 
 Stmt::~Stmt()
 {
-    sqlite3_finalize(stmt_);
+    if (!in_use_) {
+        sqlite3_finalize(stmt_);
+        return;
+    }
+    // Handed back ready for its next use, holding no read snapshot (which would keep WAL
+    // checkpoints from finishing) and no copy of its bound values.
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    *in_use_ = false;
 }
 
 Stmt& Stmt::bind(int index, std::int64_t value)

@@ -1,7 +1,10 @@
 // Thin RAII over SQLite: a connection, prepared statements, and errors as values.
-// A Db is used by one thread at a time (the owner); it is not internally locked.
+// A Db is used by one thread at a time (the owner); it is not internally locked. It keeps the
+// statements it prepared (at most kCachedStatements, keyed by their text) and hands them out again
+// reset, so a statement run often is parsed once per connection; a Stmt must not outlive its Db.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -21,7 +24,11 @@ class Stmt;
 
 class Db {
 public:
-    Db() = default;
+    // Statements kept per connection. The SQL we run is a fixed set (about 60 texts in all, some
+    // built from constant parts); a text beyond this is prepared for its one use, as before.
+    static constexpr std::size_t kCachedStatements = 128;
+
+    Db();
     Db(Db&&) noexcept;
     Db& operator=(Db&&) noexcept;
     Db(Db const&) = delete;
@@ -34,7 +41,12 @@ public:
 
     // Runs one or more statements without results; returns an error message or empty.
     [[nodiscard]] std::string exec(std::string_view sql);
+    // Runs one statement without results (BEGIN, COMMIT, SAVEPOINT...) through the statement
+    // cache; returns an error message or empty.
+    [[nodiscard]] std::string run(std::string_view sql);
 
+    // The statement for `sql`: the kept one if it is free, else newly prepared (and kept while
+    // there is room). It comes back reset and unbound when the Stmt is destroyed.
     [[nodiscard]] Stmt prepare(std::string_view sql);
     [[nodiscard]] std::string last_error() const;
     [[nodiscard]] sqlite3* handle() const { return db_; }
@@ -42,11 +54,16 @@ public:
     [[nodiscard]] std::int64_t last_insert_id() const;
 
 private:
+    struct Cache;
+    void close();
+
     sqlite3* db_ = nullptr;
+    std::unique_ptr<Cache> cache_; // stable across moves: a kept Stmt points into it
 };
 
 class Stmt {
 public:
+    // Prepared for this Stmt alone, finalized with it.
     Stmt(sqlite3* db, std::string_view sql);
     Stmt(Stmt&&) noexcept;
     Stmt(Stmt const&) = delete;
@@ -72,8 +89,12 @@ public:
     [[nodiscard]] bool column_null(int i) const;
 
 private:
+    friend class Db;
+    Stmt(sqlite3* db, sqlite3_stmt* kept, bool* in_use);
+
     sqlite3* db_ = nullptr;
     sqlite3_stmt* stmt_ = nullptr;
+    bool* in_use_ = nullptr; // a kept statement: reset and handed back, not finalized
     std::string error_;
 };
 

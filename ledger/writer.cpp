@@ -90,10 +90,10 @@ void Writer::loop()
             batch.swap(queue_);
         }
         std::vector<std::string> errors(batch.size());
-        std::string tx_error = db_.exec("BEGIN IMMEDIATE");
+        std::string tx_error = db_.run("BEGIN IMMEDIATE");
         if (tx_error.empty()) {
             for (std::size_t i = 0; i < batch.size(); ++i) {
-                if (auto e = db_.exec("SAVEPOINT job"); !e.empty()) {
+                if (auto e = db_.run("SAVEPOINT job"); !e.empty()) {
                     errors[i] = e;
                     continue;
                 }
@@ -103,12 +103,12 @@ void Writer::loop()
                     errors[i] = ex.what();
                 }
                 if (!errors[i].empty())
-                    (void)db_.exec("ROLLBACK TO job");
-                (void)db_.exec("RELEASE job");
+                    (void)db_.run("ROLLBACK TO job");
+                (void)db_.run("RELEASE job");
             }
-            tx_error = db_.exec("COMMIT");
+            tx_error = db_.run("COMMIT");
             if (!tx_error.empty())
-                (void)db_.exec("ROLLBACK");
+                (void)db_.run("ROLLBACK");
         }
         for (std::size_t i = 0; i < batch.size(); ++i) {
             if (!batch[i].second)
