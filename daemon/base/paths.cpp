@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,17 +26,34 @@ bool is_within(fs::path const& path, fs::path const& root)
     return true;
 }
 
-// The root (resolved) that `real` lies in, or empty.
-fs::path root_of(fs::path const& real, std::vector<std::string> const& roots)
-{
-    for (auto const& root : roots) {
-        std::error_code ec;
-        auto r = fs::weakly_canonical(fs::absolute(root, ec), ec);
-        if (!ec && is_within(real, r))
-            return r;
+// The allowed roots, each resolved through symlinks when first needed and then kept for the rest
+// of one call: a call compares against the roots up to three times (the request, the root it
+// creates in, the directory it opened), and resolving a root costs a system call per component.
+class Roots {
+public:
+    explicit Roots(std::vector<std::string> const& roots) : roots_(roots), resolved_(roots.size())
+    {
     }
-    return {};
-}
+
+    // The root (resolved) that `real` lies in, or empty.
+    fs::path containing(fs::path const& real)
+    {
+        for (std::size_t i = 0; i < roots_.size(); ++i) {
+            if (!resolved_[i]) {
+                std::error_code ec;
+                auto r = fs::weakly_canonical(fs::absolute(roots_[i], ec), ec);
+                resolved_[i] = ec ? fs::path() : r;
+            }
+            if (!resolved_[i]->empty() && is_within(real, *resolved_[i]))
+                return *resolved_[i];
+        }
+        return {};
+    }
+
+private:
+    std::vector<std::string> const& roots_;
+    std::vector<std::optional<fs::path>> resolved_;
+};
 
 using Fd = UniqueFd;
 
@@ -65,10 +83,13 @@ std::string allowed_text(std::vector<std::string> const& roots)
 
 bool inside_roots(fs::path const& real, std::vector<std::string> const& roots)
 {
-    return !root_of(real, roots).empty();
+    return !Roots(roots).containing(real).empty();
 }
 
-Result<fs::path> confine(std::string const& requested, PathRules const& rules)
+namespace {
+
+Result<fs::path> confine_within(std::string const& requested, PathRules const& rules,
+                                Roots& resolved_roots)
 {
     auto const& roots = rules.roots;
     if (requested.empty())
@@ -98,18 +119,26 @@ Result<fs::path> confine(std::string const& requested, PathRules const& rules)
     if (ec)
         return make_error(Errc::path_not_allowed,
                           "cannot resolve path \"" + requested + "\": " + ec.message());
-    if (!inside_roots(resolved, roots))
+    if (resolved_roots.containing(resolved).empty())
         return make_error(Errc::path_not_allowed,
                           "path \"" + requested + "\" resolves to \"" + resolved.string() +
                               "\", outside the allowed roots" + allowed_text(roots));
     return resolved;
 }
 
+} // namespace
+
+Result<fs::path> confine(std::string const& requested, PathRules const& rules)
+{
+    Roots roots(rules.roots);
+    return confine_within(requested, rules, roots);
+}
+
 Result<std::string> read_confined_file(std::string const& path, PathRules const& rules,
                                        std::size_t max_bytes)
 {
-    auto const& roots = rules.roots;
-    auto p = confine(path, rules);
+    Roots roots(rules.roots);
+    auto p = confine_within(path, rules, roots);
     if (!p)
         return p.error();
     // O_PATH opens nothing for I/O: a FIFO does not block, a device sees no open().
@@ -126,7 +155,7 @@ Result<std::string> read_confined_file(std::string const& path, PathRules const&
                           p->string() + " is not a regular file (a directory, FIFO, socket or "
                                         "device is never read)");
     auto real = real_path_of(handle.fd);
-    if (real.empty() || !inside_roots(real, roots))
+    if (real.empty() || roots.containing(real).empty())
         return make_error(Errc::path_not_allowed,
                           "path \"" + path + "\" changed while being checked; refused");
     Fd file(::open(("/proc/self/fd/" + std::to_string(handle.fd)).c_str(),
@@ -153,11 +182,11 @@ Result<std::string> read_confined_file(std::string const& path, PathRules const&
 
 Result<fs::path> make_confined_dir(std::string const& path, PathRules const& rules)
 {
-    auto const& roots = rules.roots;
-    auto p = confine(path, rules);
+    Roots roots(rules.roots);
+    auto p = confine_within(path, rules, roots);
     if (!p)
         return p.error();
-    auto const root = root_of(*p, roots);
+    auto const root = roots.containing(*p);
     std::error_code ec;
     fs::create_directories(root, ec); // a configured root that does not exist yet
     Fd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -190,7 +219,7 @@ Result<fs::path> make_confined_dir(std::string const& path, PathRules const& rul
         dir = Fd(next);
     }
     auto real = real_path_of(dir.fd);
-    if (real.empty() || !inside_roots(real, roots))
+    if (real.empty() || roots.containing(real).empty())
         return refuse(*p, "moved outside the allowed roots while being created");
     return real;
 }
