@@ -215,7 +215,8 @@ def report(n, k, figs):
         cells = "".join(f"{figs[x][key] * scale:13.3f}" if key in figs[x] else f"{'-':>13}"
                         for x in names)
         s = figs.get("seedboxd", {}).get(key)
-        r = f"{s / best[key]:8.2f}" if s is not None and best.get(key) else f"{'-':>8}"
+        # A best of zero or below (the kept RSS of a daemon that gave memory back) has no ratio.
+        r = f"{s / best[key]:8.2f}" if s is not None and best.get(key, 0) > 0 else f"{'-':>8}"
         print(f"{label:34}{cells}{r}")
     if "seedboxd" not in figs:
         return True
