@@ -83,7 +83,12 @@ std::vector<PeerView> peer_rows(Db& db)
                         "group_concat(j.amount), max(f.time) FROM journal j JOIN flushes f ON "
                         "f.id = j.flush WHERE j.kind = 'accrued' GROUP BY j.counterparty");
     while (j.step()) {
-        auto& r = rows[index.at(j.column_int(0))];
+        // A flush committed between the two reads can add a counterparty the first one did not
+        // see: it is left for the next call (index.at() here used to fail the whole call).
+        auto const at = index.find(j.column_int(0));
+        if (at == index.end())
+            continue;
+        auto& r = rows[at->second];
         r.bytes_up = j.column_int(1);
         r.bytes_down = j.column_int(2);
         r.last_seen = std::max(r.last_seen, j.column_int(4));
