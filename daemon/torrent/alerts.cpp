@@ -331,7 +331,7 @@ void Engine::Impl::on_state_update(lt::state_update_alert const& a)
             auto& e = it->second;
             bool const had_status = e.have_status; // plain values: GCC 12 misjudges optional<enum>
             auto const before = had_status ? torrent_state(e) : TorrentState::unknown;
-            e.status = st;
+            e.status = CachedStatus(st);
             e.have_status = true;
             if (st.state != lt::torrent_status::checking_files &&
                 st.state != lt::torrent_status::checking_resume_data) {

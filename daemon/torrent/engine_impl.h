@@ -5,6 +5,7 @@
 #include "daemon/btt_pay/accounting.h"
 #include "daemon/btt_pay/payments.h"
 #include "daemon/torrent/engine.h"
+#include "daemon/torrent/status.h"
 #include "ledger/state_store.h"
 
 #include <boost/asio/steady_timer.hpp>
@@ -57,7 +58,7 @@ struct Entry {
     std::int64_t number = 0; // state.db's stable number (torrents.number), >= 1
     std::uint64_t seq = 0;   // insertion order: lists are ordered by it
     lt::torrent_handle handle;
-    lt::torrent_status status; // latest from state_update_alert
+    CachedStatus status; // from the latest state_update_alert
     bool have_status = false;
     TorrentMeta meta;
     std::string save_path;
@@ -109,12 +110,12 @@ inline constexpr lt::status_flags_t kStatusFlags =
     lt::torrent_handle::query_name | lt::torrent_handle::query_torrent_file;
 std::int64_t now_unix();
 // uploaded / max(downloaded, wanted bytes done): the ratio share limits compare against.
-double ratio_of(lt::torrent_status const& st);
+double ratio_of(CachedStatus const& st);
 // Seconds seeding since the last payload upload (all of its seeding time if it never uploaded);
 // 0 when it is not seeding. What the idle share limit compares against.
-std::int64_t idle_seconds(lt::torrent_status const& st);
+std::int64_t idle_seconds(CachedStatus const& st);
 // Unix seconds of the last payload sent or received; 0 never (Transmission's activityDate).
-std::int64_t activity_time_of(lt::torrent_status const& st);
+std::int64_t activity_time_of(CachedStatus const& st);
 
 struct Engine::Impl {
     Impl(boost::asio::io_context& io, config::Config const& cfg, ledger::StateStore& store,
@@ -366,6 +367,6 @@ struct Engine::Impl {
     std::optional<bool> alt_schedule_state;
 };
 
-TorrentState state_of_status(lt::torrent_status const& st);
+TorrentState state_of_status(CachedStatus const& st);
 
 } // namespace seedbox::daemon

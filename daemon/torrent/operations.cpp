@@ -137,7 +137,6 @@ TorrentNote Engine::Impl::insert_added(ledger::TorrentRow const& row, TorrentMet
     e.meta = meta;
     e.save_path = row.save_path;
     e.status.name = name;
-    e.status.save_path = row.save_path;
     e.source_is_magnet = row.source_kind == "magnet";
     e.loading = true; // until libtorrent's add_torrent_alert (on_torrent_added)
     std::lock_guard lock(mutex);

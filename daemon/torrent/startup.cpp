@@ -289,7 +289,6 @@ void Engine::Impl::add_loading(ledger::TorrentRow const& row)
     e.number = row.number;
     e.meta = TorrentMeta::from_json(json::parse(row.meta_json, nullptr, false));
     e.save_path = row.save_path;
-    e.status.save_path = row.save_path;
     e.resume_saved_time = row.resume_time;
     e.source_is_magnet = row.source_kind == "magnet";
     e.restored = true;

@@ -11,7 +11,7 @@ namespace seedbox::daemon {
 
 using json = nlohmann::json;
 
-double ratio_of(lt::torrent_status const& st)
+double ratio_of(CachedStatus const& st)
 {
     auto base = std::max(st.all_time_download, st.total_wanted_done);
     return base > 0 ? static_cast<double>(st.all_time_upload) / static_cast<double>(base) : 0.0;
@@ -29,7 +29,7 @@ std::optional<std::int64_t> seconds_since(lt::time_point t)
 
 } // namespace
 
-std::int64_t idle_seconds(lt::torrent_status const& st)
+std::int64_t idle_seconds(CachedStatus const& st)
 {
     auto const seeding = st.seeding_duration.count();
     if (!st.is_seeding || seeding <= 0)
@@ -38,7 +38,7 @@ std::int64_t idle_seconds(lt::torrent_status const& st)
     return since ? std::clamp<std::int64_t>(*since, 0, seeding) : seeding;
 }
 
-std::int64_t activity_time_of(lt::torrent_status const& st)
+std::int64_t activity_time_of(CachedStatus const& st)
 {
     auto up = seconds_since(st.last_upload), down = seconds_since(st.last_download);
     if (!up && !down)
@@ -59,7 +59,7 @@ std::int64_t files_of(lt::torrent_info const& ti)
     return n;
 }
 
-std::int64_t eta_of(lt::torrent_status const& st)
+std::int64_t eta_of(CachedStatus const& st)
 {
     if (!st.has_metadata)
         return -1; // the size is not known yet: not "done"
@@ -72,12 +72,12 @@ std::int64_t eta_of(lt::torrent_status const& st)
 }
 
 // Written the way id_of writes ids (libtorrent's own hex); only v2 torrents pay for it.
-std::string hex_v2(lt::torrent_status const& st)
+std::string hex_v2(CachedStatus const& st)
 {
-    if (!st.info_hashes.has_v2())
+    if (st.info_hash_v2.is_all_zeros())
         return {};
     std::ostringstream os;
-    os << st.info_hashes.v2;
+    os << st.info_hash_v2;
     return os.str();
 }
 
@@ -107,7 +107,7 @@ void metadata_of(Entry const& e, TorrentView& v)
 }
 
 // The transfer figures, from libtorrent's status.
-void transfer_of(lt::torrent_status const& st, TorrentView& v)
+void transfer_of(CachedStatus const& st, TorrentView& v)
 {
     v.name = st.name;
     v.progress = st.progress;
@@ -181,7 +181,7 @@ TorrentView view_of(Engine::Impl const& m, Entry const& e)
 
 } // namespace
 
-TorrentState state_of_status(lt::torrent_status const& st)
+TorrentState state_of_status(CachedStatus const& st)
 {
     using S = TorrentState;
     if (st.errc)
@@ -318,7 +318,7 @@ Result<TorrentView> Engine::get(std::string const& id)
     if (!e)
         return e.error();
     Entry copy = **e;
-    copy.status = std::move(fresh);
+    copy.status = CachedStatus(fresh);
     copy.have_status = true;
     return view_of(m, copy);
 }
