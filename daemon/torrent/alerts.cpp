@@ -68,7 +68,7 @@ void Engine::Impl::finished(lt::torrent_handle const& h)
         return;
     // Save now so a finished download survives kill -9 without a recheck.
     h.save_resume_data(lt::torrent_handle::save_info_dict | lt::torrent_handle::flush_disk_cache);
-    ses->post_torrent_updates(kStatusFlags);
+    post_updates = true; // one status refresh after this drain
 }
 
 void Engine::Impl::on_first_completion(lt::torrent_status const& st,
@@ -155,7 +155,7 @@ void Engine::Impl::on_torrent_error(lt::torrent_error_alert const& te)
     spdlog::warn("{}", te.message());
     with_entry(te.handle, [&](Entry& e) { e.error = te.error.message(); });
     events.publish(error_note(te, te.error, te.filename(), nullptr));
-    ses->post_torrent_updates(kStatusFlags);
+    post_updates = true; // one status refresh after this drain
 }
 
 void Engine::Impl::on_storage_moved(lt::storage_moved_alert const& sm)
@@ -231,7 +231,7 @@ void Engine::Impl::on_torrent_changed(lt::alert* a)
     if (metadata)
         ta.handle.save_resume_data(lt::torrent_handle::save_info_dict);
     wake();
-    ses->post_torrent_updates(kStatusFlags);
+    post_updates = true; // one status refresh after this drain
 }
 
 void Engine::Impl::on_tracker_error(lt::tracker_error_alert const& tr)
@@ -304,7 +304,7 @@ void Engine::Impl::handle(lt::alert* a)
         // The queue overflowed: each set bit is an alert type that lost at least one alert.
         alerts_dropped += ad->dropped_alerts.count();
         spdlog::warn("{} (raise bt.alert_queue_size)", ad->message());
-        ses->post_torrent_updates(kStatusFlags);
+        post_updates = true; // one status refresh after this drain
     } else if (alert_cast<metadata_received_alert>(a) || alert_cast<torrent_checked_alert>(a) ||
                alert_cast<state_changed_alert>(a) || alert_cast<torrent_paused_alert>(a) ||
                alert_cast<torrent_resumed_alert>(a)) {

@@ -308,7 +308,7 @@ struct Engine::Impl {
     // torrent.stats with it, then torrent.added.
     void publish_added(TorrentNote note, std::string const& save_path,
                        std::vector<std::string> const& labels);
-    bool post_updates = false; // io thread: a status refresh after this drain (new handles)
+    bool post_updates = false; // io thread: a status refresh after this drain (alerts ask for it)
 
     // session_settings.cpp
     lt::settings_pack base_settings() const;
