@@ -8,12 +8,14 @@ std::uint64_t EventHub::subscribe(Sink sink)
 {
     auto token = next_++;
     sinks_.emplace(token, std::move(sink));
+    count_.store(sinks_.size(), std::memory_order_release);
     return token;
 }
 
 void EventHub::unsubscribe(std::uint64_t token)
 {
     sinks_.erase(token);
+    count_.store(sinks_.size(), std::memory_order_release);
 }
 
 char const* name(Event e)
@@ -43,6 +45,8 @@ char const* name(Event e)
 
 void EventHub::publish(EventPayload payload)
 {
+    if (subscribers() == 0)
+        return;
     std::string method = name(event_of(payload));
     auto message = std::make_shared<std::string const>(serializer_(payload));
     boost::asio::post(io_, [this, method = std::move(method), message] {

@@ -10,6 +10,8 @@
 #include "ledger/tron/uint256.h"
 
 #include <boost/asio/io_context.hpp>
+
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -137,10 +139,12 @@ public:
     std::uint64_t subscribe(Sink sink);
     void unsubscribe(std::uint64_t token);
 
-    // Any thread.
+    // Any thread. Nothing is serialized or posted while nobody is subscribed: an event published
+    // before a subscription lands on the io thread is not that subscriber's.
     void publish(EventPayload payload);
 
-    [[nodiscard]] std::size_t subscribers() const { return sinks_.size(); }
+    // Any thread.
+    [[nodiscard]] std::size_t subscribers() const { return count_.load(std::memory_order_acquire); }
 
     // Every event's name, in Event order (for events.subscribe validation and rpc.discover).
     static std::vector<std::string> const& names();
@@ -148,7 +152,8 @@ public:
 private:
     boost::asio::io_context& io_;
     Serializer serializer_;
-    std::unordered_map<std::uint64_t, Sink> sinks_;
+    std::unordered_map<std::uint64_t, Sink> sinks_; // io thread
+    std::atomic<std::size_t> count_{0};             // sinks_.size(), for any thread
     std::uint64_t next_ = 1;
 };
 
