@@ -87,6 +87,13 @@ std::string upsert_torrent(Db& db, TorrentRow const& row, std::int64_t& number)
     return run_stmt(s);
 }
 
+std::string write_meta(Db& db, std::string const& id, MetaUpdate const& meta)
+{
+    auto s = db.prepare("UPDATE torrents SET meta = ?, save_path = ? WHERE id = ?");
+    s.bind(1, meta.meta_json).bind(2, meta.save_path).bind(3, id);
+    return run_stmt(s);
+}
+
 } // namespace
 
 StateStore::StateStore(std::unique_ptr<Writer> writer, Db reader)
@@ -152,11 +159,7 @@ void StateStore::update_meta(std::string const& id, std::string const& meta_json
                              std::string const& save_path, Writer::Done done)
 {
     writer_->submit(
-        [=](Db& db) {
-            auto s = db.prepare("UPDATE torrents SET meta = ?, save_path = ? WHERE id = ?");
-            s.bind(1, meta_json).bind(2, save_path).bind(3, id);
-            return run_stmt(s);
-        },
+        [id, meta = MetaUpdate{meta_json, save_path}](Db& db) { return write_meta(db, id, meta); },
         std::move(done));
 }
 
@@ -183,10 +186,13 @@ void StateStore::put_blob(std::string const& key, Blob value, Writer::Done done)
 }
 
 void StateStore::save_resume(std::string const& id, Blob resume, std::int64_t when,
-                             Writer::Done done)
+                             std::optional<MetaUpdate> meta, Writer::Done done)
 {
     writer_->submit(
-        [id, resume = std::move(resume), when](Db& db) {
+        [id, resume = std::move(resume), when, meta = std::move(meta)](Db& db) {
+            if (meta)
+                if (auto err = write_meta(db, id, *meta); !err.empty())
+                    return err;
             auto s = db.prepare("UPDATE torrents SET resume = ?, resume_time = ? WHERE id = ?");
             s.bind(1, resume).bind(2, when).bind(3, id);
             return run_stmt(s);

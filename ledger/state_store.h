@@ -18,6 +18,12 @@
 
 namespace seedbox::ledger {
 
+// A torrent's own settings (torrents.meta) and save path, as update_meta writes them.
+struct MetaUpdate {
+    std::string meta_json;
+    std::string save_path;
+};
+
 struct TorrentRow {
     std::string id;          // info-hash hex
     std::string source_kind; // "metainfo" | "magnet"
@@ -52,7 +58,9 @@ public:
                      std::string const& save_path, Writer::Done done = {});
     void remove_torrent(std::string const& id, Writer::Done done = {});
     void put_blob(std::string const& key, Blob value, Writer::Done done = {});
-    void save_resume(std::string const& id, Blob resume, std::int64_t when, Writer::Done done = {});
+    // With `meta`, also writes what update_meta would, in the same statement's transaction.
+    void save_resume(std::string const& id, Blob resume, std::int64_t when,
+                     std::optional<MetaUpdate> meta = std::nullopt, Writer::Done done = {});
     void save_source(std::string const& id, Blob metainfo, Writer::Done done = {});
 
     // Runs `op(done)` and blocks until `done` is called; returns its error. Worker threads only.

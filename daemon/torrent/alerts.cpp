@@ -56,7 +56,15 @@ void Engine::Impl::finished(lt::torrent_handle const& h)
             return; // a complete torrent loaded at start: nothing new to save or announce
         if (e.meta.completed_time == 0) {
             e.meta.completed_time = now_unix();
-            store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
+            // Complete with no byte downloaded, as its last status says (its payload was there
+            // when it was added: a cross-seed), it has no hook or move to run once only: the time
+            // is stored with the resume data saved below, one state.db transaction instead of
+            // two. Killed before that commit, it is checked and completed again at the next
+            // start. A download's time is stored now, before its hook can run.
+            if (e.status.all_time_download == 0)
+                e.meta_unsaved = true;
+            else
+                store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
             // Handled with the next status update, which carries what it needs: no synchronous
             // status() call from the alert drain.
             e.first_completion_pending = true;
@@ -267,9 +275,7 @@ void Engine::Impl::handle(lt::alert* a)
     } else if (auto* sr = alert_cast<save_resume_data_alert>(a)) {
         on_save_resume(*sr);
     } else if (auto* sf = alert_cast<save_resume_data_failed_alert>(a)) {
-        if (sf->error != errors::resume_data_not_modified)
-            spdlog::warn("{}", sf->message());
-        on_resume_attempt_done();
+        on_save_resume_failed(*sf);
     } else if (auto* ss = alert_cast<session_stats_alert>(a)) {
         on_session_stats(*ss);
     } else if (auto* tf = alert_cast<torrent_finished_alert>(a)) {
@@ -370,6 +376,7 @@ void Engine::Impl::on_save_resume(lt::save_resume_data_alert const& a)
 {
     auto id = id_of(a.params.info_hashes);
     bool magnet_source = false;
+    std::optional<ledger::MetaUpdate> meta;
     {
         std::lock_guard lock(mutex);
         auto it = torrents.find(id);
@@ -377,12 +384,14 @@ void Engine::Impl::on_save_resume(lt::save_resume_data_alert const& a)
             magnet_source = it->second.source_is_magnet && a.params.ti;
             if (magnet_source)
                 it->second.source_is_magnet = false;
+            if (std::exchange(it->second.meta_unsaved, false))
+                meta = ledger::MetaUpdate{it->second.meta.to_json().dump(), it->second.save_path};
         }
     }
     if (magnet_source)
         store.save_source(id, torrent_file_of(*a.params.ti));
     auto when = now_unix();
-    store.save_resume(id, to_blob(lt::write_resume_data_buf(a.params)), when,
+    store.save_resume(id, to_blob(lt::write_resume_data_buf(a.params)), when, std::move(meta),
                       [this, id, when](std::string const& err) {
                           if (!err.empty()) {
                               spdlog::error("torrent {}: saving resume data failed: {}", id, err);
@@ -392,6 +401,17 @@ void Engine::Impl::on_save_resume(lt::save_resume_data_alert const& a)
                           if (auto it = torrents.find(id); it != torrents.end())
                               it->second.resume_saved_time = when;
                       });
+    on_resume_attempt_done();
+}
+
+void Engine::Impl::on_save_resume_failed(lt::save_resume_data_failed_alert const& a)
+{
+    if (a.error != lt::errors::resume_data_not_modified)
+        spdlog::warn("{}", a.message());
+    with_entry(a.handle, [this](Entry& e) {
+        if (std::exchange(e.meta_unsaved, false)) // what finished() meant to store with it
+            store.update_meta(e.id, e.meta.to_json().dump(), e.save_path);
+    });
     on_resume_attempt_done();
 }
 

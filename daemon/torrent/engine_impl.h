@@ -83,6 +83,9 @@ struct Entry {
     bool finished_pending = false;         // publish torrent.finished with the next (fresh) status
     bool first_completion_pending = false; // move_on_complete and the hook, with the next status
     bool hook_after_move = false;          // run hooks.on_complete once move_on_complete lands
+    // Its completion time is not in state.db yet: written with the resume data that finished()
+    // asked for, in one transaction (or alone, should that save fail).
+    bool meta_unsaved = false;
     std::string error;
     // Files in its metadata, pad files left out: counted once the metadata is there (-1 until
     // then); under the engine's mutex.
@@ -208,6 +211,7 @@ struct Engine::Impl {
     void on_tracker_error(lt::tracker_error_alert const& tr);
     void on_state_update(lt::state_update_alert const& a);
     void on_save_resume(lt::save_resume_data_alert const& a);
+    void on_save_resume_failed(lt::save_resume_data_failed_alert const& a);
     void on_finished(lt::torrent_finished_alert const& a);
     // Records a finished torrent (completed time, resume data now). Also called by add() for a
     // torrent that finished checking before it was in the table, whose alert found no entry.

@@ -1,6 +1,9 @@
 """Restart after SIGTERM and after kill -9: every torrent comes back with its settings and progress,
 and data covered by resume data is not rechecked (resume == "accepted")."""
+import json
+import os
 import signal
+import sqlite3
 import time
 
 from harness import Daemon, b64, wait_until
@@ -55,6 +58,11 @@ def test_kill9_keeps_torrents_settings_and_resume(tmp_path):
         # Resume data is written when a torrent finishes checking; wait until it is in state.db.
         wait_until(lambda: d.torrent(a, "resume_saved_time")["resume_saved_time"] > 0, 20,
                    what="resume data of a")
+        # Its completion time went to state.db with that resume data (one transaction).
+        completed = d.torrent(a, "completed_time")["completed_time"]
+        with sqlite3.connect(os.path.join(d.state_dir, "state.db")) as db:
+            meta = db.execute("SELECT meta FROM torrents WHERE id = ?", (a,)).fetchone()[0]
+        assert completed > 0 and json.loads(meta)["completed_time"] == completed
         d.call("torrent.set", ids=[a], labels=["y"], upload_limit=1234)
         late = add_seed(d, "late.bin")  # killed before any resume data: must still come back
         d.kill9()

@@ -70,6 +70,33 @@ TEST_CASE("state store round-trips torrents, resume data and blobs across reopen
     CHECK_FALSE(store->get_blob("missing"));
 }
 
+TEST_CASE("resume data saved with a meta update writes both, and only its own row")
+{
+    TempDir dir;
+    std::string err;
+    auto store = StateStore::open((dir.path / "s.db").string(), err);
+    REQUIRE(store);
+    TorrentRow a{"aa", "magnet", {'m'}, "/data", R"({"completed_time":0})", 1, {}, 0, 0};
+    TorrentRow b{"bb", "magnet", {'m'}, "/data", R"({"completed_time":0})", 1, {}, 0, 0};
+    REQUIRE(insert(*store, a).first.empty());
+    REQUIRE(insert(*store, b).first.empty());
+    CHECK(store
+              ->wait([&](auto done) {
+                  store->save_resume("aa", {7}, 88,
+                                     MetaUpdate{R"({"completed_time":99})", "/moved"}, done);
+              })
+              .empty());
+    CHECK(store->wait([&](auto done) { store->save_resume("bb", {8}, 89, {}, done); }).empty());
+    auto rows = store->load_torrents();
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].resume == Blob{7});
+    CHECK(rows[0].meta_json == R"({"completed_time":99})");
+    CHECK(rows[0].save_path == "/moved");
+    CHECK(rows[1].resume == Blob{8});
+    CHECK(rows[1].meta_json == R"({"completed_time":0})"); // no meta given: left as it was
+    CHECK(rows[1].save_path == "/data");
+}
+
 TEST_CASE("a failing job rolls back alone and the rest of its batch commits")
 {
     TempDir dir;
