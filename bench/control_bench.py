@@ -8,7 +8,8 @@ For each size N, makes N tiny single-file v1 torrents without trackers with thei
 the files and seeds. Per daemon:
   adds     N sequential add calls (the daemon's own: torrent.add, torrent-add with metainfo,
            aria2.addTorrent, /api/v2/torrents/add, the seeder's POST /add), one keep-alive
-           connection, timed from the first call to the last answer; for seedboxd also, on a
+           connection, timed from the first call to the last answer, and the daemon's CPU
+           (utime+stime) per call meanwhile (seedboxd's also by thread); for seedboxd also, on a
            fresh daemon, JSON-RPC batches of BATCH torrent.add calls (rpc.max_batch=1000), the
            median of BATCH_RUNS fresh daemons.
   memory   anon RSS (RssAnon, /proc/PID/status) once the API answers on an empty state, and
@@ -66,6 +67,25 @@ def rss_anon_kib(pid):
     return 0
 
 
+def thread_cpu(pid):
+    """{thread: CPU seconds} of a live process, by thread name (seedboxd names its own threads
+    sbx-*): its main thread is the io thread; the unnamed others are libtorrent's disk threads."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        name = ("io (main thread)" if int(tid) == pid else
+                comm if comm.startswith("sbx-") else "libtorrent disk")
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / os.sysconf(
+            "SC_CLK_TCK")
+    return out
+
+
 def guarded(d, what, fn):
     """fn() after a quiet wait, repeated while other processes were busy during it; returns
     (fn's value, the Watch of d's CPU)."""
@@ -86,7 +106,7 @@ class Run:
     def __init__(self, name, tmp, payload, metas):
         self.name, self.payload, self.metas, self.n = name, payload, metas, len(metas)
         self.work = os.path.join(tmp, f"daemon-{name}-{self.n}")
-        self.d, self.fig = None, {}
+        self.d, self.fig, self.by_thread = None, {}, {}
 
     def fresh(self):
         self.close()
@@ -107,6 +127,7 @@ class Run:
             d = self.fresh()
             wait_quiet(d.pid, d.name)
             self.fig["rss0"] = rss_anon_kib(d.pid)
+            threads0 = thread_cpu(d.pid) if self.name == "seedboxd" else {}
             w, t0 = Watch(lambda: [d.pid]), time.perf_counter()
             if batch:
                 d.add_batch(self.metas, self.work, BATCH)
@@ -115,6 +136,11 @@ class Run:
                     d.add(meta, self.work, False)
             rate = self.n / (time.perf_counter() - t0)
             if w.stop().others() <= BUSY_LIMIT:
+                if not batch:  # the daemon's CPU per add, while the adds ran, and by thread
+                    self.fig["add_cpu"] = w.measured / self.n
+                    if threads0:
+                        self.by_thread = {k: (v - threads0.get(k, 0)) / self.n
+                                          for k, v in thread_cpu(d.pid).items()}
                 return rate
             print(f"  {d.name} adds: other processes used {w.others():.0%} of a core; attempt "
                   f"{attempt} of {ATTEMPTS}", flush=True)
@@ -159,11 +185,17 @@ class Run:
         self.fig.update(api=api, seeding=seeding)
         print(f"  {self.name}: " + ", ".join(f"{key} {v:.4g}" for key, v in self.fig.items()),
               flush=True)
+        if self.by_thread:
+            print(f"  {self.name} CPU per sequential add by thread, us: " + ", ".join(
+                f"{k} {v * 1e6:.0f}" for k, v in sorted(self.by_thread.items(),
+                                                         key=lambda kv: -kv[1]) if v > 0),
+                  flush=True)
         return self.fig
 
 
 ROWS = [  # key, label, scale, higher is better
     ("add", "add calls, torrents/s", 1, True),
+    ("add_cpu", "daemon CPU per add call, us", 1e6, False),
     ("batch", "add, batches of 1000, torrents/s", 1, True),
     ("rss_per", "anon RSS growth, KiB/torrent", 1, False),
     ("api", "restart: API answers, s", 1, False),

@@ -1,5 +1,6 @@
 #include "daemon/watch_dir.h"
 
+#include "daemon/base/threads.h"
 #include "daemon/torrent/engine.h"
 
 #include <spdlog/spdlog.h>
@@ -58,7 +59,10 @@ void WatchDir::configure(std::string dir, std::chrono::seconds interval)
         dir_ = std::move(dir);
         interval_ = interval;
         if (!dir_.empty() && !thread_.joinable() && !stopping_)
-            thread_ = std::thread([this] { run(); });
+            thread_ = std::thread([this] {
+                name_this_thread("sbx-watch");
+                run();
+            });
     }
     wake_.notify_all();
 }

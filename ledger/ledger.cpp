@@ -96,8 +96,8 @@ std::unique_ptr<Ledger> Ledger::open(std::string const& path, std::string& error
     auto c = open_migrated(path, "FULL", ledger_migrations(), error);
     if (!c)
         return nullptr;
-    return std::unique_ptr<Ledger>(
-        new Ledger(std::make_unique<Writer>(std::move(c->writer)), std::move(c->reader)));
+    return std::unique_ptr<Ledger>(new Ledger(
+        std::make_unique<Writer>(std::move(c->writer), "sbx-ledger-db"), std::move(c->reader)));
 }
 
 void Ledger::flush(std::vector<Delta> deltas, Uint256 price,

@@ -114,8 +114,8 @@ std::unique_ptr<StateStore> StateStore::open(std::string const& path, std::strin
     for (auto* db : {&c->writer, &c->reader})
         if (error = db->exec("PRAGMA cache_size = -" + std::to_string(kCacheKiB)); !error.empty())
             return nullptr;
-    return std::unique_ptr<StateStore>(
-        new StateStore(std::make_unique<Writer>(std::move(c->writer)), std::move(c->reader)));
+    return std::unique_ptr<StateStore>(new StateStore(
+        std::make_unique<Writer>(std::move(c->writer), "sbx-state-db"), std::move(c->reader)));
 }
 
 std::vector<TorrentRow> StateStore::load_torrents()

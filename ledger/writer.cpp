@@ -1,10 +1,17 @@
 #include "ledger/writer.h"
 
+#include <pthread.h>
 #include <vector>
 
 namespace seedbox::ledger {
 
-Writer::Writer(Db db) : db_(std::move(db)), thread_([this] { loop(); }) {}
+Writer::Writer(Db db, char const* name)
+    : db_(std::move(db)), thread_([this, name] {
+          (void)pthread_setname_np(pthread_self(), name); // a nicety: never fatal
+          loop();
+      })
+{
+}
 
 Writer::~Writer()
 {

@@ -26,7 +26,8 @@ public:
     using Job = std::function<std::string(Db&)>;
     using Done = std::function<void(std::string const& error)>;
 
-    explicit Writer(Db db);
+    // `name`: the thread's (15 characters at most), what top -H and perf show.
+    Writer(Db db, char const* name);
     Writer(Writer const&) = delete;
     ~Writer(); // drains the queue, then joins
 

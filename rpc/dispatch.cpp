@@ -1,6 +1,7 @@
 // Running requests: parse, envelope, lookup, auth, params, run, answer; batches and deferred calls.
 #include "rpc/dispatch.h"
 
+#include "daemon/base/threads.h"
 #include "daemon/torrent/torrents.h"
 #include "rpc/json_limits.h"
 
@@ -242,6 +243,7 @@ Dispatcher::Dispatcher(MethodTable table, Context& ctx, Limits limits)
     : table_(std::move(table)), metrics_(names_of(table_)), ctx_(ctx), limits_(limits),
       slow_(limits.slow_workers)
 {
+    daemon::name_pool_threads(slow_, static_cast<std::size_t>(limits.slow_workers), "sbx-rpc-slow");
     check_method_table(table_);
     check_event_table();
     for (auto const& m : table_)

@@ -1,5 +1,7 @@
 #include "rpc/server.h"
 
+#include "daemon/base/threads.h"
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
@@ -57,6 +59,7 @@ Server::Server(asio::io_context& io, Dispatcher& dispatcher, daemon::EventHub& e
       shared_(
           std::make_shared<Shared>(Shared{io, workers_, dispatcher, events, cfg, {}, token, brake}))
 {
+    daemon::name_pool_threads(workers_, static_cast<std::size_t>(cfg.workers), "sbx-rpc");
 }
 
 Server::~Server()

@@ -1,4 +1,5 @@
 #include "daemon/base/hooks.h"
+#include "daemon/base/threads.h"
 
 #include <spdlog/spdlog.h>
 
@@ -10,6 +11,42 @@
 #include <thread>
 
 namespace seedbox::daemon {
+
+namespace {
+
+// The thread that reaps a hook, killing its process group once `timeout` has passed.
+void reap_hook(std::string const& name, pid_t pid, std::chrono::seconds timeout,
+               std::string const& program)
+{
+    name_this_thread("sbx-hook");
+    auto const deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    for (;;) {
+        pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR) {
+            spdlog::warn("hook {}: waitpid: {}", name, std::strerror(errno));
+            return;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            spdlog::warn("hook {}: {} still running after {} s: killing it", name, program,
+                         timeout.count());
+            ::kill(-pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        spdlog::info("hook {}: {} finished", name, program);
+    else if (WIFEXITED(status))
+        spdlog::warn("hook {}: {} exited with status {}", name, program, WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        spdlog::warn("hook {}: {} killed by signal {}", name, program, WTERMSIG(status));
+}
+
+} // namespace
 
 bool run_hook(std::string const& name, std::vector<std::string> const& argv, HookEnv const& env,
               std::chrono::seconds timeout)
@@ -46,33 +83,7 @@ bool run_hook(std::string const& name, std::vector<std::string> const& argv, Hoo
         return false;
     }
     spdlog::info("hook {}: started {} (pid {})", name, argv[0], pid);
-    std::thread([name, pid, timeout, program = argv[0]] {
-        auto const deadline = std::chrono::steady_clock::now() + timeout;
-        int status = 0;
-        for (;;) {
-            pid_t r = ::waitpid(pid, &status, WNOHANG);
-            if (r == pid)
-                break;
-            if (r < 0 && errno != EINTR) {
-                spdlog::warn("hook {}: waitpid: {}", name, std::strerror(errno));
-                return;
-            }
-            if (std::chrono::steady_clock::now() >= deadline) {
-                spdlog::warn("hook {}: {} still running after {} s: killing it", name, program,
-                             timeout.count());
-                ::kill(-pid, SIGKILL);
-                ::waitpid(pid, &status, 0);
-                return;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-            spdlog::info("hook {}: {} finished", name, program);
-        else if (WIFEXITED(status))
-            spdlog::warn("hook {}: {} exited with status {}", name, program, WEXITSTATUS(status));
-        else if (WIFSIGNALED(status))
-            spdlog::warn("hook {}: {} killed by signal {}", name, program, WTERMSIG(status));
-    }).detach();
+    std::thread(reap_hook, name, pid, timeout, argv[0]).detach();
     return true;
 }
 

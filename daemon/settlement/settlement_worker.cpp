@@ -1,6 +1,7 @@
 // Settlement's broadcast-mode worker (settlement.h has the states): the thread and its rounds,
 // sending a batch's stored bytes, following it on the node to included and final (or reverted,
 // or expired), settling each claim from the hub's logs, and raising paid[] from the chain.
+#include "daemon/base/threads.h"
 #include "daemon/settlement/settlement.h"
 
 #include "ledger/tron/abi.h"
@@ -53,7 +54,10 @@ void Settlement::start()
         return;
     }
     next_run_ = unix_ms() / 1000 + cfg_.settlement.interval;
-    worker_ = std::thread([this] { loop(); });
+    worker_ = std::thread([this] {
+        name_this_thread("sbx-settlement");
+        loop();
+    });
 }
 
 void Settlement::stop()

@@ -3,6 +3,7 @@
 // kept in state.db). A change replaces the whole filter; libtorrent drops connected peers the new
 // one covers.
 #include "daemon/base/paths.h"
+#include "daemon/base/threads.h"
 #include "daemon/torrent/blocklist.h"
 #include "daemon/torrent/engine_impl.h"
 
@@ -136,6 +137,7 @@ Result<BlocklistInfo> Engine::Impl::load_blocklist()
 void Engine::Impl::start_ip_filter()
 {
     loader = std::make_unique<boost::asio::thread_pool>(1);
+    name_pool_threads(*loader, 1, "sbx-blocklist");
     std::lock_guard lock(filter_mutex);
     list_info.enabled = cfg.bt.blocklist;
     list_info.dir = blocklist_dir();

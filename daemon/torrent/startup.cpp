@@ -4,6 +4,7 @@
 #include "daemon/torrent/engine_impl.h"
 
 #include "daemon/base/listen_check.h"
+#include "daemon/base/threads.h"
 #include "daemon/btt_pay/plugin.h"
 
 #include <boost/asio/post.hpp>
@@ -107,7 +108,13 @@ void Engine::Impl::set_up_session()
         payments->attach(*ses); // its class filter (replaces the one above), choking by bid
         payments->set_upload_limit(effective_rates().second);
     }
-    ses->set_alert_notify([this] { boost::asio::post(io, [this] { drain_alerts(); }); });
+    ses->set_alert_notify([this] {
+        // Called on libtorrent's network thread: named here, the first time, as it has no name
+        // of its own (its disk threads keep the process's).
+        thread_local bool const named = (name_this_thread("sbx-libtorrent"), true);
+        (void)named;
+        boost::asio::post(io, [this] { drain_alerts(); });
+    });
 }
 
 std::vector<ledger::TorrentRow> Engine::Impl::list_stored()
@@ -130,6 +137,7 @@ void Engine::Impl::start_restorer(std::vector<ledger::TorrentRow> rows,
     if (on_load_status)
         on_load_status("loading " + std::to_string(rows.size()) + " torrents");
     restorer = std::jthread([this, rows = std::move(rows)](std::stop_token const& stop) {
+        name_this_thread("sbx-restore");
         for (auto const& row : rows) {
             if (stop.stop_requested())
                 return;

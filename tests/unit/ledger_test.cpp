@@ -228,7 +228,7 @@ TEST_CASE("a writer hold makes a burst of jobs one transaction, and never delays
     TempDir dir;
     Db db;
     REQUIRE(db.open((dir.path / "w.db").string(), "NORMAL").empty());
-    Writer writer(std::move(db));
+    Writer writer(std::move(db), "test-writer");
     REQUIRE(writer.run([](Db& d) { return d.exec("CREATE TABLE t(n INTEGER)"); }).empty());
     std::atomic<int> executed{0};
     auto job = [&](Db& d) {
